@@ -1,0 +1,5 @@
+"""`python -m stsviz`."""
+
+from stsviz.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,361 @@
+"""Slim, slotted records built straight from raw API JSON.
+
+Only the fields the screens, the verdict and the JSON frame use are kept, so a
+pod costs a few hundred bytes instead of the ~25 KB of its parsed dict.
+Timestamps stay RFC3339 strings: they are compared and shown far more often
+than they are computed with.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from sys import intern
+from typing import Any
+
+# StatefulSet pods are named <set>-<ordinal>; the controller matches them the same way.
+ORDINAL_NAME = re.compile(r"(.*)-([0-9]+)$")
+
+# Waiting reasons that mean the container will not start without intervention.
+FAILED_WAITING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "InvalidImageName",
+        "RunContainerError",
+    }
+)
+
+_tuple_cache: dict[tuple, tuple] = {}
+
+
+def _shared(value: tuple) -> tuple:
+    """One shared copy of a small immutable tuple (conditions repeat across pods)."""
+    cached = _tuple_cache.get(value)
+    if cached is None:
+        if len(_tuple_cache) > 50_000:  # bounded: pathological inputs must not grow it forever
+            _tuple_cache.clear()
+        _tuple_cache[value] = cached = value
+    return cached
+
+
+def _s(value: Any) -> str | None:
+    """Intern short repeated strings; keep None as None."""
+    return intern(value) if isinstance(value, str) else None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+@dataclass(slots=True, frozen=True)
+class Container:
+    """One container's status line: what the detail pane shows."""
+
+    name: str
+    ready: bool
+    restarts: int
+    state: str  # waiting | running | terminated | unknown
+    reason: str | None
+    message: str | None
+    init: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str | None
+    since: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class Pod:
+    namespace: str
+    name: str
+    uid: str
+    owner_kind: str | None
+    owner_name: str | None
+    owner_uid: str | None
+    set_name: str | None  # name part of <set>-<ordinal>, None when the name has no ordinal
+    ordinal: int | None
+    phase: str | None
+    deleting: str | None  # metadata.deletionTimestamp
+    revision: str | None  # controller-revision-hash label
+    node: str | None
+    created: str | None
+    resource_version: str | None
+    conditions: tuple[Condition, ...]
+    containers: tuple[Container, ...]
+    claims: tuple[str, ...]  # claimName of each persistentVolumeClaim volume
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    def condition(self, type_: str) -> Condition | None:
+        for condition in self.conditions:
+            if condition.type == type_:
+                return condition
+        return None
+
+    @property
+    def ready(self) -> bool:
+        condition = self.condition("Ready")
+        return condition is not None and condition.status == "True"
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.containers if not c.init)
+
+    @property
+    def waiting_reason(self) -> str | None:
+        """The most telling waiting reason: a failing one first, else the first one."""
+        first = None
+        for container in self.containers:
+            if container.state == "waiting" and container.reason:
+                if container.reason in FAILED_WAITING_REASONS:
+                    return container.reason
+                first = first or container.reason
+        return first
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Pod:
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        name = meta.get("name") or ""
+        owner = _controller_ref(meta)
+        match = ORDINAL_NAME.match(name)
+        return cls(
+            namespace=_s(meta.get("namespace")) or "",
+            name=name,
+            uid=meta.get("uid") or "",
+            owner_kind=_s(owner.get("kind")),
+            owner_name=_s(owner.get("name")),
+            owner_uid=owner.get("uid"),
+            set_name=_s(match.group(1)) if match else None,
+            ordinal=int(match.group(2)) if match else None,
+            phase=_s(status.get("phase")),
+            deleting=meta.get("deletionTimestamp"),
+            revision=_s((meta.get("labels") or {}).get("controller-revision-hash")),
+            node=_s(spec.get("nodeName")),
+            created=meta.get("creationTimestamp"),
+            resource_version=meta.get("resourceVersion"),
+            conditions=_shared(
+                tuple(
+                    _shared_condition(c)
+                    for c in status.get("conditions") or ()
+                    if isinstance(c, dict)
+                )
+            ),
+            containers=tuple(
+                _container(c, init=True) for c in status.get("initContainerStatuses") or () if isinstance(c, dict)
+            )
+            + tuple(_container(c) for c in status.get("containerStatuses") or () if isinstance(c, dict)),
+            claims=tuple(
+                intern(v["persistentVolumeClaim"]["claimName"])
+                for v in spec.get("volumes") or ()
+                if isinstance(v, dict)
+                and isinstance(v.get("persistentVolumeClaim"), dict)
+                and isinstance(v["persistentVolumeClaim"].get("claimName"), str)
+            ),
+        )
+
+
+_condition_cache: dict[tuple, Condition] = {}
+
+
+def _shared_condition(raw: dict[str, Any]) -> Condition:
+    key = (raw.get("type"), raw.get("status"), raw.get("reason"), raw.get("lastTransitionTime"))
+    condition = _condition_cache.get(key)
+    if condition is None:
+        if len(_condition_cache) > 50_000:
+            _condition_cache.clear()
+        condition = Condition(
+            type=_s(key[0]) or "", status=_s(key[1]) or "Unknown", reason=_s(key[2]), since=_s(key[3])
+        )
+        _condition_cache[key] = condition
+    return condition
+
+
+def _container(raw: dict[str, Any], init: bool = False) -> Container:
+    state = raw.get("state") or {}
+    kind, detail = next(iter(state.items()), ("unknown", {}))
+    detail = detail if isinstance(detail, dict) else {}
+    return Container(
+        name=_s(raw.get("name")) or "",
+        ready=bool(raw.get("ready")),
+        restarts=_int(raw.get("restartCount")),
+        state=_s(kind) or "unknown",
+        reason=_s(detail.get("reason")),
+        message=detail.get("message"),
+        init=init,
+    )
+
+
+def _controller_ref(meta: dict[str, Any]) -> dict[str, Any]:
+    refs = meta.get("ownerReferences") or ()
+    for ref in refs:
+        if isinstance(ref, dict) and ref.get("controller"):
+            return ref
+    return {}
+
+
+@dataclass(slots=True, frozen=True)
+class StatefulSet:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    deleting: str | None
+    created: str | None
+    # spec
+    replicas: int
+    ordinals_start: int
+    strategy: str  # RollingUpdate | OnDelete
+    has_rolling_update: bool  # kubectl's verdict branches on spec.updateStrategy.rollingUpdate != nil
+    partition: int | None
+    max_unavailable: int | str | None
+    min_ready_seconds: int
+    pod_management: str
+    claim_templates: tuple[str, ...]
+    # status
+    observed_generation: int
+    status_replicas: int
+    ready_replicas: int
+    current_replicas: int
+    updated_replicas: int
+    available_replicas: int | None
+    current_revision: str | None
+    update_revision: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @property
+    def ordinals(self) -> range:
+        return range(self.ordinals_start, self.ordinals_start + self.replicas)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> StatefulSet:
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        strategy = spec.get("updateStrategy") or {}
+        rolling = strategy.get("rollingUpdate")
+        rolling_dict = rolling if isinstance(rolling, dict) else {}
+        partition = rolling_dict.get("partition")
+        replicas = spec.get("replicas")
+        available = status.get("availableReplicas")
+        return cls(
+            namespace=_s(meta.get("namespace")) or "",
+            name=_s(meta.get("name")) or "",
+            uid=meta.get("uid") or "",
+            generation=_int(meta.get("generation")),
+            deleting=meta.get("deletionTimestamp"),
+            created=meta.get("creationTimestamp"),
+            # The API server defaults replicas to 1; a capture can still omit it.
+            replicas=_int(replicas, 1),
+            ordinals_start=_int((spec.get("ordinals") or {}).get("start")),
+            strategy=_s(strategy.get("type")) or "RollingUpdate",
+            has_rolling_update=isinstance(rolling, dict),
+            partition=partition if isinstance(partition, int) else None,
+            max_unavailable=rolling_dict.get("maxUnavailable"),
+            min_ready_seconds=_int(spec.get("minReadySeconds")),
+            pod_management=_s(spec.get("podManagementPolicy")) or "OrderedReady",
+            claim_templates=tuple(
+                intern(t["metadata"]["name"])
+                for t in spec.get("volumeClaimTemplates") or ()
+                if isinstance(t, dict) and isinstance((t.get("metadata") or {}).get("name"), str)
+            ),
+            # The server omits zero counts from status, so absent means 0.
+            observed_generation=_int(status.get("observedGeneration")),
+            status_replicas=_int(status.get("replicas")),
+            ready_replicas=_int(status.get("readyReplicas")),
+            current_replicas=_int(status.get("currentReplicas")),
+            updated_replicas=_int(status.get("updatedReplicas")),
+            available_replicas=available if isinstance(available, int) else None,
+            current_revision=_s(status.get("currentRevision")),
+            update_revision=_s(status.get("updateRevision")),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Claim:
+    """A PersistentVolumeClaim."""
+
+    namespace: str
+    name: str
+    uid: str
+    phase: str | None
+    volume: str | None
+    storage: str | None
+    storage_class: str | None
+    deleting: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Claim:
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        requests = (spec.get("resources") or {}).get("requests") or {}
+        return cls(
+            namespace=_s(meta.get("namespace")) or "",
+            name=meta.get("name") or "",
+            uid=meta.get("uid") or "",
+            phase=_s(status.get("phase")),
+            volume=spec.get("volumeName"),
+            storage=_s(requests.get("storage")),
+            storage_class=_s(spec.get("storageClassName")),
+            deleting=meta.get("deletionTimestamp"),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Event:
+    """A core/v1 Event about some object (pod, claim or StatefulSet)."""
+
+    namespace: str
+    name: str
+    uid: str
+    object_kind: str | None
+    object_name: str | None
+    type: str | None  # Normal | Warning
+    reason: str | None
+    message: str
+    count: int
+    last_seen: str | None
+    source: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Event:
+        meta = obj.get("metadata") or {}
+        involved = obj.get("involvedObject") or obj.get("regarding") or {}
+        source = obj.get("source") or {}
+        return cls(
+            namespace=_s(meta.get("namespace")) or "",
+            name=meta.get("name") or "",
+            uid=meta.get("uid") or "",
+            object_kind=_s(involved.get("kind")),
+            object_name=involved.get("name"),
+            type=_s(obj.get("type")),
+            reason=_s(obj.get("reason")),
+            message=obj.get("message") or obj.get("note") or "",
+            count=_int(obj.get("count"), 1) or 1,
+            last_seen=obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp"),
+            source=_s(source.get("component") if isinstance(source, dict) else None)
+            or _s(obj.get("reportingController")),
+        )

@@ -1,0 +1,186 @@
+"""ClusterState: the pure fold of watch events into slim, indexed records.
+
+StatefulSet -> ordinal -> pod, claims by name, and recent Events per object.
+It also remembers, per set, when its rollout last made progress, which is what
+the "stalled" verdict is measured against. It never reads a clock: time comes
+in on the events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any, Callable
+
+from stsviz.model.events import EVENT_TYPES, WatchEvent
+from stsviz.model.records import ORDINAL_NAME, Claim, Event, Pod, StatefulSet
+
+SetKey = tuple[str, str]
+RECENT_EVENTS = 20
+
+
+class ClusterState:
+    def __init__(self) -> None:
+        self.sets: dict[SetKey, StatefulSet] = {}
+        self.pods: dict[SetKey, Pod] = {}
+        self.claims: dict[SetKey, Claim] = {}
+        # (namespace, set name) -> ordinal -> pod, for pods owned by that set
+        self.pods_by_set: dict[SetKey, dict[int, Pod]] = {}
+        # (namespace, kind, name) -> event name -> Event, newest last
+        self.events: dict[tuple[str, str, str], dict[str, Event]] = {}
+        self.now: datetime | None = None
+        self.applied = 0
+        self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
+        self.recreations = 0  # pods replaced under the same name with a new UID
+        self._progress: dict[SetKey, tuple[tuple, datetime | None]] = {}
+        self._dirty: set[SetKey] = set()
+        self._handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "StatefulSet": self._apply_set,
+            "Pod": self._apply_pod,
+            "PersistentVolumeClaim": self._apply_claim,
+            "Event": self._apply_event,
+        }
+
+    # -- the fold -----------------------------------------------------------
+
+    def apply(self, event: WatchEvent) -> None:
+        if event.time is not None and (self.now is None or event.time > self.now):
+            self.now = event.time
+        obj = event.object
+        handler = self._handlers.get(obj.get("kind") if isinstance(obj, dict) else None)
+        if handler is None:
+            self.skipped[f"kind {obj.get('kind') if isinstance(obj, dict) else type(obj).__name__}"] += 1
+            return
+        if event.type not in EVENT_TYPES:
+            self.skipped[f"type {event.type}"] += 1
+            return
+        handler(event.type, obj)
+        self.applied += 1
+
+    def take_dirty(self) -> set[SetKey]:
+        """Sets whose row changed since the last call (a view redraws only those)."""
+        dirty, self._dirty = self._dirty, set()
+        return dirty
+
+    def _apply_set(self, type_: str, obj: dict[str, Any]) -> None:
+        sts = StatefulSet.from_dict(obj)
+        key = sts.key
+        self._dirty.add(key)
+        if type_ == "DELETED":
+            current = self.sets.get(key)
+            if current is None or current.uid == sts.uid:
+                self.sets.pop(key, None)
+                self._progress.pop(key, None)
+            return
+        self.sets[key] = sts
+        signature = (
+            sts.generation,
+            sts.observed_generation,
+            sts.replicas,
+            sts.ready_replicas,
+            sts.updated_replicas,
+            sts.current_replicas,
+            sts.current_revision,
+            sts.update_revision,
+        )
+        previous = self._progress.get(key)
+        if previous is None or previous[0] != signature:
+            self._progress[key] = (signature, self.now)
+
+    def _apply_pod(self, type_: str, obj: dict[str, Any]) -> None:
+        pod = Pod.from_dict(obj)
+        key = pod.key
+        current = self.pods.get(key)
+        if type_ == "DELETED":
+            # A late DELETED of an earlier incarnation must not remove its replacement.
+            if current is not None and current.uid == pod.uid:
+                del self.pods[key]
+                self._unindex(current)
+            return
+        if current is not None:
+            if current.uid != pod.uid:
+                self.recreations += 1
+            self._unindex(current)
+        self.pods[key] = pod
+        set_key = _owning_set(pod)
+        if set_key is not None:
+            self.pods_by_set.setdefault(set_key, {})[pod.ordinal] = pod  # type: ignore[index]
+            self._dirty.add(set_key)
+
+    def _unindex(self, pod: Pod) -> None:
+        set_key = _owning_set(pod)
+        if set_key is None:
+            return
+        by_ordinal = self.pods_by_set.get(set_key)
+        if by_ordinal is not None and by_ordinal.get(pod.ordinal) is pod:  # type: ignore[arg-type]
+            del by_ordinal[pod.ordinal]  # type: ignore[arg-type]
+            if not by_ordinal:
+                del self.pods_by_set[set_key]
+        self._dirty.add(set_key)
+
+    def _apply_claim(self, type_: str, obj: dict[str, Any]) -> None:
+        claim = Claim.from_dict(obj)
+        current = self.claims.get(claim.key)
+        if type_ == "DELETED":
+            if current is not None and current.uid == claim.uid:
+                del self.claims[claim.key]
+        else:
+            self.claims[claim.key] = claim
+        set_key = self._claiming_set(claim)
+        if set_key is not None:
+            self._dirty.add(set_key)
+
+    def _claiming_set(self, claim: Claim) -> SetKey | None:
+        """The set whose row shows this claim: claims are named <template>-<set>-<ordinal>."""
+        match = ORDINAL_NAME.match(claim.name)
+        if match is None:
+            return None
+        prefix = match.group(1)
+        # Template and set names may both contain dashes: try every split point.
+        start = prefix.find("-")
+        while start != -1:
+            key = (claim.namespace, prefix[start + 1 :])
+            if key in self.sets:
+                return key
+            start = prefix.find("-", start + 1)
+        return None
+
+    def _apply_event(self, type_: str, obj: dict[str, Any]) -> None:
+        event = Event.from_dict(obj)
+        if not event.object_kind or not event.object_name:
+            return
+        key = (event.namespace, event.object_kind, event.object_name)
+        recent = self.events.get(key)
+        if type_ == "DELETED":
+            if recent is not None:
+                recent.pop(event.name, None)
+            return
+        if recent is None:
+            recent = self.events[key] = {}
+        recent.pop(event.name, None)  # re-insert so the newest occurrence is last
+        recent[event.name] = event
+        if len(recent) > RECENT_EVENTS:
+            del recent[next(iter(recent))]
+
+    # -- queries --------------------------------------------------------------
+
+    def pods_of(self, sts: StatefulSet) -> dict[int, Pod]:
+        return self.pods_by_set.get(sts.key, {})
+
+    def recent_events(self, namespace: str, kind: str, name: str) -> list[Event]:
+        return list(self.events.get((namespace, kind, name), {}).values())
+
+    def idle_seconds(self, key: SetKey, now: datetime | None = None) -> float | None:
+        """How long the set's rollout status has not changed, or None if unknown."""
+        now = now or self.now
+        progress = self._progress.get(key)
+        if progress is None or progress[1] is None or now is None:
+            return None
+        return max(0.0, (now - progress[1]).total_seconds())
+
+
+def _owning_set(pod: Pod) -> SetKey | None:
+    """The set a pod belongs to: controller owner is that StatefulSet and the name is <set>-<ordinal>."""
+    if pod.owner_kind == "StatefulSet" and pod.ordinal is not None and pod.set_name == pod.owner_name:
+        return (pod.namespace, pod.set_name)
+    return None

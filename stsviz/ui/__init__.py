@@ -1,0 +1,1 @@
+"""The Textual app: screens, widgets and the row renderer they share with --plain."""

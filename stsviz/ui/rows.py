@@ -1,0 +1,164 @@
+"""How one StatefulSet row looks: the glyph table, colours and column layout.
+
+The grid widget, `--plain` and `--color` all render rows through here, so a
+pasted frame is exactly what was on screen. Rich only, no Textual, so the
+one-shot printers start fast. Cluster strings go in as `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+
+from stsviz.model.cells import (
+    CREATING,
+    FAILED,
+    MISSING,
+    READY,
+    RUNNING,
+    TERMINATING,
+    UNKNOWN,
+    UNSCHEDULED,
+    UPDATED,
+)
+from stsviz.model.frame import Cell, SetRow
+
+# One character per cell. Upper case: the pod runs the update revision; lower
+# case: an old revision. Meaning never rests on colour alone.
+GLYPHS: dict[str, tuple[str, str]] = {
+    #   state        (updated, old)
+    READY: ("R", "r"),
+    RUNNING: ("N", "n"),  # running, Not ready
+    CREATING: ("C", "c"),
+    UNSCHEDULED: ("P", "p"),  # Pending, not scheduled
+    FAILED: ("X", "x"),
+    TERMINATING: ("T", "t"),
+    UNKNOWN: ("?", "?"),
+    MISSING: (".", "."),
+}
+PARTITION_MARK = "|"  # between partition-1 and partition: left keeps the old revision
+CONDEMNED_MARK = ":"  # before pods above the desired range
+
+CELL_STYLES: dict[str, Style] = {
+    READY: Style(color="black", bgcolor="green3"),
+    RUNNING: Style(color="black", bgcolor="dark_sea_green4"),
+    CREATING: Style(color="black", bgcolor="steel_blue1"),
+    UNSCHEDULED: Style(color="black", bgcolor="grey58"),
+    FAILED: Style(color="white", bgcolor="red3", bold=True),
+    TERMINATING: Style(color="black", bgcolor="orange3"),
+    UNKNOWN: Style(color="white", bgcolor="magenta"),
+    MISSING: Style(color="grey50"),
+}
+OLD_REVISION = Style(underline=True)  # second channel besides case: old pods are underlined
+MARK_STYLE = Style(color="yellow", bold=True)
+CURSOR = Style(reverse=True, bold=True)
+
+VERDICT_STYLES = {
+    "done": Style(color="green"),
+    "stalled": Style(color="red", bold=True),
+    "deleting": Style(color="orange3"),
+}
+
+NAME_WIDTH_MAX = 40
+COLUMNS = ("STATEFULSET", "READY", "UPDATED", "VERDICT", "PODS")
+READY_WIDTH = 7
+UPDATED_WIDTH = 10
+VERDICT_WIDTH = 14
+
+
+def glyph(cell: Cell) -> str:
+    updated, old = GLYPHS[cell.state]
+    return updated if cell.revision == UPDATED else old
+
+
+def cell_style(cell: Cell) -> Style:
+    style = CELL_STYLES[cell.state]
+    return style + OLD_REVISION if cell.revision == "old" else style
+
+
+def name_width(rows: list[SetRow] | tuple[SetRow, ...]) -> int:
+    widest = max((len(f"{row.set.namespace}/{row.set.name}") for row in rows), default=len(COLUMNS[0]))
+    return min(max(widest, len(COLUMNS[0])), NAME_WIDTH_MAX)
+
+
+def header(name_w: int) -> Text:
+    text = Text()
+    for title, width in zip(COLUMNS, (name_w, READY_WIDTH, UPDATED_WIDTH, VERDICT_WIDTH)):
+        text.append(title.ljust(width) + " ")
+    text.append(COLUMNS[-1])
+    return text
+
+
+def fixed_columns(row: SetRow, name_w: int) -> Text:
+    """Name, ready, updated, verdict: the part of a row left of the cells."""
+    sts = row.set
+    name = f"{sts.namespace}/{sts.name}"
+    if len(name) > name_w:
+        name = name[: name_w - 1] + "…"
+    updated = f"{sts.updated_replicas}/{sts.replicas}"
+    if sts.partition:
+        updated += f" p{sts.partition}"
+    text = Text(no_wrap=True)
+    text.append(name.ljust(name_w) + " ")
+    text.append(f"{sts.ready_replicas}/{sts.replicas}".ljust(READY_WIDTH) + " ")
+    text.append(updated.ljust(UPDATED_WIDTH) + " ")
+    label = row.verdict.label[:VERDICT_WIDTH]
+    text.append(label.ljust(VERDICT_WIDTH) + " ", VERDICT_STYLES.get(label, Style(color="yellow")))
+    return text
+
+
+def cell_units(row: SetRow) -> list[tuple[str, Style | None, int | None]]:
+    """The cell area as (text, style, cell index) units, marks included (index None)."""
+    units: list[tuple[str, Style | None, int | None]] = []
+    partition = row.partition_index
+    for index, cell in enumerate(row.cells):
+        if index == partition:
+            units.append((PARTITION_MARK, MARK_STYLE, None))
+        if index == row.condemned_index and cell.condemned:
+            units.append((CONDEMNED_MARK, MARK_STYLE, None))
+        units.append((glyph(cell), cell_style(cell), index))
+    if partition == len(row.cells):  # partition at replicas: nothing will update
+        units.append((PARTITION_MARK, MARK_STYLE, None))
+    return units
+
+
+def render_row(
+    row: SetRow,
+    name_w: int,
+    width: int | None = None,
+    *,
+    color: bool = True,
+    cursor: int | None = None,
+) -> list[Text]:
+    """The row's lines. Cells wrap under the PODS column when `width` is given."""
+    prefix = fixed_columns(row, name_w)
+    indent = prefix.cell_len
+    per_line = max(1, width - indent) if width else None
+    lines: list[Text] = []
+    current = prefix
+    used = 0
+    for text, style, index in cell_units(row):
+        if per_line is not None and used >= per_line:
+            lines.append(current)
+            current, used = Text(" " * indent, no_wrap=True), 0
+        if not color:
+            style = None
+        if index is not None and index == cursor:
+            style = (style or Style()) + CURSOR
+        current.append(text, style)
+        used += 1
+    lines.append(current)
+    if not color:
+        for line in lines:
+            line.stylize(Style.null())
+            line.spans.clear()
+    return lines
+
+
+def plain_frame(rows: tuple[SetRow, ...], *, color: bool = False) -> list[Text]:
+    """A whole frame as lines of text: header, then each row unwrapped."""
+    name_w = name_width(rows)
+    lines = [header(name_w)]
+    for row in rows:
+        lines.extend(render_row(row, name_w, color=color))
+    return lines
