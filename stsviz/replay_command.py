@@ -1,0 +1,75 @@
+"""`stsviz replay`: load recordings, then print one frame or open the replay screen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+from stsviz.cli import EXIT_OK, UsageError, resolve_files
+from stsviz.examples import DESCRIPTIONS
+from stsviz.model import build_frame
+from stsviz.model.frame import Frame, rfc3339
+from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.sources.replay.formats import ReplayInputError, load_recording
+from stsviz.sources.replay.player import Player, parse_at
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    if args.list_examples:
+        for name, description in DESCRIPTIONS.items():
+            print(f"{name:15} {description}")
+        return EXIT_OK
+    if args.color and not args.plain:
+        raise UsageError("--color only applies to --plain")
+    if not 0 < args.speed <= 64:
+        raise UsageError(f"--speed must be between 0 and 64, not {args.speed:g}")
+    stall_seconds = DEFAULT_STALL_SECONDS if args.stall_after is None else args.stall_after
+    if stall_seconds <= 0:
+        raise UsageError("--stall-after must be a positive number of seconds")
+    files = resolve_files(args)
+    one_shot = args.plain or args.json
+    try:
+        at = parse_at(args.at or ("end" if one_shot else "+0"))
+        recording = load_recording(files)
+    except ReplayInputError as error:
+        raise UsageError(str(error)) from None
+    for warning in recording.warnings:
+        print(f"stsviz: warning: {warning}", file=sys.stderr)
+    player = Player(recording)
+    player.set_speed(args.speed)
+    player.seek_at(at)
+    if one_shot:
+        frame = build_frame(player.state, now=player.frame_time, stall_seconds=stall_seconds)
+        write_frame(frame, as_json=args.json, color=args.color)
+        return EXIT_OK
+    from stsviz.ui.app import run_replay_app
+
+    title = ", ".join(name for name in files)
+    return run_replay_app(player, title=title, stall_seconds=stall_seconds)
+
+
+def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
+    """One frame on stdout: the JSON contract, or the screen's rows as text."""
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(frame.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
+        return
+    from stsviz.ui.rows import plain_frame
+
+    lines = plain_frame(frame.rows, color=color)
+    time_line = f"time {rfc3339(frame.time) or 'unknown'}"
+    if color:
+        from rich.console import Console
+
+        console = Console(force_terminal=True, soft_wrap=True, highlight=False)
+        console.print(time_line, markup=False)
+        for line in lines:
+            console.print(line)
+        return
+    out = sys.stdout
+    out.write(time_line + "\n")
+    for line in lines:
+        out.write(line.plain.rstrip() + "\n")
+    out.flush()

@@ -1,0 +1,146 @@
+"""The fold: what ClusterState keeps after ADDED/MODIFIED/DELETED, and what a row shows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from stsviz.model import ClusterState, WatchEvent, build_frame
+from tests.k8s_objects import claim, pod, statefulset
+
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+
+
+def fold(*events: tuple[str, dict], start: datetime = T0) -> ClusterState:
+    state = ClusterState()
+    for offset, (type_, obj) in enumerate(events):
+        state.apply(WatchEvent(type_, obj, start + timedelta(seconds=offset)))
+    return state
+
+
+def states(state: ClusterState) -> str:
+    return " ".join(f"{c.ordinal}:{c.state}" for c in build_frame(state).rows[0].cells)
+
+
+def test_cells_cover_the_ordinal_range_with_missing_pods():
+    state = fold(("ADDED", statefulset(replicas=3)), ("ADDED", pod("web-1")))
+    assert states(state) == "0:missing 1:ready 2:missing"
+
+
+def test_ordinals_start_shifts_the_range():
+    state = fold(("ADDED", statefulset(replicas=2, ordinals_start=5)), ("ADDED", pod("web-5")), ("ADDED", pod("web-0")))
+    # web-0 is below the range: condemned, shown after the range.
+    assert states(state) == "5:ready 6:missing 0:ready"
+    assert [c.condemned for c in build_frame(state).rows[0].cells] == [False, False, True]
+
+
+def test_condemned_pods_above_the_range_follow_in_ordinal_order():
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", pod("web-0")),
+        ("ADDED", pod("web-4", deleting=True)),
+        ("ADDED", pod("web-2")),
+    )
+    assert states(state) == "0:ready 2:ready 4:terminating"
+
+
+def test_pods_are_matched_by_owner_reference_and_name():
+    state = fold(
+        ("ADDED", statefulset(replicas=2)),
+        ("ADDED", pod("web-0", owner=None)),  # orphan: not ours
+        ("ADDED", pod("web-1", owner="other")),  # owned by another controller
+        ("ADDED", pod("webby-1", owner="web")),  # name does not match the set
+    )
+    assert states(state) == "0:missing 1:missing"
+
+
+def test_recreated_pod_replaces_the_old_one_and_a_late_delete_keeps_it():
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", pod("web-0", uid="first")),
+        ("MODIFIED", pod("web-0", uid="first", deleting=True)),
+        ("ADDED", pod("web-0", uid="second", phase="Pending", ready=False, waiting="ContainerCreating")),
+        ("DELETED", pod("web-0", uid="first", deleting=True)),
+    )
+    cell = build_frame(state).rows[0].cells[0]
+    assert (cell.pod.uid, cell.state) == ("second", "creating")
+    assert state.recreations == 1
+
+
+def test_deleted_pod_leaves_a_missing_cell():
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")), ("DELETED", pod("web-0")))
+    assert states(state) == "0:missing"
+    assert state.pods == {}
+
+
+def test_revision_follows_update_revision():
+    sts = statefulset(replicas=2, status={"updateRevision": "web-new", "currentRevision": "web-old"})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0", revision="web-old")), ("ADDED", pod("web-1")))
+    row = build_frame(state).rows[0]
+    assert [c.revision for c in row.cells] == ["old", "updated"]
+    assert row.updated == 1
+
+
+def test_partition_boundary_index():
+    state = fold(("ADDED", statefulset(replicas=3, partition=1)))
+    assert build_frame(state).rows[0].partition_index == 1
+
+
+def test_claims_of_a_cell_come_from_templates_before_the_pod_exists():
+    state = fold(("ADDED", statefulset(replicas=2)), ("ADDED", claim("www-web-0")))
+    cells = build_frame(state).rows[0].cells
+    assert [(c.name, c.phase, c.volume) for c in cells[0].claims] == [("www-web-0", "Bound", "pv-0")]
+    assert [(c.name, c.phase) for c in cells[1].claims] == [("www-web-1", None)]
+
+
+def test_claim_change_marks_its_set_dirty():
+    state = fold(("ADDED", statefulset("my-db", replicas=1, templates=("data-dir",))))
+    state.take_dirty()
+    state.apply(WatchEvent("ADDED", claim("data-dir-my-db-0", phase="Pending")))
+    assert state.take_dirty() == {("default", "my-db")}
+
+
+def test_unknown_kinds_and_types_are_counted_not_folded():
+    state = fold(("ADDED", {"kind": "ConfigMap", "metadata": {"name": "x"}}), ("BOOKMARK", statefulset()))
+    assert state.sets == {}
+    assert state.skipped == {"kind ConfigMap": 1, "type BOOKMARK": 1}
+
+
+def test_recent_events_per_pod_are_bounded_and_newest_last():
+    state = ClusterState()
+    for n in range(30):
+        state.apply(
+            WatchEvent(
+                "ADDED",
+                {
+                    "kind": "Event",
+                    "metadata": {"name": f"e{n}", "namespace": "default"},
+                    "involvedObject": {"kind": "Pod", "name": "web-0"},
+                    "reason": "BackOff",
+                    "message": f"back-off {n}",
+                },
+            )
+        )
+    recent = state.recent_events("default", "Pod", "web-0")
+    assert len(recent) == 20
+    assert recent[-1].message == "back-off 29"
+
+
+def test_stalled_when_status_does_not_move_while_a_pod_is_not_ready():
+    sts = statefulset(replicas=2, status={"readyReplicas": 1, "updateRevision": "web-new"})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0")), ("ADDED", pod("web-1", ready=False, waiting="CrashLoopBackOff")))
+    assert not build_frame(state, stall_seconds=60).rows[0].verdict.stalled
+    later = T0 + timedelta(minutes=10)
+    row = build_frame(state, now=later, stall_seconds=60).rows[0]
+    assert row.verdict.stalled and row.verdict.label == "stalled"
+
+
+def test_status_change_resets_the_stall_clock():
+    sts = statefulset(replicas=2, status={"readyReplicas": 1})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-1", ready=False)))
+    state.apply(WatchEvent("MODIFIED", statefulset(replicas=2, status={"readyReplicas": 2}), T0 + timedelta(minutes=9)))
+    assert state.idle_seconds(("default", "web"), T0 + timedelta(minutes=10)) == 60
+
+
+def test_set_deleted_removes_its_row():
+    state = fold(("ADDED", statefulset()), ("DELETED", statefulset()))
+    assert build_frame(state).rows == ()
