@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Callable
 
-from stsviz.model.events import EVENT_TYPES, WatchEvent
+from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
 from stsviz.model.records import ORDINAL_NAME, Claim, Event, Pod, StatefulSet
 
 SetKey = tuple[str, str]
@@ -34,27 +34,34 @@ class ClusterState:
         self.recreations = 0  # pods replaced under the same name with a new UID
         self._progress: dict[SetKey, tuple[tuple, datetime | None]] = {}
         self._dirty: set[SetKey] = set()
-        self._handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
-            "StatefulSet": self._apply_set,
-            "Pod": self._apply_pod,
-            "PersistentVolumeClaim": self._apply_claim,
-            "Event": self._apply_event,
+        self._handlers: dict[type, Callable[[str, Any], None]] = {
+            StatefulSet: self._apply_set,
+            Pod: self._apply_pod,
+            Claim: self._apply_claim,
+            Event: self._apply_event,
         }
 
     # -- the fold -----------------------------------------------------------
 
     def apply(self, event: WatchEvent) -> None:
-        if event.time is not None and (self.now is None or event.time > self.now):
-            self.now = event.time
-        obj = event.object
-        handler = self._handlers.get(obj.get("kind") if isinstance(obj, dict) else None)
-        if handler is None:
+        """Fold one raw watch event (converted to a slim record first)."""
+        change = event.to_change()
+        if change is None:
+            if event.time is not None and (self.now is None or event.time > self.now):
+                self.now = event.time
+            obj = event.object
             self.skipped[f"kind {obj.get('kind') if isinstance(obj, dict) else type(obj).__name__}"] += 1
             return
-        if event.type not in EVENT_TYPES:
-            self.skipped[f"type {event.type}"] += 1
+        self.apply_change(change)
+
+    def apply_change(self, change: Change) -> None:
+        """Fold one event already converted at the boundary."""
+        if change.time is not None and (self.now is None or change.time > self.now):
+            self.now = change.time
+        if change.type not in EVENT_TYPES:
+            self.skipped[f"type {change.type}"] += 1
             return
-        handler(event.type, obj)
+        self._handlers[type(change.record)](change.type, change.record)
         self.applied += 1
 
     def take_dirty(self) -> set[SetKey]:
@@ -62,8 +69,7 @@ class ClusterState:
         dirty, self._dirty = self._dirty, set()
         return dirty
 
-    def _apply_set(self, type_: str, obj: dict[str, Any]) -> None:
-        sts = StatefulSet.from_dict(obj)
+    def _apply_set(self, type_: str, sts: StatefulSet) -> None:
         key = sts.key
         self._dirty.add(key)
         if type_ == "DELETED":
@@ -87,8 +93,7 @@ class ClusterState:
         if previous is None or previous[0] != signature:
             self._progress[key] = (signature, self.now)
 
-    def _apply_pod(self, type_: str, obj: dict[str, Any]) -> None:
-        pod = Pod.from_dict(obj)
+    def _apply_pod(self, type_: str, pod: Pod) -> None:
         key = pod.key
         current = self.pods.get(key)
         if type_ == "DELETED":
@@ -118,8 +123,7 @@ class ClusterState:
                 del self.pods_by_set[set_key]
         self._dirty.add(set_key)
 
-    def _apply_claim(self, type_: str, obj: dict[str, Any]) -> None:
-        claim = Claim.from_dict(obj)
+    def _apply_claim(self, type_: str, claim: Claim) -> None:
         current = self.claims.get(claim.key)
         if type_ == "DELETED":
             if current is not None and current.uid == claim.uid:
@@ -145,8 +149,7 @@ class ClusterState:
             start = prefix.find("-", start + 1)
         return None
 
-    def _apply_event(self, type_: str, obj: dict[str, Any]) -> None:
-        event = Event.from_dict(obj)
+    def _apply_event(self, type_: str, event: Event) -> None:
         if not event.object_kind or not event.object_name:
             return
         key = (event.namespace, event.object_kind, event.object_name)

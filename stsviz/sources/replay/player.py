@@ -1,0 +1,309 @@
+"""Player: plays a Recording into a ClusterState with play/pause, speed, step and seek.
+
+The playhead is an offset in seconds on the recording's axis; `position` is how
+many events have been folded into `state`. While playing, `tick()` moves the
+playhead by (clock delta x speed) and folds every event that has become due.
+Time only comes from the injected `clock`, so tests and snapshots drive it.
+
+Seeking forward folds on; seeking back refolds (ClusterState is a pure fold)
+from the nearest checkpoint, a copy kept every few thousand events. After a
+backward seek `state` is a new object and `refolds` has gone up: a view
+redraws everything then, not only `state.take_dirty()`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from bisect import bisect_right
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from stsviz.model.events import WatchEvent
+from stsviz.model.state import ClusterState
+from stsviz.sources.replay.checkpoints import copy_state
+from stsviz.sources.replay.errors import ReplayInputError
+from stsviz.sources.replay.heap import gc_paused
+from stsviz.sources.replay.recording import Recording
+
+MIN_SPEED = 0.25
+MAX_SPEED = 64.0
+# A copy per this many events at least, and at most MAX_CHECKPOINTS copies in all:
+# seeking back costs at most one interval of folding, memory stays bounded.
+CHECKPOINT_EVERY = 5_000
+MAX_CHECKPOINTS = 50
+# What folding a recorded object of a known kind but a broken shape can raise.
+_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+# Folding more events than this at once runs with the cycle collector paused.
+_BULK = 5_000
+
+
+@dataclass(slots=True, frozen=True)
+class SeekTarget:
+    """Where `--at` points: the end, an offset in seconds from the start, or a wall time."""
+
+    end: bool = False
+    offset: float | None = None
+    time: datetime | None = None
+
+
+AT_HELP = "expected end, +SECONDS or an RFC3339 time such as 2026-11-25T14:11:35Z"
+
+
+def parse_at(value: str) -> SeekTarget:
+    """Parse `--at end|+SECONDS|RFC3339`; ReplayInputError with a one-line message if it is neither."""
+    text = value.strip()
+    if text.lower() == "end":
+        return SeekTarget(end=True)
+    if text.startswith("+"):
+        try:
+            seconds = float(text[1:])
+        except ValueError:
+            raise ReplayInputError(f"--at {value!r}: {AT_HELP}") from None
+        if not math.isfinite(seconds) or seconds < 0 or text[1:2] in ("+", "-"):
+            raise ReplayInputError(f"--at {value!r}: {AT_HELP}")
+        return SeekTarget(offset=seconds)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReplayInputError(f"--at {value!r}: {AT_HELP}") from None
+    if moment.tzinfo is None:
+        raise ReplayInputError(f"--at {value!r}: the time needs a zone, such as Z or +02:00")
+    return SeekTarget(time=moment.astimezone(timezone.utc))
+
+
+class Player:
+    """Owns the replayed ClusterState and the playhead; the screen calls `tick()` on its timer."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+        checkpoint_every: int | None = None,
+    ) -> None:
+        self.recording = recording
+        self._events = recording.events
+        self._offsets = recording.offsets
+        self._clock = clock
+        self.state = ClusterState()
+        self.refolds = 0  # how many times `state` was replaced by a refold
+        self._position = 0
+        self._offset = 0.0
+        self._playing = False
+        self._speed = _clamp_speed(speed)
+        # While playing, the playhead is anchor_offset + (clock() - anchor_clock) * speed.
+        self._anchor_clock = 0.0
+        self._anchor_offset = 0.0
+        count = len(self._events)
+        self._checkpoint_every = checkpoint_every or max(CHECKPOINT_EVERY, -(-count // MAX_CHECKPOINTS))
+        self._checkpoints: dict[int, ClusterState] = {}
+        self._time_keys: list[float] | None = None
+
+    # -- what the screen shows ------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """Number of events folded into `state`."""
+        return self._position
+
+    @property
+    def offset(self) -> float:
+        """The playhead, in seconds from the first event (as of the last tick or seek)."""
+        return self._offset
+
+    @property
+    def duration(self) -> float:
+        return self.recording.duration
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def at_end(self) -> bool:
+        return self._position >= len(self._events)
+
+    @property
+    def frame_time(self) -> datetime | None:
+        """Wall time of the last folded event: what "now" is in the replayed cluster."""
+        return self._events[self._position - 1].time if self._position else None
+
+    # -- transport --------------------------------------------------------------
+
+    def play(self) -> None:
+        if self._playing:
+            return
+        if self.at_end:
+            self.seek_index(0)  # play at the end starts over, as media players do
+            if self.at_end:
+                return  # nothing to play
+        self._playing = True
+        self._anchor(self._offset)
+
+    def pause(self) -> None:
+        """Stop where the last tick left the playhead: the screen keeps what it shows."""
+        self._playing = False
+
+    def toggle(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def set_speed(self, speed: float) -> None:
+        """Clamped to MIN_SPEED..MAX_SPEED; playback continues from where it is now."""
+        if self._playing:
+            self._anchor(self._playhead())
+        self._speed = _clamp_speed(speed)
+
+    def tick(self) -> bool:
+        """Fold every event due at the clock's time. True if the state or `playing` changed."""
+        if not self._playing:
+            return False
+        playhead = min(self._playhead(), self.duration)
+        self._offset = playhead
+        end = bisect_right(self._offsets, playhead, lo=self._position)
+        changed = end > self._position
+        if changed:
+            self._fold_to(end)
+        if self.at_end:
+            self._playing = False  # reached the end: stop rather than spin
+            changed = True
+        return changed
+
+    # -- stepping and seeking -----------------------------------------------------
+
+    def step(self, count: int = 1) -> None:
+        """Apply (or, negative, take back) whole events; pauses playback."""
+        self.pause()
+        self.seek_index(self._position + count)
+
+    def seek_index(self, index: int) -> None:
+        """Show the state after the first `index` events."""
+        index = max(0, min(index, len(self._events)))
+        self._move_to(index)
+        self._set_offset(self._offsets[index - 1] if index else 0.0)
+
+    def seek_offset(self, seconds: float) -> None:
+        """Move the playhead; every event at or before it is applied."""
+        seconds = max(0.0, min(float(seconds), self.duration))
+        self._move_to(bisect_right(self._offsets, seconds))
+        self._set_offset(seconds)
+
+    def seek_time(self, moment: datetime) -> None:
+        """Show the state after the last event with time <= `moment` (naive means UTC).
+
+        Events with no known time (before the first timestamp of an untimed
+        capture) count as earlier than any time.
+        """
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        index = bisect_right(self._times(), moment.timestamp())
+        self._move_to(index)
+        start = self.recording.start
+        if self.recording.timed and start is not None:
+            # The playhead goes where asked (between events), not back to the last event.
+            seconds = (moment - start).total_seconds()
+            low = self._offsets[index - 1] if index else 0.0
+            high = self._offsets[index] if index < len(self._offsets) else self.duration
+            self._set_offset(max(low, min(seconds, high)))
+        else:
+            self._set_offset(self._offsets[index - 1] if index else 0.0)
+
+    def seek_end(self) -> None:
+        self._move_to(len(self._events))
+        self._set_offset(self.duration)
+
+    def seek_at(self, target: SeekTarget) -> None:
+        """Go where `parse_at` pointed."""
+        if target.end:
+            self.seek_end()
+        elif target.offset is not None:
+            self.seek_offset(target.offset)
+        elif target.time is not None:
+            self.seek_time(target.time)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _playhead(self) -> float:
+        return self._anchor_offset + (self._clock() - self._anchor_clock) * self._speed
+
+    def _anchor(self, offset: float) -> None:
+        self._anchor_clock = self._clock()
+        self._anchor_offset = offset
+
+    def _set_offset(self, seconds: float) -> None:
+        self._offset = seconds
+        if self._playing:
+            self._anchor(seconds)
+
+    def _move_to(self, index: int) -> None:
+        if index < self._position:
+            self._restore(index)
+        if index > self._position:
+            self._fold_to(index)
+
+    def _restore(self, index: int) -> None:
+        """Go back: start from the newest checkpoint at or before `index`."""
+        every = self._checkpoint_every
+        mark = (index // every) * every
+        while mark > 0 and mark not in self._checkpoints:
+            mark -= every
+        self.state = copy_state(self._checkpoints[mark]) if mark > 0 else ClusterState()
+        self._position = mark
+        self.refolds += 1
+
+    def _fold_to(self, index: int) -> None:
+        events = self._events
+        every = self._checkpoint_every
+        position = self._position
+        with gc_paused() if index - position > _BULK else nullcontext():
+            while position < index:
+                stop = min(index, (position // every + 1) * every)
+                apply = self.state.apply
+                for i in range(position, stop):
+                    try:
+                        apply(events[i])
+                    except _MALFORMED:
+                        self._malformed(events[i])
+                position = stop
+                if position % every == 0 and position not in self._checkpoints:
+                    self._checkpoints[position] = copy_state(self.state)
+        self._position = position
+
+    def _malformed(self, event: WatchEvent) -> None:
+        # An object of the right kind but the wrong shape (a list where a dict
+        # belongs): skip it like the fold skips unknown kinds, and say so there.
+        kind = event.object.get("kind")
+        self.state.skipped[f"malformed {kind if isinstance(kind, str) else 'object'}"] += 1
+
+    def _times(self) -> list[float]:
+        """Per event, the newest known wall time so far as POSIX seconds (-inf before any)."""
+        if self._time_keys is None:
+            keys: list[float] = []
+            newest = -math.inf
+            last = None
+            for event in self._events:
+                moment = event.time
+                if moment is not None and moment is not last:
+                    last = moment
+                    seconds = moment.timestamp()
+                    if seconds > newest:
+                        newest = seconds
+                keys.append(newest)
+            self._time_keys = keys
+        return self._time_keys
+
+
+def _clamp_speed(speed: float) -> float:
+    if not isinstance(speed, (int, float)) or math.isnan(speed):
+        return 1.0
+    return max(MIN_SPEED, min(float(speed), MAX_SPEED))

@@ -1,0 +1,46 @@
+"""`Recording`: a loaded recording, ready to play: events in playback order and their offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from stsviz.model.events import WatchEvent
+
+
+@dataclass(slots=True)
+class Recording:
+    """Everything replay needs, independent of which files and formats it came from.
+
+    `offsets[i]` is when event i plays, in seconds from the first event; it never
+    decreases. `timed` says the files carried receive times (else events play at
+    an even pace and `WatchEvent.time` is derived from the objects, see times.py).
+    `marks` are the recorder's markers (relist, disconnect, gap, ...) as
+    (number of events before the marker, the marker line).
+    """
+
+    events: list[WatchEvent]
+    offsets: list[float]
+    timed: bool
+    warnings: list[str] = field(default_factory=list)
+    header: dict[str, Any] | None = None
+    marks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    files: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def duration(self) -> float:
+        return self.offsets[-1] if self.offsets else 0.0
+
+    @property
+    def start(self) -> datetime | None:
+        """The wall time of the first dated event."""
+        return next((event.time for event in self.events if event.time is not None), None)
+
+    @property
+    def end(self) -> datetime | None:
+        """The wall time of the last dated event."""
+        return next((event.time for event in reversed(self.events) if event.time is not None), None)

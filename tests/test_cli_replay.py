@@ -1,0 +1,196 @@
+"""`stsviz replay --plain/--json`: the one-shot frame a script or an incident report gets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stsviz.ui.rows import GLYPHS
+
+TYPES = ("statefulsets", "pods", "persistentvolumeclaims", "events")
+
+
+def stsviz(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "stsviz", *args], capture_output=True, text=True, timeout=60
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def frame_json(*args: str) -> dict:
+    return json.loads(stsviz(*args, "--json").stdout)
+
+
+def truth(recordings: Path, scenario: str, label: str) -> dict:
+    [path] = recordings.glob(f"{scenario}/truth-*-{label}.json")
+    return json.loads(path.read_text())
+
+
+def assert_matches_truth(frame: dict, expected: dict) -> None:
+    """Each pod's state and revision, and the verdict, as kubectl saw them."""
+    [sts] = expected["statefulsets"]
+    [row] = [s for s in frame["sets"] if s["name"] == sts["name"]]
+    assert row["verdict"]["message"] == sts["rolloutStatus"]["stdout"].strip()
+    assert row["verdict"]["done"] == sts["rolloutStatus"]["stdout"].startswith(("statefulset rolling update complete", "partitioned roll out complete"))
+    assert (row["replicas"], row["ready"]) == (sts["replicas"], sts["status"].get("readyReplicas", 0))
+    assert row["update_revision"] == sts["status"]["updateRevision"]
+    cells = {c["pod"]: c for c in row["cells"] if c["pod"]}
+    assert set(cells) == {p["name"] for p in expected["pods"]}
+    for pod in expected["pods"]:
+        cell = cells[pod["name"]]
+        assert cell["uid"] == pod["uid"]
+        assert cell["restarts"] == pod["restartCount"]
+        assert cell["reason"] == pod["waitingReason"]
+        assert cell["revision"] == ("updated" if pod["controllerRevisionHash"] == sts["status"]["updateRevision"] else "old")
+        if pod["deletionTimestamp"]:
+            assert cell["state"] == "terminating"
+        elif pod["ready"]:
+            assert cell["state"] == "ready"
+        elif pod["phase"] == "Pending":
+            assert cell["state"] in {"creating", "unscheduled"}
+    claims = {c["name"]: c for cell in row["cells"] for c in cell["claims"]}
+    for claim in expected["pvcs"]:
+        if claim["name"] in claims:
+            assert (claims[claim["name"]]["phase"], claims[claim["name"]]["volume"]) == (claim["phase"], claim["volumeName"])
+
+
+@pytest.mark.parametrize(("scenario", "label"), [("rolling", "complete"), ("scale", "one-replica")])
+def test_end_of_kubectl_captures_matches_what_kubectl_reported(recordings, scenario, label):
+    files = [str(recordings / scenario / f"kubectl-{t}.json") for t in TYPES]
+    assert_matches_truth(frame_json("replay", *files, "--at", "end"), truth(recordings, scenario, label))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "label"),
+    [("rolling", "one-updated"), ("rolling", "two-updated"), ("scale", "web-2-terminating"), ("scale", "scaling-down")],
+)
+def test_frame_at_a_checkpoint_time_matches_kubectl(recordings, scenario, label):
+    expected = truth(recordings, scenario, label)
+    lines = (recordings / scenario / "merged.jsonl").read_text().splitlines()
+    at = json.loads(lines[expected["event_index"] - 1])["ts"]
+    assert json.loads(lines[expected["event_index"]])["ts"] > at, "checkpoint must fall between two arrivals"
+    frame = frame_json("replay", str(recordings / scenario / "merged.jsonl"), "--at", at)
+    assert frame["time"] == at
+    assert_matches_truth(frame, expected)
+
+
+def test_json_contract_shape():
+    frame = frame_json("replay", "--example", "scale")
+    assert set(frame) == {"time", "sets"}
+    [row] = frame["sets"]
+    assert set(row) == {
+        "namespace", "name", "replicas", "ready", "partition",
+        "current_revision", "update_revision", "verdict", "cells",
+    }
+    assert set(row["verdict"]) == {"done", "stalled", "message"}
+    for cell in row["cells"]:
+        assert set(cell) == {"ordinal", "pod", "uid", "state", "revision", "restarts", "reason", "claims"}
+        assert [*cell["claims"][0]] == ["name", "phase", "volume"]
+
+
+def test_json_lists_condemned_pods_after_the_range(recordings):
+    expected = truth(recordings, "scale", "scaling-down")
+    lines = (recordings / "scale" / "merged.jsonl").read_text().splitlines()
+    at = json.loads(lines[expected["event_index"] - 1])["ts"]
+    [row] = frame_json("replay", str(recordings / "scale" / "merged.jsonl"), "--at", at)["sets"]
+    # Scaled 5 -> 1: ordinal 0 is the range, 1-4 are condemned and removed from the top down.
+    assert row["replicas"] == 1
+    assert [c["ordinal"] for c in row["cells"]] == [0, 1, 2, 3, 4]
+    assert all(c["pod"] for c in row["cells"])
+    assert [c["state"] for c in row["cells"]] == ["ready", "ready", "ready", "ready", "terminating"]
+
+
+def test_plain_frame_uses_the_glyph_table_and_no_colour_codes():
+    out = stsviz("replay", "--example", "rolling", "--plain").stdout
+    assert "\x1b[" not in out
+    lines = out.splitlines()
+    assert lines[0].startswith("time 2026-")
+    assert lines[1].split() == ["STATEFULSET", "READY", "UPDATED", "VERDICT", "PODS"]
+    assert lines[2].split() == ["rolling/web", "3/3", "3/3", "done", GLYPHS["ready"][0] * 3]
+
+
+def test_plain_frame_mid_rollout_shows_old_and_new_revisions(recordings):
+    expected = truth(recordings, "rolling", "two-updated")
+    lines = (recordings / "rolling" / "merged.jsonl").read_text().splitlines()
+    at = json.loads(lines[expected["event_index"] - 1])["ts"]
+    out = stsviz("replay", str(recordings / "rolling" / "merged.jsonl"), "--at", at, "--plain").stdout
+    # web-0 ready on the old revision, web-1 creating on the new one, web-2 ready on the new one.
+    assert out.splitlines()[2].split()[-1] == "rCR"
+
+
+def test_color_flag_keeps_the_screen_colours():
+    out = stsviz("replay", "--example", "rolling", "--plain", "--color").stdout
+    assert "\x1b[" in out
+
+
+def test_at_offset_from_the_start():
+    frame = frame_json("replay", "--example", "rolling", "--at", "+0")
+    assert frame["sets"][0]["verdict"]["message"].startswith("Waiting for")
+
+
+def test_markup_in_cluster_strings_is_shown_as_text(tmp_path):
+    name = "web[/]x"
+    raw = {
+        "type": "ADDED",
+        "object": {
+            "kind": "StatefulSet",
+            "metadata": {"name": name, "namespace": "[bold]ns", "uid": "u", "generation": 1, "resourceVersion": "1"},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1},
+        },
+    }
+    path = tmp_path / "markup.json"
+    path.write_text(json.dumps(raw) + "\n")
+    out = stsviz("replay", str(path), "--plain").stdout
+    assert "[bold]ns/web[/]x" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["replay", "/nonexistent/file.jsonl", "--plain"], "/nonexistent/file.jsonl"),
+        (["replay", "--example", "nope", "--plain"], "no example named 'nope'"),
+        (["replay", "--plain"], "nothing to replay"),
+        (["replay", "--example", "rolling", "--at", "yesterday", "--plain"], "yesterday"),
+        (["replay", "--example", "rolling", "--speed", "0"], "--speed"),
+        (["replay", "--example", "rolling", "--color"], "--color"),
+        ([], "choose a command"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    result = stsviz(*args, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert needle in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("stsviz: error:")
+
+
+def test_empty_and_not_json_files_are_errors(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("hello, this is not json\n")
+    for path in (empty, garbage):
+        result = stsviz("replay", str(path), "--plain", check=False)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_torn_last_line_replays_the_rest_and_warns(tmp_path, recordings):
+    data = (recordings / "rolling" / "merged.jsonl").read_bytes()
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(data + data.splitlines()[-1][:100])
+    result = stsviz("replay", str(torn), "--json")
+    assert "stsviz: warning:" in result.stderr
+    assert json.loads(result.stdout)["sets"][0]["verdict"]["done"] is True
+
+
+def test_list_examples():
+    out = stsviz("replay", "--list-examples").stdout
+    assert [line.split()[0] for line in out.splitlines()] == ["rolling", "scale", "web-lifecycle"]

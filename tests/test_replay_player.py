@@ -1,0 +1,461 @@
+"""The replay Player: play, pause, speed, step and seek, driven by a fake clock.
+
+Whatever path the user takes through a recording, the state shown must equal a
+fresh fold of the events up to the position shown.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stsviz.model import ClusterState
+from stsviz.sources.replay import (
+    MAX_SPEED,
+    MIN_SPEED,
+    PACE,
+    Player,
+    ReplayInputError,
+    SeekTarget,
+    load_recording,
+    parse_at,
+)
+
+START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def pod_event(index: int, etype: str = "ADDED", *, phase: str = "Running") -> dict:
+    ordinal = index % 4
+    return {
+        "type": etype,
+        "object": {
+            "kind": "Pod",
+            "metadata": {
+                "name": f"web-{ordinal}",
+                "namespace": "demo",
+                "uid": f"uid-{ordinal}",
+                "resourceVersion": str(100 + index),
+                "creationTimestamp": "2026-11-25T09:00:00Z",
+                "ownerReferences": [{"kind": "StatefulSet", "name": "web", "controller": True}],
+                "labels": {"controller-revision-hash": f"web-{index // 4}"},
+            },
+            "status": {"phase": phase},
+        },
+    }
+
+
+def timed_recording(tmp_path: Path, seconds: list[float]):
+    """One event at each of the given seconds after START, in an stsviz-style file."""
+    lines = [json.dumps({"stsviz": 1, "kind": "header", "started": START.isoformat()})]
+    for index, second in enumerate(seconds):
+        ts = (START + timedelta(seconds=second)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        lines.append(json.dumps({"seq": index + 1, "ts": ts, **pod_event(index, "ADDED" if index < 4 else "MODIFIED")}))
+    path = tmp_path / "rec.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return load_recording([path])
+
+
+@pytest.fixture
+def ten(tmp_path):
+    """Ten events, one per second: event i plays at offset i."""
+    return timed_recording(tmp_path, [float(i) for i in range(10)])
+
+
+def fresh(recording, count: int) -> ClusterState:
+    state = ClusterState()
+    for event in recording.events[:count]:
+        state.apply(event)
+    return state
+
+
+def fold_contents(state: ClusterState) -> dict:
+    """Everything the fold knows, except the dispatch table and what a view has yet to redraw."""
+    return {k: v for k, v in vars(state).items() if k not in ("_handlers", "_dirty")}
+
+
+def assert_shows(player: Player, count: int) -> None:
+    assert player.position == count
+    assert fold_contents(player.state) == fold_contents(fresh(player.recording, count))
+
+
+# -- playing ---------------------------------------------------------------------------
+
+
+def test_nothing_is_applied_before_play(ten):
+    player = Player(ten, clock=FakeClock())
+    assert (player.position, player.offset, player.playing, player.frame_time) == (0, 0.0, False, None)
+    assert player.tick() is False
+    assert player.duration == 9.0
+
+
+def test_play_at_speed_two_reaches_the_right_event(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.set_speed(2)
+    player.play()
+    assert player.tick() is True  # the event at offset 0 is due at once
+    assert player.position == 1
+    clock.advance(2.2)  # 4.4 s of recording
+    assert player.tick() is True
+    assert player.offset == pytest.approx(4.4)
+    assert_shows(player, 5)
+    assert player.frame_time == START + timedelta(seconds=4)
+    clock.advance(0.1)  # 4.6 s: nothing new is due
+    assert player.tick() is False
+    assert player.position == 5
+
+
+def test_pause_stops_and_play_resumes_where_it_stopped(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(3.5)
+    player.tick()
+    player.pause()
+    clock.advance(100)
+    assert player.tick() is False
+    assert (player.position, player.offset, player.playing) == (4, 3.5, False)
+    player.toggle()
+    clock.advance(1.0)
+    player.tick()
+    assert player.offset == pytest.approx(4.5)
+    assert player.position == 5
+
+
+def test_changing_speed_while_playing_keeps_the_playhead(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(2.0)  # 2 s at 1x
+    player.set_speed(4)
+    clock.advance(1.0)  # + 4 s at 4x
+    player.tick()
+    assert player.offset == pytest.approx(6.0)
+    assert player.position == 7
+
+
+def test_speed_is_clamped(ten):
+    player = Player(ten, clock=FakeClock())
+    player.set_speed(1000)
+    assert player.speed == MAX_SPEED
+    player.set_speed(0)
+    assert player.speed == MIN_SPEED
+    player.set_speed(float("nan"))
+    assert player.speed == 1.0
+
+
+def test_playing_to_the_end_stops_there(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(60)
+    assert player.tick() is True
+    assert player.at_end and not player.playing
+    assert player.offset == player.duration == 9.0
+    assert_shows(player, 10)
+    assert player.tick() is False
+
+
+def test_play_at_the_end_starts_over(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.seek_end()
+    player.play()
+    assert player.playing
+    player.tick()
+    assert_shows(player, 1)
+
+
+def test_untimed_capture_plays_at_an_even_pace(tmp_path):
+    path = tmp_path / "pods.json"
+    path.write_text("\n".join(json.dumps(pod_event(i)) for i in range(8)) + "\n")
+    clock = FakeClock()
+    player = Player(load_recording([path]), clock=clock)
+    player.play()
+    clock.advance(3 * PACE + PACE / 2)
+    player.tick()
+    assert player.position == 4
+
+
+# -- stepping and seeking ---------------------------------------------------------------
+
+
+def test_step_forward_and_back(ten):
+    player = Player(ten, clock=FakeClock())
+    player.step()
+    player.step(3)
+    assert_shows(player, 4)
+    assert player.offset == 3.0
+    player.step(-2)
+    assert_shows(player, 2)
+    assert player.frame_time == START + timedelta(seconds=1)
+    player.step(-10)  # clamped at the start
+    assert_shows(player, 0)
+    assert player.frame_time is None
+    player.step(50)  # and at the end
+    assert_shows(player, 10)
+
+
+def test_step_pauses_playback(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(2.5)
+    player.tick()
+    player.step()
+    assert not player.playing
+    assert_shows(player, 4)
+
+
+def test_seek_offset(ten):
+    player = Player(ten, clock=FakeClock())
+    player.seek_offset(6.5)
+    assert_shows(player, 7)
+    assert player.offset == 6.5
+    player.seek_offset(-3)  # clamped to 0, where the first event happens
+    assert_shows(player, 1)
+    assert player.offset == 0.0
+    player.seek_offset(1e9)
+    assert_shows(player, 10)
+    assert player.offset == 9.0
+
+
+def test_seek_time_shows_the_last_event_at_or_before_it(ten):
+    player = Player(ten, clock=FakeClock())
+    player.seek_time(START + timedelta(seconds=5))
+    assert_shows(player, 6)
+    assert player.frame_time == START + timedelta(seconds=5)
+    player.seek_time(START + timedelta(seconds=2, milliseconds=500))
+    assert_shows(player, 3)
+    assert player.offset == 2.5  # the playhead goes where asked
+    player.seek_time(START - timedelta(hours=1))
+    assert_shows(player, 0)
+    player.seek_time(datetime(2026, 11, 25, 10, 0, 7))  # naive: UTC
+    assert_shows(player, 8)
+
+
+def test_seek_time_in_an_untimed_capture_uses_derived_times(tmp_path):
+    lines = []
+    for i in range(6):
+        event = pod_event(i)
+        event["object"]["status"]["conditions"] = [
+            {"type": "Ready", "status": "True", "lastTransitionTime": f"2026-11-25T10:00:0{i}Z"}
+        ]
+        lines.append(json.dumps(event))
+    path = tmp_path / "pods.json"
+    path.write_text("\n".join(lines) + "\n")
+    player = Player(load_recording([path]), clock=FakeClock())
+    player.seek_time(START + timedelta(seconds=3, milliseconds=200))
+    assert_shows(player, 4)
+    assert player.offset == 3 * PACE
+
+
+def test_seek_end(ten):
+    player = Player(ten, clock=FakeClock())
+    player.seek_end()
+    assert player.at_end
+    assert_shows(player, 10)
+    assert player.offset == player.duration
+
+
+def test_seek_back_refolds_to_the_same_state_as_a_fresh_fold(ten):
+    player = Player(ten, clock=FakeClock())
+    player.seek_end()
+    old_state = player.state
+    player.seek_index(3)
+    assert player.state is not old_state and player.refolds == 1  # views redraw everything
+    assert_shows(player, 3)
+    player.seek_index(8)
+    assert_shows(player, 8)
+
+
+def test_checkpoints_are_not_changed_by_playing_on_from_them(tmp_path):
+    recording = timed_recording(tmp_path, [i * 0.5 for i in range(40)])
+    player = Player(recording, clock=FakeClock(), checkpoint_every=5)
+    player.seek_end()
+    for target in (12, 33, 7, 20, 0, 39, 10, 10, 5):
+        player.seek_index(target)
+        assert_shows(player, target)
+
+
+def test_seeking_while_playing_continues_from_the_new_place(ten):
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(8)
+    player.tick()
+    player.seek_offset(2.0)
+    assert player.playing
+    clock.advance(1.0)
+    player.tick()
+    assert player.offset == pytest.approx(3.0)
+    assert_shows(player, 4)
+
+
+def test_empty_recording(tmp_path):
+    path = tmp_path / "quiet.jsonl"
+    path.write_text(json.dumps({"stsviz": 1, "kind": "header"}) + "\n")
+    player = Player(load_recording([path]), clock=FakeClock())
+    player.play()
+    assert not player.playing and player.at_end
+    player.step(-1)
+    player.seek_end()
+    player.seek_time(START)
+    assert (player.position, player.offset, player.frame_time) == (0, 0.0, None)
+
+
+def test_no_clock_is_read_except_the_injected_one(ten, monkeypatch):
+    def forbidden() -> float:
+        raise AssertionError("the wall clock was read")
+
+    monkeypatch.setattr(time, "monotonic", forbidden)
+    monkeypatch.setattr(time, "time", forbidden)
+    monkeypatch.setattr(time, "perf_counter", forbidden)
+    clock = FakeClock()
+    player = Player(ten, clock=clock)
+    player.play()
+    clock.advance(3)
+    player.tick()
+    player.set_speed(2)
+    player.seek_time(START + timedelta(seconds=1))
+    player.step(-1)
+    assert player.position == 1
+
+
+def test_broken_object_of_a_known_kind_is_skipped_not_raised(tmp_path):
+    bad = pod_event(1)
+    bad["object"]["metadata"]["name"] = 17  # a number where the API always has a string
+    path = tmp_path / "odd.json"
+    path.write_text("\n".join(json.dumps(e) for e in (pod_event(0), bad, pod_event(2))) + "\n")
+    player = Player(load_recording([path]), clock=FakeClock())
+    player.seek_end()
+    assert player.position == 3
+    assert player.state.skipped["malformed Pod"] == 1
+    assert len(player.state.pods) == 2
+
+
+# -- any path through a recording ---------------------------------------------------------
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("step"), st.integers(-15, 15)),
+        st.tuples(st.just("index"), st.integers(-2, 42)),
+        st.tuples(st.just("offset"), st.floats(-1, 25, allow_nan=False)),
+        st.tuples(st.just("time"), st.floats(-5, 25, allow_nan=False)),
+        st.tuples(st.just("play"), st.floats(0, 6, allow_nan=False)),
+        st.tuples(st.just("speed"), st.sampled_from([0.25, 1, 3, 64])),
+        st.tuples(st.just("end"), st.none()),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operations)
+def test_any_sequence_of_moves_shows_a_fresh_fold(tmp_path_factory, moves):
+    recording = timed_recording(tmp_path_factory.mktemp("rec"), [i * 0.5 for i in range(40)])
+    clock = FakeClock()
+    player = Player(recording, clock=clock, checkpoint_every=6)
+    for move, value in moves:
+        if move == "step":
+            player.step(value)
+        elif move == "index":
+            player.seek_index(value)
+        elif move == "offset":
+            player.seek_offset(value)
+        elif move == "time":
+            player.seek_time(START + timedelta(seconds=value))
+        elif move == "play":
+            player.play()
+            clock.advance(value)
+            player.tick()
+        elif move == "speed":
+            player.set_speed(value)
+        else:
+            player.seek_end()
+        assert 0 <= player.offset <= player.duration
+        # Everything due at the playhead is shown, nothing later.
+        assert player.position == 0 or recording.offsets[player.position - 1] <= player.offset + 1e-9
+    assert_shows(player, player.position)
+
+
+# -- --at -----------------------------------------------------------------------------------
+
+
+def test_parse_at_accepts_the_three_forms():
+    assert parse_at("end") == SeekTarget(end=True)
+    assert parse_at("+90") == SeekTarget(offset=90.0)
+    assert parse_at("+1.5") == SeekTarget(offset=1.5)
+    assert parse_at("2026-11-25T10:00:05Z") == SeekTarget(time=START + timedelta(seconds=5))
+    assert parse_at("2026-11-25T12:00:05+02:00") == SeekTarget(time=START + timedelta(seconds=5))
+
+
+@pytest.mark.parametrize(
+    "value", ["", "soon", "+", "+-3", "+abc", "+inf", "90", "2026-13-01T00:00:00Z", "2026-11-25T10:00:00"]
+)
+def test_parse_at_rejects_anything_else_in_one_line(value):
+    with pytest.raises(ReplayInputError) as caught:
+        parse_at(value)
+    message = str(caught.value)
+    assert message.startswith("--at ") and "\n" not in message
+    assert "Error" not in message and "Traceback" not in message
+
+
+def test_seek_at(ten):
+    player = Player(ten, clock=FakeClock())
+    player.seek_at(parse_at("+3.5"))
+    assert player.position == 4
+    player.seek_at(parse_at("end"))
+    assert player.at_end
+    player.seek_at(parse_at("2026-11-25T10:00:01.000Z"))
+    assert player.position == 2
+
+
+def test_loading_leaves_the_cycle_collector_as_it_was(tmp_path):
+    path = tmp_path / "pods.json"
+    path.write_text(json.dumps(pod_event(0)) + "\n")
+    assert gc.isenabled()
+    load_recording([path])
+    assert gc.isenabled()
+    with pytest.raises(ReplayInputError):
+        load_recording([tmp_path / "missing.json"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_recording([path])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# -- layering -------------------------------------------------------------------------------
+
+
+def test_replay_never_imports_textual():
+    probe = (
+        "import sys, stsviz.sources.replay, stsviz.sources.replay.player;"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'));"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
