@@ -4,6 +4,11 @@ Only the fields the screens, the verdict and the JSON frame use are kept, so a
 pod costs a few hundred bytes instead of the ~25 KB of its parsed dict.
 Timestamps stay RFC3339 strings: they are compared and shown far more often
 than they are computed with.
+
+Records are never mutated after construction, and are shared (by the fold's
+checkpoints, by identical container and condition lines). They are not
+`frozen=True` only because a frozen dataclass's __init__ costs ~2 us per record
+on the ingest hot path.
 """
 
 from __future__ import annotations
@@ -29,17 +34,11 @@ FAILED_WAITING_REASONS = frozenset(
     }
 )
 
-_tuple_cache: dict[tuple, tuple] = {}
-
-
-def _shared(value: tuple) -> tuple:
-    """One shared copy of a small immutable tuple (conditions repeat across pods)."""
-    cached = _tuple_cache.get(value)
-    if cached is None:
-        if len(_tuple_cache) > 50_000:  # bounded: pathological inputs must not grow it forever
-            _tuple_cache.clear()
-        _tuple_cache[value] = cached = value
-    return cached
+# Identical condition and container lines repeat across pods and events: one
+# shared object each saves memory and the cost of building it again.
+_SHARED_LIMIT = 50_000
+_conditions_cache: dict[tuple, tuple] = {}
+_container_cache: dict[tuple, "Container"] = {}
 
 
 def _s(value: Any) -> str | None:
@@ -51,7 +50,7 @@ def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Container:
     """One container's status line: what the detail pane shows."""
 
@@ -64,7 +63,7 @@ class Container:
     init: bool = False
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Condition:
     type: str
     status: str
@@ -72,7 +71,7 @@ class Condition:
     since: str | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Pod:
     namespace: str
     name: str
@@ -145,17 +144,9 @@ class Pod:
             node=_s(spec.get("nodeName")),
             created=meta.get("creationTimestamp"),
             resource_version=meta.get("resourceVersion"),
-            conditions=_shared(
-                tuple(
-                    _shared_condition(c)
-                    for c in status.get("conditions") or ()
-                    if isinstance(c, dict)
-                )
-            ),
-            containers=tuple(
-                _container(c, init=True) for c in status.get("initContainerStatuses") or () if isinstance(c, dict)
-            )
-            + tuple(_container(c) for c in status.get("containerStatuses") or () if isinstance(c, dict)),
+            conditions=_conditions(status.get("conditions")),
+            containers=_containers(status.get("initContainerStatuses"), True)
+            + _containers(status.get("containerStatuses"), False),
             claims=tuple(
                 intern(v["persistentVolumeClaim"]["claimName"])
                 for v in spec.get("volumes") or ()
@@ -166,35 +157,65 @@ class Pod:
         )
 
 
-_condition_cache: dict[tuple, Condition] = {}
-
-
-def _shared_condition(raw: dict[str, Any]) -> Condition:
-    key = (raw.get("type"), raw.get("status"), raw.get("reason"), raw.get("lastTransitionTime"))
-    condition = _condition_cache.get(key)
-    if condition is None:
-        if len(_condition_cache) > 50_000:
-            _condition_cache.clear()
-        condition = Condition(
-            type=_s(key[0]) or "", status=_s(key[1]) or "Unknown", reason=_s(key[2]), since=_s(key[3])
+def _conditions(raw: Any) -> tuple[Condition, ...]:
+    if not raw:
+        return ()
+    try:
+        key = tuple((c["type"], c.get("status"), c.get("reason"), c.get("lastTransitionTime")) for c in raw)
+    except (TypeError, KeyError, AttributeError):  # a malformed entry: keep the well-formed ones
+        key = tuple(
+            (c.get("type"), c.get("status"), c.get("reason"), c.get("lastTransitionTime"))
+            for c in raw
+            if isinstance(c, dict)
         )
-        _condition_cache[key] = condition
-    return condition
+    conditions = _conditions_cache.get(key)
+    if conditions is None:
+        if len(_conditions_cache) > _SHARED_LIMIT:  # bounded: odd inputs must not grow it forever
+            _conditions_cache.clear()
+        conditions = tuple(
+            Condition(type=_s(t) or "", status=_s(st) or "Unknown", reason=_s(r), since=_s(since))
+            for t, st, r, since in key
+        )
+        _conditions_cache[key] = conditions
+    return conditions
 
 
-def _container(raw: dict[str, Any], init: bool = False) -> Container:
+def _containers(raw: Any, init: bool) -> tuple[Container, ...]:
+    if not raw:
+        return ()
+    return tuple(_container(c, init) for c in raw if isinstance(c, dict))
+
+
+def _container(raw: dict[str, Any], init: bool) -> Container:
     state = raw.get("state") or {}
-    kind, detail = next(iter(state.items()), ("unknown", {}))
-    detail = detail if isinstance(detail, dict) else {}
-    return Container(
-        name=_s(raw.get("name")) or "",
-        ready=bool(raw.get("ready")),
-        restarts=_int(raw.get("restartCount")),
-        state=_s(kind) or "unknown",
-        reason=_s(detail.get("reason")),
-        message=detail.get("message"),
-        init=init,
+    kind, detail = next(iter(state.items()), ("unknown", None)) if isinstance(state, dict) else ("unknown", None)
+    if not isinstance(detail, dict):
+        detail = {}
+    key = (
+        raw.get("name"),
+        bool(raw.get("ready")),
+        _int(raw.get("restartCount")),
+        kind,
+        detail.get("reason"),
+        detail.get("message"),
+        init,
     )
+    container = _container_cache.get(key)
+    if container is None:
+        if len(_container_cache) > _SHARED_LIMIT:
+            _container_cache.clear()
+        name, ready, restarts, kind, reason, message, init = key
+        container = Container(
+            name=_s(name) or "",
+            ready=ready,
+            restarts=restarts,
+            state=_s(kind) or "unknown",
+            reason=_s(reason),
+            message=message if isinstance(message, str) else None,
+            init=init,
+        )
+        _container_cache[key] = container
+    return container
 
 
 def _controller_ref(meta: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +226,7 @@ def _controller_ref(meta: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class StatefulSet:
     namespace: str
     name: str
@@ -285,7 +306,7 @@ class StatefulSet:
         )
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Claim:
     """A PersistentVolumeClaim."""
 
@@ -320,7 +341,7 @@ class Claim:
         )
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Event:
     """A core/v1 Event about some object (pod, claim or StatefulSet)."""
 
