@@ -89,6 +89,11 @@ def header(name_w: int) -> Text:
     return text
 
 
+def prefix_width(name_w: int) -> int:
+    """Width of the fixed columns left of the cells, when their values fit their columns."""
+    return name_w + READY_WIDTH + UPDATED_WIDTH + VERDICT_WIDTH + 4
+
+
 def fixed_columns(row: SetRow, name_w: int) -> Text:
     """Name, ready, updated, verdict: the part of a row left of the cells."""
     sts = row.set
@@ -122,6 +127,41 @@ def cell_units(row: SetRow) -> list[tuple[str, Style | None, int | None]]:
     return units
 
 
+def _units_per_line(indent: int, width: int | None) -> int | None:
+    """How many cell units fit on one line right of the fixed columns (None: no wrapping)."""
+    return max(1, width - indent) if width else None
+
+
+def row_height(row: SetRow, name_w: int, width: int | None = None) -> int:
+    """How many lines `render_row` returns for this row, without rendering it."""
+    per_line = _units_per_line(fixed_columns(row, name_w).cell_len, width)
+    units = len(cell_units(row))
+    if per_line is None or units == 0:
+        return 1
+    return (units + per_line - 1) // per_line
+
+
+def cell_at(row: SetRow, name_w: int, width: int | None, line: int, column: int) -> int | None:
+    """The cell index drawn at (line, column) of the row's lines, None left of the cells.
+
+    A click on a partition or condemned mark picks the cell right after it.
+    """
+    indent = fixed_columns(row, name_w).cell_len
+    if column < indent:
+        return None
+    per_line = _units_per_line(indent, width)
+    if per_line is not None and column - indent >= per_line:
+        return None
+    position = column - indent + (line * per_line if per_line else 0)
+    units = cell_units(row)
+    if position >= len(units):
+        return None
+    for _text, _style, index in units[position:]:
+        if index is not None:
+            return index
+    return None
+
+
 def render_row(
     row: SetRow,
     name_w: int,
@@ -133,7 +173,7 @@ def render_row(
     """The row's lines. Cells wrap under the PODS column when `width` is given."""
     prefix = fixed_columns(row, name_w)
     indent = prefix.cell_len
-    per_line = max(1, width - indent) if width else None
+    per_line = _units_per_line(indent, width)
     lines: list[Text] = []
     current = prefix
     used = 0

@@ -1,0 +1,48 @@
+"""The stsviz Textual app and the entry point the CLI calls for a replay.
+
+The app only holds the setup and the stylesheet; the rollout screen does the
+work. `run_replay_app` is what `stsviz replay` runs.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.ui.screen import RolloutScreen
+from stsviz.ui.setup import AppSetup, ReplayControls
+
+
+class StsvizApp(App[int]):
+    """StatefulSet rollouts, live or replayed."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "stsviz"
+
+    def __init__(self, setup: AppSetup) -> None:
+        super().__init__()
+        self.setup = setup
+        self.title = f"stsviz {setup.mode} {setup.description}"
+
+    def get_default_screen(self) -> RolloutScreen:
+        return RolloutScreen(self.setup)
+
+
+def replay_setup(
+    player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS
+) -> AppSetup:
+    """The app's setup for a replay Player; `title` names what is replayed (file names)."""
+    return AppSetup(
+        mode="replay",
+        description=title,
+        source=player,
+        replay=player,
+        stall_seconds=stall_seconds,
+    )
+
+
+def run_replay_app(player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS) -> int:
+    """Run the replay screen until the user quits; the process exit code."""
+    app = StsvizApp(replay_setup(player, title=title, stall_seconds=stall_seconds))
+    app.run()
+    return app.return_code or 0

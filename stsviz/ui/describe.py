@@ -1,0 +1,212 @@
+"""What the detail pane says about one cell, as Rich `Text` (no Textual here).
+
+Like `kubectl describe pod`, narrowed to what explains a rollout: the set's
+verdict in kubectl's words, then the pod's phase, cell state, revision, node,
+age, restarts, containers, claims, recent Events and conditions. Every cluster string is
+appended as plain text, never parsed as markup, so a name or message holding
+`[bold]` or `[/]` shows literally. Ages are relative to the frame's time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from stsviz.model import Cell, ClusterState, SetRow
+from stsviz.model.cells import UPDATED
+from stsviz.model.records import FAILED_WAITING_REASONS, Event, Pod
+from stsviz.ui.rows import VERDICT_STYLES, cell_style, glyph
+from stsviz.ui.timefmt import age
+
+LABEL_WIDTH = 10
+EVENTS_SHOWN = 8  # the newest ones; ClusterState keeps a few more
+
+HEADING = Style(bold=True, underline=True)
+LABEL = Style(dim=True)
+NAME = Style(bold=True)
+WARNING = Style(color="yellow", bold=True)
+BAD = Style(color="red", bold=True)
+GOOD = Style(color="green")
+
+
+def _field(text: Text, label: str, value: str | Text, style: Style | None = None) -> None:
+    text.append(label.ljust(LABEL_WIDTH), LABEL)
+    if isinstance(value, Text):
+        text.append_text(value)
+    else:
+        text.append(value, style)
+    text.append("\n")
+
+
+def _heading(text: Text, title: str) -> None:
+    text.append("\n")
+    text.append(title, HEADING)
+    text.append("\n")
+
+
+def describe(state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> Text:
+    """The whole pane: the set and its verdict, then the selected pod (or missing ordinal)."""
+    text = Text(no_wrap=False)
+    if row is None:
+        text.append("No StatefulSet selected.", LABEL)
+        return text
+    # The set first: its verdict is the answer to "is the rollout ok?", the pod explains it.
+    _describe_set(text, row)
+    text.append("\n")
+    if cell is None:
+        text.append("This StatefulSet has no ordinals (replicas: 0).\n", LABEL)
+    else:
+        _describe_cell(text, state, row, cell, now)
+    text.rstrip()
+    return text
+
+
+def _describe_cell(text: Text, state: ClusterState, row: SetRow, cell: Cell, now: datetime | None) -> None:
+    sts = row.set
+    pod = cell.pod
+    name = pod.name if pod else f"{sts.name}-{cell.ordinal}"
+    text.append("Pod", HEADING)
+    text.append(" ")
+    text.append(name, NAME)
+    text.append(f"  ordinal {cell.ordinal}\n", LABEL)
+    state_value = Text()
+    state_value.append(glyph(cell), cell_style(cell))
+    state_value.append(f" {cell.state}")
+    if pod is None:
+        _field(text, "cell", state_value)
+        text.append("No pod at this ordinal", BAD)
+        text.append(": the controller has not created it yet, or it was deleted.\n")
+    else:
+        _field(text, "phase", pod.phase or "-")
+        _field(text, "cell", state_value)
+        _field(text, "revision", _revision(pod, row))
+        _field(text, "node", pod.node or "(not scheduled)")
+        _field(text, "age", age(pod.created, now))
+        _field(text, "restarts", str(pod.restarts), BAD if pod.restarts else None)
+        if pod.deleting:
+            _field(text, "deleting", f"for {age(pod.deleting, now)}", WARNING)
+    if cell.condemned:
+        wanted = sts.ordinals
+        span = f"{wanted.start}..{wanted.stop - 1}" if wanted else "none"
+        text.append(
+            f"Condemned: ordinal {cell.ordinal} is outside the wanted ordinals ({span}); "
+            "the controller removes it.\n",
+            WARNING,
+        )
+    # Most telling first: why a container is not running, where its data lives, what
+    # the cluster said about it; conditions mostly restate the cell and come last.
+    if pod is not None:
+        _containers(text, pod)
+    _claims(text, cell)
+    _events(text, state, sts.namespace, name, now)
+    if pod is not None:
+        _conditions(text, pod, now)
+
+
+def _revision(pod: Pod, row: SetRow) -> Text:
+    value = Text(pod.revision or "-")
+    update_revision = row.set.update_revision
+    if not update_revision:
+        value.append(" (set has no updateRevision yet)", LABEL)
+    elif pod.revision == update_revision:
+        value.append(f" ({UPDATED})", GOOD)
+    else:
+        value.append(" (old)", WARNING)  # the update revision is named in the set's lines above
+    return value
+
+
+def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
+    _heading(text, "Conditions")
+    if not pod.conditions:
+        text.append("  (none reported)\n", LABEL)
+    for condition in pod.conditions:
+        text.append(f"  {condition.type:<16}")
+        text.append(f"{condition.status:<6}", GOOD if condition.status == "True" else WARNING)
+        if condition.since:
+            text.append(f"{age(condition.since, now):>5}", LABEL)
+        text.append("\n")
+        # Why a condition is not met, on its own line: the pane is too narrow for a fourth column.
+        if condition.reason and condition.status != "True":
+            text.append(f"{'':18}{condition.reason}\n", LABEL)
+
+
+def _containers(text: Text, pod: Pod) -> None:
+    _heading(text, "Containers")
+    if not pod.containers:
+        text.append("  (no status yet)\n", LABEL)
+    for container in pod.containers:
+        text.append("  ")
+        text.append(container.name, NAME)
+        if container.init:
+            text.append(" (init)", LABEL)
+        text.append(f"  {container.state}")
+        if container.reason:
+            text.append(" ")
+            failing = container.reason in FAILED_WAITING_REASONS
+            text.append(container.reason, BAD if failing else WARNING)
+        text.append("\n")
+        text.append(f"    {'ready' if container.ready else 'not ready'}, restarts {container.restarts}\n", LABEL)
+        if container.message:
+            text.append(f"    {container.message}\n")
+
+
+def _claims(text: Text, cell: Cell) -> None:
+    _heading(text, "Claims")
+    if not cell.claims:
+        text.append("  (none)\n", LABEL)
+    for claim in cell.claims:
+        text.append(f"  {claim.name}  ")
+        if claim.phase is None:
+            text.append("not created", WARNING)
+        else:
+            text.append(claim.phase, GOOD if claim.phase == "Bound" else WARNING)
+        if claim.volume:
+            text.append(f"  {claim.volume}", LABEL)
+        text.append("\n")
+
+
+def _events(text: Text, state: ClusterState, namespace: str, pod_name: str, now: datetime | None) -> None:
+    _heading(text, "Events")
+    events = _collapse(state.recent_events(namespace, "Pod", pod_name))[-EVENTS_SHOWN:]
+    if not events:
+        text.append("  (none recorded)\n", LABEL)
+    for event, count in events:
+        text.append(f"  {age(event.last_seen, now):>5} ", LABEL)
+        text.append(event.type or "-", WARNING if event.type == "Warning" else LABEL)
+        text.append(f" {event.reason or '-'}")
+        if count > 1:
+            text.append(f" x{count}", LABEL)
+        text.append(f": {event.message}\n")
+
+
+def _collapse(events: list[Event]) -> list[tuple[Event, int]]:
+    """Runs of the same type, reason and message as one line, newest kept, counts added.
+
+    The scheduler writes a new Event per retry rather than bumping a count; like
+    kubectl describe, say it once with how often.
+    """
+    collapsed: list[tuple[Event, int]] = []
+    for event in events:
+        if collapsed:
+            last, count = collapsed[-1]
+            if (last.type, last.reason, last.message) == (event.type, event.reason, event.message):
+                collapsed[-1] = (event, count + event.count)
+                continue
+        collapsed.append((event, event.count))
+    return collapsed
+
+
+def _describe_set(text: Text, row: SetRow) -> None:
+    sts = row.set
+    text.append("StatefulSet", HEADING)
+    text.append(" ")
+    text.append(f"{sts.namespace}/{sts.name}", NAME)
+    text.append("\n")
+    text.append(row.verdict.message, VERDICT_STYLES.get(row.verdict.label, Style(color="yellow")))
+    text.append("\n")
+    partition = f", partition {sts.partition}" if sts.partition is not None else ""
+    _field(text, "strategy", f"{sts.strategy}{partition}")
+    _field(text, "current", sts.current_revision or "-")
+    _field(text, "update", sts.update_revision or "-")

@@ -1,0 +1,40 @@
+"""The detail pane: everything about the selected cell's pod, scrollable.
+
+The app hands it the current row and cell after every frame and selection
+change; it re-renders only when the text it would show has changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from stsviz.model import Cell, ClusterState, SetRow
+from stsviz.ui.describe import describe
+
+
+class PodDetail(VerticalScroll, can_focus=False):
+    """The selected pod (or missing ordinal), its claims, events and the set's verdict."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: Text | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-body")
+
+    def show(self, state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> None:
+        text = describe(state, row, cell, now)
+        # Rebuilding the text is cheap; repainting the pane every frame is not.
+        if text != self._shown:
+            self._shown = text
+            self.query_one("#detail-body", Static).update(text)
+
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text (for tests and copy/paste)."""
+        return self._shown.plain if self._shown is not None else ""

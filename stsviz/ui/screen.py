@@ -1,0 +1,187 @@
+"""The rollout screen: grid, detail pane, filter, replay bar, and their keys.
+
+The screen owns the source and drives it from one timer (at most `fps`
+redraws a second; the timer ends with the screen): each tick asks the source
+to fold what is due, hands the new state down to the grid, lets the detail
+pane follow the grid's selection, and shows the frame's time in the header.
+It never reads the wall clock itself: a replay Player runs on the clock it was
+given, so tests decide what time it is.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from stsviz.model.frame import rfc3339
+from stsviz.ui.detail import PodDetail
+from stsviz.ui.filter_bar import FilterBar
+from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.setup import AppSetup, ReplayControls
+from stsviz.ui.status import ReplayStatus
+
+# `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+
+# Actions that only make sense with a replay: refused (and hidden) otherwise.
+REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end"})
+
+
+class RolloutScreen(Screen[None]):
+    """StatefulSet rollouts, live or replayed."""
+
+    # Tests turn this off so a focused filter looks the same in every snapshot.
+    CURSOR_BLINK = True
+    # Narrow terminals stack the detail pane under the grid (see app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    BINDINGS = [
+        Binding("space", "toggle_play", "Play/Pause", id="replay.toggle", key_display="space",
+                tooltip="Play or pause the replay"),
+        Binding("full_stop", "step(1)", "Step", id="replay.step_forward", key_display=".",
+                tooltip="Fold the next event, then pause"),
+        Binding("comma", "step(-1)", "Back", id="replay.step_back", key_display=",",
+                tooltip="Go back one event, then pause"),
+        Binding("right_square_bracket", "speed(1)", "Faster", id="replay.faster", key_display="]",
+                tooltip="Double the replay speed"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", id="replay.slower", key_display="[",
+                tooltip="Halve the replay speed"),
+        Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
+        Binding("G", "seek_end", "End", id="replay.end", key_display="G", tooltip="Jump to the last event"),
+        Binding("slash", "open_filter", "Filter", id="grid.filter", key_display="/",
+                tooltip="Show only sets whose namespace/name contains some text"),
+        Binding("escape", "clear_filter", "Clear filter", id="grid.clear_filter", show=False,
+                tooltip="Show all sets again"),
+        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
+    ]
+
+    def __init__(self, setup: AppSetup) -> None:
+        super().__init__()
+        self.setup = setup
+        # Kept, not queried: the timer runs 30 times a second, and may fire once
+        # more while the app shuts down and the widgets are already gone.
+        self.grid = StatefulSetGrid(stall_seconds=setup.stall_seconds, id="grid")
+        self.detail = PodDetail(id="detail")
+        self.filter_bar = FilterBar(id="filter")
+        self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
+
+    @property
+    def replay(self) -> ReplayControls | None:
+        return self.setup.replay
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield self.grid
+            yield self.detail
+        yield self.filter_bar
+        if self.status is not None:
+            yield self.status
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.filter_bar.cursor_blink = self.CURSOR_BLINK
+        self.grid.focus()
+        self.show_frame()
+        self.set_interval(1 / self.setup.fps, self._tick)
+
+    # -- frames -------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self.setup.source.tick():
+            self.show_frame()
+        elif self.replay is not None and self.replay.playing:
+            self._show_status()  # the offset moves on between events
+
+    def show_frame(self) -> None:
+        """Hand the source's current state down to every widget."""
+        source = self.setup.source
+        self.grid.sync(source.state, source.frame_time)
+        self._show_detail()
+        self._show_status()
+        self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
+
+    def _frame_label(self) -> str:
+        time = rfc3339(self.setup.source.frame_time)
+        if time is not None:
+            return time
+        if self.replay is not None:
+            return f"event {self.replay.position}/{len(self.replay.recording)}"
+        return "no events yet"
+
+    def _show_detail(self) -> None:
+        source = self.setup.source
+        self.detail.show(source.state, self.grid.selected_row, self.grid.selected_cell, source.frame_time)
+
+    def _show_status(self) -> None:
+        if self.status is not None and self.replay is not None:
+            self.status.show(self.replay)
+
+    @on(StatefulSetGrid.CellSelected)
+    def _selection_changed(self) -> None:
+        self._show_detail()
+
+    # -- replay controls ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS and self.replay is None:
+            return False
+        if action == "clear_filter":
+            return bool(self.grid.name_filter)
+        return True
+
+    def action_toggle_play(self) -> None:
+        assert self.replay is not None
+        self.replay.toggle()
+        self._show_status()
+
+    def action_step(self, events: int) -> None:
+        assert self.replay is not None
+        self.replay.step(events)  # and pauses: stepping is for looking closely
+        self.show_frame()
+
+    def action_speed(self, direction: int) -> None:
+        replay = self.replay
+        assert replay is not None
+        current = min(range(len(SPEEDS)), key=lambda index: abs(SPEEDS[index] - replay.speed))
+        replay.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + direction))])
+        self._show_status()
+
+    def action_seek_start(self) -> None:
+        assert self.replay is not None
+        self.replay.seek_index(0)
+        self.show_frame()
+
+    def action_seek_end(self) -> None:
+        assert self.replay is not None
+        self.replay.seek_end()
+        self.show_frame()
+
+    # -- filter ---------------------------------------------------------------------
+
+    def action_open_filter(self) -> None:
+        self.filter_bar.add_class("-shown")
+        self.filter_bar.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_bar.value = ""  # Input.Changed clears the grid's filter
+        self.filter_bar.remove_class("-shown")
+        self.grid.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.grid.name_filter = event.value
+        self.refresh_bindings()  # "Clear filter" comes and goes with the filter
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        # Keep the filter (and its bar, as a reminder) and go back to the grid.
+        self.grid.focus()
+
+    @on(FilterBar.Dismissed)
+    def _filter_dismissed(self) -> None:
+        self.action_clear_filter()

@@ -1,0 +1,79 @@
+"""What the app is given: a source of frames, and replay controls when replaying.
+
+The app reads the fold and the frame time from any source through the same
+small protocol; only the replay bar and its keys need the Player's controls.
+Live and demo sources plug in here without the widgets knowing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Sized
+
+from stsviz.model import ClusterState
+from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+
+
+class FrameSource(Protocol):
+    """Anything that folds events into a ClusterState and can be polled for more."""
+
+    @property
+    def state(self) -> ClusterState: ...
+
+    @property
+    def frame_time(self) -> datetime | None: ...
+
+    def tick(self) -> bool:
+        """Fold whatever is due now; True when the state changed."""
+        ...
+
+
+class ReplayControls(FrameSource, Protocol):
+    """The replay Player's controls (stsviz.sources.replay.player.Player)."""
+
+    @property
+    def recording(self) -> Sized:
+        """What is replayed; its length is the number of events."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """How many events have been folded."""
+        ...
+
+    @property
+    def playing(self) -> bool: ...
+
+    @property
+    def speed(self) -> float: ...
+
+    @property
+    def offset(self) -> float | None: ...
+
+    @property
+    def duration(self) -> float | None: ...
+
+    @property
+    def at_end(self) -> bool: ...
+
+    def toggle(self) -> None: ...
+    def set_speed(self, speed: float) -> None: ...
+    def step(self, events: int) -> None:
+        """Apply (or, negative, take back) whole events; pauses playback."""
+        ...
+
+    def seek_index(self, index: int) -> None: ...
+    def seek_end(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class AppSetup:
+    """Everything the app needs to start, whatever feeds it."""
+
+    mode: str  # shown in the header: "replay" (later "live", "demo")
+    description: str  # what is shown: the files replayed, or the context watched
+    source: FrameSource
+    replay: ReplayControls | None = None  # the same object as `source` when replaying
+    stall_seconds: float = DEFAULT_STALL_SECONDS
+    fps: float = 30.0  # at most this many redraws a second

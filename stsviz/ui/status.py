@@ -1,0 +1,53 @@
+"""The replay status bar: play state, position, offset/duration and speed.
+
+It reads the player it is given and repaints only when the line would change,
+so calling it on every tick of a playing replay is cheap.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+from stsviz.ui.setup import ReplayControls
+from stsviz.ui.timefmt import offset
+
+PLAYING = Style(color="green", bold=True)
+PAUSED = Style(color="yellow", bold=True)
+LABEL = Style(dim=True)
+
+
+def speed_label(speed: float) -> str:
+    return f"{speed:g}x"
+
+
+def status_line(player: ReplayControls) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if player.playing:
+        text.append(" ▶ playing ", PLAYING)
+    elif player.at_end:
+        text.append(" ■ at end  ", PAUSED)
+    else:
+        text.append(" ‖ paused  ", PAUSED)
+    text.append("  event ", LABEL)
+    text.append(f"{player.position}/{len(player.recording)}")
+    text.append("  time ", LABEL)
+    text.append(f"{offset(player.offset)} / {offset(player.duration)}")
+    text.append("  speed ", LABEL)
+    text.append(speed_label(player.speed))
+    return text
+
+
+class ReplayStatus(Static):
+    """One line under the grid while replaying."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: Text | None = None
+
+    def show(self, player: ReplayControls) -> None:
+        text = status_line(player)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)

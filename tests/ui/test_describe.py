@@ -1,0 +1,127 @@
+"""The detail pane's text: the pod, a missing ordinal, claims, events, the verdict; cluster strings literal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stsviz.model import build_frame
+from stsviz.ui.describe import describe
+from tests.k8s_objects import claim, pod, statefulset
+from tests.ui.helpers import T0, fold
+
+MARKUP_SET = "[bold]web[/]"
+
+
+def event(name: str, pod_name: str, message: str, *, reason: str = "BackOff", type_: str = "Warning") -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+        "involvedObject": {"kind": "Pod", "name": pod_name, "namespace": "default"},
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": 3,
+        "lastTimestamp": "2026-11-25T14:00:04Z",
+    }
+
+
+def crashing_pod(name: str = "web-1", **kwargs) -> dict:
+    obj = pod(name, ready=False, waiting="CrashLoopBackOff", restarts=4, claims=(f"www-{name}",), **kwargs)
+    obj["metadata"]["creationTimestamp"] = "2026-11-25T14:00:00Z"
+    obj["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = "back-off 40s [/] restarting [bold]"
+    return obj
+
+
+def test_a_pod_is_described_with_its_claims_events_and_the_verdict():
+    state = fold(
+        ("ADDED", statefulset(replicas=2, status={"updateRevision": "web-new", "readyReplicas": 1})),
+        ("ADDED", crashing_pod()),
+        ("ADDED", claim("www-web-1", volume="pv-7")),
+        ("ADDED", event("web-1.1", "web-1", "Back-off restarting failed container")),
+    )
+    [row] = build_frame(state).rows
+    cell = row.cells[1]
+    text = describe(state, row, cell, T0 + timedelta(seconds=75)).plain
+    assert text.startswith("StatefulSet default/web\nWaiting for 1 pods to be ready...\n")  # kubectl's words
+    assert "\nPod web-1  ordinal 1\n" in text
+    for expected in (
+        "phase     Running",
+        "cell      X failed",  # upper case: on the update revision
+        "revision  web-new (updated)",
+        "node      node-1",
+        "age       75s",  # against the frame's time, not the wall clock
+        "restarts  4",
+        "app  waiting CrashLoopBackOff",
+        "back-off 40s [/] restarting [bold]",
+        "www-web-1  Bound  pv-7",
+        "71s Warning BackOff x3: Back-off restarting failed container",
+    ):
+        assert expected in text, expected
+
+
+def test_repeated_events_are_said_once_with_how_often():
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", pod("web-0")),
+        ("ADDED", event("e1", "web-0", "0/2 nodes are available", reason="FailedScheduling")),
+        ("ADDED", event("e2", "web-0", "0/2 nodes are available", reason="FailedScheduling")),
+        ("ADDED", event("e3", "web-0", "Successfully assigned", reason="Scheduled", type_="Normal")),
+    )
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[0], T0 + timedelta(seconds=10)).plain
+    events = text[text.index("Events\n") :].splitlines()[1:3]
+    assert events == [
+        "     6s Warning FailedScheduling x6: 0/2 nodes are available",  # two Events of count 3
+        "     6s Normal Scheduled x3: Successfully assigned",
+    ]
+
+
+def test_an_old_revision_names_the_update_revision():
+    state = fold(
+        ("ADDED", statefulset(replicas=1, status={"updateRevision": "web-new"})),
+        ("ADDED", pod("web-0", revision="web-old")),
+    )
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[0], T0).plain
+    assert "revision  web-old (old)" in text
+    assert "update    web-new" in text
+
+
+def test_a_missing_ordinal_says_so_and_shows_its_claims():
+    state = fold(("ADDED", statefulset(replicas=3)), ("ADDED", claim("www-web-2", phase="Pending", volume=None)))
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[2], T0).plain
+    assert "\nPod web-2  ordinal 2\n" in text
+    assert "cell      . missing" in text
+    assert "No pod at this ordinal" in text
+    assert "www-web-2  Pending" in text
+    assert "phase" not in text and "Conditions" not in text  # nothing invented for a pod that is not there
+
+
+def test_a_condemned_pod_is_called_so():
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-2", deleting=True)))
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[-1], T0).plain
+    assert "Condemned: ordinal 2 is outside the wanted ordinals (0..0)" in text
+    assert "deleting  for " in text
+
+
+def test_cluster_strings_are_text_not_markup():
+    pod_name = f"{MARKUP_SET}-0"
+    obj = crashing_pod(pod_name, owner=MARKUP_SET)
+    state = fold(
+        ("ADDED", statefulset(MARKUP_SET, replicas=1)),
+        ("ADDED", obj),
+        ("ADDED", event("e1", pod_name, "image [/] not found [bold]")),
+    )
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[0], T0)
+    assert f"\nPod {pod_name}  ordinal 0\n" in text.plain
+    assert "image [/] not found [bold]" in text.plain
+    assert text.plain.startswith(f"StatefulSet default/{MARKUP_SET}\n")  # markup would have eaten the brackets
+
+
+def test_nothing_selected():
+    state = fold()
+    assert describe(state, None, None, None).plain == "No StatefulSet selected."

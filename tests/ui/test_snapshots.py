@@ -1,0 +1,104 @@
+"""Screens as SVG snapshots, on real recordings paused at moments that matter.
+
+Each replay is seeked to a fixed event and paused, on a frozen clock, at an
+explicit terminal size. `screenshots/` holds copies of these SVGs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.ui.helpers import event_index
+
+SIZE = (120, 32)
+
+
+def lines(recordings: Path, scenario: str) -> list[dict]:
+    return [json.loads(line) for line in (recordings / scenario / "merged.jsonl").read_text().splitlines()]
+
+
+def crash_loop_after_revert(recordings: Path) -> int:
+    """web-lifecycle: the image was reverted, yet web-1 still crash-loops on nginx:bad-1.0 (kubernetes#67250).
+
+    The moment just before `kubectl delete pod web-1` unsticks it.
+    """
+    for index, line in enumerate(lines(recordings, "web-lifecycle")):
+        obj = line["object"]
+        if (
+            obj["kind"] == "Pod"
+            and obj["metadata"]["name"] == "web-1"
+            and obj["metadata"].get("deletionTimestamp")
+            and obj["spec"]["containers"][0]["image"] == "nginx:bad-1.0"
+        ):
+            return index
+    raise AssertionError("web-lifecycle has no deletion of the crash-looping web-1")
+
+
+def canary_done(recordings: Path) -> int:
+    """web-lifecycle: partition=1, web-1 updated to nginx:1.21 and Ready, web-0 left on the old revision."""
+    for index, line in enumerate(lines(recordings, "web-lifecycle")):
+        obj = line["object"]
+        if obj["kind"] != "StatefulSet":
+            continue
+        spec, status = obj["spec"], obj["status"]
+        if (
+            (spec["updateStrategy"].get("rollingUpdate") or {}).get("partition") == 1
+            and spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.21"
+            and status.get("readyReplicas") == 2
+            and status.get("updatedReplicas") == 1
+        ):
+            return index + 1
+    raise AssertionError("web-lifecycle never shows the finished canary")
+
+
+def test_rolling_update_mid_way(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_stuck_rollout_crash_loop_survives_the_revert(snap_compare, replay_app, recordings):
+    app = replay_app("web-lifecycle", crash_loop_after_revert(recordings))
+    assert snap_compare(app, terminal_size=SIZE, press=["right"])  # select web-1
+
+
+def test_scale_down_with_terminating_pods(snap_compare, replay_app, recordings):
+    app = replay_app("scale", event_index(recordings, "scale", "scaling-down"))
+    assert snap_compare(app, terminal_size=SIZE, press=["end"])  # select the condemned, terminating pod
+
+
+def test_partitioned_canary(snap_compare, replay_app, recordings):
+    app = replay_app("web-lifecycle", canary_done(recordings))
+    assert snap_compare(app, terminal_size=SIZE, press=["right"])  # select the canary, web-1
+
+
+def test_detail_of_a_recreated_pod_with_events(snap_compare, replay_app, recordings):
+    app = replay_app("scale", event_index(recordings, "scale", "web-2-recreated"))
+    assert snap_compare(app, terminal_size=SIZE, press=["right", "right"])  # select web-2
+
+
+def test_narrow_terminal_stacks_the_detail_under_the_grid_while_filtering(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
+    assert snap_compare(app, terminal_size=(80, 24), press=["slash", *"roll"])
+
+
+# screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
+SCREENSHOTS = {
+    "rolling.svg": "test_rolling_update_mid_way.svg",
+    "stuck.svg": "test_stuck_rollout_crash_loop_survives_the_revert.svg",
+    "scale-down.svg": "test_scale_down_with_terminating_pods.svg",
+    "canary.svg": "test_partitioned_canary.svg",
+    "detail.svg": "test_detail_of_a_recreated_pod_with_events.svg",
+}
+
+
+@pytest.mark.parametrize(("screenshot", "snapshot"), SCREENSHOTS.items())
+def test_screenshots_are_copies_of_the_snapshots(screenshot, snapshot):
+    here = Path(__file__).resolve().parent
+    screenshots = here.parents[1] / "screenshots"
+    expected = (here / "__snapshots__" / "test_snapshots" / snapshot).read_bytes()
+    assert (screenshots / screenshot).read_bytes() == expected, (
+        f"copy {snapshot} to screenshots/{screenshot} after reviewing it"
+    )
