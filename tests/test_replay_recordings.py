@@ -11,11 +11,12 @@ import gzip
 import json
 import os
 import random
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from stsviz.model import ClusterState, kubectl_status
+from stsviz.model import ClusterState, WatchEvent, kubectl_status
 from stsviz.sources.replay import Player, load_recording
 
 RECORDINGS = Path(os.environ.get("STSVIZ_RECORDINGS") or Path(__file__).resolve().parents[2] / "shared" / "recordings")
@@ -33,9 +34,18 @@ def captures(scenario: str) -> list[Path]:
 
 def fold(events) -> ClusterState:
     state = ClusterState()
-    for event in events:
-        state.apply(event)
+    for change in events:
+        state.apply_change(change)
     return state
+
+
+def raw_events(paths: list[Path]) -> list[dict]:
+    """The files' watch events as raw dicts, read here without stsviz."""
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+
+
+def in_version_order(events: list[dict]) -> list[dict]:
+    return sorted(events, key=lambda e: int(e["object"]["metadata"]["resourceVersion"]))
 
 
 def objects(state: ClusterState) -> dict:
@@ -74,8 +84,11 @@ def test_kubectl_captures_merge_into_the_same_cluster_as_merged_jsonl(scenario):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_merged_captures_are_in_resource_version_order(scenario):
-    versions = [int(e.object["metadata"]["resourceVersion"]) for e in load_recording(captures(scenario)).events]
-    assert versions == sorted(versions)
+    expected = in_version_order(raw_events(captures(scenario)))
+    recording = load_recording(captures(scenario))
+    assert [(change.type, change.record) for change in recording.events] == [
+        (e["type"], WatchEvent(e["type"], e["object"]).to_change().record) for e in expected
+    ]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -91,25 +104,29 @@ def test_pretty_printed_and_gzipped_captures_give_the_same_events(scenario, tmp_
         rewritten.append(target)
     recording = load_recording(rewritten)
     assert recording.warnings == []
-    assert [e.object for e in recording.events] == [e.object for e in compact.events]
-    assert [e.time for e in recording.events] == [e.time for e in compact.events]
+    assert recording.events == compact.events  # records and derived times
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_derived_times_trail_the_real_receive_times(scenario):
     """kubectl captures have no times; what we derive must never run ahead of what happened."""
     received = {
-        (e.kind, e.type, e.object["metadata"]["resourceVersion"]): e.time
-        for e in load_recording([RECORDINGS / scenario / "merged.jsonl"]).events
+        (e["object"]["kind"], e["type"], e["object"]["metadata"]["resourceVersion"]): datetime.fromisoformat(e["ts"])
+        for e in raw_events([RECORDINGS / scenario / "merged.jsonl"])
     }
     events = load_recording(captures(scenario)).events
     times = [e.time for e in events]
     assert None not in times
     assert times == sorted(times)
-    for event in events:
-        real = received[(event.kind, event.type, event.object["metadata"]["resourceVersion"])]
-        behind = (real - event.time).total_seconds()
-        assert 0 <= behind < 5, (event.kind, event.object["metadata"]["name"], behind)
+    # The loaded events are the captures' events in resourceVersion order (the test above).
+    raws = in_version_order(raw_events(captures(scenario)))
+    assert len(raws) == len(events)
+    for raw, change in zip(raws, events):
+        obj = raw["object"]
+        assert (change.type, change.record) == (raw["type"], WatchEvent(raw["type"], obj).to_change().record)
+        real = received[(obj["kind"], raw["type"], obj["metadata"]["resourceVersion"])]
+        behind = (real - change.time).total_seconds()
+        assert 0 <= behind < 5, (obj["kind"], obj["metadata"]["name"], behind)
 
 
 # -- kubectl's own view at each checkpoint ------------------------------------------------

@@ -44,7 +44,7 @@ class WatchEvent:
         return Change(self.type, record_type.from_dict(self.object), self.time)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: its __init__ runs once per replayed event
 class Change:
     """A watch event already converted to a slim record.
 

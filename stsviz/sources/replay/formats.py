@@ -6,6 +6,9 @@ captures, compact or pretty-printed, any of them gzipped. kubectl watches one
 type per command, so a user brings a file per type; several files are merged
 into one stream by `metadata.resourceVersion` (etcd's commit order), or by
 receive time when every file carries one.
+
+Events are kept as slim `Change`s, converted as each line is parsed (see
+parsing.py): a million-event recording fits in a few GB, not tens.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
-from stsviz.model.events import WatchEvent
+from stsviz.model.events import Change, Record
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 from stsviz.sources.replay.heap import gc_paused
 from stsviz.sources.replay.parsing import FileEvents, parse_events
@@ -37,12 +40,13 @@ def load_recording(paths: Sequence[str | Path]) -> Recording:
         raise ReplayInputError("no recording file given")
     warnings: list[str] = []
     files: list[FileEvents] = []
+    merging = len(paths) > 1
     with gc_paused() as pause:
         for path in paths:
             name = str(path)
             problems = Problems(name, warnings)
             data = read_recording_bytes(Path(path), name, problems)
-            files.append(parse_events(name, data, problems))
+            files.append(parse_events(name, data, problems, merging=merging))
             del data
         recording = _assemble(files, warnings)
         pause.freeze = len(recording.events) >= FREEZE_EVENTS
@@ -56,20 +60,20 @@ def _assemble(files: list[FileEvents], warnings: list[str]) -> Recording:
     timed = bool(with_events) and all(f.timed for f in with_events)
     if len(files) == 1:
         only = files[0]
-        types, objects, stamps, marks = only.types, only.objects, only.stamps, only.marks
+        types, records, stamps, clues, marks = only.types, only.records, only.stamps, only.clues, only.marks
     else:
         if with_events and not timed and any(f.timed for f in with_events):
             warnings.append(
                 "some files have receive times and some do not: merged by resourceVersion, played at an even pace"
             )
-        types, objects, stamps, marks = _merge(files, by_time=timed)
+        types, records, stamps, clues, marks = _merge(files, by_time=timed)
     if timed:
         times: list[datetime | None] = stamps
         offsets = _offsets_from_times(stamps)  # type: ignore[arg-type]
     else:
-        times = derive_times(objects, stamps)
+        times = derive_times(clues, stamps)
         offsets = [index * PACE for index in range(len(types))]
-    events = list(map(WatchEvent, types, objects, times))
+    events = list(map(Change, types, records, times))
     return Recording(
         events=events, offsets=offsets, timed=timed, warnings=warnings, header=header, marks=marks, files=names
     )
@@ -96,18 +100,21 @@ def _offsets_from_times(times: list[datetime]) -> list[float]:
 
 def _merge(
     files: list[FileEvents], *, by_time: bool
-) -> tuple[list[str], list[dict[str, Any]], list[datetime | None], list[tuple[int, dict[str, Any]]]]:
+) -> tuple[
+    list[str], list[Record], list[datetime | None], list[datetime | None], list[tuple[int, dict[str, Any]]]
+]:
     """One stream from several files: a stable sort, so ties keep file order."""
     types: list[str] = []
-    objects: list[dict[str, Any]] = []
+    records: list[Record] = []
     stamps: list[datetime | None] = []
+    clues: list[datetime | None] = []
     keys: list[Any] = []
     for f in files:
         types += f.types
-        objects += f.objects
+        records += f.records
         stamps += f.stamps
-        versions = _version_keys(f.objects)
-        keys += zip(f.stamps, versions) if by_time else versions
+        clues += f.clues
+        keys += zip(f.stamps, f.keys) if by_time else f.keys
     order = sorted(range(len(keys)), key=keys.__getitem__)
     # Where each file's local event index landed, to carry its markers along.
     landed = [0] * len(order)
@@ -125,28 +132,8 @@ def _merge(
     marks.sort(key=lambda pair: pair[0])
     return (
         [types[i] for i in order],
-        [objects[i] for i in order],
+        [records[i] for i in order],
         [stamps[i] for i in order],
+        [clues[i] for i in order],
         marks,
     )
-
-
-def _version_keys(objects: list[dict[str, Any]]) -> list[int]:
-    """Sort keys from metadata.resourceVersion: 2*RV, so odd keys can sit just after an RV.
-
-    An object whose RV is missing or not a number keeps its place in its file:
-    it sorts right after the RV of the event before it, behind every event that
-    has that RV.
-    """
-    keys: list[int] = []
-    append = keys.append
-    previous = 0
-    for obj in objects:
-        meta = obj.get("metadata")
-        version = meta.get("resourceVersion") if type(meta) is dict else None
-        try:
-            previous = int(version)  # type: ignore[arg-type]
-            append(2 * previous)
-        except (TypeError, ValueError):
-            append(2 * previous + 1)
-    return keys

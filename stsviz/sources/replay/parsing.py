@@ -1,18 +1,27 @@
-"""One file's bytes to watch events: the stsviz log, merged.jsonl and kubectl captures.
+"""One file's bytes to slim changes: the stsviz log, merged.jsonl and kubectl captures.
 
 All three are JSON objects with `type` and `object` (stsviz and merged.jsonl add
 `ts`; stsviz adds a header line and MARK lines). They arrive either one compact
-object per line, the fast path (split the bytes, `orjson.loads` each line), or
-pretty-printed and concatenated, as kubectl prints without a line per object,
-decoded one value after another with `json.JSONDecoder.raw_decode`.
+object per line, the fast path (read the lines one at a time, `orjson.loads`
+each), or pretty-printed and concatenated, as kubectl prints without a line per
+object, decoded one value after another with `json.JSONDecoder.raw_decode`.
 
-Damage is local: a bad line is skipped and reported by number, a torn last line
-(a recorder killed mid-write) is ignored with a warning. Only a file with no
+Each object is converted to its slim record as soon as it is parsed, and the
+raw dict is dropped: a real pod event is ~24 KB as a dict and a few hundred
+bytes as a record. What replay needs of the raw object beyond the record (the
+merge key from resourceVersion, the times an untimed capture's object shows)
+is read from it first. Objects of kinds stsviz does not show are dropped here
+and counted in one warning per file.
+
+Damage is local: a bad line, or an object of a known kind that its record
+cannot be built from, is skipped and reported by number; a torn last line (a
+recorder killed mid-write) is ignored with a warning. Only a file with no
 recognisable events at all is an error.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,23 +30,29 @@ from typing import Any
 
 import orjson
 
-from stsviz.model.events import EVENT_TYPES
+from stsviz.model.events import EVENT_TYPES, RECORD_TYPES, Record
 from stsviz.sources.replay.errors import LINES_SHOWN, Problems, ReplayInputError
-from stsviz.sources.replay.times import parse_rfc3339
+from stsviz.sources.replay.times import ObjectTimes, parse_rfc3339
 
 FORMATS = "an stsviz recording, a merged.jsonl or `kubectl get -w --output-watch-events -o json` output"
 WATCH_HINT = "capture with `kubectl get TYPE -w --output-watch-events -o json`"
 _WHITESPACE = b" \t\r\n"
+# What building a record from an object of a known kind but a broken shape can raise.
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 @dataclass(slots=True)
 class FileEvents:
-    """The events of one file in file order, before merging with other files."""
+    """The kept events of one file in file order, converted, before merging with other files."""
 
     name: str
     types: list[str] = field(default_factory=list)
-    objects: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     stamps: list[datetime | None] = field(default_factory=list)  # receive time per event, if recorded
+    # The newest time each object showed (see times.py), read where the file has no
+    # receive times or will be merged; None elsewhere.
+    clues: list[datetime | None] = field(default_factory=list)
+    keys: list[int] = field(default_factory=list)  # merge keys from resourceVersion, only when merging
     header: dict[str, Any] | None = None
     marks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (events before it, marker)
     timed: bool = False
@@ -47,36 +62,87 @@ class FileEvents:
 
 
 class _FileParser:
-    def __init__(self, name: str, problems: Problems) -> None:
+    def __init__(self, name: str, problems: Problems, *, merging: bool = False) -> None:
         self.name = name
         self.problems = problems
+        self.merging = merging
         self.result = FileEvents(name)
         self.parsed = 0  # values that were JSON at all
+        self.seen = 0  # ADDED/MODIFIED/DELETED events, kept or not
         self.skipped_types: Counter[str] = Counter()
+        self.skipped_kinds: Counter[str] = Counter()  # events of kinds stsviz does not show
         self.shapes: Counter[str] = Counter()  # what the unrecognised values looked like
         self.first_bad: str | None = None
         self.missing_ts: list[int] = []  # line numbers of the first events without a usable ts
         self.missing_ts_count = 0
-        self._last_ts: Any = None
-        self._last_stamp: datetime | None = None
+        self._last_ts: Any = None  # the last ts string that parsed, and what it parsed to
+        self._stamp: datetime | None = None
+        self._version = 0  # the last numeric resourceVersion seen
+        self._carried: datetime | None = None  # the newest object time of events dropped since the last kept one
+        self._object_times = ObjectTimes()
 
     # -- per value ------------------------------------------------------------
 
-    def stamp(self, ts: Any, lineno: int) -> datetime | None:
-        """The event's receive time; identical consecutive strings are parsed once."""
+    def event(self, etype: str, obj: dict[str, Any], ts: Any, lineno: int) -> None:
+        """One ADDED/MODIFIED/DELETED of an object with metadata: converted and kept, or counted and dropped."""
+        self.seen += 1
+        # The receive time: an event without a usable one takes the time of the event before it.
         if ts is None:
             self.missing_ts_count += 1
             if len(self.missing_ts) < LINES_SHOWN:
                 self.missing_ts.append(lineno)
-            return None
-        if ts == self._last_ts:
-            return self._last_stamp
-        stamp = parse_rfc3339(ts)
-        if stamp is None:
-            self.problems.line(lineno, f'"ts" is not an RFC3339 time: {_short(ts)}')
-            return None
-        self._last_ts, self._last_stamp = ts, stamp
-        return stamp
+        elif ts != self._last_ts:  # identical consecutive strings are parsed once
+            if type(ts) is str and ts[-1:] == "Z":  # what recorders write: UTC
+                try:
+                    stamp: datetime | None = datetime.fromisoformat(ts)
+                except ValueError:
+                    stamp = None
+            else:
+                stamp = parse_rfc3339(ts)
+            if stamp is None:
+                self.problems.line(lineno, f'"ts" is not an RFC3339 time: {_short(ts)}')
+            else:
+                self._last_ts, self._stamp = ts, stamp
+        merging = self.merging
+        if merging:
+            # Sort key for merging files (as in etcd's commit order): 2*RV, and an RV that is
+            # missing or not a number sorts right after the one before it in this file.
+            version = obj["metadata"].get("resourceVersion")
+            try:
+                self._version = int(version)  # type: ignore[arg-type]
+                key = 2 * self._version
+            except (TypeError, ValueError):
+                key = 2 * self._version + 1
+        clue = self._object_times(obj) if ts is None or merging else None
+        kind = obj.get("kind")
+        record_type = RECORD_TYPES.get(kind) if type(kind) is str else None
+        if record_type is None:
+            self.skipped_kinds[kind if type(kind) is str and kind else "no kind"] += 1
+            self._carry(clue)
+            return
+        try:
+            record = record_type.from_dict(obj)
+        except MALFORMED:
+            self.problems.line(lineno, f"a {kind} whose fields are not of the types Kubernetes sends, skipped")
+            self._carry(clue)
+            return
+        carried = self._carried
+        if carried is not None:
+            if clue is None or carried > clue:
+                clue = carried
+            self._carried = None
+        result = self.result
+        result.types.append(etype)
+        result.records.append(record)
+        result.stamps.append(self._stamp)
+        result.clues.append(clue)
+        if merging:
+            result.keys.append(key)
+
+    def _carry(self, clue: datetime | None) -> None:
+        """A dropped event's object time still tells when the events after it happened."""
+        if clue is not None and (self._carried is None or clue > self._carried):
+            self._carried = clue
 
     def value(self, value: Any, lineno: int) -> None:
         """Any decoded JSON value that is not the common case of a plain event."""
@@ -95,9 +161,7 @@ class _FileParser:
                     self.shapes["other"] += 1
                     self.bad(lineno, 'the object has no "metadata", skipped')
                     return
-                result.types.append(etype)
-                result.objects.append(obj)
-                result.stamps.append(self.stamp(value.get("ts"), lineno))
+                self.event(etype, obj, value.get("ts"), lineno)
             else:
                 # BOOKMARK and ERROR are about the watch, not the objects: counted, not replayed.
                 self.skipped_types[etype] += 1
@@ -154,30 +218,18 @@ class _FileParser:
     # -- the two layouts --------------------------------------------------------
 
     def lines(self, data: bytes) -> None:
-        """One JSON value per line: the hot path, kept free of per-line calls."""
+        """One JSON value per line: the hot path, one line in memory at a time."""
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
-        fromisoformat = datetime.fromisoformat
         event_types = EVENT_TYPES
-        result = self.result
-        types_append = result.types.append
-        objects_append = result.objects.append
-        stamps_append = result.stamps.append
-        missing_ts = self.missing_ts
-        missing = 0
-        last_ts: Any = None
-        last_stamp: datetime | None = None
-        parsed = 0
-        lines = data.split(b"\n")
-        last_index = len(lines)  # the element after the final newline ("" when there is one)
-        for lineno, line in enumerate(lines, 1):
-            if not line:
-                continue
+        event = self.event
+        for lineno, line in enumerate(io.BytesIO(data), 1):  # shares `data`, does not copy it
             try:
                 value = loads(line)  # JSON whitespace includes \r, so CRLF files just work
             except decode_error:
                 if line.strip(_WHITESPACE):
-                    self.not_json(lineno, line, last=lineno == last_index)
+                    # Only a last line has no newline: a recorder killed mid-write.
+                    self.not_json(lineno, line, last=line[-1:] != b"\n")
                 continue
             if type(value) is dict:
                 obj = value.get("object")
@@ -188,29 +240,11 @@ class _FileParser:
                     and etype in event_types
                     and type(obj.get("metadata")) is dict
                 ):
-                    ts = value.get("ts")
-                    if ts is None:  # kubectl captures
-                        missing += 1
-                        if missing <= LINES_SHOWN:
-                            missing_ts.append(lineno)
-                    elif ts != last_ts:
-                        if type(ts) is str and ts[-1:] == "Z":  # what recorders write: UTC, parse inline
-                            try:
-                                last_stamp = fromisoformat(ts)
-                            except ValueError:
-                                last_stamp = self.stamp(ts, lineno)
-                        else:
-                            last_stamp = self.stamp(ts, lineno)
-                        last_ts = ts if last_stamp is not None else None
-                    parsed += 1
-                    types_append(etype)
-                    objects_append(obj)
-                    stamps_append(last_stamp if ts is not None else None)
+                    self.parsed += 1
+                    event(etype, obj, value.get("ts"), lineno)
                     continue
-            # Headers, marks, skipped types and damage: none of them is stamped.
+            # Headers, marks, skipped types and damage.
             self.value(value, lineno)
-        self.missing_ts_count += missing
-        self.parsed += parsed
 
     def concatenated(self, text: str, start: int) -> None:
         """Pretty-printed or run-together JSON objects, one after another."""
@@ -245,18 +279,23 @@ class _FileParser:
 
     def finish(self) -> FileEvents:
         result = self.result
-        if not result.types and result.header is None:
+        if not self.seen and result.header is None:
             raise ReplayInputError(self._why_nothing())
         if self.skipped_types:
             total = sum(self.skipped_types.values())
             detail = ", ".join(f"{count} {etype}" for etype, count in self.skipped_types.most_common())
             plural = "s" if total != 1 else ""
             self.problems.file(f"skipped {total} watch event{plural} that are not object state ({detail})")
+        if self.skipped_kinds:
+            total = sum(self.skipped_kinds.values())
+            detail = ", ".join(f"{kind}: {count}" for kind, count in self.skipped_kinds.most_common())
+            what = "1 event of a kind" if total == 1 else f"{total} events of kinds"
+            self.problems.file(f"{what} stsviz does not show ({detail}), skipped")
         self.problems.finish()
-        if not result.types:
+        if not self.seen:
             self.problems.file("the recording has a header but no events")
         stamps = result.stamps
-        if self.missing_ts_count < len(stamps):
+        if self.missing_ts_count < self.seen:
             result.timed = True
             if self.missing_ts_count or None in stamps:
                 _fill_stamps(stamps)
@@ -288,9 +327,13 @@ class _FileParser:
         return f"{name}: unknown format: JSON, but no watch events; expected {FORMATS}"
 
 
-def parse_events(name: str, data: bytes, problems: Problems) -> FileEvents:
-    """Parse one file's bytes (already decompressed, BOM removed). Raises ReplayInputError."""
-    parser = _FileParser(name, problems)
+def parse_events(name: str, data: bytes, problems: Problems, *, merging: bool = False) -> FileEvents:
+    """Parse one file's bytes (already decompressed, BOM removed). Raises ReplayInputError.
+
+    `merging`: the file will be merged with others, so keep each event's merge
+    key and the time its object shows (in case another file has no receive times).
+    """
+    parser = _FileParser(name, problems, merging=merging)
     start = 0
     size = len(data)
     while start < size and data[start] in _WHITESPACE:
@@ -338,7 +381,7 @@ def _text(data: bytes, problems: Problems) -> str:
 
 
 def _fill_stamps(stamps: list[datetime | None]) -> None:
-    """Events without a time take the time of the event before (the first known one at the start)."""
+    """Events before the first usable time take that time (the others already took the one before them)."""
     previous = next((stamp for stamp in stamps if stamp is not None), None)
     for index, stamp in enumerate(stamps):
         if stamp is None:

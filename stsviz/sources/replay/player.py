@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from stsviz.model.events import WatchEvent
 from stsviz.model.state import ClusterState
 from stsviz.sources.replay.checkpoints import copy_state
 from stsviz.sources.replay.errors import ReplayInputError
@@ -34,8 +33,6 @@ MAX_SPEED = 64.0
 # seeking back costs at most one interval of folding, memory stays bounded.
 CHECKPOINT_EVERY = 5_000
 MAX_CHECKPOINTS = 50
-# What folding a recorded object of a known kind but a broken shape can raise.
-_MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 # Folding more events than this at once runs with the cycle collector paused.
 _BULK = 5_000
 
@@ -268,22 +265,13 @@ class Player:
         with gc_paused() if index - position > _BULK else nullcontext():
             while position < index:
                 stop = min(index, (position // every + 1) * every)
-                apply = self.state.apply
-                for i in range(position, stop):
-                    try:
-                        apply(events[i])
-                    except _MALFORMED:
-                        self._malformed(events[i])
+                apply = self.state.apply_change
+                for change in events[position:stop]:
+                    apply(change)
                 position = stop
                 if position % every == 0 and position not in self._checkpoints:
                     self._checkpoints[position] = copy_state(self.state)
         self._position = position
-
-    def _malformed(self, event: WatchEvent) -> None:
-        # An object of the right kind but the wrong shape (a list where a dict
-        # belongs): skip it like the fold skips unknown kinds, and say so there.
-        kind = event.object.get("kind")
-        self.state.skipped[f"malformed {kind if isinstance(kind, str) else 'object'}"] += 1
 
     def _times(self) -> list[float]:
         """Per event, the newest known wall time so far as POSIX seconds (-inf before any)."""

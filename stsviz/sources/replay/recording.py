@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from stsviz.model.events import WatchEvent
+from stsviz.model.events import Change
 
 
 @dataclass(slots=True)
@@ -14,13 +14,14 @@ class Recording:
     """Everything replay needs, independent of which files and formats it came from.
 
     `offsets[i]` is when event i plays, in seconds from the first event; it never
-    decreases. `timed` says the files carried receive times (else events play at
-    an even pace and `WatchEvent.time` is derived from the objects, see times.py).
+    decreases. Events are slim `Change`s (the raw objects are not kept), only of
+    kinds stsviz shows. `timed` says the files carried receive times (else events
+    play at an even pace and `Change.time` is derived from the objects, see times.py).
     `marks` are the recorder's markers (relist, disconnect, gap, ...) as
     (number of events before the marker, the marker line).
     """
 
-    events: list[WatchEvent]
+    events: list[Change]
     offsets: list[float]
     timed: bool
     warnings: list[str] = field(default_factory=list)

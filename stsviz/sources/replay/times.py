@@ -8,6 +8,10 @@ future), condition transitions, container starts and finishes, Event times and
 the managedFields write times (the best clue a MODIFIED carries). It never goes
 backwards, and is None until a first timestamp is seen. On the real recordings
 it trails the true receive time by under a second on average, never leads it.
+
+Replay keeps no raw objects: each object's own newest time (`ObjectTimes`) is
+read as it is parsed, and the running maximum is taken once the files are
+merged into one stream (`derive_times`).
 """
 
 from __future__ import annotations
@@ -92,29 +96,45 @@ def deletion_requested(obj: dict[str, Any]) -> datetime | None:
     return deleting
 
 
-def derive_times(objects: Iterable[dict[str, Any]], stamps: Iterable[datetime | None]) -> list[datetime | None]:
+class ObjectTimes:
+    """The newest time an object itself shows: a clue to when its event happened.
+
+    Callable per object; a stamp string equal to the previous object's is
+    parsed once (a watch of one object repeats its newest time often).
+    """
+
+    __slots__ = ("_last", "_parsed")
+
+    def __init__(self) -> None:
+        self._last = ""
+        self._parsed: datetime | None = None
+
+    def __call__(self, obj: dict[str, Any]) -> datetime | None:
+        candidate = newest_stamp(obj)
+        if candidate != self._last:
+            self._last, self._parsed = candidate, parse_rfc3339(candidate)
+        clue = self._parsed  # a garbage string gives None: it must not shadow later real times
+        meta = obj.get("metadata")
+        if type(meta) is dict and "deletionTimestamp" in meta:
+            requested = deletion_requested(obj)
+            if requested is not None and (clue is None or requested > clue):
+                clue = requested
+        return clue
+
+
+def derive_times(clues: Iterable[datetime | None], stamps: Iterable[datetime | None]) -> list[datetime | None]:
     """Best-effort, never decreasing wall time per event (see the module docstring).
 
-    `stamps` are known receive times (None where unknown); they count as clues too.
+    `clues` are what `ObjectTimes` read from each event's object, `stamps` the
+    known receive times (None where unknown); both count.
     """
     times: list[datetime | None] = []
     append = times.append
     current: datetime | None = None
-    seen = ""  # the greatest candidate string parsed so far: skips re-parsing old times
-    for obj, stamp in zip(objects, stamps):
-        candidate = newest_stamp(obj)
-        if candidate > seen:
-            parsed = parse_rfc3339(candidate)
-            if parsed is not None:  # a garbage string must not shadow later real times
-                seen = candidate
-                if current is None or parsed > current:
-                    current = parsed
+    for clue, stamp in zip(clues, stamps):
+        if clue is not None and (current is None or clue > current):
+            current = clue
         if stamp is not None and (current is None or stamp > current):
             current = stamp
-        meta = obj.get("metadata")
-        if type(meta) is dict and "deletionTimestamp" in meta:
-            requested = deletion_requested(obj)
-            if requested is not None and (current is None or requested > current):
-                current = requested
         append(current)
     return times
