@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--plain", action="store_true", help="print the frame at --at as text and exit")
     output.add_argument("--json", action="store_true", help="print the frame at --at as JSON and exit")
     replay.add_argument("--color", action="store_true", help="with --plain: keep the screen's colours")
+    replay.add_argument("--paused", action="store_true", help="open the replay screen paused")
     replay.add_argument("--speed", type=float, default=1.0, metavar="X", help="playback speed (default 1)")
     replay.add_argument(
         "--stall-after",

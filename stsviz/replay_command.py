@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import orjson
 
@@ -46,8 +47,12 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     from stsviz.ui.app import run_replay_app
 
-    title = ", ".join(name for name in files)
-    return run_replay_app(player, title=title, stall_seconds=stall_seconds)
+    if not args.paused:
+        player.play()  # like a video: it runs until you press space
+    names = [Path(name).name for name in args.files]
+    if args.example:
+        names.append(f"example {args.example}")
+    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_seconds)
 
 
 def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
