@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from stsviz.model import build_frame
 from stsviz.model.frame import Frame, rfc3339
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.sources.replay.formats import ReplayInputError, load_recording
-from stsviz.sources.replay.player import Player, parse_at
+from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -24,10 +26,10 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.color and not args.plain:
         raise UsageError("--color only applies to --plain")
-    if not 0 < args.speed <= 64:
-        raise UsageError(f"--speed must be between 0 and 64, not {args.speed:g}")
+    if not MIN_SPEED <= args.speed <= MAX_SPEED:  # also refuses nan
+        raise UsageError(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {args.speed:g}")
     stall_seconds = DEFAULT_STALL_SECONDS if args.stall_after is None else args.stall_after
-    if stall_seconds <= 0:
+    if not 0 < stall_seconds < math.inf:
         raise UsageError("--stall-after must be a positive number of seconds")
     files = resolve_files(args)
     one_shot = args.plain or args.json
@@ -38,11 +40,17 @@ def run_replay(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     for warning in recording.warnings:
         print(f"stsviz: warning: {warning}", file=sys.stderr)
-    player = Player(recording)
+    # One frame never seeks back: no checkpoints (one interval longer than the recording).
+    player = Player(recording, checkpoint_every=len(recording) + 1 if one_shot else None)
     player.set_speed(args.speed)
     player.seek_at(at)
     if one_shot:
-        frame = build_frame(player.state, now=player.frame_time, stall_seconds=stall_seconds)
+        # The frame is of the moment asked for, which may be after the last event
+        # (a rollout can turn "stalled" with time alone).
+        now = player.frame_time
+        if at.time is not None and now is not None:
+            now = max(now, at.time)
+        frame = build_frame(player.state, now=now, stall_seconds=stall_seconds)
         write_frame(frame, as_json=args.json, color=args.color)
         return EXIT_OK
     from stsviz.ui.app import run_replay_app
@@ -58,7 +66,12 @@ def run_replay(args: argparse.Namespace) -> int:
 def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
     """One frame on stdout: the JSON contract, or the screen's rows as text."""
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(frame.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        document = frame.to_json()
+        try:
+            data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+        except TypeError:  # a lone surrogate from a hand-edited file: orjson refuses it, say it as \ud800
+            data = json.dumps(document, indent=2).encode()
+        sys.stdout.buffer.write(data + b"\n")
         sys.stdout.flush()
         return
     from stsviz.ui.rows import plain_frame
@@ -74,6 +87,7 @@ def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
             console.print(line)
         return
     out = sys.stdout
+    out.reconfigure(errors="replace")  # a lone surrogate in a name prints as "?", not a traceback
     out.write(time_line + "\n")
     for line in lines:
         out.write(line.plain.rstrip() + "\n")

@@ -194,3 +194,72 @@ def test_torn_last_line_replays_the_rest_and_warns(tmp_path, recordings):
 def test_list_examples():
     out = stsviz("replay", "--list-examples").stdout
     assert [line.split()[0] for line in out.splitlines()] == ["rolling", "scale", "web-lifecycle"]
+
+
+def test_at_a_time_after_the_last_event_can_show_a_stall(tmp_path, recordings):
+    # web-lifecycle at the moment web-1 crash-loops on the bad image; ten minutes later, nothing moved.
+    lines = (recordings / "web-lifecycle" / "merged.jsonl").read_text().splitlines()
+    cut = next(i for i, line in enumerate(lines) if "CrashLoopBackOff" in line) + 1
+    stuck = tmp_path / "stuck.jsonl"
+    stuck.write_text("\n".join(lines[:cut]) + "\n")
+    last = json.loads(lines[cut - 1])["ts"]
+    assert frame_json("replay", str(stuck), "--at", last)["sets"][0]["verdict"]["stalled"] is False
+    later = frame_json("replay", str(stuck), "--at", "2099-01-01T00:00:00Z", "--stall-after", "600")
+    assert later["time"] == "2099-01-01T00:00:00.000Z"
+    assert later["sets"][0]["verdict"]["stalled"] is True
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path):
+    raw = {
+        "type": "ADDED",
+        "object": {
+            "kind": "StatefulSet",
+            "metadata": {"name": "web\x1b]0;pwned\x07", "namespace": "ns", "uid": "u", "generation": 1},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1},
+        },
+    }
+    path = tmp_path / "esc.json"
+    path.write_text(json.dumps(raw) + "\n")
+    out = stsviz("replay", str(path), "--plain").stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "web\ufffd]0;pwned\ufffd" in out
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"type": "ADDED", "object": ' + "[" * 100_000 + "]" * 100_000 + "}\n{}",
+        '{"type": "ADDED",\n "object": {"kind": "Pod", "metadata": {"name": "x"}, "n": ' + "9" * 5000 + "}}\n",
+        '{"type": "ADDED",\n "object": {"kind": "StatefulSet", "metadata": {"name": "a\\ud800", "namespace": "n"}}}\n',
+    ],
+    ids=["deep-nesting", "huge-number", "lone-surrogate"],
+)
+def test_pathological_json_is_an_error_or_a_warning_never_a_traceback(tmp_path, content):
+    path = tmp_path / "odd.json"
+    path.write_text(content)
+    for flag in ("--plain", "--json"):
+        result = stsviz("replay", str(path), flag, check=False)
+        assert result.returncode in (0, 2), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_at_out_of_range_is_a_usage_error():
+    result = stsviz("replay", "--example", "rolling", "--at", "0001-01-01T00:00:00+01:00", "--json", check=False)
+    assert result.returncode == 2 and "out of range" in result.stderr
+
+
+def test_a_huge_replica_count_prints_a_bounded_row(tmp_path):
+    raw = {
+        "type": "ADDED",
+        "object": {
+            "kind": "StatefulSet",
+            "metadata": {"name": "typo", "namespace": "ns", "uid": "u", "generation": 1},
+            "spec": {"replicas": 2_147_483_647},
+            "status": {"observedGeneration": 1},
+        },
+    }
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(raw) + "\n")
+    row = stsviz("replay", str(path), "--plain").stdout.splitlines()[2]
+    assert row.endswith("." * 10_000 + "+2147473647")

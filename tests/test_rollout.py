@@ -12,7 +12,7 @@ def sts(**kwargs) -> StatefulSet:
 
 def test_ondelete_is_refused_like_kubectl():
     status = kubectl_status(sts(strategy="OnDelete"))
-    assert status.error and status.done
+    assert status.branch == "unsupported" and status.done
     assert status.message == "error: rollout status is only available for RollingUpdate strategy type"
 
 
@@ -85,7 +85,6 @@ def test_ondelete_verdict_counts_pods_awaiting_delete():
     result = verdict(
         sts(strategy="OnDelete", status={"readyReplicas": 3, "updateRevision": "web-b"}),
         updated_pods=1,
-        ready_pods=3,
         unhealthy_pods=0,
         idle_seconds=0,
     )
@@ -98,7 +97,6 @@ def test_ondelete_verdict_done_when_all_updated_and_ready():
     result = verdict(
         sts(strategy="OnDelete", status={"readyReplicas": 3, "updateRevision": "web-b"}),
         updated_pods=3,
-        ready_pods=3,
         unhealthy_pods=0,
         idle_seconds=0,
     )
@@ -107,7 +105,7 @@ def test_ondelete_verdict_done_when_all_updated_and_ready():
 
 def test_stalled_after_no_progress_with_an_unhealthy_pod():
     waiting = sts(status={"readyReplicas": 2})
-    result = verdict(waiting, updated_pods=1, ready_pods=2, unhealthy_pods=1, idle_seconds=301, stall_seconds=300)
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=301, stall_seconds=300)
     assert result.stalled and not result.done and result.label == "stalled"
     assert "no progress for 5m01s" in result.message
     assert result.message.endswith("Waiting for 1 pods to be ready...")
@@ -115,17 +113,23 @@ def test_stalled_after_no_progress_with_an_unhealthy_pod():
 
 def test_not_stalled_before_the_threshold():
     waiting = sts(status={"readyReplicas": 2})
-    result = verdict(waiting, updated_pods=1, ready_pods=2, unhealthy_pods=1, idle_seconds=299, stall_seconds=300)
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299, stall_seconds=300)
     assert not result.stalled
 
 
 def test_not_stalled_when_every_pod_is_healthy():
     # A partitioned rollout parked on purpose is not stalled.
     parked = sts(partition=2, status={"readyReplicas": 3, "updatedReplicas": 0})
-    result = verdict(parked, updated_pods=0, ready_pods=3, unhealthy_pods=0, idle_seconds=10_000)
+    result = verdict(parked, updated_pods=0, unhealthy_pods=0, idle_seconds=10_000)
     assert not result.stalled
 
 
 def test_done_is_never_stalled():
     done = sts(status={"readyReplicas": 3, "currentReplicas": 3, "currentRevision": "a", "updateRevision": "a"})
-    assert not verdict(done, updated_pods=3, ready_pods=3, unhealthy_pods=1, idle_seconds=10_000).stalled
+    assert not verdict(done, updated_pods=3, unhealthy_pods=1, idle_seconds=10_000).stalled
+
+
+def test_unknown_strategy_is_not_called_done():
+    result = verdict(sts(strategy="Surprise", status={"readyReplicas": 3}), updated_pods=3, unhealthy_pods=0, idle_seconds=0)
+    assert (result.done, result.label) == (False, "no status")
+    assert result.message == "error: rollout status is only available for RollingUpdate strategy type"

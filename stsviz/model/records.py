@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from sys import intern
 from typing import Any
 
@@ -34,6 +35,9 @@ FAILED_WAITING_REASONS = frozenset(
     }
 )
 
+# What from_dict raises for an object whose fields have types the API never sends.
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
 # Identical condition and container lines repeat across pods and events: one
 # shared object each saves memory and the cost of building it again.
 _SHARED_LIMIT = 50_000
@@ -44,6 +48,30 @@ _container_cache: dict[tuple, "Container"] = {}
 def _s(value: Any) -> str | None:
     """Intern short repeated strings; keep None as None."""
     return intern(value) if isinstance(value, str) else None
+
+
+def _str(value: Any) -> str | None:
+    """A string field kept as is (unique per object, not worth interning), or None if it is not one."""
+    return value if isinstance(value, str) else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC3339 timestamp as an aware datetime (UTC when it names no zone), None if unparseable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _name(meta: dict[str, Any]) -> str:
+    """An object's name: its identity, so an object without a string one is refused (ValueError)."""
+    name = meta.get("name")
+    if not isinstance(name, str):
+        raise ValueError("metadata.name is not a string")
+    return name
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -78,7 +106,6 @@ class Pod:
     uid: str
     owner_kind: str | None
     owner_name: str | None
-    owner_uid: str | None
     set_name: str | None  # name part of <set>-<ordinal>, None when the name has no ordinal
     ordinal: int | None
     phase: str | None
@@ -86,7 +113,6 @@ class Pod:
     revision: str | None  # controller-revision-hash label
     node: str | None
     created: str | None
-    resource_version: str | None
     conditions: tuple[Condition, ...]
     containers: tuple[Container, ...]
     claims: tuple[str, ...]  # claimName of each persistentVolumeClaim volume
@@ -126,24 +152,22 @@ class Pod:
         meta = obj.get("metadata") or {}
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}
-        name = meta.get("name") or ""
+        name = _name(meta)
         owner = _controller_ref(meta)
         match = ORDINAL_NAME.match(name)
         return cls(
             namespace=_s(meta.get("namespace")) or "",
             name=name,
-            uid=meta.get("uid") or "",
+            uid=_str(meta.get("uid")) or "",
             owner_kind=_s(owner.get("kind")),
             owner_name=_s(owner.get("name")),
-            owner_uid=owner.get("uid"),
             set_name=_s(match.group(1)) if match else None,
             ordinal=int(match.group(2)) if match else None,
             phase=_s(status.get("phase")),
-            deleting=meta.get("deletionTimestamp"),
+            deleting=_str(meta.get("deletionTimestamp")),
             revision=_s((meta.get("labels") or {}).get("controller-revision-hash")),
             node=_s(spec.get("nodeName")),
-            created=meta.get("creationTimestamp"),
-            resource_version=meta.get("resourceVersion"),
+            created=_str(meta.get("creationTimestamp")),
             conditions=_conditions(status.get("conditions")),
             containers=_containers(status.get("initContainerStatuses"), True)
             + _containers(status.get("containerStatuses"), False),
@@ -240,13 +264,11 @@ class StatefulSet:
     strategy: str  # RollingUpdate | OnDelete
     has_rolling_update: bool  # kubectl's verdict branches on spec.updateStrategy.rollingUpdate != nil
     partition: int | None
-    max_unavailable: int | str | None
     min_ready_seconds: int
     pod_management: str
     claim_templates: tuple[str, ...]
     # status
     observed_generation: int
-    status_replicas: int
     ready_replicas: int
     current_replicas: int
     updated_replicas: int
@@ -275,18 +297,18 @@ class StatefulSet:
         available = status.get("availableReplicas")
         return cls(
             namespace=_s(meta.get("namespace")) or "",
-            name=_s(meta.get("name")) or "",
-            uid=meta.get("uid") or "",
+            name=intern(_name(meta)),
+            uid=_str(meta.get("uid")) or "",
             generation=_int(meta.get("generation")),
-            deleting=meta.get("deletionTimestamp"),
-            created=meta.get("creationTimestamp"),
+            deleting=_str(meta.get("deletionTimestamp")),
+            created=_str(meta.get("creationTimestamp")),
             # The API server defaults replicas to 1; a capture can still omit it.
-            replicas=_int(replicas, 1),
-            ordinals_start=_int((spec.get("ordinals") or {}).get("start")),
+            # Validation keeps both non-negative; a hand-made file might not.
+            replicas=max(0, _int(replicas, 1)),
+            ordinals_start=max(0, _int((spec.get("ordinals") or {}).get("start"))),
             strategy=_s(strategy.get("type")) or "RollingUpdate",
             has_rolling_update=isinstance(rolling, dict),
-            partition=partition if isinstance(partition, int) else None,
-            max_unavailable=rolling_dict.get("maxUnavailable"),
+            partition=max(0, partition) if type(partition) is int else None,
             min_ready_seconds=_int(spec.get("minReadySeconds")),
             pod_management=_s(spec.get("podManagementPolicy")) or "OrderedReady",
             claim_templates=tuple(
@@ -296,7 +318,6 @@ class StatefulSet:
             ),
             # The server omits zero counts from status, so absent means 0.
             observed_generation=_int(status.get("observedGeneration")),
-            status_replicas=_int(status.get("replicas")),
             ready_replicas=_int(status.get("readyReplicas")),
             current_replicas=_int(status.get("currentReplicas")),
             updated_replicas=_int(status.get("updatedReplicas")),
@@ -316,7 +337,6 @@ class Claim:
     phase: str | None
     volume: str | None
     storage: str | None
-    storage_class: str | None
     deleting: str | None
 
     @property
@@ -331,13 +351,12 @@ class Claim:
         requests = (spec.get("resources") or {}).get("requests") or {}
         return cls(
             namespace=_s(meta.get("namespace")) or "",
-            name=meta.get("name") or "",
-            uid=meta.get("uid") or "",
+            name=_name(meta),
+            uid=_str(meta.get("uid")) or "",
             phase=_s(status.get("phase")),
-            volume=spec.get("volumeName"),
+            volume=_str(spec.get("volumeName")),
             storage=_s(requests.get("storage")),
-            storage_class=_s(spec.get("storageClassName")),
-            deleting=meta.get("deletionTimestamp"),
+            deleting=_str(meta.get("deletionTimestamp")),
         )
 
 
@@ -350,12 +369,12 @@ class Event:
     uid: str
     object_kind: str | None
     object_name: str | None
+    object_uid: str | None  # which incarnation: a recreated pod has the same name, a new uid
     type: str | None  # Normal | Warning
     reason: str | None
     message: str
     count: int
     last_seen: str | None
-    source: str | None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -365,18 +384,18 @@ class Event:
     def from_dict(cls, obj: dict[str, Any]) -> Event:
         meta = obj.get("metadata") or {}
         involved = obj.get("involvedObject") or obj.get("regarding") or {}
-        source = obj.get("source") or {}
         return cls(
             namespace=_s(meta.get("namespace")) or "",
-            name=meta.get("name") or "",
-            uid=meta.get("uid") or "",
+            name=_name(meta),
+            uid=_str(meta.get("uid")) or "",
             object_kind=_s(involved.get("kind")),
-            object_name=involved.get("name"),
+            object_name=_str(involved.get("name")),
+            object_uid=_str(involved.get("uid")),
             type=_s(obj.get("type")),
             reason=_s(obj.get("reason")),
-            message=obj.get("message") or obj.get("note") or "",
-            count=_int(obj.get("count"), 1) or 1,
-            last_seen=obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp"),
-            source=_s(source.get("component") if isinstance(source, dict) else None)
-            or _s(obj.get("reportingController")),
+            message=_str(obj.get("message")) or _str(obj.get("note")) or "",
+            count=max(1, _int(obj.get("count"), 1)),
+            last_seen=_str(obj.get("lastTimestamp"))
+            or _str(obj.get("eventTime"))
+            or _str(meta.get("creationTimestamp")),
         )

@@ -15,11 +15,20 @@ from stsviz.model.records import StatefulSet
 DEFAULT_STALL_SECONDS = 300.0
 
 
+# Which branch of kubectl's StatefulSetStatusViewer answered.
+UNSUPPORTED = "unsupported"  # not RollingUpdate: kubectl prints an error
+OBSERVING = "observing"  # the controller has not seen the latest spec
+READY = "ready"  # waiting for pods to be ready
+PARTITIONED = "partitioned"  # rollingUpdate set: counting updated pods down to the partition
+ROLLING = "rolling"  # no rollingUpdate: waiting for currentRevision to reach updateRevision
+COMPLETE = "complete"
+
+
 @dataclass(slots=True, frozen=True)
 class KubectlStatus:
     message: str  # without kubectl's trailing newline
     done: bool
-    error: bool = False  # kubectl exits non-zero (OnDelete)
+    branch: str
 
 
 @dataclass(slots=True, frozen=True)
@@ -27,7 +36,7 @@ class Verdict:
     done: bool
     stalled: bool
     message: str  # kubectl's message, or ours where kubectl has none
-    label: str  # short word for the grid: done, rolling, waiting, observing, stalled, ondelete, deleting
+    label: str  # short for the grid: done, observing, ready N/M, rolling N/M, ondel N/M, stalled, deleting, no status
 
     def to_json(self) -> dict:
         return {"done": self.done, "stalled": self.stalled, "message": self.message}
@@ -35,13 +44,14 @@ class Verdict:
 
 def kubectl_status(sts: StatefulSet) -> KubectlStatus:
     if sts.strategy != "RollingUpdate":
+        # kubectl reports done=true with this error; it exits 1.
         return KubectlStatus(
-            "error: rollout status is only available for RollingUpdate strategy type", True, error=True
+            "error: rollout status is only available for RollingUpdate strategy type", True, UNSUPPORTED
         )
     if sts.observed_generation == 0 or sts.generation > sts.observed_generation:
-        return KubectlStatus("Waiting for statefulset spec update to be observed...", False)
+        return KubectlStatus("Waiting for statefulset spec update to be observed...", False, OBSERVING)
     if sts.ready_replicas < sts.replicas:
-        return KubectlStatus(f"Waiting for {sts.replicas - sts.ready_replicas} pods to be ready...", False)
+        return KubectlStatus(f"Waiting for {sts.replicas - sts.ready_replicas} pods to be ready...", False, READY)
     if sts.has_rolling_update:
         if sts.partition is not None:
             target = sts.replicas - sts.partition
@@ -50,17 +60,22 @@ def kubectl_status(sts: StatefulSet) -> KubectlStatus:
                     "Waiting for partitioned roll out to finish: "
                     f"{sts.updated_replicas} out of {target} new pods have been updated...",
                     False,
+                    PARTITIONED,
                 )
-        return KubectlStatus(f"partitioned roll out complete: {sts.updated_replicas} new pods have been updated...", True)
+        return KubectlStatus(
+            f"partitioned roll out complete: {sts.updated_replicas} new pods have been updated...", True, COMPLETE
+        )
     if sts.update_revision != sts.current_revision:
         return KubectlStatus(
             "waiting for statefulset rolling update to complete "
             f"{sts.updated_replicas} pods at revision {sts.update_revision}...",
             False,
+            ROLLING,
         )
     return KubectlStatus(
         f"statefulset rolling update complete {sts.current_replicas} pods at revision {sts.current_revision}...",
         True,
+        COMPLETE,
     )
 
 
@@ -68,15 +83,15 @@ def verdict(
     sts: StatefulSet,
     *,
     updated_pods: int,
-    ready_pods: int,
     unhealthy_pods: int,
     idle_seconds: float | None,
     stall_seconds: float = DEFAULT_STALL_SECONDS,
 ) -> Verdict:
     """The set's verdict at one moment.
 
-    `updated_pods`/`ready_pods` count live pods in range on the update revision /
-    Ready; `unhealthy_pods` counts pods in range that are failed or not ready;
+    `updated_pods` counts live pods in range on the update revision;
+    `unhealthy_pods` counts ordinals in range whose pod is missing, failed, not
+    ready or stuck terminating;
     `idle_seconds` is how long the rollout has made no progress (None: unknown).
     """
     if sts.deleting:
@@ -93,15 +108,16 @@ def verdict(
         base = Verdict(done, False, message, "done" if done else f"ondel {updated_pods}/{sts.replicas}")
     else:
         status = kubectl_status(sts)
-        if status.done:
-            label = "done"
-        elif status.message.startswith("Waiting for statefulset spec"):
-            label = "observing"
-        elif status.message.startswith("Waiting for") and "pods to be ready" in status.message:
-            label = f"ready {sts.ready_replicas}/{sts.replicas}"
+        if status.branch == UNSUPPORTED:
+            # An update strategy this kubectl does not know: say so, claim nothing.
+            base = Verdict(False, False, status.message, "no status")
         else:
-            label = f"rolling {sts.updated_replicas}/{sts.replicas}"
-        base = Verdict(status.done, False, status.message, label)
+            label = {
+                COMPLETE: "done",
+                OBSERVING: "observing",
+                READY: f"ready {sts.ready_replicas}/{sts.replicas}",
+            }.get(status.branch, f"rolling {sts.updated_replicas}/{sts.replicas}")
+            base = Verdict(status.done, False, status.message, label)
     if (
         not base.done
         and unhealthy_pods > 0
@@ -113,7 +129,8 @@ def verdict(
         return Verdict(
             False,
             True,
-            f"stalled: no progress for {idle} with {unhealthy_pods} pod(s) failed or not ready; {base.message}",
+            f"stalled: no progress for {idle} with {unhealthy_pods} pod(s) missing, failed or not ready; "
+            f"{base.message}",
             "stalled",
         )
     return base

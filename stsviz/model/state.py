@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
-from stsviz.model.records import ORDINAL_NAME, Claim, Event, Pod, StatefulSet
+from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, Pod, StatefulSet
 
 SetKey = tuple[str, str]
 RECENT_EVENTS = 20
@@ -44,25 +44,60 @@ class ClusterState:
     # -- the fold -----------------------------------------------------------
 
     def apply(self, event: WatchEvent) -> None:
-        """Fold one raw watch event (converted to a slim record first)."""
-        change = event.to_change()
+        """Fold one raw watch event: convert it to a slim record, then apply it.
+
+        Never raises on what a server or a file may send: events of other types
+        or kinds, and objects whose fields have the wrong types, are counted in
+        `skipped` (shown to the user) instead.
+        """
+        if event.type not in EVENT_TYPES:
+            self._note_time(event.time)
+            self.skipped[f"type {event.type}"] += 1
+            return
+        try:
+            change = event.to_change()
+        except MALFORMED:
+            self._note_time(event.time)
+            self.skipped[f"malformed {event.kind or 'object'}"] += 1
+            return
         if change is None:
-            if event.time is not None and (self.now is None or event.time > self.now):
-                self.now = event.time
+            self._note_time(event.time)
             obj = event.object
             self.skipped[f"kind {obj.get('kind') if isinstance(obj, dict) else type(obj).__name__}"] += 1
             return
         self.apply_change(change)
 
+    def _note_time(self, time: datetime | None) -> None:
+        if time is not None and (self.now is None or time > self.now):
+            self.now = time
+
     def apply_change(self, change: Change) -> None:
         """Fold one event already converted at the boundary."""
-        if change.time is not None and (self.now is None or change.time > self.now):
-            self.now = change.time
+        self._note_time(change.time)
         if change.type not in EVENT_TYPES:
             self.skipped[f"type {change.type}"] += 1
             return
         self._handlers[type(change.record)](change.type, change.record)
         self.applied += 1
+
+    def copy(self) -> ClusterState:
+        """An independent state equal to this one, for replay's checkpoints.
+
+        Records are never mutated, so they are shared; only the indexes are copied.
+        """
+        other = ClusterState()
+        other.sets = self.sets.copy()
+        other.pods = self.pods.copy()
+        other.claims = self.claims.copy()
+        other.pods_by_set = {key: by_ordinal.copy() for key, by_ordinal in self.pods_by_set.items()}
+        other.events = {key: recent.copy() for key, recent in self.events.items()}
+        other.now = self.now
+        other.applied = self.applied
+        other.skipped = self.skipped.copy()
+        other.recreations = self.recreations
+        other._progress = self._progress.copy()
+        other._dirty = self._dirty.copy()
+        return other
 
     def take_dirty(self) -> set[SetKey]:
         """Sets whose row changed since the last call (a view redraws only those)."""
@@ -170,8 +205,16 @@ class ClusterState:
     def pods_of(self, sts: StatefulSet) -> dict[int, Pod]:
         return self.pods_by_set.get(sts.key, {})
 
-    def recent_events(self, namespace: str, kind: str, name: str) -> list[Event]:
-        return list(self.events.get((namespace, kind, name), {}).values())
+    def recent_events(self, namespace: str, kind: str, name: str, uid: str | None = None) -> list[Event]:
+        """Events about one object, oldest first; with `uid`, only about that incarnation.
+
+        Like `kubectl describe`: a pod recreated under the same name must not
+        show its predecessor's events as its own.
+        """
+        recent = self.events.get((namespace, kind, name), {}).values()
+        if uid:
+            return [event for event in recent if event.object_uid in (uid, None)]
+        return list(recent)
 
     def idle_seconds(self, key: SetKey, now: datetime | None = None) -> float | None:
         """How long the set's rollout status has not changed, or None if unknown."""

@@ -17,7 +17,7 @@ from rich.text import Text
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.model.cells import UPDATED
 from stsviz.model.records import FAILED_WAITING_REASONS, Event, Pod
-from stsviz.ui.rows import VERDICT_STYLES, cell_style, glyph
+from stsviz.ui.rows import VERDICT_STYLES, cell_style, glyph, printable
 from stsviz.ui.timefmt import age
 
 LABEL_WIDTH = 10
@@ -60,6 +60,10 @@ def describe(state: ClusterState, row: SetRow | None, cell: Cell | None, now: da
     else:
         _describe_cell(text, state, row, cell, now)
     text.rstrip()
+    # Cluster strings (names, messages a container wrote itself) are text, and
+    # their control characters must not reach the terminal. One character for
+    # one, so every span stays where it was.
+    text.plain = printable(text.plain)
     return text
 
 
@@ -100,7 +104,7 @@ def _describe_cell(text: Text, state: ClusterState, row: SetRow, cell: Cell, now
     if pod is not None:
         _containers(text, pod)
     _claims(text, cell)
-    _events(text, state, sts.namespace, name, now)
+    _events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now)
     if pod is not None:
         _conditions(text, pod, now)
 
@@ -167,9 +171,11 @@ def _claims(text: Text, cell: Cell) -> None:
         text.append("\n")
 
 
-def _events(text: Text, state: ClusterState, namespace: str, pod_name: str, now: datetime | None) -> None:
+def _events(
+    text: Text, state: ClusterState, namespace: str, pod_name: str, pod_uid: str | None, now: datetime | None
+) -> None:
     _heading(text, "Events")
-    events = _collapse(state.recent_events(namespace, "Pod", pod_name))[-EVENTS_SHOWN:]
+    events = _collapse(state.recent_events(namespace, "Pod", pod_name, pod_uid))[-EVENTS_SHOWN:]
     if not events:
         text.append("  (none recorded)\n", LABEL)
     for event, count in events:

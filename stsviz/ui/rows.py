@@ -7,6 +7,8 @@ one-shot printers start fast. Cluster strings go in as `Text`, never markup.
 
 from __future__ import annotations
 
+import re
+
 from rich.style import Style
 from rich.text import Text
 
@@ -49,6 +51,7 @@ CELL_STYLES: dict[str, Style] = {
     UNKNOWN: Style(color="white", bgcolor="magenta"),
     MISSING: Style(color="grey50"),
 }
+READY_NOT_AVAILABLE = Style(color="black", bgcolor="dark_green")
 OLD_REVISION = Style(underline=True)  # second channel besides case: old pods are underlined
 MARK_STYLE = Style(color="yellow", bold=True)
 CURSOR = Style(reverse=True, bold=True)
@@ -73,7 +76,23 @@ def glyph(cell: Cell) -> str:
 
 def cell_style(cell: Cell) -> Style:
     style = CELL_STYLES[cell.state]
+    if cell.state == READY and not cell.available:
+        style = READY_NOT_AVAILABLE  # Ready, but not yet for minReadySeconds
     return style + OLD_REVISION if cell.revision == "old" else style
+
+
+def printable(text: str) -> str:
+    """A cluster string made safe for a terminal: control characters become U+FFFD.
+
+    Names, event messages and container messages come from the cluster (a
+    container writes its own termination message); an ESC in them must not
+    reach the terminal, where it could retitle it, clear it or write the clipboard.
+    """
+    return text.translate(_CONTROLS) if _has_control(text) else text
+
+
+_CONTROLS = {code: "\ufffd" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if code != 0x0A}
+_has_control = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]").search
 
 
 def name_width(rows: list[SetRow] | tuple[SetRow, ...]) -> int:
@@ -97,7 +116,7 @@ def prefix_width(name_w: int) -> int:
 def fixed_columns(row: SetRow, name_w: int) -> Text:
     """Name, ready, updated, verdict: the part of a row left of the cells."""
     sts = row.set
-    name = f"{sts.namespace}/{sts.name}"
+    name = printable(f"{sts.namespace}/{sts.name}")
     if len(name) > name_w:
         name = name[: name_w - 1] + "…"
     updated = f"{sts.updated_replicas}/{sts.replicas}"
@@ -116,14 +135,18 @@ def cell_units(row: SetRow) -> list[tuple[str, Style | None, int | None]]:
     """The cell area as (text, style, cell index) units, marks included (index None)."""
     units: list[tuple[str, Style | None, int | None]] = []
     partition = row.partition_index
+    end_of_range = row.condemned_index
     for index, cell in enumerate(row.cells):
-        if index == partition:
+        if index == partition:  # at end_of_range: nothing will update, the mark closes the range
             units.append((PARTITION_MARK, MARK_STYLE, None))
-        if index == row.condemned_index and cell.condemned:
+        if index == end_of_range and cell.condemned:
             units.append((CONDEMNED_MARK, MARK_STYLE, None))
         units.append((glyph(cell), cell_style(cell), index))
-    if partition == len(row.cells):  # partition at replicas: nothing will update
+    if partition is not None and partition >= len(row.cells):
         units.append((PARTITION_MARK, MARK_STYLE, None))
+    if row.hidden:
+        # Ordinals too many to draw (see MAX_CELLS): say how many, one character per unit.
+        units.extend((char, MARK_STYLE, None) for char in f"+{row.hidden}")
     return units
 
 
@@ -190,7 +213,6 @@ def render_row(
     lines.append(current)
     if not color:
         for line in lines:
-            line.stylize(Style.null())
             line.spans.clear()
     return lines
 

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
-def parse_time(value: str | None) -> datetime | None:
-    """An RFC3339 timestamp from the API (`2026-11-25T14:11:15Z`), None if absent or garbled."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+from stsviz.model.records import parse_time
 
 
 def human_duration(seconds: float) -> str:
@@ -42,6 +34,8 @@ def age(since: str | None, now: datetime | None) -> str:
     then = parse_time(since)
     if then is None or now is None:
         return "?"
+    if now.tzinfo is None:  # frame times are UTC; a naive one must still compare
+        now = now.replace(tzinfo=then.tzinfo)
     return human_duration((now - then).total_seconds())
 
 

@@ -31,14 +31,13 @@ from typing import Any
 import orjson
 
 from stsviz.model.events import EVENT_TYPES, RECORD_TYPES, Record
+from stsviz.model.records import MALFORMED
 from stsviz.sources.replay.errors import LINES_SHOWN, Problems, ReplayInputError
 from stsviz.sources.replay.times import ObjectTimes, parse_rfc3339
 
 FORMATS = "an stsviz recording, a merged.jsonl or `kubectl get -w --output-watch-events -o json` output"
 WATCH_HINT = "capture with `kubectl get TYPE -w --output-watch-events -o json`"
 _WHITESPACE = b" \t\r\n"
-# What building a record from an object of a known kind but a broken shape can raise.
-MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 @dataclass(slots=True)
@@ -262,7 +261,7 @@ class _FileParser:
             counted = position
             try:
                 value, after = decode(text, position)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, absurd nesting
                 # Pretty-printed top-level objects open with "{" at column 0: resume at the next one.
                 resume = text.find("\n{", position)
                 if resume == -1:
@@ -358,7 +357,7 @@ def parse_events(name: str, data: bytes, problems: Problems, *, merging: bool = 
         text = _text(data, problems)
         try:
             _, after = json.JSONDecoder().raw_decode(text, start_of(text))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             after = -1
         if after != -1:
             parser.concatenated(text, start_of(text))

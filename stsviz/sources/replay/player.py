@@ -68,7 +68,10 @@ def parse_at(value: str) -> SeekTarget:
         raise ReplayInputError(f"--at {value!r}: {AT_HELP}") from None
     if moment.tzinfo is None:
         raise ReplayInputError(f"--at {value!r}: the time needs a zone, such as Z or +02:00")
-    return SeekTarget(time=moment.astimezone(timezone.utc))
+    try:
+        return SeekTarget(time=moment.astimezone(timezone.utc))
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC equivalent
+        raise ReplayInputError(f"--at {value!r}: out of range") from None
 
 
 class Player:
