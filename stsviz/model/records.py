@@ -171,14 +171,22 @@ class Pod:
             conditions=_conditions(status.get("conditions")),
             containers=_containers(status.get("initContainerStatuses"), True)
             + _containers(status.get("containerStatuses"), False),
-            claims=tuple(
-                intern(v["persistentVolumeClaim"]["claimName"])
-                for v in spec.get("volumes") or ()
-                if isinstance(v, dict)
-                and isinstance(v.get("persistentVolumeClaim"), dict)
-                and isinstance(v["persistentVolumeClaim"].get("claimName"), str)
-            ),
+            claims=_claim_names(spec.get("volumes")),
         )
+
+
+def _claim_names(volumes: Any) -> tuple[str, ...]:
+    """claimName of each persistentVolumeClaim volume."""
+    if not volumes:
+        return ()
+    names = []
+    for volume in volumes:
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if claim is not None:
+            name = claim.get("claimName") if isinstance(claim, dict) else None
+            if isinstance(name, str):
+                names.append(intern(name))
+    return tuple(names)
 
 
 def _conditions(raw: Any) -> tuple[Condition, ...]:
