@@ -1,4 +1,4 @@
-"""Command line: `stsviz replay ...` (and `python -m stsviz`).
+"""Command line: `stsviz [live options]`, `stsviz replay ...` (and `python -m stsviz`).
 
 Parsing and dispatch only. Bad input ends in one line on stderr and exit 2,
 never a traceback: the user may be mid-incident and pasting output.
@@ -14,19 +14,38 @@ from stsviz import __version__
 from stsviz.examples import DESCRIPTIONS, example_path
 
 EXIT_OK = 0
+EXIT_SERVER = 1
 EXIT_USAGE = 2
+
+# Live-mode options (the top level, no command): their dests, to refuse them with `replay`.
+LIVE_OPTIONS = {
+    "kubeconfig": "--kubeconfig",
+    "context": "--context",
+    "namespace": "--namespace",
+    "all_namespaces": "--all-namespaces",
+    "selector": "--selector",
+    "read_only": "--read-only",
+    "live_plain": "--plain",
+    "live_json": "--json",
+    "live_color": "--color",
+    "live_stall_after": "--stall-after",
+}
 
 
 class UsageError(Exception):
     """A one-line problem with what the user asked for."""
 
+    exit_code = EXIT_USAGE
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stsviz",
-        description="Watch Kubernetes StatefulSet rollouts in the terminal, live or replayed.",
+        description="Watch Kubernetes StatefulSet rollouts in the terminal, live or replayed. "
+        "Without a command, stsviz watches the cluster of the current kubeconfig context.",
     )
     parser.add_argument("--version", action="version", version=f"stsviz {__version__}")
+    add_live_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     replay = commands.add_parser(
@@ -66,18 +85,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_live_options(parser: argparse.ArgumentParser) -> None:
+    """Live mode's options, kubectl's spelling; they belong to the top level, not to `replay`."""
+    live = parser.add_argument_group("live mode (no command)")
+    live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    live.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
+    scope = live.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", metavar="NS", help="watch this namespace (default: the context's)")
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
+    live.add_argument(
+        "-l", "--selector", metavar="SELECTOR", help="label selector for sets, pods and claims (events are not filtered)"
+    )
+    live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
+    output = live.add_mutually_exclusive_group()
+    output.add_argument(
+        "--plain", dest="live_plain", action="store_true", help="print the current frame as text and exit"
+    )
+    output.add_argument(
+        "--json", dest="live_json", action="store_true", help="print the current frame as JSON and exit"
+    )
+    live.add_argument("--color", dest="live_color", action="store_true", help="with --plain: keep the screen's colours")
+    live.add_argument(
+        "--stall-after",
+        dest="live_stall_after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="call a rollout stalled after this long without progress (default 300)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "replay":
+            given = [flag for dest, flag in LIVE_OPTIONS.items() if getattr(args, dest, None) not in (None, False)]
+            if given:
+                raise UsageError(
+                    f"{', '.join(given)}: live-mode option{'s' if len(given) > 1 else ''}, not for `replay` "
+                    "(replay's own options go after the word `replay`)"
+                )
             from stsviz.replay_command import run_replay
 
             return run_replay(args)
-        parser.print_usage(sys.stderr)
-        raise UsageError("choose a command; try `stsviz replay --example web-lifecycle`")
+        from stsviz.live_command import run_live
+
+        return run_live(args)
     except UsageError as error:
-        return fail(str(error))
+        return fail(str(error), error.exit_code)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -86,9 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def fail(message: str) -> int:
+def fail(message: str, exit_code: int = EXIT_USAGE) -> int:
     print(f"stsviz: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return exit_code
 
 
 def resolve_files(args: argparse.Namespace) -> list[str]:

@@ -1,7 +1,8 @@
 """The stsviz Textual app and the entry point the CLI calls for a replay.
 
 The app only holds the setup and the stylesheet; the rollout screen does the
-work. `run_replay_app` is what `stsviz replay` runs.
+work. `run_replay_app` is what `stsviz replay` runs, `run_live_app` what
+`stsviz` with no command runs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from textual.app import App
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.ui.screen import RolloutScreen
-from stsviz.ui.setup import AppSetup, ReplayControls
+from stsviz.ui.setup import AppSetup, LiveControls, ReplayControls
 
 
 class StsvizApp(App[int]):
@@ -44,5 +45,32 @@ def replay_setup(
 def run_replay_app(player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS) -> int:
     """Run the replay screen until the user quits; the process exit code."""
     app = StsvizApp(replay_setup(player, title=title, stall_seconds=stall_seconds))
+    app.run()
+    return app.return_code or 0
+
+
+def live_setup(
+    live: LiveControls,
+    *,
+    description: str,
+    stall_seconds: float = DEFAULT_STALL_SECONDS,
+    read_only: bool = False,
+) -> AppSetup:
+    """The app's setup for a live source; `description` names the context and scope watched."""
+    return AppSetup(
+        mode="live",
+        description=description + (" (read-only)" if read_only else ""),
+        source=live,
+        live=live,
+        stall_seconds=stall_seconds,
+        read_only=read_only,
+    )
+
+
+def run_live_app(
+    live: LiveControls, *, description: str, stall_seconds: float = DEFAULT_STALL_SECONDS, read_only: bool = False
+) -> int:
+    """Run the live screen until the user quits; the process exit code."""
+    app = StsvizApp(live_setup(live, description=description, stall_seconds=stall_seconds, read_only=read_only))
     app.run()
     return app.return_code or 0

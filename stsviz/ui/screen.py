@@ -6,22 +6,29 @@ to fold what is due, hands the new state down to the grid, lets the detail
 pane follow the grid's selection, and shows the frame's time in the header.
 It never reads the wall clock itself: a replay Player runs on the clock it was
 given, so tests decide what time it is.
+
+Live, a worker owned by the screen follows the source and posts batches
+(stsviz/ui/live.py); the header then says how fresh each kind is instead of
+the frame time, and the replay keys are refused.
 """
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
+from textual.worker import Worker, WorkerState
 
 from stsviz.model.frame import rfc3339
+from stsviz.sources.live.scrub import one_line
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
 from stsviz.ui.grid import StatefulSetGrid
-from stsviz.ui.setup import AppSetup, ReplayControls
+from stsviz.ui.live import LiveBatch
+from stsviz.ui.setup import AppSetup, LiveControls, ReplayControls
 from stsviz.ui.status import ReplayStatus
 
 # `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
@@ -68,10 +75,15 @@ class RolloutScreen(Screen[None]):
         self.detail = PodDetail(id="detail")
         self.filter_bar = FilterBar(id="filter")
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
+        self._live_error: str | None = None
 
     @property
     def replay(self) -> ReplayControls | None:
         return self.setup.replay
+
+    @property
+    def live(self) -> LiveControls | None:
+        return self.setup.live
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,6 +100,29 @@ class RolloutScreen(Screen[None]):
         self.grid.focus()
         self.show_frame()
         self.set_interval(1 / self.setup.fps, self._tick)
+        if self.live is not None:
+            self._follow_live()
+
+    # -- live -----------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="live")
+    async def _follow_live(self) -> None:
+        assert self.live is not None
+        await self.live.follow(self.post_message)
+
+    @on(LiveBatch)
+    def _live_batch(self, batch: LiveBatch) -> None:
+        if self.live is not None:
+            self.live.push(batch)  # folded on the next tick, at most `fps` times a second
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        # The one place worker failures are shown: the live source stopped for good.
+        if event.worker.group == "live" and event.state == WorkerState.ERROR:
+            as_of = rfc3339(self.live.frame_time) if self.live is not None else None
+            self._live_error = f"{one_line(event.worker.error)}; data as of {as_of or '?'}"
+            self.sub_title = self._frame_label()
+            self.notify(f"live updates stopped: {self._live_error}", severity="error", timeout=30)
 
     # -- frames -------------------------------------------------------------------
 
@@ -96,6 +131,8 @@ class RolloutScreen(Screen[None]):
             self.show_frame()
         elif self.replay is not None and self.replay.playing:
             self._show_status()  # the offset moves on between events
+        elif self.live is not None:
+            self.sub_title = self._frame_label()  # countdowns move on; Textual repaints only a change
 
     def show_frame(self) -> None:
         """Hand the source's current state down to every widget."""
@@ -106,6 +143,10 @@ class RolloutScreen(Screen[None]):
         self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
 
     def _frame_label(self) -> str:
+        if self.live is not None:
+            if self._live_error is not None:
+                return f"stopped: {self._live_error}"
+            return self.live.header()
         time = rfc3339(self.setup.source.frame_time)
         if time is not None:
             return time

@@ -7,9 +7,10 @@ Live and demo sources plug in here without the widgets knowing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Sized
+from typing import Any, Protocol, Sized
 
 from stsviz.model import ClusterState
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
@@ -67,13 +68,31 @@ class ReplayControls(FrameSource, Protocol):
     def seek_end(self) -> None: ...
 
 
+class LiveControls(FrameSource, Protocol):
+    """A live source the screen follows from a worker (stsviz.ui.live.LiveFrameSource)."""
+
+    async def follow(self, post: Callable[[Any], object]) -> None:
+        """Run until cancelled, posting a LiveBatch message now and then."""
+        ...
+
+    def push(self, batch: Any) -> None:
+        """Take in a LiveBatch the worker posted; the next tick folds it."""
+        ...
+
+    def header(self) -> str:
+        """How fresh the picture is, for the header."""
+        ...
+
+
 @dataclass(frozen=True)
 class AppSetup:
     """Everything the app needs to start, whatever feeds it."""
 
-    mode: str  # shown in the header: "replay" (later "live", "demo")
+    mode: str  # shown in the header: "replay", "live" (later "demo")
     description: str  # what is shown: the files replayed, or the context watched
     source: FrameSource
     replay: ReplayControls | None = None  # the same object as `source` when replaying
+    live: LiveControls | None = None  # the same object as `source` when live
+    read_only: bool = False  # mutating actions are refused (live mode's --read-only)
     stall_seconds: float = DEFAULT_STALL_SECONDS
     fps: float = 30.0  # at most this many redraws a second

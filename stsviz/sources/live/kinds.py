@@ -1,0 +1,64 @@
+"""What the live source watches: the four kinds, their API paths, and the scope.
+
+A kind is named by its plural resource, the word kubectl and RBAC use
+("pods", "statefulsets"), and carries the slim record type its objects fold
+into. `Scope` is a namespace (or all namespaces) and an optional label selector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from stsviz.model.records import Claim, Event, Pod, StatefulSet
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    resource: str  # plural, as in RBAC and `kubectl get`: "statefulsets"
+    kind: str  # the object's `kind`: "StatefulSet"
+    api: str  # "/apis/apps/v1" or "/api/v1"
+    record: Any  # the slim record type: StatefulSet, Pod, Claim, Event
+    selectable: bool = True  # whether a label selector applies to it
+
+    def path(self, namespace: str | None) -> str:
+        """The collection URL path, in one namespace or across all."""
+        if namespace is None:
+            return f"{self.api}/{self.resource}"
+        return f"{self.api}/namespaces/{quote(namespace, safe='')}/{self.resource}"
+
+
+STATEFULSETS = Kind("statefulsets", "StatefulSet", "/apis/apps/v1", StatefulSet)
+PODS = Kind("pods", "Pod", "/api/v1", Pod)
+CLAIMS = Kind("persistentvolumeclaims", "PersistentVolumeClaim", "/api/v1", Claim)
+# Events carry no labels of the object they are about: a selector would hide them all.
+EVENTS = Kind("events", "Event", "/api/v1", Event, selectable=False)
+
+KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS)
+
+# Short names for the status line.
+SHORT_NAMES = {
+    "statefulsets": "sts",
+    "pods": "pods",
+    "persistentvolumeclaims": "pvc",
+    "events": "events",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which objects to watch: one namespace or all (None), optionally a label selector."""
+
+    namespace: str | None
+    selector: str | None = None
+
+    def describe(self) -> str:
+        where = "all namespaces" if self.namespace is None else f"namespace {self.namespace}"
+        return f"{where}, -l {self.selector}" if self.selector else where
+
+    def query(self, kind: Kind) -> list[tuple[str, str]]:
+        """The query parameters every list and watch of `kind` carries."""
+        if self.selector and kind.selectable:
+            return [("labelSelector", self.selector)]
+        return []

@@ -1,0 +1,149 @@
+"""The live source: one informer per kind over one connection, and its freshness.
+
+`LiveSource.run(sink)` connects (retrying while the exec plugin or the network
+fails), then runs every informer until cancelled; the sink gets lists of
+`Change`s. `status()` is plain data for the header. `snapshot()` is the
+one-shot path behind `stsviz --plain/--json`: list every kind once and fold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from stsviz.model.state import ClusterState
+from stsviz.sources.live.config import ConfigError, Connection, Target
+from stsviz.sources.live.informer import Informer, Sink
+from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
+from stsviz.sources.live.scrub import one_line
+from stsviz.sources.live.status import SourceStatus
+from stsviz.sources.live.timing import Backoff, EventRate, Timing
+from stsviz.sources.live.wire import ApiError
+
+log = logging.getLogger("stsviz.live")
+
+
+class LiveSource:
+    def __init__(
+        self,
+        target: Target,
+        scope: Scope,
+        *,
+        timing: Timing | None = None,
+        kinds: Sequence[Kind] = KINDS,
+    ) -> None:
+        self.target = target
+        self.scope = scope
+        self.timing = timing or Timing()
+        self.rate = EventRate(self.timing.clock, self.timing.rate_window)
+        self.connection: Connection | None = None
+        self.connection_problem: str | None = None
+        self._sink: Sink = _discard
+        self.informers = [
+            Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate) for kind in kinds
+        ]
+
+    def informer(self, resource: str) -> Informer:
+        for informer in self.informers:
+            if informer.kind.resource == resource:
+                return informer
+        raise KeyError(resource)
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(
+            kinds=tuple(informer.status() for informer in self.informers),
+            rate=self.rate.per_second(),
+            now=self.timing.clock(),
+            connection=self.connection_problem,
+        )
+
+    def _forward(self, changes: list) -> None:
+        self._sink(changes)
+
+    async def connect(self) -> Connection:
+        if self.connection is None:
+            self.connection = await self.target.connect()
+        return self.connection
+
+    async def run(self, sink: Sink) -> None:
+        """Connect and follow every kind until cancelled. Can be run again: informers resume."""
+        self._sink = sink
+        backoff = Backoff(self.timing)
+        while self.connection is None:
+            try:
+                await self.connect()
+                self.connection_problem = None
+            except ConfigError as error:
+                # The exec plugin may work again (a re-login, the network back): keep trying.
+                self.connection_problem = one_line(error)
+                log.warning("%s", self.connection_problem)
+                await self.timing.sleep(backoff.delay())
+        try:
+            await asyncio.gather(*(informer.run() for informer in self.informers))
+        finally:
+            self._sink = _discard
+
+    async def snapshot(self) -> tuple[ClusterState, list[str]]:
+        """List every kind once and fold it: the state and warnings about kinds left out.
+
+        Raises ConfigError (credentials), ApiError (the server refused) or
+        wire.Unreachable. A kind other than statefulsets that is forbidden is
+        left out with a warning; without statefulsets there is nothing to show.
+        """
+        state = ClusterState()
+        collected: list = []
+        self._sink = collected.extend
+        await self.connect()
+        warnings: list[str] = []
+
+        async def one(informer: Informer) -> None:
+            try:
+                await informer.list_once()
+            except ApiError as error:
+                if error.status == 403 and informer.kind is not STATEFULSETS:
+                    warnings.append(f"{informer.kind.resource} left out: {error.message}")
+                    return
+                raise
+
+        try:
+            await asyncio.gather(*(one(informer) for informer in self.informers))
+        finally:
+            self._sink = _discard
+        for change in collected:
+            state.apply_change(change)
+        return state, warnings
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+            self.connection = None
+
+
+class _ConnectionRef:
+    """What an informer holds: the source's current connection, whatever it is by then."""
+
+    def __init__(self, source: LiveSource) -> None:
+        self._source = source
+
+    @property
+    def _connection(self) -> Connection:
+        connection = self._source.connection
+        if connection is None:
+            raise RuntimeError("the live source is not connected")
+        return connection
+
+    @property
+    def api(self):  # noqa: ANN201 - kubernetes_asyncio ApiClient
+        return self._connection.api
+
+    @property
+    def generation(self) -> int:
+        return self._connection.generation
+
+    async def refresh_credentials(self, seen_generation: int) -> bool:
+        return await self._connection.refresh_credentials(seen_generation)
+
+
+def _discard(changes: list) -> None:
+    pass

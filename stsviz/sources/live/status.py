@@ -1,0 +1,98 @@
+"""How fresh the live picture is, per kind, as plain data the UI and scripts read.
+
+A kind is `listing` (first list, or a relist after 410 Gone), `watching`
+(current), `reconnecting` (its watch broke; retrying at `retry_at`),
+`forbidden` (RBAC refuses it: only that kind is missing), or `expired`
+(credentials were refused even after refreshing them). Whenever a kind is not
+watching, `stale_since` says until when its data was known to be current.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from stsviz.sources.live.kinds import SHORT_NAMES
+
+LISTING = "listing"
+WATCHING = "watching"
+RECONNECTING = "reconnecting"
+FORBIDDEN = "forbidden"
+EXPIRED = "expired"
+
+PHASES = (LISTING, WATCHING, RECONNECTING, FORBIDDEN, EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class KindStatus:
+    resource: str  # "pods"
+    phase: str
+    listed: bool = False  # listed at least once: its objects are in the state
+    stale_since: datetime | None = None  # None while current (watching) or never listed
+    retry_at: float | None = None  # Timing.clock time of the next attempt, while waiting
+    message: str | None = None  # the last problem, one scrubbed line
+    relists: int = 0  # lists after the first (410 Gone, too large resource version)
+    reconnects: int = 0  # watches opened after the first
+
+    @property
+    def current(self) -> bool:
+        return self.phase == WATCHING
+
+    @property
+    def settled(self) -> bool:
+        """Listed, or known not to be listable (one-shot output waits for this)."""
+        return self.listed or self.phase in (FORBIDDEN, EXPIRED)
+
+    def describe(self, now: float) -> str:
+        """One phrase for the header: "pods reconnecting in 3s, stale since 12:03:04"."""
+        name = SHORT_NAMES.get(self.resource, self.resource)
+        if self.phase == WATCHING:
+            return f"{name} watching"
+        if self.phase == FORBIDDEN:
+            text = f"{name} forbidden"
+        elif self.phase == EXPIRED:
+            text = f"{name} credentials expired"
+        elif self.phase == LISTING:
+            text = f"{name} relisting" if self.listed else f"{name} listing"
+        elif self.retry_at is not None and self.retry_at > now:
+            text = f"{name} reconnecting in {math.ceil(self.retry_at - now)}s"
+        else:
+            text = f"{name} reconnecting"
+        if self.stale_since is not None:
+            text += f", stale since {self.stale_since.astimezone().strftime('%H:%M:%S')}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    kinds: tuple[KindStatus, ...]
+    rate: float  # watch events per second, recent window
+    now: float  # the source's Timing.clock when this was taken
+    connection: str | None = None  # a problem reaching the cluster at all (exec plugin, TLS), scrubbed
+
+    @property
+    def current(self) -> bool:
+        return all(kind.current or kind.phase == FORBIDDEN for kind in self.kinds) and bool(self.kinds)
+
+    @property
+    def settled(self) -> bool:
+        return all(kind.settled for kind in self.kinds) and bool(self.kinds)
+
+    def kind(self, resource: str) -> KindStatus:
+        for status in self.kinds:
+            if status.resource == resource:
+                return status
+        raise KeyError(resource)
+
+    def describe(self, now: float | None = None) -> str:
+        """The header line: "watching · 12.3 ev/s", or each kind that is not current."""
+        now = self.now if now is None else now
+        if self.connection and not any(kind.listed for kind in self.kinds):
+            return f"connecting: {self.connection}"
+        if all(kind.current for kind in self.kinds):
+            parts = ["watching"]
+        else:
+            parts = [kind.describe(now) for kind in self.kinds if not kind.current]
+        parts.append(f"{self.rate:.1f} ev/s")
+        return " · ".join(parts)

@@ -1,0 +1,240 @@
+"""A tiny Kubernetes-shaped HTTP server on 127.0.0.1, scripted per test, and a fake clock.
+
+It speaks the real wire format (lists with metadata.resourceVersion and
+continue, watch streams of one JSON event per line, metav1.Status errors,
+Retry-After), so the live source is exercised through kubernetes_asyncio's
+real HTTP client. It is not a mock of the client: only the server's answers
+are chosen by the test.
+
+Each request to a collection is answered by the next scripted reply for
+(resource, "list" | "watch"). Once a script is used up, lists answer the
+current `objects` and watches stay open and silent until the client leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from stsviz.sources.live.timing import Timing
+
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+TOKEN = "s3cr3t-token-0123456789"
+
+Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Seen:
+    resource: str
+    verb: str  # list | watch
+    query: dict[str, str]
+    authorization: str | None
+
+
+def obj(kind: str, name: str, *, namespace: str = "ns", uid: str | None = None, rv: str = "1",
+        **fields: Any) -> dict[str, Any]:
+    """A raw API object of `kind` as the server sends it."""
+    body: dict[str, Any] = {
+        "kind": kind,
+        "apiVersion": "apps/v1" if kind == "StatefulSet" else "v1",
+        "metadata": {"name": name, "namespace": namespace, "uid": uid or f"{name}-uid", "resourceVersion": rv},
+    }
+    body.update(fields)
+    return body
+
+
+def pod(name: str, **kwargs: Any) -> dict[str, Any]:
+    owner = name.rsplit("-", 1)[0]
+    result = obj("Pod", name, **kwargs)
+    result["metadata"]["ownerReferences"] = [{"kind": "StatefulSet", "name": owner, "controller": True}]
+    result.setdefault("status", {"phase": "Running"})
+    return result
+
+
+def event(type_: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"type": type_, "object": body}
+
+
+def bookmark(rv: str, kind: str = "Pod") -> dict[str, Any]:
+    return {"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv}}}
+
+
+def status_body(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def error_event(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {"type": "ERROR", "object": status_body(code, reason, message)}
+
+
+def items(objects: list[dict[str, Any]], rv: str, cont: str | None = None) -> Reply:
+    async def reply(request: web.Request) -> web.StreamResponse:
+        metadata: dict[str, Any] = {"resourceVersion": rv}
+        if cont:
+            metadata["continue"] = cont
+        listed = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in objects]
+        return web.Response(body=orjson.dumps({"kind": "List", "metadata": metadata, "items": listed}),
+                            content_type="application/json")
+    return reply
+
+
+def status(code: int, reason: str, message: str, headers: dict[str, str] | None = None, **details: Any) -> Reply:
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=code, body=orjson.dumps(status_body(code, reason, message, **details)),
+                            content_type="application/json", headers=headers or {})
+    return reply
+
+
+def stream(*lines: dict[str, Any], then: str = "close", pause: float = 0.0) -> Reply:
+    """A watch response: these events, then a normal close or a silent open connection ("hang")."""
+    async def reply(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for line in lines:
+            await response.write(orjson.dumps(line) + b"\n")
+            if pause:
+                await asyncio.sleep(pause)
+        if then == "hang":
+            await asyncio.Event().wait()  # until the client goes or the server stops
+        await response.write_eof()
+        return response
+    return reply
+
+
+def hang() -> Reply:
+    return stream(then="hang")
+
+
+class FakeApiServer:
+    def __init__(self) -> None:
+        self.scripts: dict[tuple[str, str], deque[Reply]] = defaultdict(deque)
+        self.objects: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.resource_version = "100"
+        self.requests: list[Seen] = []
+        self.tokens = {TOKEN}
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    def script(self, resource: str, verb: str, *replies: Reply) -> None:
+        self.scripts[(resource, verb)].extend(replies)
+
+    def seen(self, resource: str, verb: str | None = None) -> list[Seen]:
+        return [s for s in self.requests if s.resource == resource and (verb is None or s.verb == verb)]
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        resource = request.path.rstrip("/").rsplit("/", 1)[-1]
+        verb = "watch" if request.query.get("watch", "").lower() in ("true", "1") else "list"
+        self.requests.append(Seen(resource, verb, dict(request.query), request.headers.get("Authorization")))
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return await status(401, "Unauthorized", "Unauthorized")(request)
+        script = self.scripts.get((resource, verb))
+        if script:
+            return await script.popleft()(request)
+        if verb == "list":
+            return await items(self.objects[resource], self.resource_version)(request)
+        return await hang()(request)
+
+    def kubeconfig(self, directory: Path, *, token: str | None = TOKEN, exec_command: list[str] | None = None,
+                   namespace: str = "ns", name: str = "fake") -> Path:
+        user: dict[str, Any] = {}
+        if exec_command:
+            user["exec"] = {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": exec_command[0], "args": exec_command[1:]}
+        elif token:
+            user["token"] = token
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": self.url}}],
+            "users": [{"name": name, "user": user}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+        }
+        path = directory / f"{name}.kubeconfig"
+        path.write_bytes(orjson.dumps(config))  # JSON is YAML
+        return path
+
+
+@dataclass
+class FakeTime:
+    """A clock that moves only when the code sleeps (or the test says so); sleeps are recorded.
+
+    With `hold` set, a sleep waits until the test calls `release()`, so the
+    status during the wait can be looked at.
+    """
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+    hold: bool = False
+    random_value: float = 1.0
+    _released: asyncio.Event | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> datetime:
+        return T0 + timedelta(seconds=self.now - 1000.0)
+
+    def random(self) -> float:
+        return self.random_value
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if self.hold:
+            self._released = asyncio.Event()
+            await self._released.wait()
+        self.now += seconds
+        await asyncio.sleep(0)
+
+    def release(self) -> None:
+        if self._released is not None:
+            self._released.set()
+
+    def timing(self, **overrides: Any) -> Timing:
+        values: dict[str, Any] = dict(
+            clock=self.clock, wall=self.wall, sleep=self.sleep, random=self.random,
+            inactivity_timeout=5.0, short_watch=0.0, connect_timeout=2.0, list_timeout=5.0,
+        )
+        values.update(overrides)
+        return Timing(**values)
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = 5.0, message: str = "") -> Any:
+    """Poll until `condition()` is truthy (its value), failing after `timeout` real seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message or condition}")
+        await asyncio.sleep(0.01)
