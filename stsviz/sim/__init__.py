@@ -1,0 +1,28 @@
+"""The embedded demo cluster: a Kubernetes-compatible API on 127.0.0.1 with
+StatefulSet, scheduler, kubelet and volume controllers that behave like a
+real 1.20 control plane, plus fault injection and demo scenarios.
+
+Public entry points:
+
+- `SimCluster` (async context manager): the cluster in-process on an
+  ephemeral port; `.url`, `.tokens`, `.faults`, `.write_kubeconfig(path)`.
+- `start_demo(scenario, speed)`: a cluster running one of `SCENARIOS`.
+- `serve(port, kubeconfig_out, scenario, speed)`: run until cancelled (for
+  `stsviz sim`).
+- `BackgroundDemo(scenario, speed)`: a demo on its own thread and event loop,
+  for a caller (the Textual app of `stsviz demo`) that has a loop of its own.
+- `write_kubeconfig(path, url, tokens)`.
+
+Nothing here imports the UI.
+"""
+
+from .background import BackgroundDemo
+from .cluster import ClusterConfig, SimCluster
+from .controllers.kubelet import ImageBehaviours, KubeletTimings
+from .controllers.volumes import StorageClass
+from .faults import Faults
+from .kubeconfig import write_kubeconfig
+from .scenarios import SCENARIOS, Demo, serve, start_demo
+
+__all__ = ["BackgroundDemo", "ClusterConfig", "Demo", "Faults", "ImageBehaviours", "KubeletTimings", "SCENARIOS", "SimCluster",
+           "StorageClass", "serve", "start_demo", "write_kubeconfig"]

@@ -1,0 +1,123 @@
+"""The scheduler: binds pending pods to fake nodes.
+
+A pod whose claims are not bound yet (Immediate binding) is Unschedulable,
+with the upstream message and a FailedScheduling event, and retried after a
+back-off; with WaitForFirstConsumer the scheduler picks the node first,
+marks the claim with it and binds the pod once the volume is there. Nodes are
+picked by fewest pods, then name.
+"""
+
+from __future__ import annotations
+
+from typing import Hashable
+
+from ..registry import Registry
+from ..resources import PODS, PVCS
+from ..store import Change, deep_copy
+from .base import Controller
+from .events import EventRecorder
+from .volumes import SELECTED_NODE_ANNOTATION, StorageClass
+
+COMPONENT = "default-scheduler"
+
+
+def claim_names(pod: dict) -> list[str]:
+    return [v["persistentVolumeClaim"]["claimName"] for v in (pod.get("spec") or {}).get("volumes") or []
+            if v.get("persistentVolumeClaim")]
+
+
+class Scheduler(Controller):
+    name = COMPONENT
+
+    def __init__(self, registry: Registry, recorder: EventRecorder, nodes: list[str],
+                 storage_classes: dict[str, StorageClass], retry_delay: float = 2.7) -> None:
+        super().__init__(registry)
+        self.recorder = recorder
+        self.nodes = nodes
+        self.storage_classes = storage_classes
+        self.retry_delay = retry_delay
+        self.instance = f"{COMPONENT}-sim"
+        # Pods per node, kept from the change stream (the scheduler cache's job).
+        self._load = {node: 0 for node in nodes}
+        self._attempts: dict[str, int] = {}  # pod uid → failed attempts, for the back-off
+
+    @staticmethod
+    def _counted_node(pod: dict | None) -> str | None:
+        if pod is None or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return None
+        return pod["spec"].get("nodeName")
+
+    def on_change(self, change: Change) -> None:
+        if change.resource is not PODS:
+            return
+        before = self._counted_node(change.previous)
+        after = None if change.type == "DELETED" else self._counted_node(change.object)
+        if before != after:
+            if before in self._load:
+                self._load[before] -= 1
+            if after in self._load:
+                self._load[after] += 1
+        if change.type == "ADDED":
+            self.enqueue((change.object["metadata"]["namespace"], change.object["metadata"]["name"]))
+        elif change.type == "DELETED" or after is not None:
+            self._attempts.pop(change.object["metadata"]["uid"], None)
+
+    def reconcile(self, key: Hashable) -> None:
+        namespace, name = key  # type: ignore[misc]
+        pod = self.store.view(PODS, namespace, name)
+        if (pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp")
+                or pod["spec"].get("schedulerName", COMPONENT) != COMPONENT):
+            return
+        node = self._pick_node()
+        if node is None:
+            self._unschedulable(pod, key, "0/0 nodes are available.")
+            return
+        waiting_for_volumes = False
+        for claim_name in claim_names(pod):
+            pvc = self.store.view(PVCS, namespace, claim_name)
+            if pvc is None:
+                self._unschedulable(pod, key, f'0/{len(self.nodes)} nodes are available: {len(self.nodes)} '
+                                              f'persistentvolumeclaim "{claim_name}" not found.')
+                return
+            if pvc["status"].get("phase") == "Bound":
+                continue
+            sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
+            if sc is None or sc.binding_mode != "WaitForFirstConsumer":
+                self._unschedulable(pod, key, f"0/{len(self.nodes)} nodes are available: {len(self.nodes)} pod has "
+                                              "unbound immediate PersistentVolumeClaims.")
+                return
+            waiting_for_volumes = True
+            if not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE_ANNOTATION):
+                marked = deep_copy(pvc)
+                marked["metadata"].setdefault("annotations", {})[SELECTED_NODE_ANNOTATION] = node
+                self.registry.update(PVCS, marked, namespace, claim_name)
+        if waiting_for_volumes:
+            # PreBind waits for the volume binder; look again shortly.
+            self.enqueue_after(key, 0.5)
+            return
+        self._bind(pod, node)
+
+    def _pick_node(self) -> str | None:
+        load = self._load
+        return min(load, key=lambda n: (load[n], n)) if load else None
+
+    def _unschedulable(self, pod: dict, key: Hashable, message: str) -> None:
+        updated = deep_copy(pod)
+        conditions = [c for c in updated["status"].get("conditions") or [] if c.get("type") != "PodScheduled"]
+        previous = next((c for c in pod["status"].get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+        condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                     "lastTransitionTime": (previous or {}).get("lastTransitionTime") or self.clock.timestamp(),
+                     "reason": "Unschedulable", "message": message}
+        updated["status"]["conditions"] = conditions + [condition]
+        written = self.registry.update_status(PODS, updated)
+        self.recorder.record_new(written, "Warning", "FailedScheduling", "Scheduling", message, COMPONENT,
+                                 self.instance)
+        # Back off per pod, doubling up to a minute, so a pod that can never fit does not flood events.
+        attempts = self._attempts[pod["metadata"]["uid"]] = self._attempts.get(pod["metadata"]["uid"], 0) + 1
+        self.enqueue_after(key, min(self.retry_delay * 2 ** (attempts - 1), 60.0))
+
+    def _bind(self, pod: dict, node: str) -> None:
+        written = self.registry.bind_pod(pod["metadata"]["namespace"], pod["metadata"]["name"], node)
+        self.recorder.record_new(written, "Normal", "Scheduled", "Binding",
+                                 f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} "
+                                 f"to {node}", COMPONENT, self.instance)

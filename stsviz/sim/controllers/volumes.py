@@ -1,0 +1,249 @@
+"""The PersistentVolume controller and PVC protection.
+
+Claims bind to a matching Available PV (or to one a provisioner creates)
+after a short delay, in the two steps upstream takes (claim gets its
+volumeName, then phase Bound). WaitForFirstConsumer claims wait for the
+scheduler's selected-node annotation. A failing provisioner leaves the claim
+Pending with ProvisioningFailed events. Released claims leave Retain volumes
+Released; a deleted claim stays (pvc-protection) while a pod still uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable
+
+from ..errors import ApiError
+from ..registry import Registry
+from ..resources import PODS, PVCS, PVS
+from ..store import Change, deep_copy
+from .base import Controller
+from .events import EventRecorder
+
+COMPONENT = "persistentvolume-controller"
+SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node"
+PROTECTION_FINALIZER = "kubernetes.io/pvc-protection"
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def quantity(text: str | None) -> int:
+    if not text:
+        return 0
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * _UNITS[suffix])
+    return int(float(text))
+
+
+@dataclass(frozen=True)
+class StorageClass:
+    name: str
+    provisioner: str = "kubernetes.io/no-provisioner"
+    binding_mode: str = "Immediate"  # or WaitForFirstConsumer
+    reclaim_policy: str = "Delete"
+    failure: str | None = None  # provisioning always fails with this message
+    provision_delay: float = 1.0
+
+    @property
+    def dynamic(self) -> bool:
+        return self.provisioner != "kubernetes.io/no-provisioner"
+
+
+class VolumeController(Controller):
+    name = COMPONENT
+
+    def __init__(self, registry: Registry, recorder: EventRecorder, storage_classes: dict[str, StorageClass],
+                 bind_delay: float = 0.05, retry_delay: float = 15.0) -> None:
+        super().__init__(registry)
+        self.recorder = recorder
+        self.storage_classes = storage_classes
+        self.bind_delay = bind_delay
+        self.retry_delay = retry_delay
+        self._reported: set[tuple[str, str]] = set()
+        self._first_seen: dict[str, float] = {}
+
+    def on_change(self, change: Change) -> None:
+        meta = change.object["metadata"]
+        if change.resource is PVCS:
+            self.enqueue(("pvc", meta["namespace"], meta["name"]))
+            if change.type == "DELETED" and change.object["spec"].get("volumeName"):
+                self.enqueue(("pv", "", change.object["spec"]["volumeName"]))
+        elif change.resource is PVS:
+            self.enqueue(("pv", "", meta["name"]))
+        elif change.resource is PODS and change.type == "DELETED":
+            # A claim kept by pvc-protection may now go.
+            for volume in change.object["spec"].get("volumes") or []:
+                if volume.get("persistentVolumeClaim"):
+                    self.enqueue(("pvc", meta["namespace"], volume["persistentVolumeClaim"]["claimName"]))
+
+    def reconcile(self, key: Hashable) -> None:
+        kind, namespace, name = key  # type: ignore[misc]
+        if kind == "pv":
+            self._sync_volume(name)
+        else:
+            self._sync_claim(namespace, name)
+
+    # claims -------------------------------------------------------------------------------------
+
+    def _sync_claim(self, namespace: str, name: str) -> None:
+        pvc = self.store.view(PVCS, namespace, name)
+        if pvc is None:
+            return
+        if pvc["metadata"].get("deletionTimestamp"):
+            self._release_protection(pvc)
+            return
+        if pvc["status"].get("phase") == "Bound":
+            return
+        volume_name = pvc["spec"].get("volumeName")
+        if volume_name:
+            pv = self.store.view(PVS, "", volume_name)
+            if pv is not None:
+                self._finish_claim(pvc, pv)
+            return
+        sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
+        if sc and sc.binding_mode == "WaitForFirstConsumer" and \
+                not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE_ANNOTATION):
+            self._report_once(pvc, "Normal", "WaitForFirstConsumer",
+                              "waiting for first consumer to be created before binding")
+            return
+        key = ("pvc", namespace, name)
+        pv = self._find_volume(pvc)
+        if pv is not None:
+            # The binder works on its own period: a new claim binds after bind_delay.
+            age = self.clock.elapsed() - self._first_seen.setdefault(pvc["metadata"]["uid"], self.clock.elapsed())
+            if age < self.bind_delay:
+                self.enqueue_after(key, self.bind_delay - age)
+                return
+            self._bind(pvc, pv)
+            return
+        class_name = pvc["spec"].get("storageClassName") or ""
+        if not class_name:
+            self._report_once(pvc, "Normal", "FailedBinding",
+                              "no persistent volumes available for this claim and no storage class is set")
+        elif sc is None:
+            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
+                                 f'storageclass.storage.k8s.io "{class_name}" not found', COMPONENT)
+            self.enqueue_after(key, self.retry_delay)
+        elif sc.failure:
+            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
+                                 f'failed to provision volume with StorageClass "{sc.name}": {sc.failure}', COMPONENT)
+            self.enqueue_after(key, self.retry_delay)
+        elif not sc.dynamic:
+            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
+                                 f"no volume plugin matched name: {sc.provisioner}", COMPONENT)
+            self.enqueue_after(key, self.retry_delay)
+        else:
+            self._report_once(pvc, "Normal", "ExternalProvisioning",
+                              f'waiting for a volume to be created, either by external provisioner "{sc.provisioner}" '
+                              "or manually created by system administrator")
+            self.clock.call_later(sc.provision_delay, self._provision, namespace, name, sc)
+
+    def _report_once(self, pvc: dict, type_: str, reason: str, message: str) -> None:
+        marker = (pvc["metadata"]["uid"], reason)
+        if marker not in self._reported:
+            self._reported.add(marker)
+            self.recorder.record(pvc, type_, reason, message, COMPONENT)
+
+    def _find_volume(self, pvc: dict) -> dict | None:
+        wanted = quantity(((pvc["spec"].get("resources") or {}).get("requests") or {}).get("storage"))
+        modes = set(pvc["spec"].get("accessModes") or [])
+        cls = pvc["spec"].get("storageClassName") or ""
+        candidates = []
+        for pv in self.store.items(PVS):
+            spec = pv["spec"]
+            ref = spec.get("claimRef")
+            if ref and not (ref.get("namespace") == pvc["metadata"]["namespace"] and ref.get("name") == pvc["metadata"]["name"]):
+                continue
+            if pv["status"].get("phase") not in ("Available", "Pending") and not ref:
+                continue
+            if (spec.get("storageClassName") or "") != cls or not modes <= set(spec.get("accessModes") or []):
+                continue
+            size = quantity((spec.get("capacity") or {}).get("storage"))
+            if size >= wanted:
+                candidates.append((0 if ref else 1, size, pv["metadata"]["name"], pv))
+        return min(candidates, key=lambda c: c[:3])[3] if candidates else None
+
+    def _provision(self, namespace: str, name: str, sc: StorageClass) -> None:
+        pvc = self.store.view(PVCS, namespace, name)
+        if pvc is None or pvc["spec"].get("volumeName") or pvc["metadata"].get("deletionTimestamp"):
+            return
+        volume_name = f"pvc-{pvc['metadata']['uid']}"
+        pv = {"metadata": {"name": volume_name, "annotations": {"pv.kubernetes.io/provisioned-by": sc.provisioner}},
+              "spec": {"capacity": {"storage": pvc["spec"]["resources"]["requests"]["storage"]},
+                       "accessModes": list(pvc["spec"].get("accessModes") or []),
+                       "persistentVolumeReclaimPolicy": sc.reclaim_policy, "storageClassName": sc.name,
+                       "hostPath": {"path": f"/var/lib/sim-volumes/{volume_name}", "type": ""},
+                       "claimRef": self._claim_ref(pvc)}}
+        try:
+            self.registry.create(PVS, pv)
+        except ApiError:
+            return
+        self.recorder.record(pvc, "Normal", "ProvisioningSucceeded",
+                             f"Successfully provisioned volume {volume_name} using {sc.provisioner}", COMPONENT)
+
+    @staticmethod
+    def _claim_ref(pvc: dict) -> dict:
+        meta = pvc["metadata"]
+        return {"kind": "PersistentVolumeClaim", "namespace": meta["namespace"], "name": meta["name"],
+                "uid": meta["uid"], "apiVersion": "v1", "resourceVersion": meta["resourceVersion"]}
+
+    def _bind(self, pvc: dict, pv: dict) -> None:
+        bound_pv = deep_copy(pv)
+        bound_pv["spec"]["claimRef"] = self._claim_ref(pvc)
+        bound_pv["metadata"].setdefault("annotations", {})["pv.kubernetes.io/bound-by-controller"] = "yes"
+        bound_pv = self.registry.update(PVS, bound_pv, "", pv["metadata"]["name"])
+        bound_pv["status"]["phase"] = "Bound"
+        bound_pv = self.registry.update_status(PVS, bound_pv)
+        claim = deep_copy(pvc)
+        claim["spec"]["volumeName"] = pv["metadata"]["name"]
+        annotations = claim["metadata"].setdefault("annotations", {})
+        annotations["pv.kubernetes.io/bind-completed"] = "yes"
+        annotations["pv.kubernetes.io/bound-by-controller"] = "yes"
+        claim = self.registry.update(PVCS, claim, pvc["metadata"]["namespace"], pvc["metadata"]["name"])
+        self._finish_claim(claim, bound_pv)
+
+    def _finish_claim(self, pvc: dict, pv: dict) -> None:
+        claim = deep_copy(pvc)
+        claim["status"] = {"phase": "Bound", "accessModes": list(pv["spec"].get("accessModes") or []),
+                           "capacity": dict(pv["spec"].get("capacity") or {})}
+        self.registry.update_status(PVCS, claim)
+
+    def _release_protection(self, pvc: dict) -> None:
+        finalizers = pvc["metadata"].get("finalizers") or []
+        if PROTECTION_FINALIZER not in finalizers:
+            return
+        name, namespace = pvc["metadata"]["name"], pvc["metadata"]["namespace"]
+        for pod in self.store.items(PODS, namespace):
+            if any((v.get("persistentVolumeClaim") or {}).get("claimName") == name
+                   for v in pod["spec"].get("volumes") or []):
+                return  # still in use
+        released = deep_copy(pvc)
+        released["metadata"]["finalizers"] = [f for f in finalizers if f != PROTECTION_FINALIZER]
+        self.registry.update(PVCS, released, namespace, name)
+
+    # volumes -------------------------------------------------------------------------------------
+
+    def _sync_volume(self, name: str) -> None:
+        pv = self.store.view(PVS, "", name)
+        if pv is None:
+            return
+        ref = pv["spec"].get("claimRef")
+        phase = pv["status"].get("phase")
+        if not ref:
+            if phase != "Available":
+                available = deep_copy(pv)
+                available["status"]["phase"] = "Available"
+                self.registry.update_status(PVS, available)
+            return
+        claim = self.store.view(PVCS, ref.get("namespace", ""), ref.get("name", ""))
+        if claim is not None and claim["metadata"]["uid"] == ref.get("uid"):
+            if claim["status"].get("phase") != "Bound" and not claim["spec"].get("volumeName"):
+                self.enqueue(("pvc", claim["metadata"]["namespace"], claim["metadata"]["name"]))
+            return
+        if phase == "Bound" or (phase in ("Pending", "Available") and ref.get("uid")):
+            if pv["spec"].get("persistentVolumeReclaimPolicy") == "Delete":
+                self.registry.delete(PVS, "", name)
+                return
+            released = deep_copy(pv)
+            released["status"]["phase"] = "Released"
+            self.registry.update_status(PVS, released)

@@ -1,0 +1,162 @@
+"""Server-side defaulting and admission, as a 1.20 API server applies them.
+
+What a client sends is not what the server stores: the real server fills in
+image pull policies, termination paths, update strategies, finalizers and
+more. StatefulSet revision hashes are computed over the defaulted pod template,
+so these defaults must match upstream byte for byte for the demo cluster to
+produce the real revision names (web-847b5bcf4c for the recordings' manifest).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+DEFAULT_TOLERATIONS = [
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+]
+
+
+def _image_pull_policy(image: str) -> str:
+    # Upstream: Always for ":latest" or an untagged image, else IfNotPresent.
+    name = image.rsplit("/", 1)[-1]
+    if "@" in name:
+        return "IfNotPresent"
+    if ":" not in name or name.endswith(":latest"):
+        return "Always"
+    return "IfNotPresent"
+
+
+def default_container(container: dict) -> None:
+    container.setdefault("imagePullPolicy", _image_pull_policy(container.get("image", "")))
+    container.setdefault("terminationMessagePath", "/dev/termination-log")
+    container.setdefault("terminationMessagePolicy", "File")
+    container.setdefault("resources", {})
+    for port in container.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+    for env in container.get("env") or []:
+        ref = (env.get("valueFrom") or {}).get("fieldRef")
+        if ref is not None:
+            ref.setdefault("apiVersion", "v1")
+
+
+def default_pod_spec(spec: dict) -> None:
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or []:
+            default_container(container)
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    for volume in spec.get("volumes") or []:
+        for source in ("secret", "configMap"):
+            if source in volume:
+                volume[source].setdefault("defaultMode", 420)
+
+
+def default_pod_template(template: dict) -> None:
+    # A template's metadata serialises creationTimestamp as null; the revision
+    # hash covers it, so keep it exactly so.
+    meta = template.setdefault("metadata", {})
+    meta.setdefault("creationTimestamp", None)
+    default_pod_spec(template.setdefault("spec", {}))
+
+
+def default_pod(pod: dict) -> None:
+    spec = pod.setdefault("spec", {})
+    default_pod_spec(spec)
+    # Admission plugins of a default 1.20 server: ServiceAccount, Priority,
+    # DefaultTolerationSeconds.
+    spec.setdefault("serviceAccountName", "default")
+    spec.setdefault("serviceAccount", spec["serviceAccountName"])
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("priority", 0)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    if "tolerations" not in spec:
+        spec["tolerations"] = [dict(t) for t in DEFAULT_TOLERATIONS]
+    status = pod.setdefault("status", {})
+    status.setdefault("phase", "Pending")
+    status.setdefault("qosClass", "BestEffort")
+
+
+def default_statefulset(sts: dict) -> None:
+    spec = sts.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    spec.setdefault("revisionHistoryLimit", 10)
+    strategy = spec.setdefault("updateStrategy", {})
+    strategy.setdefault("type", "RollingUpdate")
+    # Upstream defaults the partition only when rollingUpdate is present; the
+    # controller's "ordinal < currentReplicas" quirk depends on that.
+    if strategy["type"] == "RollingUpdate" and strategy.get("rollingUpdate") is not None:
+        strategy["rollingUpdate"].setdefault("partition", 0)
+    default_pod_template(spec.setdefault("template", {}))
+    for claim in spec.get("volumeClaimTemplates") or []:
+        claim.setdefault("apiVersion", "v1")
+        claim.setdefault("kind", "PersistentVolumeClaim")
+        claim.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+        claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+        claim.setdefault("status", {}).setdefault("phase", "Pending")
+    sts.setdefault("status", {}).setdefault("replicas", 0)
+
+
+def default_pvc(pvc: dict) -> None:
+    spec = pvc.setdefault("spec", {})
+    spec.setdefault("volumeMode", "Filesystem")
+    pvc.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def admit_pvc(pvc: dict) -> None:
+    # The StorageObjectInUseProtection admission plugin, on create only: the
+    # finalizer must stay removable by the pvc-protection controller.
+    finalizers = pvc["metadata"].setdefault("finalizers", [])
+    if "kubernetes.io/pvc-protection" not in finalizers:
+        finalizers.append("kubernetes.io/pvc-protection")
+
+
+def default_pv(pv: dict) -> None:
+    spec = pv.setdefault("spec", {})
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    spec.setdefault("volumeMode", "Filesystem")
+    pv.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def default_namespace(ns: dict) -> None:
+    ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    ns.setdefault("status", {}).setdefault("phase", "Active")
+
+
+def default_event(event: dict) -> None:
+    event.setdefault("reportingComponent", "")
+    event.setdefault("reportingInstance", "")
+    event.setdefault("source", {})
+    event.setdefault("involvedObject", {})
+    for key in ("firstTimestamp", "lastTimestamp", "eventTime"):
+        event.setdefault(key, None)
+
+
+DEFAULTERS: dict[str, Callable[[dict], None]] = {
+    "Pod": default_pod,
+    "StatefulSet": default_statefulset,
+    "PersistentVolumeClaim": default_pvc,
+    "PersistentVolume": default_pv,
+    "Namespace": default_namespace,
+    "Event": default_event,
+}
+
+
+ADMISSION: dict[str, Callable[[dict], None]] = {"PersistentVolumeClaim": admit_pvc}
+
+
+def apply_defaults(kind: str, obj: dict) -> None:
+    defaulter = DEFAULTERS.get(kind)
+    if defaulter:
+        defaulter(obj)
+
+
+def admit(kind: str, obj: dict) -> None:
+    """Mutating admission that only runs when an object is created."""
+    plugin = ADMISSION.get(kind)
+    if plugin:
+        plugin(obj)

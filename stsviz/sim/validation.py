@@ -1,0 +1,137 @@
+"""The validation rules of a 1.20 API server that a demo user can trip over.
+
+Not the whole of upstream validation: names, the StatefulSet rules (replicas,
+selector vs template labels, which spec fields may change), required
+containers, and Scale replicas, with upstream's exact wording, so a mistaken
+`kubectl scale --replicas=-1` reads as it would on a real cluster.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import invalid
+from .resources import Resource
+from .selection import from_label_selector_object, labels_match
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+SUBDOMAIN_HELP = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                  "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+                  "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+LABEL_HELP = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+              "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+              "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+
+Cause = tuple[str, str, str]  # field, reason, message
+
+
+def _go_string_map(labels: dict) -> str:
+    inner = ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+    return f"map[string]string{{{inner}}}"
+
+
+def _name_causes(res: Resource, name: str) -> list[Cause]:
+    if res.kind == "Namespace":
+        if not _LABEL.match(name) or len(name) > 63:
+            return [("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {LABEL_HELP}')]
+        return []
+    if not _SUBDOMAIN.match(name) or len(name) > 253:
+        return [("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {SUBDOMAIN_HELP}')]
+    return []
+
+
+def _pod_spec_causes(spec: dict, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    containers = spec.get("containers") or []
+    if not containers:
+        causes.append((f"{path}.containers", "FieldValueRequired", "Required value"))
+    for i, container in enumerate(containers):
+        if not container.get("name"):
+            causes.append((f"{path}.containers[{i}].name", "FieldValueRequired", "Required value"))
+        if not container.get("image"):
+            causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
+    return causes
+
+
+def _statefulset_causes(sts: dict) -> list[Cause]:
+    spec = sts.get("spec") or {}
+    causes: list[Cause] = []
+    replicas = spec.get("replicas")
+    if not isinstance(replicas, int) or replicas < 0:
+        causes.append(("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0"))
+    partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition")
+    if partition is not None and (not isinstance(partition, int) or partition < 0):
+        causes.append(("spec.updateStrategy.rollingUpdate.partition", "FieldValueInvalid",
+                       f"Invalid value: {partition}: must be greater than or equal to 0"))
+    start = (spec.get("ordinals") or {}).get("start", 0)
+    if not isinstance(start, int) or start < 0:
+        causes.append(("spec.ordinals.start", "FieldValueInvalid",
+                       f"Invalid value: {start}: must be greater than or equal to 0"))
+    retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+    for when in ("whenDeleted", "whenScaled"):
+        value = retention.get(when, "Retain")
+        if value not in ("Retain", "Delete"):
+            causes.append((f"spec.persistentVolumeClaimRetentionPolicy.{when}", "FieldValueNotSupported",
+                           f'Unsupported value: "{value}": supported values: "Retain", "Delete"'))
+    policy = spec.get("podManagementPolicy")
+    if policy not in ("OrderedReady", "Parallel"):
+        causes.append(("spec.podManagementPolicy", "FieldValueInvalid",
+                       f'Invalid value: "{policy}": must be \'OrderedReady\' or \'Parallel\''))
+    strategy = (spec.get("updateStrategy") or {}).get("type")
+    if strategy not in ("RollingUpdate", "OnDelete"):
+        causes.append(("spec.updateStrategy", "FieldValueInvalid",
+                       f'Invalid value: "{strategy}": must be \'RollingUpdate\' or \'OnDelete\''))
+    selector = spec.get("selector")
+    template = spec.get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        causes.append(("spec.selector", "FieldValueRequired", "Required value"))
+    elif not labels_match(from_label_selector_object(selector), labels):
+        causes.append(("spec.template.metadata.labels", "FieldValueInvalid",
+                       f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`"))
+    causes += _pod_spec_causes(template.get("spec") or {}, "spec.template.spec")
+    return causes
+
+
+def _statefulset_update_causes(old: dict, new: dict) -> list[Cause]:
+    mutable = ("replicas", "template", "updateStrategy", "ordinals", "persistentVolumeClaimRetentionPolicy")
+    strip = lambda spec: {k: v for k, v in (spec or {}).items() if k not in mutable}  # noqa: E731
+    if strip(old.get("spec")) != strip(new.get("spec")):
+        return [("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for fields other than "
+                 "'replicas', 'template', and 'updateStrategy' are forbidden")]
+    return []
+
+
+def _raise(res: Resource, obj: dict, causes: list[Cause]) -> None:
+    if causes:
+        raise invalid(res.kind, res.group, obj["metadata"].get("name", ""), causes)
+
+
+def validate_create(res: Resource, obj: dict) -> None:
+    causes = _name_causes(res, obj["metadata"]["name"])
+    if res.kind == "StatefulSet":
+        causes += _statefulset_causes(obj)
+    elif res.kind == "Pod":
+        causes += _pod_spec_causes(obj.get("spec") or {}, "spec")
+    _raise(res, obj, causes)
+
+
+def validate_update(res: Resource, old: dict, new: dict) -> None:
+    causes: list[Cause] = []
+    if res.kind == "StatefulSet":
+        causes += _statefulset_causes(new) + _statefulset_update_causes(old, new)
+    _raise(res, new, causes)
+
+
+def validate_scale_replicas(name: str, replicas: object) -> None:
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise invalid("Scale", "autoscaling", name, [
+            ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+
+
+def require_name(res: Resource, obj: dict) -> None:
+    if not obj["metadata"].get("name"):
+        raise invalid(res.kind, res.group, "", [
+            ("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")])
+
