@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
             "captures (one file per type; gzip welcome). Files are merged by resourceVersion."
         ),
     )
+    add_demo_commands(commands)
     replay.add_argument("files", nargs="*", metavar="FILE", help="recording files")
     replay.add_argument(
         "--example",
@@ -83,6 +84,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="call a rollout stalled after this long without progress (default 300)",
     )
     return parser
+
+
+def add_demo_commands(commands: argparse._SubParsersAction) -> None:
+    # Scenario names are listed by the error for an unknown one: importing the
+    # demo cluster here would slow every command by a third of a second.
+    scenarios = "rolling-update, stuck-rollout, scale-up-down, canary-partition, ... (a wrong name lists all)"
+    demo = commands.add_parser(
+        "demo",
+        help="the live screen on an embedded demo cluster (no cluster needed)",
+        description="Start an embedded Kubernetes-compatible demo cluster on 127.0.0.1, run a scenario "
+        "on it, and watch it live through the same client path as a real cluster.",
+    )
+    demo.add_argument("--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios}")
+    demo.add_argument("--speed", type=float, default=2.0, metavar="X", help="cluster time runs X times faster (default 2)")
+    demo.add_argument(
+        "--stall-after",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="call a rollout stalled after this many cluster seconds without progress (default 60)",
+    )
+    sim = commands.add_parser(
+        "sim",
+        help="run the demo cluster alone, for kubectl and other clients",
+        description="Serve the demo cluster on 127.0.0.1 until Ctrl+C. kubectl sends no token over "
+        "plain http, so anonymous requests act as admin unless --auth strict.",
+    )
+    sim.add_argument("--port", type=int, default=0, metavar="P", help="port (default: any free one)")
+    sim.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig for the cluster here")
+    sim.add_argument("--scenario", metavar="NAME", help=f"run a scenario: {scenarios} (default: none)")
+    sim.add_argument("--speed", type=float, default=1.0, metavar="X", help="cluster time speed (default 1)")
+    sim.add_argument("--auth", choices=("open", "strict"), default="open", help="refuse anonymous requests")
 
 
 def add_live_options(parser: argparse.ArgumentParser) -> None:
@@ -119,16 +152,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "replay":
+        if args.command in ("replay", "demo", "sim"):
             given = [flag for dest, flag in LIVE_OPTIONS.items() if getattr(args, dest, None) not in (None, False)]
             if given:
                 raise UsageError(
-                    f"{', '.join(given)}: live-mode option{'s' if len(given) > 1 else ''}, not for `replay` "
-                    "(replay's own options go after the word `replay`)"
+                    f"{', '.join(given)}: live-mode option{'s' if len(given) > 1 else ''}, not for "
+                    f"`{args.command}` ({args.command}'s own options go after the word `{args.command}`)"
                 )
+        if args.command == "replay":
             from stsviz.replay_command import run_replay
 
             return run_replay(args)
+        if args.command == "demo":
+            from stsviz.demo_command import run_demo
+
+            return run_demo(args)
+        if args.command == "sim":
+            from stsviz.demo_command import run_sim
+
+            return run_sim(args)
         from stsviz.live_command import run_live
 
         return run_live(args)

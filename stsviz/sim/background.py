@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import Future
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ class BackgroundDemo:
     @property
     def tokens(self) -> dict[str, str]:
         return self._demo.tokens
+
+    def now(self) -> datetime:
+        """Cluster time (it runs `speed` times faster than the wall clock); thread-safe."""
+        return self._demo.cluster.clock.now()
 
     def write_kubeconfig(self, path: str | Path, user: str = "admin") -> Path:
         return write_kubeconfig(path, self.url, self.tokens, user=user)

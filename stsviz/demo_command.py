@@ -1,0 +1,87 @@
+"""`stsviz demo` and `stsviz sim`: the embedded demo cluster, watched or served alone.
+
+The demo goes through exactly the live path a real cluster does: a kubeconfig,
+kubernetes_asyncio, list+watch over HTTP on 127.0.0.1. Only the clock differs:
+the screen reads cluster time, which runs `--speed` times faster, so ages and
+stalls are in the cluster's seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+from stsviz.cli import EXIT_OK, UsageError
+
+NO_TERMINAL = "the demo needs a terminal; `stsviz sim` serves the demo cluster to other clients"
+
+
+def _check(args: argparse.Namespace) -> None:
+    from stsviz.sim.scenarios import SCENARIOS
+
+    if args.scenario is not None and args.scenario not in SCENARIOS:
+        raise UsageError(f"no scenario named {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}")
+    if not 0 < args.speed <= 100 or math.isnan(args.speed):
+        raise UsageError(f"--speed must be above 0 and at most 100, not {args.speed:g}")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    _check(args)
+    if not 0 < args.stall_after < math.inf:
+        raise UsageError("--stall-after must be a positive number of seconds")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(NO_TERMINAL)
+    from stsviz.live_command import configure_logging
+    from stsviz.sim.background import BackgroundDemo
+    from stsviz.sources.live.config import resolve_target
+    from stsviz.sources.live.kinds import Scope
+    from stsviz.sources.live.source import LiveSource
+    from stsviz.sources.live.timing import Timing
+    from stsviz.ui.app import run_live_app
+    from stsviz.ui.live import LiveFrameSource
+
+    configure_logging(None)  # stderr belongs to the screen
+    demo = BackgroundDemo(args.scenario, speed=args.speed).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder:
+            target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig")))
+            source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
+            return run_live_app(
+                LiveFrameSource(source),
+                description=f"demo {args.scenario} at {args.speed:g}x ({demo.url})",
+                stall_seconds=args.stall_after,
+            )
+    finally:
+        demo.stop()
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    _check(args)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    from stsviz.sim.scenarios import serve
+
+    def ready(cluster) -> None:  # noqa: ANN001 - a SimCluster
+        where = f", kubeconfig in {args.kubeconfig_out}" if args.kubeconfig_out else ""
+        print(f"stsviz sim: serving {cluster.url}{where}; Ctrl+C stops", flush=True)
+
+    try:
+        asyncio.run(
+            serve(
+                port=args.port,
+                kubeconfig_out=args.kubeconfig_out,
+                scenario=args.scenario,
+                speed=args.speed,
+                strict_auth=args.auth == "strict",
+                ready=ready,
+            )
+        )
+    except OSError as error:  # port taken, kubeconfig folder missing
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
