@@ -8,6 +8,7 @@ work. `run_replay_app` is what `stsviz replay` runs, `run_live_app` what
 from __future__ import annotations
 
 from textual.app import App
+from textual.binding import Binding
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.ui.screen import RolloutScreen
@@ -19,6 +20,8 @@ class StsvizApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "stsviz"
+    # Ctrl+C quits at once, as kubectl and k9s do: mid-incident nobody wants a "really quit?".
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt")]
 
     def __init__(self, setup: AppSetup) -> None:
         super().__init__()

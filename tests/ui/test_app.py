@@ -210,3 +210,11 @@ async def test_without_a_replay_the_replay_keys_are_refused_and_hidden():
         shown = {binding.action for _, binding, enabled, _ in app.screen.active_bindings.values() if enabled}
         assert "toggle_play" not in shown and "open_filter" in shown
         assert row_line(app, "default/web").split()[-1] == "r."
+
+
+async def test_ctrl_c_quits_at_once(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=(120, 32)) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
