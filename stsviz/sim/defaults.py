@@ -89,6 +89,9 @@ def default_statefulset(sts: dict) -> None:
     strategy.setdefault("type", "RollingUpdate")
     # Upstream defaults the partition only when rollingUpdate is present; the
     # controller's "ordinal < currentReplicas" quirk depends on that.
+    # maxUnavailable is not defaulted here: upstream writes 1 only with the
+    # MaxUnavailableStatefulSet gate on (off by default), and the controller
+    # reads an absent value as 1 either way, so 1.20 objects keep their shape.
     if strategy["type"] == "RollingUpdate" and strategy.get("rollingUpdate") is not None:
         strategy["rollingUpdate"].setdefault("partition", 0)
     default_pod_template(spec.setdefault("template", {}))

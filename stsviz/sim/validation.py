@@ -16,6 +16,8 @@ from .selection import from_label_selector_object, labels_match
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_PERCENT = re.compile(r"^[0-9]+%$")
+_INT_OR_PERCENT_HELP = "must be an integer or percentage (e.g '5%')"
 SUBDOMAIN_HELP = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
                   "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
                   "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
@@ -54,6 +56,29 @@ def _pod_spec_causes(spec: dict, path: str) -> list[Cause]:
     return causes
 
 
+def _max_unavailable_causes(rolling: dict) -> list[Cause]:
+    """rollingUpdate.maxUnavailable: a positive integer or a percentage in 1%..100%
+    (ValidatePositiveIntOrPercent, then "cannot be 0", then IsNotMoreThan100Percent)."""
+    field, value = "spec.updateStrategy.rollingUpdate.maxUnavailable", rolling.get("maxUnavailable")
+    if value is None:
+        return []
+    if isinstance(value, str):
+        if not _PERCENT.match(value):
+            return [(field, "FieldValueInvalid", f'Invalid value: "{value}": {_INT_OR_PERCENT_HELP}')]
+        number, shown = int(value[:-1]), f'"{value}"'
+        if number > 100:
+            return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must not be greater than 100%")]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number, shown = value, str(value)
+        if number < 0:
+            return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must be greater than or equal to 0")]
+    else:
+        return [(field, "FieldValueInvalid", f"Invalid value: {value!r}: {_INT_OR_PERCENT_HELP}")]
+    if number == 0:
+        return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must be greater than 0")]
+    return []
+
+
 def _statefulset_causes(sts: dict) -> list[Cause]:
     spec = sts.get("spec") or {}
     causes: list[Cause] = []
@@ -64,6 +89,11 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
     if partition is not None and (not isinstance(partition, int) or partition < 0):
         causes.append(("spec.updateStrategy.rollingUpdate.partition", "FieldValueInvalid",
                        f"Invalid value: {partition}: must be greater than or equal to 0"))
+    causes += _max_unavailable_causes(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}))
+    min_ready = spec.get("minReadySeconds") or 0  # absent or null: 0
+    if not isinstance(min_ready, int) or isinstance(min_ready, bool) or min_ready < 0:
+        causes.append(("spec.minReadySeconds", "FieldValueInvalid",
+                       f"Invalid value: {min_ready}: must be greater than or equal to 0"))
     start = (spec.get("ordinals") or {}).get("start", 0)
     if not isinstance(start, int) or start < 0:
         causes.append(("spec.ordinals.start", "FieldValueInvalid",
@@ -95,7 +125,8 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
 
 
 def _statefulset_update_causes(old: dict, new: dict) -> list[Cause]:
-    mutable = ("replicas", "template", "updateStrategy", "ordinals", "persistentVolumeClaimRetentionPolicy")
+    mutable = ("replicas", "template", "updateStrategy", "ordinals", "persistentVolumeClaimRetentionPolicy",
+               "minReadySeconds")
     strip = lambda spec: {k: v for k, v in (spec or {}).items() if k not in mutable}  # noqa: E731
     if strip(old.get("spec")) != strip(new.get("spec")):
         return [("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for fields other than "

@@ -112,7 +112,7 @@ async def test_many_runs_hundreds_of_sets_and_thousands_of_pods():
         async def populated():
             page = await core.list_pod_for_all_namespaces(limit=500)
             return len(page.items) == 500 and page.metadata.remaining_item_count >= 2000
-        await eventually(populated, timeout=20, interval=0.2)
+        await eventually(populated, timeout=60, interval=0.2)
         sets = await apps.list_stateful_set_for_all_namespaces()
         assert len(sets.items) == 300
         assert len({s.metadata.namespace for s in sets.items}) == 10

@@ -12,13 +12,18 @@ keeps the current revision" rule and Event wording are upstream's, including
 its known quirks (a crash-looping pod on a reverted revision stays until
 deleted, kubernetes#67250).
 
-Two newer fields are honoured when a set carries them, as 1.27 controllers
-do: spec.ordinals.start and spec.persistentVolumeClaimRetentionPolicy. A set
-without them behaves exactly as on 1.20.
+Newer fields are honoured when a set carries them, as current controllers
+do: spec.ordinals.start, spec.persistentVolumeClaimRetentionPolicy,
+spec.minReadySeconds (OrderedReady progress, scale-down and the rolling update
+wait for a pod to be available, not just Ready; status.availableReplicas) and
+spec.updateStrategy.rollingUpdate.maxUnavailable (the MaxUnavailableStatefulSet
+path: up to that many pods ≥ partition deleted at once). A set without them
+behaves exactly as on 1.20.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Hashable
 
 from ..errors import ApiError
@@ -33,8 +38,10 @@ from .events import EventRecorder
 from .revisions import apply_revision, controller_ref, new_revision, same_data
 
 COMPONENT = "statefulset-controller"
-_STATUS_FIELDS = ("observedGeneration", "replicas", "readyReplicas", "currentReplicas", "updatedReplicas",
-                  "currentRevision", "updateRevision")
+_STATUS_FIELDS = ("observedGeneration", "replicas", "readyReplicas", "availableReplicas", "currentReplicas",
+                  "updatedReplicas", "currentRevision", "updateRevision")
+# A little past the availability instant: IsPodAvailable needs now strictly after ready + minReadySeconds.
+_AVAILABILITY_SLACK = 0.01
 
 
 def _owner_uid(obj: dict) -> str | None:
@@ -52,14 +59,25 @@ def _owner_name(obj: dict) -> str | None:
 
 
 def status_document(status: dict) -> dict:
-    """The status as the 1.20 server serialises it: zero counts and empty strings omitted."""
+    """The status as the 1.20 server serialises it: zero counts and empty strings omitted.
+
+    availableReplicas (1.22+, never omitted there) appears only when the
+    controller computed it, i.e. for a set using a post-1.20 availability field,
+    so 1.20 sets keep the exact 1.20 shape.
+    """
     out = {}
-    for key in ("observedGeneration", "replicas", "readyReplicas", "currentReplicas", "updatedReplicas",
-                "currentRevision", "updateRevision", "collisionCount"):
+    for key in ("observedGeneration", "replicas", "readyReplicas", "availableReplicas", "currentReplicas",
+                "updatedReplicas", "currentRevision", "updateRevision", "collisionCount"):
         value = status.get(key)
-        if key in ("replicas", "collisionCount") or value:
+        if key in ("replicas", "collisionCount") or (key == "availableReplicas" and key in status) or value:
             out[key] = value
     return out
+
+
+def reports_availability(sts: dict) -> bool:
+    """Whether the set uses minReadySeconds or maxUnavailable, and so gets status.availableReplicas."""
+    rolling = (sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
+    return sts["spec"].get("minReadySeconds") is not None or rolling.get("maxUnavailable") is not None
 
 
 class StatefulSetController(Controller):
@@ -161,6 +179,15 @@ class StatefulSetController(Controller):
             self._write_status(sts, status)
         finally:
             self._truncate_history(sts, pods, revisions, current, update)
+        self._recheck_when_available(key, sts, pods)
+
+    def _recheck_when_available(self, key: Hashable, sts: dict, pods: list[dict]) -> None:
+        """No store change marks the end of a pod's minReadySeconds, so wake up when the
+        first Ready pod becomes available (upstream requeues after minReadySeconds)."""
+        min_ready, now = sp.min_ready_seconds(sts), self.clock.now()
+        waits = [w for w in (sp.seconds_until_available(p, min_ready, now) for p in pods) if w is not None]
+        if waits:
+            self.enqueue_after(key, max(0.0, min(waits)) + _AVAILABILITY_SLACK)
 
     def _revisions_for(self, sts: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
         """getStatefulSetRevisions: reuse an equal revision (rolling back renumbers it) or create one."""
@@ -201,6 +228,9 @@ class StatefulSetController(Controller):
         status = {"observedGeneration": sts["metadata"].get("generation", 1), "currentRevision": current_name,
                   "updateRevision": update_name, "collisionCount": collision_count, "replicas": 0,
                   "readyReplicas": 0, "currentReplicas": 0, "updatedReplicas": 0}
+        min_ready, now = sp.min_ready_seconds(sts), self.clock.now()
+        if reports_availability(sts):
+            status["availableReplicas"] = 0
         replica_count = sts["spec"].get("replicas", 1)
         # spec.ordinals.start (Kubernetes 1.26+; absent on 1.20, where it is 0): slot i holds ordinal start + i.
         start = sp.start_ordinal(sts)
@@ -210,6 +240,8 @@ class StatefulSetController(Controller):
             status["replicas"] += 1
             if sp.is_running_and_ready(pod):
                 status["readyReplicas"] += 1
+                if "availableReplicas" in status and sp.is_running_and_available(pod, min_ready, now):
+                    status["availableReplicas"] += 1
             if sp.is_created(pod) and not sp.is_terminating(pod):
                 if sp.pod_revision(pod) == current_name:
                     status["currentReplicas"] += 1
@@ -238,7 +270,9 @@ class StatefulSetController(Controller):
         condemned.sort(key=sp.ordinal_of)
         first_unhealthy: dict | None = None
         for pod in [p for p in replicas if p is not None] + condemned:
-            if not sp.is_healthy(pod) and (first_unhealthy is None or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)):
+            # With minReadySeconds 0, unavailable is exactly "not healthy" (1.20's test).
+            if sp.is_unavailable(pod, min_ready, now) and (first_unhealthy is None
+                                                           or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)):
                 first_unhealthy = pod
 
         if sts["metadata"].get("deletionTimestamp"):
@@ -273,6 +307,9 @@ class StatefulSetController(Controller):
                 return status
             if not sp.is_running_and_ready(pod) and monotonic:
                 return status
+            # OrderedReady also waits out minReadySeconds before the next ordinal.
+            if not sp.is_running_and_available(pod, min_ready, now) and monotonic:
+                return status
             self._retain_claims(sts, pod, condemned=False)
             if sp.identity_matches(sts, pod) and sp.storage_matches(sts, pod):
                 continue
@@ -287,6 +324,8 @@ class StatefulSetController(Controller):
                 continue
             if not sp.is_running_and_ready(pod) and monotonic and pod is not first_unhealthy:
                 return status
+            if not sp.is_running_and_available(pod, min_ready, now) and monotonic and pod is not first_unhealthy:
+                return status
             self._delete_pod(sts, pod)
             if sp.pod_revision(pod) == current_name:
                 status["currentReplicas"] -= 1
@@ -298,7 +337,10 @@ class StatefulSetController(Controller):
         strategy = sts["spec"]["updateStrategy"]
         if strategy.get("type") == "OnDelete":
             return status
-        update_min = (strategy.get("rollingUpdate") or {}).get("partition", 0)
+        rolling = strategy.get("rollingUpdate") or {}
+        update_min = rolling.get("partition", 0)
+        if rolling.get("maxUnavailable") is not None:
+            return self._update_with_max_unavailable(sts, replicas, update_name, update_min, status, min_ready, now)
         for index in range(len(replicas) - 1, update_min - 1, -1):
             pod = replicas[index]
             assert pod is not None
@@ -306,8 +348,30 @@ class StatefulSetController(Controller):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] -= 1
                 return status
-            if not sp.is_healthy(pod):
+            if sp.is_unavailable(pod, min_ready, now):
                 return status
+        return status
+
+    def _update_with_max_unavailable(self, sts: dict, replicas: list[dict | None], update_name: str,
+                                     update_min: int, status: dict, min_ready: int, now: datetime) -> dict:
+        """updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet): the budget is
+        maxUnavailable minus the pods already unavailable anywhere in the set (below the partition
+        too); spend it on the highest ordinals ≥ partition not yet on the update revision.
+
+        Only a set that carries maxUnavailable takes this path, so a 1.20 set keeps 1.20's
+        one-at-a-time walk (with OrderedReady the two agree at maxUnavailable 1 anyway).
+        """
+        budget = sp.max_unavailable(sts, len(replicas)) - sum(
+            1 for pod in replicas if pod is not None and sp.is_unavailable(pod, min_ready, now))
+        for index in range(len(replicas) - 1, update_min - 1, -1):
+            if budget <= 0:
+                break
+            pod = replicas[index]
+            assert pod is not None
+            if sp.pod_revision(pod) != update_name and not sp.is_terminating(pod):
+                self._delete_pod(sts, pod)
+                status["currentReplicas"] -= 1
+                budget -= 1
         return status
 
     # the controller's writes ----------------------------------------------------------------

@@ -5,8 +5,11 @@ and the readiness predicates the controller decides on (stateful_set_utils.go).
 from __future__ import annotations
 
 import copy
+import math
 import re
+from datetime import datetime, timedelta
 
+from ..clock import parse_time
 from .revisions import controller_ref
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -63,8 +66,52 @@ def is_running_and_ready(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and is_ready(pod)
 
 
-def is_healthy(pod: dict) -> bool:
-    return is_running_and_ready(pod) and not is_terminating(pod)
+def min_ready_seconds(sts: dict) -> int:
+    """spec.minReadySeconds (a 1.22+ field; 0 when absent, as on 1.20)."""
+    return sts["spec"].get("minReadySeconds") or 0
+
+
+def ready_since(pod: dict) -> datetime | None:
+    """When the Ready condition last turned True, to the second as the server stores it."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready" and condition.get("status") == "True":
+            since = condition.get("lastTransitionTime")
+            return parse_time(since) if since else None
+    return None
+
+
+def is_running_and_available(pod: dict, min_ready: int, now: datetime) -> bool:
+    """isRunningAndAvailable → podutil.IsPodAvailable: Ready, and Ready since strictly more than min_ready seconds."""
+    if not is_running_and_ready(pod):
+        return False
+    if min_ready == 0:
+        return True
+    since = ready_since(pod)
+    return since is not None and since + timedelta(seconds=min_ready) < now
+
+
+def is_unavailable(pod: dict, min_ready: int, now: datetime) -> bool:
+    """isUnavailable: what the rolling update waits on and maxUnavailable counts (with 0, the same as not healthy)."""
+    return not is_running_and_available(pod, min_ready, now) or is_terminating(pod)
+
+
+def seconds_until_available(pod: dict, min_ready: int, now: datetime) -> float | None:
+    """For a Ready pod still inside its minReadySeconds: how long until it counts as available."""
+    if min_ready == 0 or not is_running_and_ready(pod) or is_running_and_available(pod, min_ready, now):
+        return None
+    since = ready_since(pod)
+    if since is None:
+        return None  # upstream never counts a Ready condition without a transition time as available
+    return (since + timedelta(seconds=min_ready) - now).total_seconds()
+
+
+def max_unavailable(sts: dict, replica_count: int) -> int:
+    """getStatefulSetMaxUnavailable: rollingUpdate.maxUnavailable (default 1), a percent of
+    spec.replicas rounded down, never below 1 so a small percentage still makes progress."""
+    value = ((sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable") or 1
+    if isinstance(value, str):
+        value = math.floor(int(value.rstrip("%")) * replica_count / 100)
+    return max(1, value)
 
 
 def claims_for(sts: dict, ordinal: int) -> list[dict]:
