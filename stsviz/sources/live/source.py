@@ -40,6 +40,7 @@ class LiveSource:
         self.connection: Connection | None = None
         self.connection_problem: str | None = None
         self._sink: Sink = _discard
+        self._snapshot_taken = False
         self.informers = [
             Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate) for kind in kinds
         ]
@@ -90,7 +91,12 @@ class LiveSource:
         Raises ConfigError (credentials), ApiError (the server refused) or
         wire.Unreachable. A kind other than statefulsets that is forbidden is
         left out with a warning; without statefulsets there is nothing to show.
+        Once per source: informers hand on only what changed since their last
+        list, so a second snapshot of the same source would miss what did not.
         """
+        if self._snapshot_taken:
+            raise RuntimeError("LiveSource.snapshot() is once per source; make a new source for another")
+        self._snapshot_taken = True
         state = ClusterState()
         collected: list = []
         self._sink = collected.extend
