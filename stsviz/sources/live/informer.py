@@ -37,7 +37,17 @@ from stsviz.sources.live.kinds import Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.status import KindStatus
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Inactive, Unreachable, get, list_page, parse_line, parse_list, watch_lines
+from stsviz.sources.live.wire import (
+    ApiError,
+    Inactive,
+    Span,
+    Unreachable,
+    get,
+    list_page,
+    parse_line,
+    parse_list,
+    watch_lines,
+)
 
 log = logging.getLogger("stsviz.live")
 
@@ -45,6 +55,7 @@ Sink = Callable[[list[Change]], None]
 Key = tuple[str, str]
 
 CREDENTIALS_EXPIRED = "credentials expired"
+_CHANGE_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
 
 @contextmanager
@@ -306,30 +317,32 @@ class Informer:
             raise ShortWatch("the watch closed at once")
         return received
 
-    def _take(self, lines: list[bytes]) -> None:
+    def _take(self, lines: list[Span]) -> None:
         """Parse one read's lines, update the store and the resourceVersion, hand the changes on."""
         now = self.timing.wall()
-        record_type = self.kind.record
+        from_dict = self.kind.record.from_dict
         store = self.store
         changes: list[Change] = []
+        resource_version = None
+        taken = 0
         try:
-            for line in lines:
-                if not line.strip():
+            for data, start, end in lines:
+                event = parse_line(data, start, end)
+                if event is None:
                     continue
-                event = parse_line(line)
                 type_ = event.get("type")
                 obj = event.get("object")
                 if type_ == "ERROR":
                     raise ApiError.from_status(obj, 200)
                 if not isinstance(obj, dict):
                     continue
-                resource_version = (obj.get("metadata") or {}).get("resourceVersion")
-                if resource_version:
-                    self.resource_version = resource_version
-                self._events_since_list += 1
-                if type_ not in ("ADDED", "MODIFIED", "DELETED"):
+                taken += 1
+                metadata = obj.get("metadata")
+                if metadata:
+                    resource_version = metadata.get("resourceVersion") or resource_version
+                if type_ not in _CHANGE_TYPES:
                     continue  # BOOKMARK: only its resourceVersion matters
-                record = record_type.from_dict(obj)
+                record = from_dict(obj)
                 key = record.key
                 if type_ == "DELETED":
                     current = store.get(key)
@@ -339,6 +352,9 @@ class Informer:
                     store[key] = record
                 changes.append(Change(type_, record, now))
         finally:
+            if resource_version:
+                self.resource_version = resource_version
+            self._events_since_list += taken
             self._current_until = now
             if changes:  # what came before an ERROR still happened
                 self.events += len(changes)

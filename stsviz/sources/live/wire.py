@@ -143,10 +143,75 @@ async def list_page(api: Any, path: str, query: list[tuple[str, str]], timeout: 
         response.release()
 
 
+# Every object a real API server sends carries metadata.managedFields: server-side
+# apply's bookkeeping, nearly half the bytes of a pod and half of what orjson
+# spends parsing it, and nothing stsviz reads. It is cut out of the bytes before
+# they are parsed (about 1.5 times the events parsed per second for a real pod).
+_MANAGED_FIELDS = b'"managedFields":['
+_CLOSE_OBJECT = ord("}")
+_COMMA = ord(",")
+
+Span = tuple[bytes, int, int]  # a line inside a network read: (the read, start, end)
+
+
+def without_managed_fields(raw: bytes) -> bytes | None:
+    """`raw` with every `"managedFields":[...]` member cut out; None when there is none (or one looks odd).
+
+    Only an unescaped `"` opens a JSON string, so the pattern can only match the
+    member's key. Its entries are objects of strings and nested objects, never
+    arrays: the first `]` after the key ends the array unless a string in it
+    holds one. When one does, the cut is wrong and what remains is not JSON:
+    the cut ends inside a string, so the strings that follow (fixed words such
+    as "manager", "f:spec", or an escaped `\"`) would stand outside quotes.
+    `loads` and `parse_line` then fall back to parsing the bytes whole.
+    """
+    mark = raw.find(_MANAGED_FIELDS)
+    if mark < 0:
+        return None
+    view = memoryview(raw)
+    pieces = []
+    kept = 0
+    while mark >= 0:
+        cut = _member_end(raw, mark, len(raw))
+        if cut is None:
+            return None
+        pieces.append(view[kept : cut[0]])
+        kept = cut[1]
+        mark = raw.find(_MANAGED_FIELDS, kept)
+    pieces.append(view[kept:])
+    return b"".join(pieces)
+
+
+def _member_end(raw: bytes, mark: int, end: int) -> tuple[int, int] | None:
+    """The bytes to cut for the managedFields member whose key starts at `mark`, with one comma."""
+    body = mark + len(_MANAGED_FIELDS)
+    close = raw.find(b"]", body, end)
+    if close < 0 or (close != body and raw[close - 1] != _CLOSE_OBJECT):
+        return None
+    close += 1
+    following = raw[close] if close < end else None
+    if following == _COMMA:  # a member follows: take its comma with the cut
+        return mark, close + 1
+    if following == _CLOSE_OBJECT:  # the last member: take the comma before it, if any
+        return (mark - 1 if mark > 0 and raw[mark - 1] == _COMMA else mark), close
+    return None
+
+
+def loads(raw: bytes) -> Any:
+    """orjson.loads without the managedFields; raises orjson.JSONDecodeError for what is not JSON."""
+    trimmed = without_managed_fields(raw)
+    if trimmed is not None:
+        try:
+            return orjson.loads(trimmed)
+        except orjson.JSONDecodeError:
+            pass  # a `]` inside a string fooled the cut: parse it all
+    return orjson.loads(raw)
+
+
 def parse_list(raw: bytes) -> tuple[list[dict[str, Any]], str, str | None]:
     """A list body's items, its resourceVersion and its continue token."""
     try:
-        body = orjson.loads(raw)
+        body = loads(raw)
         metadata = body.get("metadata") or {}
         items = body.get("items") or []
     except (orjson.JSONDecodeError, AttributeError):
@@ -154,11 +219,14 @@ def parse_list(raw: bytes) -> tuple[list[dict[str, Any]], str, str | None]:
     return items, str(metadata.get("resourceVersion") or ""), metadata.get("continue") or None
 
 
-async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:
+async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[Span]]:
     """The lines of an open watch (one JSON event each), a list per network read, until the server closes.
 
     Yielding per read rather than per line lets the caller parse and fold a
-    whole read at once (and take the time once), not one event at a time.
+    whole read at once (and take the time once), not one event at a time. A
+    line is a span of the read, not a copy of it (`parse_line` reads it in
+    place): copying every line out was a fifth of the ingest time. Empty lines
+    are left out.
     """
     content = response.content
     rest = b""
@@ -174,19 +242,57 @@ async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[by
             if not chunk:
                 finished = True
                 return  # a normal close
-            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield lines
+            find = chunk.find
+            spans: list[Span] = []
+            position = 0
+            if rest:  # the line the last read left unfinished
+                newline = find(b"\n")
+                if newline < 0:
+                    rest += chunk
+                    continue
+                head = rest + chunk[:newline]
+                spans.append((head, 0, len(head)))
+                rest = b""
+                position = newline + 1
+            while (newline := find(b"\n", position)) >= 0:
+                if newline > position:
+                    spans.append((chunk, position, newline))
+                position = newline + 1
+            if position < len(chunk):
+                rest = chunk[position:]
+            if spans:
+                yield spans
     finally:
         # A watch left mid-stream must not go back to the pool half read.
         response.release() if finished else response.close()
 
 
-def parse_line(line: bytes) -> Any:
+def parse_line(data: bytes, start: int = 0, end: int | None = None) -> Any:
+    """One watch event, data[start:end] (read in place), without its object's managedFields; None for a
+    line of only whitespace.
+
+    The hot path of ingest. An event holds one object, whose metadata comes
+    before everything it holds: only the first managedFields is looked for
+    (searching the rest of the line would cost more than the cut: 0.5 ns a
+    byte against memchr's 0.05).
+    """
+    end = len(data) if end is None else end
+    trimmed = None
+    mark = data.find(_MANAGED_FIELDS, start, end)
+    if mark >= 0:
+        cut = _member_end(data, mark, end)
+        if cut is not None and cut[0] >= start:
+            trimmed = data[start : cut[0]] + data[cut[1] : end]
     try:
-        return orjson.loads(line)
+        if trimmed is not None:
+            try:
+                return orjson.loads(trimmed)
+            except orjson.JSONDecodeError:
+                pass  # a `]` inside a string fooled the cut: parse it all
+        return orjson.loads(memoryview(data)[start:end])
     except orjson.JSONDecodeError:
+        if not data[start:end].strip():
+            return None
         raise Unreachable("the watch stream sent a line that is not JSON") from None
 
 
