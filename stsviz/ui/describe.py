@@ -46,7 +46,14 @@ def _heading(text: Text, title: str) -> None:
     text.append("\n")
 
 
-def describe(state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> Text:
+def describe(
+    state: ClusterState,
+    row: SetRow | None,
+    cell: Cell | None,
+    now: datetime | None,
+    *,
+    events_note: str | None = None,
+) -> Text:
     """The whole pane: the set and its verdict, then the selected pod (or missing ordinal)."""
     text = Text(no_wrap=False)
     if row is None:
@@ -58,7 +65,7 @@ def describe(state: ClusterState, row: SetRow | None, cell: Cell | None, now: da
     if cell is None:
         text.append("This StatefulSet has no ordinals (replicas: 0).\n", LABEL)
     else:
-        _describe_cell(text, state, row, cell, now)
+        _describe_cell(text, state, row, cell, now, events_note)
     text.rstrip()
     # Cluster strings (names, messages a container wrote itself) are text, and
     # their control characters must not reach the terminal. One character for
@@ -67,7 +74,9 @@ def describe(state: ClusterState, row: SetRow | None, cell: Cell | None, now: da
     return text
 
 
-def _describe_cell(text: Text, state: ClusterState, row: SetRow, cell: Cell, now: datetime | None) -> None:
+def _describe_cell(
+    text: Text, state: ClusterState, row: SetRow, cell: Cell, now: datetime | None, events_note: str | None
+) -> None:
     sts = row.set
     pod = cell.pod
     name = pod.name if pod else f"{sts.name}-{cell.ordinal}"
@@ -104,7 +113,7 @@ def _describe_cell(text: Text, state: ClusterState, row: SetRow, cell: Cell, now
     if pod is not None:
         _containers(text, pod)
     _claims(text, cell)
-    _events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now)
+    _events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
     if pod is not None:
         _conditions(text, pod, now)
 
@@ -172,11 +181,19 @@ def _claims(text: Text, cell: Cell) -> None:
 
 
 def _events(
-    text: Text, state: ClusterState, namespace: str, pod_name: str, pod_uid: str | None, now: datetime | None
+    text: Text,
+    state: ClusterState,
+    namespace: str,
+    pod_name: str,
+    pod_uid: str | None,
+    now: datetime | None,
+    note: str | None = None,
 ) -> None:
     _heading(text, "Events")
     events = _collapse(state.recent_events(namespace, "Pod", pod_name, pod_uid))[-EVENTS_SHOWN:]
-    if not events:
+    if note is not None:
+        text.append(f"  not current: {note}\n", WARNING)
+    if not events and note is None:
         text.append("  (none recorded)\n", LABEL)
     for event, count in events:
         text.append(f"  {age(event.last_seen, now):>5} ", LABEL)

@@ -27,8 +27,16 @@ class PodDetail(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
-    def show(self, state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> None:
-        text = describe(state, row, cell, now)
+    def show(
+        self,
+        state: ClusterState,
+        row: SetRow | None,
+        cell: Cell | None,
+        now: datetime | None,
+        *,
+        events_note: str | None = None,
+    ) -> None:
+        text = describe(state, row, cell, now, events_note=events_note)
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text

@@ -80,6 +80,12 @@ class LiveFrameSource:
             self._status_changed = True
         self.status = batch.status
 
+    def not_current(self, resource: str) -> str | None:
+        for kind in self.status.kinds:
+            if kind.resource == resource and not kind.current:
+                return kind.describe(self._clock())
+        return None
+
     def header(self) -> str:
         """The header's sub-title: freshness per kind and the event rate."""
         return self.status.describe(self._clock())

@@ -156,7 +156,11 @@ class RolloutScreen(Screen[None]):
 
     def _show_detail(self) -> None:
         source = self.setup.source
-        self.detail.show(source.state, self.grid.selected_row, self.grid.selected_cell, source.frame_time)
+        # A kind the user may not read (or that is reconnecting) must not look like "nothing happened".
+        events_note = self.live.not_current("events") if self.live is not None else None
+        self.detail.show(
+            source.state, self.grid.selected_row, self.grid.selected_cell, source.frame_time, events_note=events_note
+        )
 
     def _show_status(self) -> None:
         if self.status is not None and self.replay is not None:

@@ -83,6 +83,10 @@ class LiveControls(FrameSource, Protocol):
         """How fresh the picture is, for the header."""
         ...
 
+    def not_current(self, resource: str) -> str | None:
+        """Why one kind ("events", "persistentvolumeclaims") is not current, or None if it is."""
+        ...
+
 
 @dataclass(frozen=True)
 class AppSetup:

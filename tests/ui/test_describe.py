@@ -125,3 +125,13 @@ def test_cluster_strings_are_text_not_markup():
 def test_nothing_selected():
     state = fold()
     assert describe(state, None, None, None).plain == "No StatefulSet selected."
+
+
+def test_events_that_are_not_current_say_why_instead_of_none_recorded():
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")))
+    row = build_frame(state).rows[0]
+    current = describe(state, row, row.cells[0], T0).plain
+    assert "(none recorded)" in current
+    forbidden = describe(state, row, row.cells[0], T0, events_note="events forbidden").plain
+    assert "not current: events forbidden" in forbidden
+    assert "(none recorded)" not in forbidden
