@@ -23,6 +23,22 @@ def stsviz(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
+def one_set_file(tmp_path: Path, name: str, *, namespace: str = "ns", replicas: int = 1) -> Path:
+    """A capture holding one StatefulSet, for names and counts no real cluster would send."""
+    raw = {
+        "type": "ADDED",
+        "object": {
+            "kind": "StatefulSet",
+            "metadata": {"name": name, "namespace": namespace, "uid": "u", "generation": 1, "resourceVersion": "1"},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": 1},
+        },
+    }
+    path = tmp_path / "one-set.json"
+    path.write_text(json.dumps(raw) + "\n")
+    return path
+
+
 def frame_json(*args: str) -> dict:
     return json.loads(stsviz(*args, "--json").stdout)
 
@@ -135,18 +151,7 @@ def test_at_offset_from_the_start():
 
 
 def test_markup_in_cluster_strings_is_shown_as_text(tmp_path):
-    name = "web[/]x"
-    raw = {
-        "type": "ADDED",
-        "object": {
-            "kind": "StatefulSet",
-            "metadata": {"name": name, "namespace": "[bold]ns", "uid": "u", "generation": 1, "resourceVersion": "1"},
-            "spec": {"replicas": 1},
-            "status": {"observedGeneration": 1},
-        },
-    }
-    path = tmp_path / "markup.json"
-    path.write_text(json.dumps(raw) + "\n")
+    path = one_set_file(tmp_path, "web[/]x", namespace="[bold]ns")
     out = stsviz("replay", str(path), "--plain").stdout
     assert "[bold]ns/web[/]x" in out
 
@@ -210,17 +215,7 @@ def test_at_a_time_after_the_last_event_can_show_a_stall(tmp_path, recordings):
 
 
 def test_control_characters_never_reach_the_terminal(tmp_path):
-    raw = {
-        "type": "ADDED",
-        "object": {
-            "kind": "StatefulSet",
-            "metadata": {"name": "web\x1b]0;pwned\x07", "namespace": "ns", "uid": "u", "generation": 1},
-            "spec": {"replicas": 1},
-            "status": {"observedGeneration": 1},
-        },
-    }
-    path = tmp_path / "esc.json"
-    path.write_text(json.dumps(raw) + "\n")
+    path = one_set_file(tmp_path, "web\x1b]0;pwned\x07")
     out = stsviz("replay", str(path), "--plain").stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "web\ufffd]0;pwned\ufffd" in out
@@ -250,16 +245,6 @@ def test_at_out_of_range_is_a_usage_error():
 
 
 def test_a_huge_replica_count_prints_a_bounded_row(tmp_path):
-    raw = {
-        "type": "ADDED",
-        "object": {
-            "kind": "StatefulSet",
-            "metadata": {"name": "typo", "namespace": "ns", "uid": "u", "generation": 1},
-            "spec": {"replicas": 2_147_483_647},
-            "status": {"observedGeneration": 1},
-        },
-    }
-    path = tmp_path / "typo.json"
-    path.write_text(json.dumps(raw) + "\n")
+    path = one_set_file(tmp_path, "typo", replicas=2_147_483_647)
     row = stsviz("replay", str(path), "--plain").stdout.splitlines()[2]
     assert row.endswith("." * 10_000 + "+2147473647")

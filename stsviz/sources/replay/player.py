@@ -22,7 +22,6 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from stsviz.model.state import ClusterState
-from stsviz.sources.replay.checkpoints import copy_state
 from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.heap import gc_paused
 from stsviz.sources.replay.recording import Recording
@@ -257,7 +256,7 @@ class Player:
         mark = (index // every) * every
         while mark > 0 and mark not in self._checkpoints:
             mark -= every
-        self.state = copy_state(self._checkpoints[mark]) if mark > 0 else ClusterState()
+        self.state = self._checkpoints[mark].copy() if mark > 0 else ClusterState()
         self._position = mark
         self.refolds += 1
 
@@ -273,7 +272,7 @@ class Player:
                     apply(change)
                 position = stop
                 if position % every == 0 and position not in self._checkpoints:
-                    self._checkpoints[position] = copy_state(self.state)
+                    self._checkpoints[position] = self.state.copy()
         self._position = position
 
     def _times(self) -> list[float]:
