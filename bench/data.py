@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
-RECORDINGS = Path(os.environ.get("STSVIZ_RECORDINGS", REPO.parent / "shared" / "recordings"))
+RECORDINGS = Path(os.environ.get("STSVIZ_RECORDINGS", REPO / "tests" / "data" / "recordings"))
 BUNDLED = REPO / "stsviz" / "examples"
 
 

@@ -10,22 +10,21 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-RECORDINGS = Path(os.environ.get("STSVIZ_RECORDINGS", REPO.parent / "shared" / "recordings"))
+from tests.locations import KUBECTL, RECORDINGS, REPO
+
+# The scripted API server and running live sources, for every folder that tests live mode.
+pytest_plugins = ["tests.live_fixtures"]
 
 
 @pytest.fixture
 def recordings() -> Path:
-    """The real Kubernetes 1.20 recordings in ../shared/recordings."""
-    if not (RECORDINGS / "rolling" / "merged.jsonl").is_file():
-        pytest.skip(f"real recordings not found at {RECORDINGS} (set STSVIZ_RECORDINGS)")
+    """The real Kubernetes 1.20 recordings in tests/data/recordings."""
     return RECORDINGS
 
 
 # -- a real Kubernetes control plane for e2e tests -------------------------------------------------
 
 REALK8S = Path(os.environ.get("REALK8S_DIR", REPO.parent / "shared" / "realk8s"))
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 # Fast fake kubelet: pods go Pending -> Running -> Ready in half a second.
 FAST_KUBELET = "--ready-delay 0.3 --running-delay 0.2 --delete-delay 0.2"
 
@@ -55,8 +54,8 @@ def _free_port_base() -> int:
 
 @pytest.fixture(scope="session")
 def kubectl() -> str:
-    if not Path(KUBECTL).is_file():
-        pytest.skip(f"kubectl not found (looked on PATH and at {KUBECTL}): e2e tests drive the cluster with it")
+    if KUBECTL is None:
+        pytest.skip("kubectl is not on PATH: e2e tests drive the cluster with it")
     return KUBECTL
 
 

@@ -1,4 +1,4 @@
-"""Regenerate the bundled example recordings from ../shared/recordings.
+"""Regenerate the bundled example recordings from tests/data/recordings.
 
 The examples ship inside the package so `stsviz replay --example NAME` works
 after `pip install .`. They keep the merged.jsonl shape ({"ts","type","object"})
@@ -29,7 +29,7 @@ def prune(obj: dict) -> dict:
 
 
 def main() -> int:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "recordings"
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "data" / "recordings"
     target = REPO / "stsviz" / "examples"
     for name in NAMES:
         lines = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from simtools import SPEED, api_client
+from tests.sim.simtools import SPEED, api_client
 from stsviz.sim import SimCluster
 
 

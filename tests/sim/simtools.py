@@ -47,7 +47,7 @@ def status_body(exc: ApiException) -> dict:
 
 
 def web_manifest(replicas: int = 3, image: str = "nginx:1.19", name: str = "web", **spec: Any) -> dict:
-    """The recordings' manifest (../shared/recordings/*/manifest-web.yaml) as a dict."""
+    """The recordings' manifest (tests/data/recordings/*/manifest-web.yaml) as a dict."""
     body = {
         "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
         "spec": {

@@ -1,0 +1,267 @@
+"""`stsviz demo` and `stsviz sim` from the outside: usage errors, the served
+cluster seen by kubectl and by `stsviz --json`, a clean Ctrl+C, strict auth;
+and the live screen following the real demo cluster."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from stsviz.demo_command import NO_TERMINAL
+from stsviz.sim import SCENARIOS
+from tests.locations import KUBECTL, needs_kubectl
+
+
+
+def stsviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`stsviz ARGS` with no terminal: stdin from /dev/null, output captured."""
+    return subprocess.run([sys.executable, "-m", "stsviz", *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def kubectl(kubeconfig: Path, cache: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args],
+                          capture_output=True, text=True, timeout=30)
+
+
+def poll(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+        time.sleep(interval)
+
+
+# -- usage errors ---------------------------------------------------------------------------------
+
+
+def test_demo_without_a_terminal_says_so_in_one_line_and_exits_2():
+    result = stsviz("demo")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"stsviz: error: {NO_TERMINAL}"]
+    assert "needs a terminal" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["demo", "sim"])
+def test_an_unknown_scenario_exits_2_listing_every_scenario(command):
+    result = stsviz(command, "--scenario", "rolling-updte")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("stsviz: error: no scenario named 'rolling-updte'; choose one of: ")
+    listed = line.split("choose one of: ", 1)[1].split(", ")
+    assert listed == list(SCENARIOS)
+
+
+@pytest.mark.parametrize("speed", ["0", "nan", "-1", "inf", "101"])
+@pytest.mark.parametrize("command", ["demo", "sim"])
+def test_a_speed_outside_0_to_100_exits_2(command, speed):
+    result = stsviz(command, "--speed", speed)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    shown = f"{float(speed):g}"
+    assert line == f"stsviz: error: --speed must be above 0 and at most 100, not {shown}"
+
+
+# -- stsviz sim as a subprocess ---------------------------------------------------------------------
+
+
+@contextmanager
+def sim(*args: str) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    """`stsviz sim ARGS` running; yields the process, its URL and its "serving" line."""
+    process = subprocess.Popen([sys.executable, "-m", "stsviz", "sim", *args], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = read_line(process, timeout=20)
+        assert line.startswith("stsviz sim: serving http://127.0.0.1:"), (line, process.stderr.read()
+                                                                           if process.poll() is not None else "")
+        assert line.endswith("; Ctrl+C stops\n")
+        url = line.split()[3].rstrip(",;")
+        yield process, url, line
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def read_line(process: subprocess.Popen, timeout: float) -> str:
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise AssertionError(f"no line on stdout within {timeout}s")
+    return process.stdout.readline()
+
+
+def stop_with_ctrl_c(process: subprocess.Popen) -> str:
+    """SIGINT, as Ctrl+C sends; the process's stderr once it has exited."""
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=15)
+    stderr = process.stderr.read()
+    assert code == 0, stderr
+    return stderr
+
+
+def port_closed(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, int(port))) != 0
+
+
+def frame(kubeconfig: Path) -> dict:
+    result = stsviz("--kubeconfig", str(kubeconfig), "-n", "default", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@needs_kubectl
+def test_sim_serves_a_scenario_to_kubectl_and_stsviz_and_stops_cleanly_on_ctrl_c(tmp_path):
+    kubeconfig = tmp_path / "sim.kubeconfig"
+    with sim("--port", "0", "--kubeconfig-out", str(kubeconfig), "--scenario", "rolling-update",
+             "--speed", "10") as (process, url, line):
+        assert f", kubeconfig in {kubeconfig};" in line
+        document = json.loads(kubeconfig.read_text())
+        assert document["clusters"][0]["cluster"]["server"] == url
+
+        def web_seen_by_kubectl():
+            result = kubectl(kubeconfig, tmp_path / "cache", "get", "sts", "-o", "name")
+            assert result.returncode == 0, result.stderr
+            return result.stdout.split() == ["statefulset.apps/web"]
+        poll(web_seen_by_kubectl, what="kubectl sees statefulset web")
+
+        def all_cells_have_pods():
+            sets = frame(kubeconfig)["sets"]
+            return sets and all(cell["pod"] for cell in sets[0]["cells"]) and sets
+        [web] = poll(all_cells_have_pods, what="web's three pods in `stsviz --json`")
+        assert (web["namespace"], web["name"], web["replicas"]) == ("default", "web", 3)
+        assert [(c["ordinal"], c["pod"]) for c in web["cells"]] == [(0, "web-0"), (1, "web-1"), (2, "web-2")]
+        assert all(c["claims"] and c["claims"][0]["name"] == f"data-web-{c['ordinal']}" for c in web["cells"])
+        assert set(web["verdict"]) == {"done", "stalled", "message"}
+
+        stderr = stop_with_ctrl_c(process)
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip() == ""
+    assert port_closed(url)
+
+
+def test_sim_prints_where_it_serves_and_where_the_kubeconfig_is(tmp_path):
+    kubeconfig = tmp_path / "k"
+    with sim("--kubeconfig-out", str(kubeconfig)) as (process, url, line):
+        assert line == f"stsviz sim: serving {url}, kubeconfig in {kubeconfig}; Ctrl+C stops\n"
+        assert kubeconfig.stat().st_mode & 0o777 == 0o600
+        assert json.loads(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == url
+        assert stop_with_ctrl_c(process) == ""
+    assert port_closed(url)
+
+
+def http_get(url: str, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@needs_kubectl
+def test_strict_auth_refuses_anonymous_kubectl_while_the_kubeconfigs_token_works(tmp_path):
+    kubeconfig = tmp_path / "strict.kubeconfig"
+    with sim("--kubeconfig-out", str(kubeconfig), "--auth", "strict") as (process, url, _):
+        # What write_kubeconfig writes: the current context's user carries a bearer token.
+        document = json.loads(kubeconfig.read_text())
+        [context] = [c["context"] for c in document["contexts"] if c["name"] == document["current-context"]]
+        [user] = [u["user"] for u in document["users"] if u["name"] == context["user"]]
+        token = user["token"]
+        assert token
+
+        # kubectl sends no bearer token over plain http: anonymous, refused like a real RBAC server refuses it.
+        refused = kubectl(kubeconfig, tmp_path / "cache", "get", "sts")
+        assert refused.returncode != 0
+        assert "Error from server (Forbidden)" in refused.stderr
+
+        # Over HTTP, anonymous gets a Status 403; the kubeconfig's token gets the list.
+        code, body = http_get(f"{url}/apis/apps/v1/namespaces/default/statefulsets")
+        assert code == 403
+        assert (body["kind"], body["reason"], body["code"]) == ("Status", "Forbidden", 403)
+        assert 'User "system:anonymous" cannot list resource "statefulsets"' in body["message"]
+        code, body = http_get(f"{url}/apis/apps/v1/namespaces/default/statefulsets", token)
+        assert (code, body["kind"], body["items"]) == (200, "StatefulSetList", [])
+        code, body = http_get(f"{url}/apis/apps/v1/namespaces/default/statefulsets", "not-a-token")
+        assert (code, body["reason"]) == (401, "Unauthorized")
+
+        # stsviz (kubernetes_asyncio sends the token) works with the written kubeconfig.
+        assert frame(kubeconfig)["sets"] == []
+
+        assert "Traceback" not in stop_with_ctrl_c(process)
+
+
+# -- the live screen on the real demo cluster ----------------------------------------------------------
+
+
+def moved_to_done(labels: list[str]) -> bool:
+    """At least two labels that are not done, then done."""
+    if "done" not in labels[1:]:
+        return False
+    before = labels[: len(labels) - 1 - labels[::-1].index("done")]
+    return len({label for label in before if label != "done"}) >= 2
+
+
+async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
+    import asyncio
+
+    from stsviz.sim import BackgroundDemo
+    from stsviz.sources.live.config import resolve_target
+    from stsviz.sources.live.kinds import Scope
+    from stsviz.sources.live.source import LiveSource
+    from stsviz.sources.live.timing import Timing
+    from stsviz.ui.app import StsvizApp, live_setup
+    from stsviz.ui.grid import StatefulSetGrid
+    from stsviz.ui.live import LiveFrameSource
+    from tests.ui.helpers import screen_lines
+
+    # As `stsviz demo` wires it: its own thread, a kubeconfig, the live source in cluster time.
+    demo = await asyncio.to_thread(lambda: BackgroundDemo("rolling-update", speed=10).start())
+    try:
+        target = resolve_target(str(demo.write_kubeconfig(tmp_path / "kubeconfig")))
+        source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
+        app = StsvizApp(live_setup(LiveFrameSource(source), description=f"demo rolling-update ({demo.url})",
+                                   stall_seconds=60))
+        async with app.run_test(size=(120, 24)) as pilot:
+            grid = app.query_one(StatefulSetGrid)
+            labels: list[str] = []  # the web row's verdict label, each change once
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                await pilot.pause(0.05)
+                row = grid.selected_row
+                if row is None or row.key != ("default", "web"):
+                    continue
+                if not labels or labels[-1] != row.verdict.label:
+                    labels.append(row.verdict.label)
+                if moved_to_done(labels):
+                    break
+            assert grid.visible_keys == [("default", "web")]
+            # The verdict moved (pods came up, or were replaced, one by one) and reached done.
+            assert moved_to_done(labels), labels
+            # What the screen draws: the row, with its verdict.
+            [line] = [line for line in screen_lines(grid) if line.startswith("default/web ")]
+            assert f" {grid.selected_row.verdict.label} " in line
+            assert app.screen.sub_title.startswith("watching"), app.screen.sub_title
+    finally:
+        await asyncio.to_thread(demo.stop)

@@ -1,0 +1,129 @@
+"""The machine's kubectl against the demo cluster through a generated kubeconfig."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pytest
+
+from tests.sim.simtools import eventually, rolled_out, sts_status, web_manifest
+from stsviz.sim import SimCluster
+from tests.locations import KUBECTL, needs_kubectl
+
+pytestmark = needs_kubectl
+
+
+@pytest.fixture
+def kubeconfig(cluster, tmp_path):
+    return cluster.write_kubeconfig(tmp_path / "kubeconfig")
+
+
+async def kubectl(kubeconfig, *args: str, timeout: float = 30) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(KUBECTL, "--kubeconfig", str(kubeconfig), *args,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    communicate = asyncio.ensure_future(process.communicate())
+    done, _ = await asyncio.wait({communicate}, timeout=timeout)
+    if not done:
+        process.kill()
+        out, err = await communicate
+        raise AssertionError(f"kubectl {' '.join(args)} still running after {timeout}s; "
+                             f"stdout: {out.decode()[-2000:]!r} stderr: {err.decode()[-2000:]!r}")
+    out, err = communicate.result()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_kubectl_rollout_status_follows_a_rollout_to_completion(cluster, kubeconfig):
+    cluster.apply(web_manifest(replicas=3))
+    code, out, err = await kubectl(kubeconfig, "rollout", "status", "sts/web", "--timeout=60s")
+    assert code == 0, err
+    assert "Waiting for 1 pods to be ready..." in out
+    assert out.strip().endswith("statefulset rolling update complete 3 pods at revision web-847b5bcf4c...")
+
+
+async def test_kubectl_get_prints_server_side_tables(cluster, kubeconfig):
+    cluster.apply(web_manifest(replicas=2))
+    await eventually(lambda: rolled_out(cluster))
+    code, out, err = await kubectl(kubeconfig, "get", "sts,pods,pvc")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "AGE"]
+    assert lines[1].split()[:2] == ["statefulset.apps/web", "2/2"]
+    assert any(line.split()[:3] == ["pod/web-1", "1/1", "Running"] for line in lines)
+    assert any(line.split()[:2] == ["persistentvolumeclaim/www-web-0", "Bound"] for line in lines)
+    code, out, _ = await kubectl(kubeconfig, "get", "pod", "web-0", "-o", "json")
+    assert json.loads(out)["metadata"]["labels"]["controller-revision-hash"] == "web-847b5bcf4c"
+
+
+async def test_kubectl_scale_and_delete_pod(cluster, kubeconfig):
+    cluster.apply(web_manifest(replicas=1))
+    await eventually(lambda: rolled_out(cluster))
+    code, out, err = await kubectl(kubeconfig, "scale", "sts/web", "--replicas=2")
+    assert (code, out.strip()) == (0, "statefulset.apps/web scaled"), err
+    await eventually(lambda: rolled_out(cluster) and sts_status(cluster).get("readyReplicas") == 2)
+    # --wait=false, as the recorded steps: kubectl's wait lists by name after its first GET, and when the
+    # controller has already recreated web-1 (25 ms at 40x) it waits for the new pod's deletion forever.
+    code, out, err = await kubectl(kubeconfig, "delete", "pod", "web-1", "--wait=false")
+    assert (code, out.strip()) == (0, 'pod "web-1" deleted'), err
+    await eventually(lambda: sts_status(cluster).get("readyReplicas") == 2, what="web-1 recreated")
+
+
+async def test_kubectl_sends_no_token_over_http_so_it_is_admin_unless_auth_is_strict(cluster, tmp_path):
+    cluster.apply(web_manifest(replicas=1))
+    viewer = cluster.write_kubeconfig(tmp_path / "viewer", user="viewer")
+    # kubectl drops the bearer token on plain http: the demo cluster treats it as admin.
+    code, out, err = await kubectl(viewer, "scale", "sts/web", "--replicas=0")
+    assert (code, out.strip()) == (0, "statefulset.apps/web scaled"), err
+    async with SimCluster(strict_auth=True) as strict:
+        code, _, err = await kubectl(strict.write_kubeconfig(tmp_path / "strict"), "get", "sts")
+        # As on a real server, anonymous may not even read discovery.
+        assert code != 0 and "Error from server (Forbidden)" in err
+
+
+async def test_kubectl_delete_statefulset_leaves_the_claims(cluster, kubeconfig):
+    cluster.apply(web_manifest(replicas=2))
+    await eventually(lambda: rolled_out(cluster))
+    code, out, err = await kubectl(kubeconfig, "delete", "sts", "web")
+    assert (code, out.strip()) == (0, 'statefulset.apps "web" deleted'), err
+    async def pods_gone():
+        _, out, _ = await kubectl(kubeconfig, "get", "pods", "-o", "name")
+        return out.strip() == ""
+    await eventually(pods_gone, timeout=15, interval=0.2)
+    code, out, _ = await kubectl(kubeconfig, "get", "pvc", "-o", "name")
+    assert out.split() == ["persistentvolumeclaim/www-web-0", "persistentvolumeclaim/www-web-1"]
+
+
+async def test_kubectl_get_pods_shows_crash_loop_back_off_like_a_real_cluster(cluster, kubeconfig):
+    cluster.apply(web_manifest(replicas=2))
+    await eventually(lambda: rolled_out(cluster))
+    cluster.registry.patch(cluster.resource_of({"kind": "StatefulSet"}), "default", "web",
+                           "application/strategic-merge-patch+json",
+                           {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:bad-1.0"}]}}}})
+    async def status_column():
+        _, out, _ = await kubectl(kubeconfig, "get", "pods", "--no-headers")
+        return {line.split()[0]: line.split()[2] for line in out.splitlines() if line.strip()}
+    async def web_1_crash_looping():
+        statuses = await status_column()
+        return statuses.get("web-1") == "CrashLoopBackOff" and statuses
+    statuses = await eventually(web_1_crash_looping, timeout=15, interval=0.1)
+    assert statuses["web-0"] == "Running"
+
+
+async def test_kubectl_get_watch_prints_each_change_as_a_table_row(cluster, tmp_path, kubeconfig):
+    output = tmp_path / "watch.txt"
+    with output.open("w") as sink:
+        process = await asyncio.create_subprocess_exec(KUBECTL, "--kubeconfig", str(kubeconfig), "get", "pods", "-w",
+                                                       stdout=sink, stderr=sink)
+        try:
+            # Wait until kubectl's watch is open: every change from then on is a watch event.
+            await eventually(lambda: cluster.watches.open_count() == 1, timeout=10, interval=0.05)
+            cluster.apply(web_manifest(replicas=1))
+            await eventually(lambda: "1/1" in output.read_text(), timeout=10, interval=0.05)
+        finally:
+            process.terminate()
+            await process.wait()
+    rows = [line.split() for line in output.read_text().splitlines() if line.startswith("web-0")]
+    statuses = [row[2] for row in rows]
+    assert statuses[0] == "Pending" and "ContainerCreating" in statuses
+    assert rows[-1][1:3] == ["1/1", "Running"]

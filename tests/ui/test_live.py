@@ -1,0 +1,101 @@
+"""Live mode on the rollout screen: the header tells how fresh the picture is; replay keys are refused."""
+
+from __future__ import annotations
+
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.live import LiveFrameSource
+from stsviz.ui.screen import RolloutScreen
+from tests.fake_api import event, eventually, hang, items, obj, pod, status, stream
+
+SIZE = (120, 24)
+
+
+def web(replicas: int = 2) -> dict:
+    return obj("StatefulSet", "web", spec={"replicas": replicas},
+               status={"observedGeneration": 1, "replicas": replicas, "updateRevision": "web-1"})
+
+
+def live_app(api, tmp_path, fake_time, **timing) -> StsvizApp:
+    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"),
+                        timing=fake_time.timing(**timing))
+    return StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake namespace ns"))
+
+
+async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake_time):
+    api.objects["statefulsets"] = [web()]
+    api.script("pods", "list", items([pod("web-0")], rv="10"))
+    api.script("pods", "watch",
+               stream(event("ADDED", pod("web-1", rv="11"))),  # then closes
+               status(500, "InternalError", "etcd leader changed"),  # the re-watch fails
+               hang())
+    fake_time.hold = True  # the backoff wait lasts until the test releases it
+    app = live_app(api, tmp_path, fake_time, backoff_initial=4.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RolloutScreen)
+        await eventually(lambda: "pods reconnecting in 4s, stale since" in screen.sub_title)
+        assert app.title == "stsviz live fake namespace ns"
+        assert "sts" not in screen.sub_title.split("·")[0]  # only the kind that is not current is named
+        await pilot.pause()
+        grid = app.query_one(StatefulSetGrid)
+        assert grid.visible_keys == [("ns", "web")]
+        assert set(app.setup.live.state.pods) == {("ns", "web-0"), ("ns", "web-1")}  # kept, marked stale
+        fake_time.release()
+        await eventually(lambda: screen.sub_title.startswith("watching · "))
+        assert app.setup.live.status.kind("pods").reconnects == 1  # watches opened after the first
+
+
+async def test_header_says_listing_until_every_kind_has_listed(api, tmp_path, fake_time):
+    api.script("events", "list", status(503, "ServiceUnavailable", "starting"))
+    fake_time.hold = True
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: "events reconnecting in" in screen.sub_title)
+        assert "stale since" not in screen.sub_title  # never listed: no data to call stale
+        fake_time.release()
+        await eventually(lambda: screen.sub_title.startswith("watching"))
+
+
+async def test_replay_keys_are_refused_in_live_mode(api, tmp_path, fake_time):
+    api.objects["statefulsets"] = [web()]
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: screen.sub_title.startswith("watching"))
+        for action in ("toggle_play", "step", "speed", "seek_start", "seek_end"):
+            assert screen.check_action(action, ()) is False
+        await pilot.press("space", "full_stop", "G", "g")  # nothing happens, nothing breaks
+        assert screen.status is None
+        footer_keys = {binding.key for _, binding, enabled, _ in screen.active_bindings.values() if enabled}
+        assert "space" not in footer_keys and "slash" in footer_keys
+
+
+async def test_changes_arrive_in_batches_not_one_message_per_event(api, tmp_path, fake_time):
+    api.objects["statefulsets"] = [web(replicas=50)]
+    api.script("pods", "list", items([], rv="10"))
+    api.script("pods", "watch", stream(*[event("ADDED", pod(f"web-{i}", rv=str(11 + i))) for i in range(50)],
+                                       then="hang"))
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE):
+        live = app.setup.live
+        await eventually(lambda: len(live.state.pods) == 50)
+        assert live.batches < 50
+        assert live.state.pods_of(live.state.sets[("ns", "web")]).keys() == set(range(50))
+
+
+async def test_a_source_that_dies_says_stopped(api, tmp_path, fake_time, monkeypatch):
+    app = live_app(api, tmp_path, fake_time)
+
+    async def broken(self, sink):
+        raise RuntimeError("boom Authorization: Bearer s3cr3t-token-0123456789")
+
+    monkeypatch.setattr(LiveSource, "run", broken)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: screen.sub_title.startswith("stopped: boom"))
+        assert "s3cr3t" not in screen.sub_title
