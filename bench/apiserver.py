@@ -49,8 +49,15 @@ def make_app(pods: dict[str, list[bytes]], events: dict[str, str]) -> web.Applic
         metadata: dict = {"resourceVersion": "1"}
         if end < len(items):
             metadata["continue"] = str(end)
-        body = (b'{"kind":"' + kind.encode() + b'List","apiVersion":"v1","metadata":' + orjson.dumps(metadata)
-                + b',"items":[' + b",".join(items[start:end]) + b"]}")
+        body = (
+            b'{"kind":"'
+            + kind.encode()
+            + b'List","apiVersion":"v1","metadata":'
+            + orjson.dumps(metadata)
+            + b',"items":['
+            + b",".join(items[start:end])
+            + b"]}"
+        )
         return web.Response(body=body, content_type="application/json")
 
     async def silent(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
@@ -62,8 +69,12 @@ def make_app(pods: dict[str, list[bytes]], events: dict[str, str]) -> web.Applic
         parts = request.path.strip("/").split("/")
         resource = parts[-1]
         namespace = parts[parts.index("namespaces") + 1] if "namespaces" in parts else None
-        kind = {"pods": "Pod", "statefulsets": "StatefulSet", "persistentvolumeclaims": "PersistentVolumeClaim",
-                "events": "Event"}.get(resource)
+        kind = {
+            "pods": "Pod",
+            "statefulsets": "StatefulSet",
+            "persistentvolumeclaims": "PersistentVolumeClaim",
+            "events": "Event",
+        }.get(resource)
         if kind is None:
             raise web.HTTPNotFound()
         if request.query.get("watch") not in ("true", "1"):

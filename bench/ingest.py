@@ -13,6 +13,7 @@ import gc
 import json
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 import orjson
@@ -39,7 +40,9 @@ def write_replicated(path: Path, events: int) -> int:
                 obj = event["object"]
                 original = obj["metadata"].get("namespace")
                 obj["metadata"]["namespace"] = namespace
-                line = orjson.dumps({"ts": iso(start + (seconds - start) + shift), "type": event["type"], "object": obj})
+                line = orjson.dumps(
+                    {"ts": iso(start + (seconds - start) + shift), "type": event["type"], "object": obj}
+                )
                 obj["metadata"]["namespace"] = original
                 chunk.append(line)
                 written += 1
@@ -55,9 +58,9 @@ def time_seconds(ts: str) -> float:
 
 
 def iso(seconds: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def bare_orjson(path: Path) -> float:

@@ -99,7 +99,9 @@ def write_events(path: Path, events: int, distinct: int) -> int:
 
 def write_kubeconfig(path: Path, server: str, namespace: str = "default") -> Path:
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "bench",
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "bench",
         "clusters": [{"name": "bench", "cluster": {"server": server}}],
         "users": [{"name": "bench", "user": {"token": "bench-token"}}],
         "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "bench", "namespace": namespace}}],
@@ -134,7 +136,7 @@ def _bare_orjson(path: str) -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
-async def _follow(kubeconfig: str, namespace: str, until, kinds=None):  # noqa: ANN001, ANN202
+async def _follow(kubeconfig: str, namespace: str, until, kinds=None):
     """Run a LiveSource into a ClusterState until `until(source, state, seen)`; (seconds, CPU seconds, source, state).
 
     The clock starts after connecting (loading the kubeconfig, opening the session).
@@ -165,7 +167,7 @@ async def _follow(kubeconfig: str, namespace: str, until, kinds=None):  # noqa: 
     while not done.is_set():
         try:
             await asyncio.wait_for(done.wait(), 0.01)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if until(source, state, seen):  # e.g. "every kind watching": no change comes to say so
                 break
         if task.done():
@@ -213,8 +215,9 @@ def child_stages(kubeconfig: str, events_path: str, namespaces: list[str]) -> di
         timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
         gc.collect()
         cpu = time.process_time()
-        response = await wire.get(connection.api, PODS.path(namespace), [("watch", "true"), ("resourceVersion", "1")],
-                                  timeout)
+        response = await wire.get(
+            connection.api, PODS.path(namespace), [("watch", "true"), ("resourceVersion", "1")], timeout
+        )
         if stage == "bytes":
             while await response.content.readany():
                 pass
@@ -246,7 +249,7 @@ def child_stages(kubeconfig: str, events_path: str, namespaces: list[str]) -> di
 
 
 def child_memory(kubeconfig: str, warm_namespace: str, namespace: str, count: int) -> dict:
-    def every_kind_watching(source, state, seen) -> bool:  # noqa: ANN001
+    def every_kind_watching(source, state, seen) -> bool:
         return source.status().current
 
     # Warm the whole path (imports, a session, paged lists, record caches) on other pods, then drop it.
@@ -267,7 +270,7 @@ def child_memory(kubeconfig: str, warm_namespace: str, namespace: str, count: in
 def child_frame(kubeconfig: str, namespace: str) -> dict:
     from stsviz.model import build_frame
 
-    def every_kind_listed(source, state, seen) -> bool:  # noqa: ANN001
+    def every_kind_listed(source, state, seen) -> bool:
         return source.status().settled
 
     times = []
@@ -319,14 +322,17 @@ def ingest_and_memory(events: int, pods: int, folder: Path, stages: bool = False
             "bytes_per_event": round(size / events),
             "orjson_loads_s": round(baseline, 2),
             "stsviz_s": round(ours, 2),
-            "all_runs_s": {"orjson": [round(wall, 2) for wall, _ in ingest["baseline"]],
-                           "stsviz": [round(wall, 2) for wall, _ in ingest["stsviz"]]},
+            "all_runs_s": {
+                "orjson": [round(wall, 2) for wall, _ in ingest["baseline"]],
+                "stsviz": [round(wall, 2) for wall, _ in ingest["stsviz"]],
+            },
             "events_per_s": round(events / ours),
             "orjson_events_per_s": round(events / baseline),
             "pods_at_end": ingest["pods_at_end"],
             "ratio_orjson_over_stsviz": round(baseline / ours, 3),
-            "median_ratio_of_pairs": round(statistics.median(
-                base / mine for (base, _), (mine, _) in zip(ingest["baseline"], ingest["stsviz"])), 3),
+            "median_ratio_of_pairs": round(
+                statistics.median(base / mine for (base, _), (mine, _) in zip(ingest["baseline"], ingest["stsviz"])), 3
+            ),
             # The same in CPU seconds of the measuring process: less disturbed by other jobs on the machine.
             "cpu_s": {"orjson": round(baseline_cpu, 2), "stsviz": round(ours_cpu, 2)},
             "cpu_ratio": round(baseline_cpu / ours_cpu, 3),
@@ -361,8 +367,13 @@ async def _populate_and_time(count: int, folder: Path, kubectl: str | None) -> d
             meta = sts["metadata"]
             meta.update(name=f"web{s}", namespace=namespace, uid=f"{s:08d}-1111-4000-8000-000000000000")
             sts["spec"]["replicas"] = per_set
-            sts["status"].update(replicas=per_set, readyReplicas=per_set, currentReplicas=per_set,
-                                 updatedReplicas=per_set, availableReplicas=per_set)
+            sts["status"].update(
+                replicas=per_set,
+                readyReplicas=per_set,
+                currentReplicas=per_set,
+                updatedReplicas=per_set,
+                availableReplicas=per_set,
+            )
             cluster.store.create(STATEFULSETS, sts)
         for pod in _pods(namespace, count):
             cluster.store.create(PODS, pod)
@@ -414,9 +425,11 @@ def first_frame(count: int, folder: Path) -> dict:
         "stsviz_json_process_s": round(ours, 3),
         "stsviz_in_process_s": round(inside, 3),
         "python_startup_and_imports_s": round(timed["python_startup_and_imports_s"], 3),
-        "all_runs_s": {"stsviz_json": [round(t, 3) for t in timed["stsviz_json_s"]],
-                       "in_process": [round(t, 3) for t in timed["in_process"]["seconds"]],
-                       "kubectl": [round(t, 3) for t in timed["kubectl_s"]]},
+        "all_runs_s": {
+            "stsviz_json": [round(t, 3) for t in timed["stsviz_json_s"]],
+            "in_process": [round(t, 3) for t in timed["in_process"]["seconds"]],
+            "kubectl": [round(t, 3) for t in timed["kubectl_s"]],
+        },
         "goal": "ratio <= 1.0",
     }
     if not kubectl:

@@ -97,7 +97,9 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
         "on it, and watch it live through the same client path as a real cluster.",
     )
     demo.add_argument("--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios}")
-    demo.add_argument("--speed", type=float, default=2.0, metavar="X", help="cluster time runs X times faster (default 2)")
+    demo.add_argument(
+        "--speed", type=float, default=2.0, metavar="X", help="cluster time runs X times faster (default 2)"
+    )
     demo.add_argument(
         "--stall-after",
         type=float,
@@ -127,7 +129,10 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
     scope.add_argument("-n", "--namespace", metavar="NS", help="watch this namespace (default: the context's)")
     scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
     live.add_argument(
-        "-l", "--selector", metavar="SELECTOR", help="label selector for sets, pods and claims (events are not filtered)"
+        "-l",
+        "--selector",
+        metavar="SELECTOR",
+        help="label selector for sets, pods and claims (events are not filtered)",
     )
     live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
     output = live.add_mutually_exclusive_group()

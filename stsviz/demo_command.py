@@ -65,7 +65,7 @@ def run_sim(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     from stsviz.sim.scenarios import serve
 
-    def ready(cluster) -> None:  # noqa: ANN001 - a SimCluster
+    def ready(cluster) -> None:
         where = f", kubeconfig in {args.kubeconfig_out}" if args.kubeconfig_out else ""
         print(f"stsviz sim: serving {cluster.url}{where}; Ctrl+C stops", flush=True)
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stsviz.cli import EXIT_OK, EXIT_SERVER, UsageError
 from stsviz.model import build_frame
@@ -56,8 +56,9 @@ def run_live(args: argparse.Namespace) -> int:
     scope = Scope(namespace, args.selector)
     if one_shot:
         configure_logging(sys.stderr)
-        return asyncio.run(print_frame(target, scope, as_json=args.live_json, color=args.live_color,
-                                       stall_seconds=stall_seconds))
+        return asyncio.run(
+            print_frame(target, scope, as_json=args.live_json, color=args.live_color, stall_seconds=stall_seconds)
+        )
     configure_logging(None)  # stderr belongs to the screen now
     from stsviz.ui.app import run_live_app
     from stsviz.ui.live import LiveFrameSource
@@ -88,12 +89,12 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
         await source.close()
     for warning in warnings:
         print(f"stsviz: warning: {one_line(warning)}", file=sys.stderr)
-    frame = build_frame(state, now=datetime.now(timezone.utc), stall_seconds=stall_seconds)
+    frame = build_frame(state, now=datetime.now(UTC), stall_seconds=stall_seconds)
     write_frame(frame, as_json=as_json, color=color)
     return EXIT_OK
 
 
-def configure_logging(stream) -> None:  # noqa: ANN001 - a text stream or None
+def configure_logging(stream) -> None:
     """Warnings to `stream` (None: nowhere), and everything to $STSVIZ_LOG if set; always scrubbed."""
     root = logging.getLogger()
     handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else logging.NullHandler()

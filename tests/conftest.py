@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -36,6 +35,7 @@ def _free_port_base() -> int:
     an already running instance inherit, so it waits for as long as any other
     realk8s cluster on the machine lives. Picking the ports here avoids that.
     """
+
     def free(port: int) -> bool:
         with socket.socket() as probe:
             try:

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from aiohttp import web
 
 from stsviz.sources.live.timing import Timing
 
-T0 = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 TOKEN = "s3cr3t-token-0123456789"
 
 Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,8 +41,9 @@ class Seen:
     authorization: str | None
 
 
-def obj(kind: str, name: str, *, namespace: str = "ns", uid: str | None = None, rv: str = "1",
-        **fields: Any) -> dict[str, Any]:
+def obj(
+    kind: str, name: str, *, namespace: str = "ns", uid: str | None = None, rv: str = "1", **fields: Any
+) -> dict[str, Any]:
     """A raw API object of `kind` as the server sends it."""
     body: dict[str, Any] = {
         "kind": kind,
@@ -71,8 +72,13 @@ def bookmark(rv: str, kind: str = "Pod") -> dict[str, Any]:
 
 def status_body(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code,
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
     }
     if details:
         body["details"] = details
@@ -89,20 +95,28 @@ def items(objects: list[dict[str, Any]], rv: str, cont: str | None = None) -> Re
         if cont:
             metadata["continue"] = cont
         listed = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in objects]
-        return web.Response(body=orjson.dumps({"kind": "List", "metadata": metadata, "items": listed}),
-                            content_type="application/json")
+        return web.Response(
+            body=orjson.dumps({"kind": "List", "metadata": metadata, "items": listed}), content_type="application/json"
+        )
+
     return reply
 
 
 def status(code: int, reason: str, message: str, headers: dict[str, str] | None = None, **details: Any) -> Reply:
     async def reply(request: web.Request) -> web.StreamResponse:
-        return web.Response(status=code, body=orjson.dumps(status_body(code, reason, message, **details)),
-                            content_type="application/json", headers=headers or {})
+        return web.Response(
+            status=code,
+            body=orjson.dumps(status_body(code, reason, message, **details)),
+            content_type="application/json",
+            headers=headers or {},
+        )
+
     return reply
 
 
 def stream(*lines: dict[str, Any], then: str = "close", pause: float = 0.0) -> Reply:
     """A watch response: these events, then a normal close or a silent open connection ("hang")."""
+
     async def reply(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
@@ -114,6 +128,7 @@ def stream(*lines: dict[str, Any], then: str = "close", pause: float = 0.0) -> R
             await asyncio.Event().wait()  # until the client goes or the server stops
         await response.write_eof()
         return response
+
     return reply
 
 
@@ -165,16 +180,28 @@ class FakeApiServer:
             return await items(self.objects[resource], self.resource_version)(request)
         return await hang()(request)
 
-    def kubeconfig(self, directory: Path, *, token: str | None = TOKEN, exec_command: list[str] | None = None,
-                   namespace: str = "ns", name: str = "fake") -> Path:
+    def kubeconfig(
+        self,
+        directory: Path,
+        *,
+        token: str | None = TOKEN,
+        exec_command: list[str] | None = None,
+        namespace: str = "ns",
+        name: str = "fake",
+    ) -> Path:
         user: dict[str, Any] = {}
         if exec_command:
-            user["exec"] = {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": exec_command[0], "args": exec_command[1:]}
+            user["exec"] = {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": exec_command[0],
+                "args": exec_command[1:],
+            }
         elif token:
             user["token"] = token
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": name,
             "clusters": [{"name": name, "cluster": {"server": self.url}}],
             "users": [{"name": name, "user": user}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
@@ -221,8 +248,14 @@ class FakeTime:
 
     def timing(self, **overrides: Any) -> Timing:
         values: dict[str, Any] = dict(
-            clock=self.clock, wall=self.wall, sleep=self.sleep, random=self.random,
-            inactivity_timeout=5.0, short_watch=0.0, connect_timeout=2.0, list_timeout=5.0,
+            clock=self.clock,
+            wall=self.wall,
+            sleep=self.sleep,
+            random=self.random,
+            inactivity_timeout=5.0,
+            short_watch=0.0,
+            connect_timeout=2.0,
+            list_timeout=5.0,
         )
         values.update(overrides)
         return Timing(**values)

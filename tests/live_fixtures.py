@@ -33,9 +33,9 @@ async def run_source(api: FakeApiServer, fake_time: FakeTime, tmp_path: Path) ->
     """Start a LiveSource against the scripted server: run_source(kinds=..., scope=..., **timing)."""
     running: list[Running] = []
 
-    def start(*, kinds: Any = KINDS, scope: Scope = Scope("ns"), **timing: Any) -> Running:
+    def start(*, kinds: Any = KINDS, scope: Scope | None = None, **timing: Any) -> Running:
         target = resolve_target(str(api.kubeconfig(tmp_path)))
-        source = LiveSource(target, scope, timing=fake_time.timing(**timing), kinds=kinds)
+        source = LiveSource(target, scope or Scope("ns"), timing=fake_time.timing(**timing), kinds=kinds)
         run = Running(source)
         running.append(run)
         return run

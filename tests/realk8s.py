@@ -57,12 +57,14 @@ class Kubectl:
         return result
 
 
-def state_records(state: ClusterState, stores: dict[str, dict] | None = None,
-                  namespace: str | None = None) -> dict[str, dict[tuple[str, str], Any]]:
+def state_records(
+    state: ClusterState, stores: dict[str, dict] | None = None, namespace: str | None = None
+) -> dict[str, dict[tuple[str, str], Any]]:
     """The same view of what stsviz holds: the fold's sets, pods and claims, the informers' events.
 
     (The fold keeps only each object's 20 most recent events; the informer's store keeps them all.)
     """
+
     def mine(mapping: dict) -> dict:
         return {key: value for key, value in mapping.items() if namespace is None or key[0] == namespace}
 
@@ -114,8 +116,9 @@ class ApiServer:
     def start(self) -> None:
         assert self.argv, "stop() first: it remembers the command line"
         with open(self.log, "ab") as log:
-            process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
         self.pid_file.write_text(f"{process.pid}\n")
 
     def wait_ready(self, kubeconfig: Path, timeout: float = 60) -> float:
@@ -125,8 +128,9 @@ class ApiServer:
         token = config["users"][0]["user"]["token"]
         context = ssl.create_default_context(cafile=str(self.run_dir / "pki" / "ca.crt"))
         request = urllib.request.Request(f"{server}/readyz", headers={"Authorization": f"Bearer {token}"})
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
-                                             urllib.request.ProxyHandler({}))
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=context), urllib.request.ProxyHandler({})
+        )
         started = time.monotonic()
         while True:
             try:

@@ -29,9 +29,7 @@ def cell_state(pod: Pod | None) -> str:
     if pod.deleting:
         return TERMINATING
     phase = pod.phase
-    if phase == "Failed" or any(
-        c.state == "waiting" and c.reason in FAILED_WAITING_REASONS for c in pod.containers
-    ):
+    if phase == "Failed" or any(c.state == "waiting" and c.reason in FAILED_WAITING_REASONS for c in pod.containers):
         return FAILED
     if phase == "Pending":
         scheduled = pod.condition("PodScheduled")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Union
+from typing import Any
 
 from stsviz.model.records import Claim, Event, Pod, StatefulSet
 
-Record = Union[StatefulSet, Pod, Claim, Event]
+Record = StatefulSet | Pod | Claim | Event
 RECORD_TYPES: dict[str, Any] = {
     "StatefulSet": StatefulSet,
     "Pod": Pod,

@@ -7,7 +7,7 @@ The screen, `--plain` and `--json` all render the same rows, so they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from stsviz.model.cells import READY, TERMINATING, UPDATED, cell_state, revision_channel
@@ -99,7 +99,7 @@ class Frame:
 def rfc3339(time: datetime | None) -> str | None:
     if time is None:
         return None
-    return time.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return time.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # A row never builds more cells than this: a typo like replicas: 2000000 must
@@ -107,9 +107,7 @@ def rfc3339(time: datetime | None) -> str | None:
 MAX_CELLS = 10_000
 
 
-def _claims(
-    state: ClusterState, sts: StatefulSet, names: tuple[str, ...], pod: Pod | None
-) -> tuple[ClaimView, ...]:
+def _claims(state: ClusterState, sts: StatefulSet, names: tuple[str, ...], pod: Pod | None) -> tuple[ClaimView, ...]:
     # Template names exist before the pod (the controller creates claims first);
     # a pod may also mount claims of its own.
     if pod is not None and pod.claims:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from sys import intern
 from typing import Any
 
@@ -42,7 +42,7 @@ MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 # shared object each saves memory and the cost of building it again.
 _SHARED_LIMIT = 50_000
 _conditions_cache: dict[tuple, tuple] = {}
-_container_cache: dict[tuple, "Container"] = {}
+_container_cache: dict[tuple, Container] = {}
 
 
 def _s(value: Any) -> str | None:
@@ -63,7 +63,7 @@ def parse_time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _name(meta: dict[str, Any]) -> str:

@@ -118,12 +118,7 @@ def verdict(
                 READY: f"ready {sts.ready_replicas}/{sts.replicas}",
             }.get(status.branch, f"rolling {sts.updated_replicas}/{sts.replicas}")
             base = Verdict(status.done, False, status.message, label)
-    if (
-        not base.done
-        and unhealthy_pods > 0
-        and idle_seconds is not None
-        and idle_seconds >= stall_seconds
-    ):
+    if not base.done and unhealthy_pods > 0 and idle_seconds is not None and idle_seconds >= stall_seconds:
         minutes = int(idle_seconds // 60)
         idle = f"{minutes}m{int(idle_seconds % 60):02d}s" if minutes else f"{int(idle_seconds)}s"
         return Verdict(

@@ -9,8 +9,9 @@ in on the events.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
 from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, Pod, StatefulSet

@@ -24,5 +24,17 @@ from .faults import Faults
 from .kubeconfig import write_kubeconfig
 from .scenarios import SCENARIOS, Demo, serve, start_demo
 
-__all__ = ["BackgroundDemo", "ClusterConfig", "Demo", "Faults", "ImageBehaviours", "KubeletTimings", "SCENARIOS", "SimCluster",
-           "StorageClass", "serve", "start_demo", "write_kubeconfig"]
+__all__ = [
+    "SCENARIOS",
+    "BackgroundDemo",
+    "ClusterConfig",
+    "Demo",
+    "Faults",
+    "ImageBehaviours",
+    "KubeletTimings",
+    "SimCluster",
+    "StorageClass",
+    "serve",
+    "start_demo",
+    "write_kubeconfig",
+]

@@ -48,8 +48,9 @@ class Authenticator:
         return user
 
     @staticmethod
-    def authorize(user: User, verb: str, res: Resource, subresource: str | None, namespace: str | None,
-                  name: str | None) -> None:
+    def authorize(
+        user: User, verb: str, res: Resource, subresource: str | None, namespace: str | None, name: str | None
+    ) -> None:
         if user.admin:
             return
         readable = res.namespaced or res is NAMESPACES

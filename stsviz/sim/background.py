@@ -44,7 +44,7 @@ class BackgroundDemo:
     def write_kubeconfig(self, path: str | Path, user: str = "admin") -> Path:
         return write_kubeconfig(path, self.url, self.tokens, user=user)
 
-    def start(self, timeout: float = 10.0) -> "BackgroundDemo":
+    def start(self, timeout: float = 10.0) -> BackgroundDemo:
         """Start the thread and return once the API answers on its port."""
         started: Future[None] = Future()
         self._stopped = Future()
@@ -57,7 +57,7 @@ class BackgroundDemo:
                 started.set_result(None)
                 loop.run_forever()
                 loop.run_until_complete(self._demo.stop())
-            except BaseException as exc:  # noqa: BLE001 - reported to whoever waits
+            except BaseException as exc:
                 if not started.done():
                     started.set_exception(exc)
             finally:
@@ -76,7 +76,7 @@ class BackgroundDemo:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._stopped.result(timeout)
 
-    def __enter__(self) -> "BackgroundDemo":
+    def __enter__(self) -> BackgroundDemo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

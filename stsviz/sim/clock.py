@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any, Callable
+from typing import Any
 
 
 class SimClock:
@@ -23,7 +24,7 @@ class SimClock:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._epoch = start or datetime.now(timezone.utc)
+        self._epoch = start or datetime.now(UTC)
         self._t0 = time.monotonic()
         self._handles: set[asyncio.TimerHandle] = set()
 

@@ -50,8 +50,11 @@ class ClusterConfig:
         StorageClass("fake-local"),
         StorageClass("standard", provisioner="sim.stsviz.io/hostpath"),
         StorageClass("late-binding", provisioner="sim.stsviz.io/hostpath", binding_mode="WaitForFirstConsumer"),
-        StorageClass("broken", provisioner="sim.stsviz.io/broken",
-                     failure="rpc error: code = ResourceExhausted desc = storage pool is full"),
+        StorageClass(
+            "broken",
+            provisioner="sim.stsviz.io/broken",
+            failure="rpc error: code = ResourceExhausted desc = storage pool is full",
+        ),
     )
     default_storage_class: str = "fake-local"
     kubelet: KubeletTimings = field(default_factory=KubeletTimings)
@@ -95,7 +98,7 @@ class SimCluster:
 
     # lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> "SimCluster":
+    async def start(self) -> SimCluster:
         self._bootstrap()
         for controller in self.controllers:
             controller.start()
@@ -116,7 +119,7 @@ class SimCluster:
             await controller.stop()
         self.clock.cancel_all()
 
-    async def __aenter__(self) -> "SimCluster":
+    async def __aenter__(self) -> SimCluster:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -128,31 +131,67 @@ class SimCluster:
         for name, ip in self.node_ips.items():
             self.registry.create(NODES, self._node(name, ip))
         for i in range(self.config.persistent_volumes):
-            self.registry.create(PVS, {
-                "metadata": {"name": f"pv-{i}", "labels": {"sim.stsviz.io/static": "true"}},
-                "spec": {"capacity": {"storage": self.config.persistent_volume_size},
-                         "accessModes": ["ReadWriteOnce"], "storageClassName": self.config.default_storage_class,
-                         "hostPath": {"path": f"/var/lib/sim-volumes/pv-{i}", "type": ""}}})
+            self.registry.create(
+                PVS,
+                {
+                    "metadata": {"name": f"pv-{i}", "labels": {"sim.stsviz.io/static": "true"}},
+                    "spec": {
+                        "capacity": {"storage": self.config.persistent_volume_size},
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": self.config.default_storage_class,
+                        "hostPath": {"path": f"/var/lib/sim-volumes/pv-{i}", "type": ""},
+                    },
+                },
+            )
 
     def _node(self, name: str, ip: str) -> dict:
         now = self.clock.timestamp()
-        conditions = [{"type": t, "status": "False", "lastHeartbeatTime": now, "lastTransitionTime": now,
-                       "reason": r, "message": m} for t, r, m in (
-            ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))]
-        conditions.append({"type": "Ready", "status": "True", "lastHeartbeatTime": now, "lastTransitionTime": now,
-                           "reason": "KubeletReady", "message": "kubelet is posting ready status"})
-        return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                                      "kubernetes.io/arch": "amd64"}},
-                "spec": {},
-                "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                           "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                           "conditions": conditions,
-                           "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
-                           "nodeInfo": {"kubeletVersion": "v1.20.2", "osImage": "stsviz sim",
-                                        "kernelVersion": "sim", "containerRuntimeVersion": "sim://1.0",
-                                        "operatingSystem": "linux", "architecture": "amd64"}}}
+        conditions = [
+            {
+                "type": t,
+                "status": "False",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+                "reason": r,
+                "message": m,
+            }
+            for t, r, m in (
+                ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            )
+        ]
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": "True",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+            }
+        )
+        return {
+            "metadata": {
+                "name": name,
+                "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"},
+            },
+            "spec": {},
+            "status": {
+                "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                "conditions": conditions,
+                "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+                "nodeInfo": {
+                    "kubeletVersion": "v1.20.2",
+                    "osImage": "stsviz sim",
+                    "kernelVersion": "sim",
+                    "containerRuntimeVersion": "sim://1.0",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64",
+                },
+            },
+        }
 
     # facts ------------------------------------------------------------------------------------
 
@@ -173,8 +212,13 @@ class SimCluster:
         return self.server.faults
 
     def info(self) -> dict:
-        return {"url": self.url, "speed": self.clock.speed, "clusterTime": self.clock.micro_timestamp(),
-                "resourceVersion": self.store.resource_version, "nodes": list(self.node_ips)}
+        return {
+            "url": self.url,
+            "speed": self.clock.speed,
+            "clusterTime": self.clock.micro_timestamp(),
+            "resourceVersion": self.store.resource_version,
+            "nodes": list(self.node_ips),
+        }
 
     def write_kubeconfig(self, path: str | Path, user: str = "admin", namespace: str = "default") -> Path:
         return write_kubeconfig(path, self.url, self.tokens, user=user, namespace=namespace)

@@ -9,7 +9,7 @@ produce the real revision names (web-847b5bcf4c for the recordings' manifest).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 DEFAULT_TOLERATIONS = [
     {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},

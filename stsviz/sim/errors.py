@@ -15,8 +15,14 @@ from .resources import Resource
 class ApiError(Exception):
     """An error response: HTTP `code` with a Status body."""
 
-    def __init__(self, code: int, reason: str | None, message: str, details: dict | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        reason: str | None,
+        message: str,
+        details: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
@@ -25,8 +31,13 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": self.message}
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+        }
         if self.reason:
             body["reason"] = self.reason
         if self.details is not None:
@@ -57,34 +68,50 @@ def already_exists(res: Resource, name: str) -> ApiError:
 
 
 def conflict_modified(res: Resource, name: str) -> ApiError:
-    return ApiError(409, "Conflict",
-                    f'Operation cannot be fulfilled on {res.qualified} "{name}": the object has been modified; '
-                    "please apply your changes to the latest version and try again", res.details(name))
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {res.qualified} "{name}": the object has been modified; '
+        "please apply your changes to the latest version and try again",
+        res.details(name),
+    )
 
 
 def conflict_uid(res: Resource, name: str, expected: str, actual: str) -> ApiError:
     # The real server names the kind, not the resource, in this one message.
-    return ApiError(409, "Conflict",
-                    f'Operation cannot be fulfilled on {res.kind} "{name}": the UID in the precondition '
-                    f"({expected}) does not match the UID in record ({actual}). "
-                    "The object might have been deleted and then recreated", {"name": name, "kind": res.kind})
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {res.kind} "{name}": the UID in the precondition '
+        f"({expected}) does not match the UID in record ({actual}). "
+        "The object might have been deleted and then recreated",
+        {"name": name, "kind": res.kind},
+    )
 
 
 def conflict_resource_version(res: Resource, name: str, expected: str, actual: str) -> ApiError:
-    return ApiError(409, "Conflict",
-                    f'Operation cannot be fulfilled on {res.kind} "{name}": the ResourceVersion in the '
-                    f"precondition ({expected}) does not match the ResourceVersion in record ({actual}). "
-                    "The object might have been modified", {"name": name, "kind": res.kind})
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {res.kind} "{name}": the ResourceVersion in the '
+        f"precondition ({expected}) does not match the ResourceVersion in record ({actual}). "
+        "The object might have been modified",
+        {"name": name, "kind": res.kind},
+    )
 
 
-def forbidden(user: str, verb: str, res: Resource, subresource: str | None, namespace: str | None,
-              name: str | None) -> ApiError:
+def forbidden(
+    user: str, verb: str, res: Resource, subresource: str | None, namespace: str | None, name: str | None
+) -> ApiError:
     resource = f"{res.plural}/{subresource}" if subresource else res.plural
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     subject = f'{res.qualified} "{name}"' if name else res.qualified
-    return ApiError(403, "Forbidden",
-                    f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
-                    f'in API group "{res.group}" {scope}', res.details(name))
+    return ApiError(
+        403,
+        "Forbidden",
+        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{res.group}" {scope}',
+        res.details(name),
+    )
 
 
 def unauthorized() -> ApiError:
@@ -118,7 +145,7 @@ def unsupported_media_type() -> ApiError:
 
 
 def method_not_allowed(method: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource", {})
+    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
 
 
 def expired(message: str) -> ApiError:
@@ -126,10 +153,16 @@ def expired(message: str) -> ApiError:
 
 
 def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(429, "TooManyRequests", "Too many requests, please try again later.",
-                    {"causes": [{"message": "the server is throttling this client (injected fault)"}],
-                     "retryAfterSeconds": retry_after},
-                    headers={"Retry-After": str(retry_after)})
+    return ApiError(
+        429,
+        "TooManyRequests",
+        "Too many requests, please try again later.",
+        {
+            "causes": [{"message": "the server is throttling this client (injected fault)"}],
+            "retryAfterSeconds": retry_after,
+        },
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def internal_error(cause: str) -> ApiError:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 
 
 class Faults:
-    def __init__(self, store: "Store", watches: "WatchHub",
-                 pause_listening: Callable[[float], Awaitable[None]]) -> None:
+    def __init__(self, store: Store, watches: WatchHub, pause_listening: Callable[[float], Awaitable[None]]) -> None:
         self._store = store
         self._watches = watches
         self._pause_listening = pause_listening
@@ -95,11 +95,15 @@ class Faults:
             raise errors.internal_error("injected fault")
 
     def describe(self) -> dict[str, Any]:
-        return {"unavailableForSeconds": max(0.0, round(self._unavailable_until - time.monotonic(), 3)),
-                "throttleRequestsLeft": self._throttle_left, "failRequestsLeft": self._fail_left,
-                "openWatches": self._watches.open_count(), "stalledWatches": self._watches.stalled_count(),
-                "oldestResourceVersion": self._store.oldest_resource_version,
-                "resourceVersion": self._store.resource_version}
+        return {
+            "unavailableForSeconds": max(0.0, round(self._unavailable_until - time.monotonic(), 3)),
+            "throttleRequestsLeft": self._throttle_left,
+            "failRequestsLeft": self._fail_left,
+            "openWatches": self._watches.open_count(),
+            "stalledWatches": self._watches.stalled_count(),
+            "oldestResourceVersion": self._store.oldest_resource_version,
+            "resourceVersion": self._store.resource_version,
+        }
 
     async def aclose(self) -> None:
         for task in list(self._tasks):
@@ -132,7 +136,9 @@ def invoke(faults: Faults, name: str, params: dict[str, Any]) -> Any:
     kwargs = {}
     for key, value in params.items():
         if key not in allowed:
-            raise errors.bad_request(f'fault "{name}" takes no parameter "{key}"; it takes: {", ".join(allowed) or "none"}')
+            raise errors.bad_request(
+                f'fault "{name}" takes no parameter "{key}"; it takes: {", ".join(allowed) or "none"}'
+            )
         try:
             kwargs[_snake(key)] = allowed[key](value)
         except (TypeError, ValueError):

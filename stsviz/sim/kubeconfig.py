@@ -14,16 +14,24 @@ from pathlib import Path
 
 def kubeconfig(url: str, tokens: dict[str, str], user: str = "admin", namespace: str = "default") -> dict:
     users = [{"name": name, "user": {"token": token}} for name, token in sorted(tokens.items())]
-    contexts = [{"name": f"{name}@stsviz-sim", "context": {"cluster": "stsviz-sim", "user": name,
-                                                           "namespace": namespace}}
-                for name in sorted(tokens)]
-    return {"apiVersion": "v1", "kind": "Config", "preferences": {},
-            "clusters": [{"name": "stsviz-sim", "cluster": {"server": url}}],
-            "users": users, "contexts": contexts, "current-context": f"{user}@stsviz-sim"}
+    contexts = [
+        {"name": f"{name}@stsviz-sim", "context": {"cluster": "stsviz-sim", "user": name, "namespace": namespace}}
+        for name in sorted(tokens)
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": [{"name": "stsviz-sim", "cluster": {"server": url}}],
+        "users": users,
+        "contexts": contexts,
+        "current-context": f"{user}@stsviz-sim",
+    }
 
 
-def write_kubeconfig(path: str | Path, url: str, tokens: dict[str, str], user: str = "admin",
-                     namespace: str = "default") -> Path:
+def write_kubeconfig(
+    path: str | Path, url: str, tokens: dict[str, str], user: str = "admin", namespace: str = "default"
+) -> Path:
     """Write a kubeconfig with a context per user; `user` is the current one. File mode 0600."""
     if user not in tokens:
         raise ValueError(f"unknown user {user!r}; known: {', '.join(sorted(tokens))}")

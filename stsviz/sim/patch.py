@@ -18,12 +18,23 @@ from .errors import bad_request, patch_rejected
 # List field name → merge key. Field names are unique enough across the types
 # we serve (a Service's `ports` would need `port`, but Services are not served).
 MERGE_KEYS: dict[str, str] = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
-    "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
-    "env": "name", "ports": "containerPort", "conditions": "type",
-    "ownerReferences": "uid", "imagePullSecrets": "name", "hostAliases": "ip",
-    "topologySpreadConstraints": "topologyKey", "containerStatuses": "name",
-    "initContainerStatuses": "name", "addresses": "type", "taints": "key",
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "env": "name",
+    "ports": "containerPort",
+    "conditions": "type",
+    "ownerReferences": "uid",
+    "imagePullSecrets": "name",
+    "hostAliases": "ip",
+    "topologySpreadConstraints": "topologyKey",
+    "containerStatuses": "name",
+    "initContainerStatuses": "name",
+    "addresses": "type",
+    "taints": "key",
 }
 # Primitive lists whose strategy is merge (a set union), not replace.
 MERGED_PRIMITIVE_LISTS = {"finalizers"}

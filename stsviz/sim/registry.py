@@ -25,21 +25,36 @@ from .clock import SimClock
 from .defaults import admit, apply_defaults
 from .patch import PATCH_TYPES
 from .resources import NAMESPACES, PODS, Resource
-from .selection import (FieldSelector, LabelSelector, fields_match, format_label_selector,
-                        from_label_selector_object, labels_match)
+from .selection import (
+    FieldSelector,
+    LabelSelector,
+    fields_match,
+    format_label_selector,
+    from_label_selector_object,
+    labels_match,
+)
 from .store import Expired, Store, deep_copy
 from .validation import require_name, validate_create, validate_scale_replicas, validate_update
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Resources whose metadata.generation tracks spec changes.
 _GENERATION_KINDS = {"StatefulSet"}
-_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                "resourceVersion", "selfLink")
-CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can "
-                    "start a new list without the continue parameter, or use the continue token in this response "
-                    "to retrieve the remainder of the results. Continuing with the provided token results in an "
-                    "inconsistent list - objects that were created, modified, or deleted between the time the first "
-                    "chunk was returned and now may show up in the list.")
+_SERVER_META = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "resourceVersion",
+    "selfLink",
+)
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this response "
+    "to retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the first "
+    "chunk was returned and now may show up in the list."
+)
 
 
 class Registry:
@@ -67,12 +82,22 @@ class Registry:
         if ns is None:
             raise errors.namespace_not_found(namespace)
         if creating and ns["metadata"].get("deletionTimestamp"):
-            raise errors.ApiError(403, "Forbidden", f"unable to create new content in namespace {namespace} "
-                                  "because it is being terminated",
-                                  {"name": namespace, "kind": "namespaces",
-                                   "causes": [{"reason": "NamespaceTerminating",
-                                               "message": f"namespace {namespace} is being terminated",
-                                               "field": "metadata.namespace"}]})
+            raise errors.ApiError(
+                403,
+                "Forbidden",
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                {
+                    "name": namespace,
+                    "kind": "namespaces",
+                    "causes": [
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                },
+            )
 
     # create / read -----------------------------------------------------------------------
 
@@ -83,8 +108,9 @@ class Registry:
         meta = obj.setdefault("metadata", {})
         if res.namespaced:
             if namespace and meta.get("namespace") and meta["namespace"] != namespace:
-                raise errors.bad_request("the namespace of the provided object does not match the namespace sent "
-                                         "on the request")
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace or meta.get("namespace") or "default"
             self._check_namespace(meta["namespace"], creating=True)
         else:
@@ -109,14 +135,16 @@ class Registry:
 
     # update / patch -------------------------------------------------------------------------
 
-    def update(self, res: Resource, body: dict, namespace: str | None, name: str,
-               subresource: str | None = None) -> dict:
+    def update(
+        self, res: Resource, body: dict, namespace: str | None, name: str, subresource: str | None = None
+    ) -> dict:
         current = self._require(res, namespace, name)
         if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
             raise errors.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")
         if body["metadata"].get("name", name) != name:
-            raise errors.bad_request(f"the name of the object ({body['metadata']['name']}) does not match the name "
-                                     f"on the URL ({name})")
+            raise errors.bad_request(
+                f"the name of the object ({body['metadata']['name']}) does not match the name on the URL ({name})"
+            )
         expected_rv = body["metadata"].get("resourceVersion")
         if expected_rv and expected_rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict_modified(res, name)
@@ -144,8 +172,13 @@ class Registry:
     def update_status(self, res: Resource, obj: dict) -> dict:
         """A controller's status write (no precondition, as a controller's own informer copy)."""
         meta = obj["metadata"]
-        return self.update(res, {"metadata": {"name": meta["name"]}, "status": obj.get("status", {})},
-                           meta.get("namespace"), meta["name"], subresource="status")
+        return self.update(
+            res,
+            {"metadata": {"name": meta["name"]}, "status": obj.get("status", {})},
+            meta.get("namespace"),
+            meta["name"],
+            subresource="status",
+        )
 
     def _write(self, res: Resource, current: dict, new: dict) -> dict:
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
@@ -153,15 +186,26 @@ class Registry:
             # The real server skips no-op writes: no new resourceVersion, no watch event.
             return deep_copy(current)
         meta = new["metadata"]
-        if (meta.get("deletionTimestamp") and not meta.get("finalizers") and current["metadata"].get("finalizers")
-                and not meta.get("deletionGracePeriodSeconds")):
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and current["metadata"].get("finalizers")
+            and not meta.get("deletionGracePeriodSeconds")
+        ):
             # The last finalizer is gone from an object being deleted: it goes now.
             meta.pop("finalizers", None)
             return self.store.remove(res, meta.get("namespace", ""), meta["name"], final=new)
         return self.store.replace(res, new)
 
-    def patch(self, res: Resource, namespace: str | None, name: str, content_type: str, body: Any,
-              subresource: str | None = None) -> dict:
+    def patch(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        body: Any,
+        subresource: str | None = None,
+    ) -> dict:
         apply = PATCH_TYPES.get(content_type.split(";")[0].strip())
         if apply is None:
             raise errors.unsupported_media_type()
@@ -177,8 +221,7 @@ class Registry:
 
     # delete ------------------------------------------------------------------------------
 
-    def delete(self, res: Resource, namespace: str | None, name: str,
-               options: dict | None = None) -> tuple[int, dict]:
+    def delete(self, res: Resource, namespace: str | None, name: str, options: dict | None = None) -> tuple[int, dict]:
         """Returns (HTTP code, body): the object while it lingers, else a Status (or the Pod)."""
         options = options or {}
         current = self._require(res, namespace, name)
@@ -187,8 +230,7 @@ class Registry:
         if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
             raise errors.conflict_uid(res, name, preconditions["uid"], meta["uid"])
         if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != meta["resourceVersion"]:
-            raise errors.conflict_resource_version(res, name, preconditions["resourceVersion"],
-                                                   meta["resourceVersion"])
+            raise errors.conflict_resource_version(res, name, preconditions["resourceVersion"], meta["resourceVersion"])
         grace = self._grace_period(res, current, options.get("gracePeriodSeconds"))
         policy = options.get("propagationPolicy")
         if policy is None and options.get("orphanDependents") is not None:
@@ -244,19 +286,36 @@ class Registry:
         meta["deletionTimestamp"] = (self.clock.now() + timedelta(seconds=grace)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self._write(res, current, new)
 
-    def delete_collection(self, res: Resource, namespace: str | None, label_selector: LabelSelector,
-                          field_selector: FieldSelector, options: dict | None) -> dict:
+    def delete_collection(
+        self,
+        res: Resource,
+        namespace: str | None,
+        label_selector: LabelSelector,
+        field_selector: FieldSelector,
+        options: dict | None,
+    ) -> dict:
         for obj in list(self.store.items(res, self._namespace_of(res, namespace) if res.namespaced else None)):
-            if labels_match(label_selector, obj["metadata"].get("labels")) and fields_match(field_selector, obj):
-                if self.store.view(res, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) is not None:
-                    self.delete(res, obj["metadata"].get("namespace"), obj["metadata"]["name"], options)
+            if (
+                labels_match(label_selector, obj["metadata"].get("labels"))
+                and fields_match(field_selector, obj)
+                and self.store.view(res, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) is not None
+            ):
+                self.delete(res, obj["metadata"].get("namespace"), obj["metadata"]["name"], options)
         return self.list(res, namespace, label_selector, field_selector)
 
     # list ----------------------------------------------------------------------------------
 
-    def list(self, res: Resource, namespace: str | None, label_selector: LabelSelector = (),
-             field_selector: FieldSelector = (), limit: int = 0, continue_token: str | None = None,
-             resource_version: str | None = None, resource_version_match: str | None = None) -> dict:
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None,
+        label_selector: LabelSelector = (),
+        field_selector: FieldSelector = (),
+        limit: int = 0,
+        continue_token: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: str | None = None,
+    ) -> dict:
         scope = namespace if res.namespaced and namespace else None
         start = ""
         if continue_token:
@@ -268,10 +327,13 @@ class Registry:
         else:
             list_rv = self.store.resource_version
             items = self.store.items(res, scope)
-        selected = [o for o in items
-                    if (not start or self._list_key(o, scope) > start)
-                    and labels_match(label_selector, o["metadata"].get("labels"))
-                    and fields_match(field_selector, o)]
+        selected = [
+            o
+            for o in items
+            if (not start or self._list_key(o, scope) > start)
+            and labels_match(label_selector, o["metadata"].get("labels"))
+            and fields_match(field_selector, o)
+        ]
         metadata: dict[str, Any] = {"resourceVersion": str(list_rv)}
         if limit and len(selected) > limit:
             page = selected[:limit]
@@ -279,8 +341,12 @@ class Registry:
             if not label_selector and not field_selector:
                 metadata["remainingItemCount"] = len(selected) - limit
             selected = page
-        return {"kind": res.list_kind, "apiVersion": res.api_version, "metadata": metadata,
-                "items": [self._as_item(o) for o in selected]}
+        return {
+            "kind": res.list_kind,
+            "apiVersion": res.api_version,
+            "metadata": metadata,
+            "items": [self._as_item(o) for o in selected],
+        }
 
     @staticmethod
     def _as_item(obj: dict) -> dict:
@@ -306,8 +372,11 @@ class Registry:
                 raise ValueError
             return rv
         except ValueError:
-            raise errors.ApiError(500, None, f'resourceVersion: Invalid value: "{value}": strconv.ParseUint: '
-                                  f'parsing "{value}": invalid syntax') from None
+            raise errors.ApiError(
+                500,
+                None,
+                f'resourceVersion: Invalid value: "{value}": strconv.ParseUint: parsing "{value}": invalid syntax',
+            ) from None
 
     @staticmethod
     def _encode_continue(rv: int, start: str) -> str:
@@ -319,12 +388,14 @@ class Registry:
         try:
             data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             if data.get("v") != "meta.k8s.io/v1":
-                raise errors.bad_request("invalid continue token: continue key is not valid: incorrect encoded "
-                                         "start resourceVersion (version meta.k8s.io/v1)")
+                raise errors.bad_request(
+                    "invalid continue token: continue key is not valid: incorrect encoded "
+                    "start resourceVersion (version meta.k8s.io/v1)"
+                )
             return int(data["rv"]), str(data["start"])
         except errors.ApiError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any garbage token is a 400
+        except Exception as exc:
             raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
 
     # pods/binding subresource ------------------------------------------------------------------
@@ -333,14 +404,24 @@ class Registry:
         """What POST pods/<name>/binding does: nodeName and PodScheduled=True in one write."""
         current = self._require(PODS, namespace, name)
         if current["spec"].get("nodeName"):
-            raise errors.ApiError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{name}": pod '
-                                  f'{name} is already assigned to node "{current["spec"]["nodeName"]}"',
-                                  {"name": name, "kind": "pods/binding"})
+            raise errors.ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on pods/binding "{name}": pod '
+                f'{name} is already assigned to node "{current["spec"]["nodeName"]}"',
+                {"name": name, "kind": "pods/binding"},
+            )
         new = deep_copy(current)
         new["spec"]["nodeName"] = node
         conditions = [c for c in new["status"].get("conditions") or [] if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": self.clock.timestamp()})
+        conditions.append(
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": self.clock.timestamp(),
+            }
+        )
         new["status"]["conditions"] = conditions
         return self._write(PODS, current, new)
 
@@ -350,12 +431,19 @@ class Registry:
         sts = self._require(res, namespace, name)
         meta = sts["metadata"]
         selector = format_label_selector(from_label_selector_object(sts["spec"].get("selector")))
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {"name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
-                             "resourceVersion": meta["resourceVersion"],
-                             "creationTimestamp": meta["creationTimestamp"]},
-                "spec": {"replicas": sts["spec"].get("replicas", 0)},
-                "status": {"replicas": sts.get("status", {}).get("replicas", 0), "selector": selector}}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta["uid"],
+                "resourceVersion": meta["resourceVersion"],
+                "creationTimestamp": meta["creationTimestamp"],
+            },
+            "spec": {"replicas": sts["spec"].get("replicas", 0)},
+            "status": {"replicas": sts.get("status", {}).get("replicas", 0), "selector": selector},
+        }
 
     def update_scale(self, res: Resource, namespace: str | None, name: str, scale: Any) -> dict:
         current = self._require(res, namespace, name)

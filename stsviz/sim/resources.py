@@ -55,16 +55,42 @@ class Resource:
 # discovery see the same values as against a real cluster.
 RESOURCES: tuple[Resource, ...] = (
     Resource("events", "Event", "", "v1", True, ("ev",), storage_version_hash="r2yiGXH7wu8=", status_subresource=False),
-    Resource("namespaces", "Namespace", "", "v1", False, ("ns",), storage_version_hash="Q3oi5N2YM8M=",
-             verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
+    Resource(
+        "namespaces",
+        "Namespace",
+        "",
+        "v1",
+        False,
+        ("ns",),
+        storage_version_hash="Q3oi5N2YM8M=",
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
     Resource("nodes", "Node", "", "v1", False, ("no",), storage_version_hash="XwShjMxG9Fs="),
-    Resource("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, ("pvc",), storage_version_hash="QWTyNDq0dC4="),
+    Resource(
+        "persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, ("pvc",), storage_version_hash="QWTyNDq0dC4="
+    ),
     Resource("persistentvolumes", "PersistentVolume", "", "v1", False, ("pv",), storage_version_hash="HN/zwEC+JgM="),
     Resource("pods", "Pod", "", "v1", True, ("po",), ("all",), storage_version_hash="xPOwRZ+Yhw8="),
-    Resource("controllerrevisions", "ControllerRevision", "apps", "v1", True, storage_version_hash="85nkx63pcBU=",
-             status_subresource=False),
-    Resource("statefulsets", "StatefulSet", "apps", "v1", True, ("sts",), ("all",), storage_version_hash="H+vl74LkKdo=",
-             scale_subresource=True),
+    Resource(
+        "controllerrevisions",
+        "ControllerRevision",
+        "apps",
+        "v1",
+        True,
+        storage_version_hash="85nkx63pcBU=",
+        status_subresource=False,
+    ),
+    Resource(
+        "statefulsets",
+        "StatefulSet",
+        "apps",
+        "v1",
+        True,
+        ("sts",),
+        ("all",),
+        storage_version_hash="H+vl74LkKdo=",
+        scale_subresource=True,
+    ),
 )
 
 BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from .cluster import SimCluster
 from .errors import ApiError
@@ -25,9 +26,17 @@ SMP = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 
 
-def statefulset(name: str, replicas: int, image: str, *, policy: str = "OrderedReady",
-                strategy: str = "RollingUpdate", partition: int | None = None, claim_class: str | None = "standard",
-                labels: dict[str, str] | None = None) -> dict:
+def statefulset(
+    name: str,
+    replicas: int,
+    image: str,
+    *,
+    policy: str = "OrderedReady",
+    strategy: str = "RollingUpdate",
+    partition: int | None = None,
+    claim_class: str | None = "standard",
+    labels: dict[str, str] | None = None,
+) -> dict:
     """A web-like StatefulSet manifest, as a user would write it."""
     selector = labels or {"app": name}
     update: dict[str, Any] = {"type": strategy}
@@ -35,16 +44,28 @@ def statefulset(name: str, replicas: int, image: str, *, policy: str = "OrderedR
         update["rollingUpdate"] = {"partition": partition}
     container: dict[str, Any] = {"name": "main", "image": image, "ports": [{"name": "http", "containerPort": 80}]}
     spec: dict[str, Any] = {
-        "serviceName": name, "replicas": replicas, "podManagementPolicy": policy, "updateStrategy": update,
+        "serviceName": name,
+        "replicas": replicas,
+        "podManagementPolicy": policy,
+        "updateStrategy": update,
         "selector": {"matchLabels": selector},
-        "template": {"metadata": {"labels": dict(selector)},
-                     "spec": {"terminationGracePeriodSeconds": 10, "containers": [container]}},
+        "template": {
+            "metadata": {"labels": dict(selector)},
+            "spec": {"terminationGracePeriodSeconds": 10, "containers": [container]},
+        },
     }
     if claim_class is not None:
         container["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
-        spec["volumeClaimTemplates"] = [{"metadata": {"name": "data"},
-                                         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": claim_class,
-                                                  "resources": {"requests": {"storage": "1Gi"}}}}]
+        spec["volumeClaimTemplates"] = [
+            {
+                "metadata": {"name": "data"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": claim_class,
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            }
+        ]
     return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name}, "spec": spec}
 
 
@@ -67,17 +88,27 @@ class Operator:
     def set_image(self, name: str, image: str) -> None:
         sts = self.registry.get(STATEFULSETS, self.namespace, name)
         container = sts["spec"]["template"]["spec"]["containers"][0]["name"]
-        self.registry.patch(STATEFULSETS, self.namespace, name, SMP,
-                            {"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}})
+        self.registry.patch(
+            STATEFULSETS,
+            self.namespace,
+            name,
+            SMP,
+            {"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}},
+        )
 
     def scale(self, name: str, replicas: int) -> None:
-        self.registry.patch(STATEFULSETS, self.namespace, name, MERGE, {"spec": {"replicas": replicas}},
-                            subresource="scale")
+        self.registry.patch(
+            STATEFULSETS, self.namespace, name, MERGE, {"spec": {"replicas": replicas}}, subresource="scale"
+        )
 
     def partition(self, name: str, partition: int) -> None:
-        self.registry.patch(STATEFULSETS, self.namespace, name, MERGE,
-                            {"spec": {"updateStrategy": {"type": "RollingUpdate",
-                                                         "rollingUpdate": {"partition": partition}}}})
+        self.registry.patch(
+            STATEFULSETS,
+            self.namespace,
+            name,
+            MERGE,
+            {"spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}}},
+        )
 
     def delete_pod(self, name: str) -> None:
         try:
@@ -87,15 +118,22 @@ class Operator:
 
     def status(self, name: str) -> dict:
         sts = self.cluster.store.view(STATEFULSETS, self.namespace, name)
-        return {} if sts is None else {"spec": sts["spec"], **(sts.get("status") or {}),
-                                       "generation": sts["metadata"].get("generation")}
+        return (
+            {}
+            if sts is None
+            else {"spec": sts["spec"], **(sts.get("status") or {}), "generation": sts["metadata"].get("generation")}
+        )
 
     def rolled_out(self, name: str) -> bool:
         """kubectl rollout status's "complete" for a RollingUpdate set without partition."""
         s = self.status(name)
         replicas = s.get("spec", {}).get("replicas", 0)
-        return (s.get("observedGeneration") == s.get("generation") and s.get("readyReplicas", 0) == replicas
-                and s.get("updatedReplicas", 0) == replicas and s.get("currentRevision") == s.get("updateRevision"))
+        return (
+            s.get("observedGeneration") == s.get("generation")
+            and s.get("readyReplicas", 0) == replicas
+            and s.get("updatedReplicas", 0) == replicas
+            and s.get("currentRevision") == s.get("updateRevision")
+        )
 
     async def pause(self, cluster_seconds: float) -> None:
         await self.cluster.clock.sleep(cluster_seconds)
@@ -111,6 +149,7 @@ class Operator:
 
 
 # the scenarios ------------------------------------------------------------------------------------
+
 
 async def rolling_update(op: Operator) -> None:
     op.create(statefulset("web", 3, "nginx:1.19"))
@@ -145,8 +184,12 @@ async def canary_partition(op: Operator) -> None:
         op.partition("web", 3)
         op.set_image("web", image)
         for partition in (2, 1, 0):
-            await op.until(lambda: op.status("web").get("updatedReplicas", 0) == 4 - (partition + 1)
-                           and op.status("web").get("readyReplicas", 0) == 4)
+            await op.until(
+                lambda partition=partition: (
+                    op.status("web").get("updatedReplicas", 0) == 4 - (partition + 1)
+                    and op.status("web").get("readyReplicas", 0) == 4
+                )
+            )
             await op.pause(8)  # the canary soaks before the partition moves
             op.partition("web", partition)
         await op.until(lambda: op.rolled_out("web"))
@@ -210,20 +253,35 @@ class Scenario:
     cluster_options: tuple[tuple[str, Any], ...] = ()  # defaults this scenario needs from the cluster
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("rolling-update", "web x3 rolls through nginx images, highest ordinal first", rolling_update),
-    Scenario("stuck-rollout", "web x3 updated to a crash-looping image: web-2 in CrashLoopBackOff blocks the rollout",
-             stuck_rollout),
-    Scenario("scale-up-down", "web scales 2 → 5 → 1 → 3 → 2, ordered up and down", scale_up_down),
-    Scenario("canary-partition", "web x4: the partition walks down 3 → 0 after each canary soaks", canary_partition),
-    Scenario("parallel", "cache x5 with Parallel pod management: updates and scaling in one step", parallel),
-    Scenario("pvc-pending", "db's volumes never provision (ProvisioningFailed); cache's wait for first consumer",
-             pvc_pending),
-    Scenario("ondelete", "web x3 with OnDelete: a new image lands only as pods are deleted one by one", ondelete),
-    # Thousands of pods write ~150 Events a second: keep them 5 minutes, not an hour.
-    Scenario("many", "300 StatefulSets x 10 pods in 10 namespaces, a seventh of them updating every 10 s", many,
-             (("event_ttl", 300.0),)),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("rolling-update", "web x3 rolls through nginx images, highest ordinal first", rolling_update),
+        Scenario(
+            "stuck-rollout",
+            "web x3 updated to a crash-looping image: web-2 in CrashLoopBackOff blocks the rollout",
+            stuck_rollout,
+        ),
+        Scenario("scale-up-down", "web scales 2 → 5 → 1 → 3 → 2, ordered up and down", scale_up_down),
+        Scenario(
+            "canary-partition", "web x4: the partition walks down 3 → 0 after each canary soaks", canary_partition
+        ),
+        Scenario("parallel", "cache x5 with Parallel pod management: updates and scaling in one step", parallel),
+        Scenario(
+            "pvc-pending",
+            "db's volumes never provision (ProvisioningFailed); cache's wait for first consumer",
+            pvc_pending,
+        ),
+        Scenario("ondelete", "web x3 with OnDelete: a new image lands only as pods are deleted one by one", ondelete),
+        # Thousands of pods write ~150 Events a second: keep them 5 minutes, not an hour.
+        Scenario(
+            "many",
+            "300 StatefulSets x 10 pods in 10 namespaces, a seventh of them updating every 10 s",
+            many,
+            (("event_ttl", 300.0),),
+        ),
+    )
+}
 
 
 class Demo:
@@ -244,7 +302,7 @@ class Demo:
     def tokens(self) -> dict[str, str]:
         return self.cluster.tokens
 
-    async def start(self) -> "Demo":
+    async def start(self) -> Demo:
         await self.cluster.start()
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"scenario-{self.scenario.name}")
         return self
@@ -254,7 +312,7 @@ class Demo:
             await self.scenario.script(Operator(self.cluster))
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failing script must not take the cluster down
+        except Exception:
             log.exception("scenario %s stopped", self.scenario.name)
 
     async def stop(self) -> None:
@@ -263,7 +321,7 @@ class Demo:
             await asyncio.gather(self.task, return_exceptions=True)
         await self.cluster.stop()
 
-    async def __aenter__(self) -> "Demo":
+    async def __aenter__(self) -> Demo:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -275,8 +333,14 @@ def start_demo(scenario: str = "rolling-update", speed: float = 1.0, **cluster_o
     return Demo(scenario, speed, **cluster_options)
 
 
-async def serve(port: int = 0, kubeconfig_out: str | None = None, scenario: str | None = None, speed: float = 1.0,
-                strict_auth: bool = False, ready: Callable[[SimCluster], None] | None = None) -> None:
+async def serve(
+    port: int = 0,
+    kubeconfig_out: str | None = None,
+    scenario: str | None = None,
+    speed: float = 1.0,
+    strict_auth: bool = False,
+    ready: Callable[[SimCluster], None] | None = None,
+) -> None:
     """Run the cluster (optionally with a scenario) until cancelled: what `stsviz sim` needs."""
     demo = Demo(scenario, speed, port=port, strict_auth=strict_auth) if scenario else None
     cluster = demo.cluster if demo else SimCluster(speed=speed, port=port, strict_auth=strict_auth)

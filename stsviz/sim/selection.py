@@ -9,8 +9,8 @@ same message.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import bad_request
 
@@ -61,7 +61,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     for raw in _split_top_level(text):
         part = raw.strip()
         if not part:
-            raise bad_request(f"unable to parse requirement: found '', expected: identifier")
+            raise bad_request("unable to parse requirement: found '', expected: identifier")
         match = re.fullmatch(r"(\S+?)\s+(notin|in)\s*\((.*)\)", part)
         if match:
             key, op, values = match.group(1), match.group(2), match.group(3)
@@ -84,7 +84,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
 
 def _key(key: str) -> str:
     if not _KEY.match(key):
-        raise bad_request(f"unable to parse requirement: invalid label key \"{key}\"")
+        raise bad_request(f'unable to parse requirement: invalid label key "{key}"')
     return key
 
 
@@ -121,6 +121,7 @@ def format_label_selector(selector: LabelSelector) -> str:
 
 # Field selectors -----------------------------------------------------------------
 
+
 def _get(path: str) -> Callable[[dict], str]:
     keys = path.split(".")
 
@@ -137,11 +138,28 @@ def _get(path: str) -> Callable[[dict], str]:
 
 _COMMON_FIELDS = ("metadata.name", "metadata.namespace")
 FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-            "status.phase", "status.podIP", "status.nominatedNodeName"),
-    "Event": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-              "reason", "reportingComponent", "source", "type"),
+    "Pod": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "Event": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
     "Namespace": ("status.phase",),
     "Node": ("spec.unschedulable",),
     "PersistentVolume": (),

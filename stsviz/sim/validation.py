@@ -18,12 +18,16 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _PERCENT = re.compile(r"^[0-9]+%$")
 _INT_OR_PERCENT_HELP = "must be an integer or percentage (e.g '5%')"
-SUBDOMAIN_HELP = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                  "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                  "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
-LABEL_HELP = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-              "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-              "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+SUBDOMAIN_HELP = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+LABEL_HELP = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+    "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
 
 Cause = tuple[str, str, str]  # field, reason, message
 
@@ -84,53 +88,98 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
     causes: list[Cause] = []
     replicas = spec.get("replicas")
     if not isinstance(replicas, int) or replicas < 0:
-        causes.append(("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0"))
+        causes.append(
+            ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")
+        )
     partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition")
     if partition is not None and (not isinstance(partition, int) or partition < 0):
-        causes.append(("spec.updateStrategy.rollingUpdate.partition", "FieldValueInvalid",
-                       f"Invalid value: {partition}: must be greater than or equal to 0"))
-    causes += _max_unavailable_causes(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}))
+        causes.append(
+            (
+                "spec.updateStrategy.rollingUpdate.partition",
+                "FieldValueInvalid",
+                f"Invalid value: {partition}: must be greater than or equal to 0",
+            )
+        )
+    causes += _max_unavailable_causes((spec.get("updateStrategy") or {}).get("rollingUpdate") or {})
     min_ready = spec.get("minReadySeconds") or 0  # absent or null: 0
     if not isinstance(min_ready, int) or isinstance(min_ready, bool) or min_ready < 0:
-        causes.append(("spec.minReadySeconds", "FieldValueInvalid",
-                       f"Invalid value: {min_ready}: must be greater than or equal to 0"))
+        causes.append(
+            (
+                "spec.minReadySeconds",
+                "FieldValueInvalid",
+                f"Invalid value: {min_ready}: must be greater than or equal to 0",
+            )
+        )
     start = (spec.get("ordinals") or {}).get("start", 0)
     if not isinstance(start, int) or start < 0:
-        causes.append(("spec.ordinals.start", "FieldValueInvalid",
-                       f"Invalid value: {start}: must be greater than or equal to 0"))
+        causes.append(
+            ("spec.ordinals.start", "FieldValueInvalid", f"Invalid value: {start}: must be greater than or equal to 0")
+        )
     retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
     for when in ("whenDeleted", "whenScaled"):
         value = retention.get(when, "Retain")
         if value not in ("Retain", "Delete"):
-            causes.append((f"spec.persistentVolumeClaimRetentionPolicy.{when}", "FieldValueNotSupported",
-                           f'Unsupported value: "{value}": supported values: "Retain", "Delete"'))
+            causes.append(
+                (
+                    f"spec.persistentVolumeClaimRetentionPolicy.{when}",
+                    "FieldValueNotSupported",
+                    f'Unsupported value: "{value}": supported values: "Retain", "Delete"',
+                )
+            )
     policy = spec.get("podManagementPolicy")
     if policy not in ("OrderedReady", "Parallel"):
-        causes.append(("spec.podManagementPolicy", "FieldValueInvalid",
-                       f'Invalid value: "{policy}": must be \'OrderedReady\' or \'Parallel\''))
+        causes.append(
+            (
+                "spec.podManagementPolicy",
+                "FieldValueInvalid",
+                f"Invalid value: \"{policy}\": must be 'OrderedReady' or 'Parallel'",
+            )
+        )
     strategy = (spec.get("updateStrategy") or {}).get("type")
     if strategy not in ("RollingUpdate", "OnDelete"):
-        causes.append(("spec.updateStrategy", "FieldValueInvalid",
-                       f'Invalid value: "{strategy}": must be \'RollingUpdate\' or \'OnDelete\''))
+        causes.append(
+            (
+                "spec.updateStrategy",
+                "FieldValueInvalid",
+                f"Invalid value: \"{strategy}\": must be 'RollingUpdate' or 'OnDelete'",
+            )
+        )
     selector = spec.get("selector")
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
         causes.append(("spec.selector", "FieldValueRequired", "Required value"))
     elif not labels_match(from_label_selector_object(selector), labels):
-        causes.append(("spec.template.metadata.labels", "FieldValueInvalid",
-                       f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`"))
+        causes.append(
+            (
+                "spec.template.metadata.labels",
+                "FieldValueInvalid",
+                f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`",
+            )
+        )
     causes += _pod_spec_causes(template.get("spec") or {}, "spec.template.spec")
     return causes
 
 
 def _statefulset_update_causes(old: dict, new: dict) -> list[Cause]:
-    mutable = ("replicas", "template", "updateStrategy", "ordinals", "persistentVolumeClaimRetentionPolicy",
-               "minReadySeconds")
+    mutable = (
+        "replicas",
+        "template",
+        "updateStrategy",
+        "ordinals",
+        "persistentVolumeClaimRetentionPolicy",
+        "minReadySeconds",
+    )
     strip = lambda spec: {k: v for k, v in (spec or {}).items() if k not in mutable}  # noqa: E731
     if strip(old.get("spec")) != strip(new.get("spec")):
-        return [("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for fields other than "
-                 "'replicas', 'template', and 'updateStrategy' are forbidden")]
+        return [
+            (
+                "spec",
+                "FieldValueForbidden",
+                "Forbidden: updates to statefulset spec for fields other than "
+                "'replicas', 'template', and 'updateStrategy' are forbidden",
+            )
+        ]
     return []
 
 
@@ -157,12 +206,19 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
 
 def validate_scale_replicas(name: str, replicas: object) -> None:
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-        raise invalid("Scale", "autoscaling", name, [
-            ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+        raise invalid(
+            "Scale",
+            "autoscaling",
+            name,
+            [("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")],
+        )
 
 
 def require_name(res: Resource, obj: dict) -> None:
     if not obj["metadata"].get("name"):
-        raise invalid(res.kind, res.group, "", [
-            ("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")])
-
+        raise invalid(
+            res.kind,
+            res.group,
+            "",
+            [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")],
+        )

@@ -32,9 +32,7 @@ class StsvizApp(App[int]):
         return RolloutScreen(self.setup)
 
 
-def replay_setup(
-    player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS
-) -> AppSetup:
+def replay_setup(player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS) -> AppSetup:
     """The app's setup for a replay Player; `title` names what is replayed (file names)."""
     return AppSetup(
         mode="replay",

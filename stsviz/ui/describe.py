@@ -104,8 +104,7 @@ def _describe_cell(
         wanted = sts.ordinals
         span = f"{wanted.start}..{wanted.stop - 1}" if wanted else "none"
         text.append(
-            f"Condemned: ordinal {cell.ordinal} is outside the wanted ordinals ({span}); "
-            "the controller removes it.\n",
+            f"Condemned: ordinal {cell.ordinal} is outside the wanted ordinals ({span}); the controller removes it.\n",
             WARNING,
         )
     # Most telling first: why a container is not running, where its data lives, what

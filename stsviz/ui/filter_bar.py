@@ -13,7 +13,9 @@ from textual.widgets import Input
 class FilterBar(Input):
     """Type a namespace/name substring; Escape clears it and hands focus back."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Clear filter", id="filter.clear", tooltip="Clear the filter and close it")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Clear filter", id="filter.clear", tooltip="Clear the filter and close it")
+    ]
 
     class Dismissed(Message):
         """Escape was pressed: clear the filter and close the bar."""

@@ -47,9 +47,7 @@ def _may_stall(row: SetRow) -> bool:
     """Whether time alone can change the row's verdict: "stalled" needs an unhealthy pod in range."""
     if row.verdict.done:
         return False
-    return row.verdict.stalled or any(
-        cell.state not in (READY, MISSING) for cell in row.cells if not cell.condemned
-    )
+    return row.verdict.stalled or any(cell.state not in (READY, MISSING) for cell in row.cells if not cell.condemned)
 
 
 def _cell_index(row: SetRow, ordinal: int | None) -> int | None:
@@ -171,8 +169,7 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
             state.take_dirty()
             self._strips.clear()
             self._rows = {
-                key: build_row(state, sts, now=now, stall_seconds=self.stall_seconds)
-                for key, sts in state.sets.items()
+                key: build_row(state, sts, now=now, stall_seconds=self.stall_seconds) for key, sts in state.sets.items()
             }
             self._verdict_clock = now or state.now
             self._relayout()

@@ -47,22 +47,54 @@ class RolloutScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
-        Binding("space", "toggle_play", "Play/Pause", id="replay.toggle", key_display="space",
-                tooltip="Play or pause the replay"),
-        Binding("full_stop", "step(1)", "Step", id="replay.step_forward", key_display=".",
-                tooltip="Fold the next event, then pause"),
-        Binding("comma", "step(-1)", "Back", id="replay.step_back", key_display=",",
-                tooltip="Go back one event, then pause"),
-        Binding("right_square_bracket", "speed(1)", "Faster", id="replay.faster", key_display="]",
-                tooltip="Double the replay speed"),
-        Binding("left_square_bracket", "speed(-1)", "Slower", id="replay.slower", key_display="[",
-                tooltip="Halve the replay speed"),
+        Binding(
+            "space",
+            "toggle_play",
+            "Play/Pause",
+            id="replay.toggle",
+            key_display="space",
+            tooltip="Play or pause the replay",
+        ),
+        Binding(
+            "full_stop",
+            "step(1)",
+            "Step",
+            id="replay.step_forward",
+            key_display=".",
+            tooltip="Fold the next event, then pause",
+        ),
+        Binding(
+            "comma", "step(-1)", "Back", id="replay.step_back", key_display=",", tooltip="Go back one event, then pause"
+        ),
+        Binding(
+            "right_square_bracket",
+            "speed(1)",
+            "Faster",
+            id="replay.faster",
+            key_display="]",
+            tooltip="Double the replay speed",
+        ),
+        Binding(
+            "left_square_bracket",
+            "speed(-1)",
+            "Slower",
+            id="replay.slower",
+            key_display="[",
+            tooltip="Halve the replay speed",
+        ),
         Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
         Binding("G", "seek_end", "End", id="replay.end", key_display="G", tooltip="Jump to the last event"),
-        Binding("slash", "open_filter", "Filter", id="grid.filter", key_display="/",
-                tooltip="Show only sets whose namespace/name contains some text"),
-        Binding("escape", "clear_filter", "Clear filter", id="grid.clear_filter", show=False,
-                tooltip="Show all sets again"),
+        Binding(
+            "slash",
+            "open_filter",
+            "Filter",
+            id="grid.filter",
+            key_display="/",
+            tooltip="Show only sets whose namespace/name contains some text",
+        ),
+        Binding(
+            "escape", "clear_filter", "Clear filter", id="grid.clear_filter", show=False, tooltip="Show all sets again"
+        ),
         Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
     ]
 

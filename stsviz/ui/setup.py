@@ -7,10 +7,10 @@ Live and demo sources plug in here without the widgets knowing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Sized
+from typing import Any, Protocol
 
 from stsviz.model import ClusterState
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS

@@ -13,9 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -24,16 +25,24 @@ from stsviz.sim import SCENARIOS
 from tests.locations import KUBECTL, needs_kubectl
 
 
-
 def stsviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """`stsviz ARGS` with no terminal: stdin from /dev/null, output captured."""
-    return subprocess.run([sys.executable, "-m", "stsviz", *args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "stsviz", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def kubectl(kubeconfig: Path, cache: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args],
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def poll(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1, what: str = "condition") -> Any:
@@ -84,12 +93,19 @@ def test_a_speed_outside_0_to_100_exits_2(command, speed):
 @contextmanager
 def sim(*args: str) -> Iterator[tuple[subprocess.Popen, str, str]]:
     """`stsviz sim ARGS` running; yields the process, its URL and its "serving" line."""
-    process = subprocess.Popen([sys.executable, "-m", "stsviz", "sim", *args], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stsviz", "sim", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = read_line(process, timeout=20)
-        assert line.startswith("stsviz sim: serving http://127.0.0.1:"), (line, process.stderr.read()
-                                                                           if process.poll() is not None else "")
+        assert line.startswith("stsviz sim: serving http://127.0.0.1:"), (
+            line,
+            process.stderr.read() if process.poll() is not None else "",
+        )
         assert line.endswith("; Ctrl+C stops\n")
         url = line.split()[3].rstrip(",;")
         yield process, url, line
@@ -134,8 +150,11 @@ def frame(kubeconfig: Path) -> dict:
 @needs_kubectl
 def test_sim_serves_a_scenario_to_kubectl_and_stsviz_and_stops_cleanly_on_ctrl_c(tmp_path):
     kubeconfig = tmp_path / "sim.kubeconfig"
-    with sim("--port", "0", "--kubeconfig-out", str(kubeconfig), "--scenario", "rolling-update",
-             "--speed", "10") as (process, url, line):
+    with sim("--port", "0", "--kubeconfig-out", str(kubeconfig), "--scenario", "rolling-update", "--speed", "10") as (
+        process,
+        url,
+        line,
+    ):
         assert f", kubeconfig in {kubeconfig};" in line
         document = json.loads(kubeconfig.read_text())
         assert document["clusters"][0]["cluster"]["server"] == url
@@ -144,11 +163,13 @@ def test_sim_serves_a_scenario_to_kubectl_and_stsviz_and_stops_cleanly_on_ctrl_c
             result = kubectl(kubeconfig, tmp_path / "cache", "get", "sts", "-o", "name")
             assert result.returncode == 0, result.stderr
             return result.stdout.split() == ["statefulset.apps/web"]
+
         poll(web_seen_by_kubectl, what="kubectl sees statefulset web")
 
         def all_cells_have_pods():
             sets = frame(kubeconfig)["sets"]
             return sets and all(cell["pod"] for cell in sets[0]["cells"]) and sets
+
         [web] = poll(all_cells_have_pods, what="web's three pods in `stsviz --json`")
         assert (web["namespace"], web["name"], web["replicas"]) == ("default", "web", 3)
         assert [(c["ordinal"], c["pod"]) for c in web["cells"]] == [(0, "web-0"), (1, "web-1"), (2, "web-2")]
@@ -241,8 +262,9 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
     try:
         target = resolve_target(str(demo.write_kubeconfig(tmp_path / "kubeconfig")))
         source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
-        app = StsvizApp(live_setup(LiveFrameSource(source), description=f"demo rolling-update ({demo.url})",
-                                   stall_seconds=60))
+        app = StsvizApp(
+            live_setup(LiveFrameSource(source), description=f"demo rolling-update ({demo.url})", stall_seconds=60)
+        )
         async with app.run_test(size=(120, 24)) as pilot:
             grid = app.query_one(StatefulSetGrid)
             labels: list[str] = []  # the web row's verdict label, each change once

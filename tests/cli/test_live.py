@@ -14,8 +14,13 @@ from tests.fake_api import obj
 
 async def stsviz(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "stsviz", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "stsviz",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
@@ -23,8 +28,12 @@ async def stsviz(*args: str, env: dict[str, str] | None = None) -> tuple[int, st
 
 
 def web(namespace: str = "ns") -> dict:
-    return {k: v for k, v in obj("StatefulSet", "web", namespace=namespace, spec={"replicas": 1},
-                                   status={"observedGeneration": 1}).items()}
+    return {
+        k: v
+        for k, v in obj(
+            "StatefulSet", "web", namespace=namespace, spec={"replicas": 1}, status={"observedGeneration": 1}
+        ).items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,12 +79,14 @@ async def test_kubeconfig_env_with_several_files_and_a_context(api, tmp_path):
     first = api.kubeconfig(tmp_path, name="first")
     second = api.kubeconfig(tmp_path, name="second", token="other-token-abcdef")
     env = {"KUBECONFIG": os.pathsep.join([str(tmp_path / "missing"), str(first), str(second)])}
-    code, out, err = await stsviz("--json", env=env)
+    code, _out, err = await stsviz("--json", env=env)
     assert code == 0, err
-    code, out, err = await stsviz("--context", "second", "--json", env=env)
+    code, _out, err = await stsviz("--context", "second", "--json", env=env)
     assert code == 1 and "credentials expired" in err and "other-token" not in err
-    code, out, err = await stsviz("--context", "third", "--json", env=env)
-    assert code == 2 and err.strip() == "stsviz: error: context 'third' not found in kubeconfig (contexts: first, second)"
+    code, _out, err = await stsviz("--context", "third", "--json", env=env)
+    assert (
+        code == 2 and err.strip() == "stsviz: error: context 'third' not found in kubeconfig (contexts: first, second)"
+    )
 
 
 async def test_plain_prints_the_same_frame_as_replay_plain(api, tmp_path):

@@ -15,9 +15,7 @@ TYPES = ("statefulsets", "pods", "persistentvolumeclaims", "events")
 
 
 def stsviz(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "stsviz", *args], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-m", "stsviz", *args], capture_output=True, text=True, timeout=60)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -53,7 +51,9 @@ def assert_matches_truth(frame: dict, expected: dict) -> None:
     [sts] = expected["statefulsets"]
     [row] = [s for s in frame["sets"] if s["name"] == sts["name"]]
     assert row["verdict"]["message"] == sts["rolloutStatus"]["stdout"].strip()
-    assert row["verdict"]["done"] == sts["rolloutStatus"]["stdout"].startswith(("statefulset rolling update complete", "partitioned roll out complete"))
+    assert row["verdict"]["done"] == sts["rolloutStatus"]["stdout"].startswith(
+        ("statefulset rolling update complete", "partitioned roll out complete")
+    )
     assert (row["replicas"], row["ready"]) == (sts["replicas"], sts["status"].get("readyReplicas", 0))
     assert row["update_revision"] == sts["status"]["updateRevision"]
     cells = {c["pod"]: c for c in row["cells"] if c["pod"]}
@@ -63,7 +63,9 @@ def assert_matches_truth(frame: dict, expected: dict) -> None:
         assert cell["uid"] == pod["uid"]
         assert cell["restarts"] == pod["restartCount"]
         assert cell["reason"] == pod["waitingReason"]
-        assert cell["revision"] == ("updated" if pod["controllerRevisionHash"] == sts["status"]["updateRevision"] else "old")
+        assert cell["revision"] == (
+            "updated" if pod["controllerRevisionHash"] == sts["status"]["updateRevision"] else "old"
+        )
         if pod["deletionTimestamp"]:
             assert cell["state"] == "terminating"
         elif pod["ready"]:
@@ -73,7 +75,10 @@ def assert_matches_truth(frame: dict, expected: dict) -> None:
     claims = {c["name"]: c for cell in row["cells"] for c in cell["claims"]}
     for claim in expected["pvcs"]:
         if claim["name"] in claims:
-            assert (claims[claim["name"]]["phase"], claims[claim["name"]]["volume"]) == (claim["phase"], claim["volumeName"])
+            assert (claims[claim["name"]]["phase"], claims[claim["name"]]["volume"]) == (
+                claim["phase"],
+                claim["volumeName"],
+            )
 
 
 @pytest.mark.parametrize(("scenario", "label"), [("rolling", "complete"), ("scale", "one-replica")])
@@ -101,8 +106,15 @@ def test_json_contract_shape():
     assert set(frame) == {"time", "sets"}
     [row] = frame["sets"]
     assert set(row) == {
-        "namespace", "name", "replicas", "ready", "partition",
-        "current_revision", "update_revision", "verdict", "cells",
+        "namespace",
+        "name",
+        "replicas",
+        "ready",
+        "partition",
+        "current_revision",
+        "update_revision",
+        "verdict",
+        "cells",
     }
     assert set(row["verdict"]) == {"done", "stalled", "message"}
     for cell in row["cells"]:

@@ -69,7 +69,9 @@ def reference_cells(objects, set_obj):
         refs = obj["metadata"].get("ownerReferences") or []
         if kind == "Pod" and refs and refs[0]["name"] == name and pod_name.rsplit("-", 1)[0] == name:
             owned[int(pod_name.rsplit("-", 1)[1])] = obj
-    cells = [(o, cell_state(Pod.from_dict(owned[o])) if o in owned else "missing") for o in range(start, start + replicas)]
+    cells = [
+        (o, cell_state(Pod.from_dict(owned[o])) if o in owned else "missing") for o in range(start, start + replicas)
+    ]
     cells += [(o, cell_state(Pod.from_dict(owned[o]))) for o in sorted(owned) if not start <= o < start + replicas]
     return cells
 

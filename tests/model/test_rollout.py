@@ -130,6 +130,8 @@ def test_done_is_never_stalled():
 
 
 def test_unknown_strategy_is_not_called_done():
-    result = verdict(sts(strategy="Surprise", status={"readyReplicas": 3}), updated_pods=3, unhealthy_pods=0, idle_seconds=0)
+    result = verdict(
+        sts(strategy="Surprise", status={"readyReplicas": 3}), updated_pods=3, unhealthy_pods=0, idle_seconds=0
+    )
     assert (result.done, result.label) == (False, "no status")
     assert result.message == "error: rollout status is only available for RollingUpdate strategy type"

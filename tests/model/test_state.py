@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from stsviz.model import ClusterState, WatchEvent, build_frame
 from tests.k8s_objects import claim, pod, statefulset
 
-T0 = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
 
 def fold(*events: tuple[str, dict], start: datetime = T0) -> ClusterState:
@@ -79,7 +79,6 @@ def test_revision_follows_update_revision():
     assert [c.revision for c in row.cells] == ["old", "updated"]
 
 
-
 def test_partition_boundary_index():
     state = fold(("ADDED", statefulset(replicas=3, partition=1)))
     assert build_frame(state).rows[0].partition_index == 1
@@ -127,7 +126,9 @@ def test_recent_events_per_pod_are_bounded_and_newest_last():
 
 def test_stalled_when_status_does_not_move_while_a_pod_is_not_ready():
     sts = statefulset(replicas=2, status={"readyReplicas": 1, "updateRevision": "web-new"})
-    state = fold(("ADDED", sts), ("ADDED", pod("web-0")), ("ADDED", pod("web-1", ready=False, waiting="CrashLoopBackOff")))
+    state = fold(
+        ("ADDED", sts), ("ADDED", pod("web-0")), ("ADDED", pod("web-1", ready=False, waiting="CrashLoopBackOff"))
+    )
     assert not build_frame(state, stall_seconds=60).rows[0].verdict.stalled
     later = T0 + timedelta(minutes=10)
     row = build_frame(state, now=later, stall_seconds=60).rows[0]

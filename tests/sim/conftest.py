@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from tests.sim.simtools import SPEED, api_client
 from stsviz.sim import SimCluster
+from tests.sim.simtools import SPEED, api_client
 
 
 @pytest.fixture

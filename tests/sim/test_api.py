@@ -3,13 +3,15 @@ discovery, CRUD, errors shaped like a 1.20 server's, auth."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import aiohttp
 import pytest
-from kubernetes_asyncio.client import (AppsV1Api, CoreApi, CoreV1Api, ApisApi, VersionApi)
+from kubernetes_asyncio.client import ApisApi, AppsV1Api, CoreApi, CoreV1Api, VersionApi
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.sim.simtools import api_client, status_body, web_manifest
 from stsviz.sim import SimCluster
+from tests.sim.simtools import api_client, status_body, web_manifest
 
 
 async def test_discovery_lists_the_served_types_and_the_scale_subresource(api):
@@ -20,18 +22,28 @@ async def test_discovery_lists_the_served_types_and_the_scale_subresource(api):
     assert groups == {"apps": "apps/v1"}
     apps = {r.name: r for r in (await AppsV1Api(api).get_api_resources()).resources}
     assert apps["statefulsets"].short_names == ["sts"]
-    assert (apps["statefulsets/scale"].group, apps["statefulsets/scale"].version, apps["statefulsets/scale"].kind) \
-        == ("autoscaling", "v1", "Scale")
+    assert (apps["statefulsets/scale"].group, apps["statefulsets/scale"].version, apps["statefulsets/scale"].kind) == (
+        "autoscaling",
+        "v1",
+        "Scale",
+    )
     core = {r.name for r in (await CoreV1Api(api).get_api_resources()).resources}
     assert {"pods", "persistentvolumeclaims", "persistentvolumes", "events", "namespaces", "nodes"} <= core
 
 
 async def test_create_get_list_delete_a_namespaced_object(api):
     core = CoreV1Api(api)
-    created = await core.create_namespaced_persistent_volume_claim("default", {
-        "metadata": {"name": "data", "labels": {"tier": "db"}},
-        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
-                 "resources": {"requests": {"storage": "1Gi"}}}})
+    created = await core.create_namespaced_persistent_volume_claim(
+        "default",
+        {
+            "metadata": {"name": "data", "labels": {"tier": "db"}},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "standard",
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
     assert created.metadata.uid and created.metadata.resource_version
     # Server-side defaults and the protection finalizer, as a real server stores them.
     assert created.spec.volume_mode == "Filesystem"
@@ -49,24 +61,32 @@ async def test_errors_are_status_objects_shaped_like_the_real_servers(api):
         await apps.read_namespaced_stateful_set("nope", "default")
     assert missing.value.status == 404
     assert status_body(missing.value) == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": 'statefulsets.apps "nope" not found', "reason": "NotFound",
-        "details": {"name": "nope", "group": "apps", "kind": "statefulsets"}, "code": 404}
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'statefulsets.apps "nope" not found',
+        "reason": "NotFound",
+        "details": {"name": "nope", "group": "apps", "kind": "statefulsets"},
+        "code": 404,
+    }
     await apps.create_namespaced_stateful_set("default", web_manifest())
     with pytest.raises(ApiException) as exists:
         await apps.create_namespaced_stateful_set("default", web_manifest())
     assert exists.value.status == 409 and status_body(exists.value)["reason"] == "AlreadyExists"
     assert status_body(exists.value)["message"] == 'statefulsets.apps "web" already exists'
     with pytest.raises(ApiException) as no_ns:
-        await core.create_namespaced_pod("nowhere", {"metadata": {"name": "p"},
-                                                     "spec": {"containers": [{"name": "c", "image": "x:1"}]}})
+        await core.create_namespaced_pod(
+            "nowhere", {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}}
+        )
     assert status_body(no_ns.value)["message"] == 'namespaces "nowhere" not found'
     with pytest.raises(ApiException) as invalid:
         await apps.patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": -1}})
     body = status_body(invalid.value)
     assert invalid.value.status == 422 and body["reason"] == "Invalid"
-    assert body["message"] == ('Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: '
-                               "must be greater than or equal to 0")
+    assert body["message"] == (
+        'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
+    )
 
 
 async def test_selector_not_matching_template_is_rejected_with_the_upstream_message(api):
@@ -75,25 +95,41 @@ async def test_selector_not_matching_template_is_rejected_with_the_upstream_mess
     with pytest.raises(ApiException) as invalid:
         await AppsV1Api(api).create_namespaced_stateful_set("default", manifest)
     assert status_body(invalid.value)["details"]["causes"][0] == {
-        "reason": "FieldValueInvalid", "field": "spec.template.metadata.labels",
-        "message": 'Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`'}
+        "reason": "FieldValueInvalid",
+        "field": "spec.template.metadata.labels",
+        "message": 'Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    }
 
 
 async def test_delete_with_a_stale_uid_precondition_is_a_conflict(api, cluster):
     core = CoreV1Api(api)
-    await core.create_namespaced_persistent_volume_claim("default", {
-        "metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
-                                               "resources": {"requests": {"storage": "1Gi"}}}})
+    await core.create_namespaced_persistent_volume_claim(
+        "default",
+        {
+            "metadata": {"name": "data"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "standard",
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
     real_uid = (await core.read_namespaced_persistent_volume_claim("data", "default")).metadata.uid
     with pytest.raises(ApiException) as conflict:
         await core.delete_namespaced_persistent_volume_claim("data", "default", body={"preconditions": {"uid": "abc"}})
     assert conflict.value.status == 409
     assert status_body(conflict.value) == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
         "message": f'Operation cannot be fulfilled on PersistentVolumeClaim "data": the UID in the precondition (abc) '
-                   f"does not match the UID in record ({real_uid}). The object might have been deleted and then "
-                   "recreated",
-        "reason": "Conflict", "details": {"name": "data", "kind": "PersistentVolumeClaim"}, "code": 409}
+        f"does not match the UID in record ({real_uid}). The object might have been deleted and then "
+        "recreated",
+        "reason": "Conflict",
+        "details": {"name": "data", "kind": "PersistentVolumeClaim"},
+        "code": 409,
+    }
 
 
 async def test_viewer_reads_but_cannot_scale_with_the_real_forbidden_message(cluster, viewer_api):
@@ -104,22 +140,30 @@ async def test_viewer_reads_but_cannot_scale_with_the_real_forbidden_message(clu
         await apps.patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 5}})
     assert refused.value.status == 403
     assert status_body(refused.value) == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
         "message": 'statefulsets.apps "web" is forbidden: User "viewer" cannot patch resource "statefulsets/scale" '
-                   'in API group "apps" in the namespace "default"',
-        "reason": "Forbidden", "details": {"name": "web", "group": "apps", "kind": "statefulsets"}, "code": 403}
+        'in API group "apps" in the namespace "default"',
+        "reason": "Forbidden",
+        "details": {"name": "web", "group": "apps", "kind": "statefulsets"},
+        "code": 403,
+    }
     with pytest.raises(ApiException) as nodes:
         await CoreV1Api(viewer_api).list_node()
-    assert status_body(nodes.value)["message"] == ('nodes is forbidden: User "viewer" cannot list resource "nodes" '
-                                                   'in API group "" at the cluster scope')
+    assert status_body(nodes.value)["message"] == (
+        'nodes is forbidden: User "viewer" cannot list resource "nodes" in API group "" at the cluster scope'
+    )
 
 
 async def test_an_unknown_token_is_unauthorized(cluster):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{cluster.url}/api/v1/namespaces",
-                            headers={"Authorization": "Bearer bogus"}) as response:
-            assert response.status == 401
-            assert (await response.json())["reason"] == "Unauthorized"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{cluster.url}/api/v1/namespaces", headers={"Authorization": "Bearer bogus"}) as response,
+    ):
+        assert response.status == 401
+        assert (await response.json())["reason"] == "Unauthorized"
 
 
 async def test_anonymous_is_admin_unless_auth_is_strict(cluster):
@@ -130,28 +174,38 @@ async def test_anonymous_is_admin_unless_auth_is_strict(cluster):
             await CoreV1Api(anonymous).list_namespace()
         assert status_body(refused.value)["message"] == (
             'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" '
-            "at the cluster scope")
+            "at the cluster scope"
+        )
 
 
 async def test_unknown_paths_answer_not_found_as_a_status(cluster):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{cluster.url}/api/v1/namespaces/default/foos") as response:
-            assert response.status == 404
-            assert await response.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                             "status": "Failure", "reason": "NotFound", "details": {}, "code": 404,
-                                             "message": "the server could not find the requested resource"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{cluster.url}/api/v1/namespaces/default/foos") as response,
+    ):
+        assert response.status == 404
+        assert await response.json() == {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "reason": "NotFound",
+            "details": {},
+            "code": 404,
+            "message": "the server could not find the requested resource",
+        }
 
 
 async def test_date_header_is_cluster_time_which_runs_ahead_at_speed(cluster):
     import asyncio
-    from datetime import datetime, timezone
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
+
     await asyncio.sleep(0.5)  # 0.5 s real = 20 s of cluster time at 40×
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{cluster.url}/api/v1/namespaces/default") as response:
-            server_now = parsedate_to_datetime(response.headers["Date"])
-            created = (await response.json())["metadata"]["creationTimestamp"]
-    wall_now = datetime.now(timezone.utc)
+    async with aiohttp.ClientSession() as http, http.get(f"{cluster.url}/api/v1/namespaces/default") as response:
+        server_now = parsedate_to_datetime(response.headers["Date"])
+        created = (await response.json())["metadata"]["creationTimestamp"]
+    wall_now = datetime.now(UTC)
     assert (server_now - wall_now).total_seconds() > 10
     # Ages computed against the Date header come out right; against the wall clock they would be negative.
     assert server_now >= datetime.fromisoformat(created.replace("Z", "+00:00"))

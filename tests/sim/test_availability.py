@@ -15,10 +15,10 @@ import pytest
 from kubernetes_asyncio.client import AppsV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.sim.simtools import eventually, rolled_out, status_body, web_manifest
 from stsviz.sim.clock import parse_time
 from stsviz.sim.controllers.statefulset_pods import max_unavailable
 from stsviz.sim.resources import PODS, STATEFULSETS
+from tests.sim.simtools import eventually, rolled_out, status_body, web_manifest
 
 MIN_READY = 10  # cluster seconds; the fake kubelet takes about 4 s from creation to Ready
 # How late a wake-up may land in cluster time: event-loop latency × the speed factor.
@@ -49,8 +49,13 @@ class Commits:
 
 
 def ready_time(pod: dict) -> datetime:
-    return parse_time(next(c["lastTransitionTime"] for c in pod["status"]["conditions"]
-                           if c["type"] == "Ready" and c["status"] == "True"))
+    return parse_time(
+        next(
+            c["lastTransitionTime"]
+            for c in pod["status"]["conditions"]
+            if c["type"] == "Ready" and c["status"] == "True"
+        )
+    )
 
 
 def just_after_min_ready(ready: datetime, when: datetime) -> bool:
@@ -59,8 +64,11 @@ def just_after_min_ready(ready: datetime, when: datetime) -> bool:
 
 
 def is_up(type_: str, pod: dict) -> bool:
-    return type_ != "DELETED" and not pod["metadata"].get("deletionTimestamp") and any(
-        c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])
+    return (
+        type_ != "DELETED"
+        and not pod["metadata"].get("deletionTimestamp")
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])
+    )
 
 
 def first_ready(commits: Commits, name: str) -> dict:
@@ -81,15 +89,20 @@ def unavailable_over_time(commits: Commits, names: list[str]) -> list[int]:
 
 async def test_min_ready_seconds_delays_available_replicas_and_the_next_ordinal(api, cluster):
     commits = Commits(cluster)
-    await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=2,
-                                                                                minReadySeconds=MIN_READY))
-    await eventually(lambda: rolled_out(cluster) and cluster.store.view(STATEFULSETS, "default", "web")
-                     ["status"].get("availableReplicas") == 2, what="2 replicas available")
+    await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=2, minReadySeconds=MIN_READY))
+    await eventually(
+        lambda: (
+            rolled_out(cluster)
+            and cluster.store.view(STATEFULSETS, "default", "web")["status"].get("availableReplicas") == 2
+        ),
+        what="2 replicas available",
+    )
     commits.stop()
     web_0_ready = ready_time(first_ready(commits, "web-0"))
     # web-1 is created only once web-0 has been Ready for more than minReadySeconds (strictly, as IsPodAvailable).
-    created_1 = next(when for when, type_, obj in commits.pods()
-                     if type_ == "ADDED" and obj["metadata"]["name"] == "web-1")
+    created_1 = next(
+        when for when, type_, obj in commits.pods() if type_ == "ADDED" and obj["metadata"]["name"] == "web-1"
+    )
     assert just_after_min_ready(web_0_ready, created_1)
     # Until then the status says Ready but not available; availableReplicas moves in the same reconcile.
     statuses = commits.statuses()
@@ -106,20 +119,33 @@ async def test_min_ready_seconds_delays_available_replicas_and_the_next_ordinal(
 async def test_min_ready_seconds_paces_the_rolling_update(api, cluster):
     apps = AppsV1Api(api)
     await apps.create_namespaced_stateful_set("default", web_manifest(replicas=2, minReadySeconds=MIN_READY))
-    await eventually(lambda: rolled_out(cluster) and cluster.store.view(STATEFULSETS, "default", "web")
-                     ["status"].get("availableReplicas") == 2, what="2 replicas available")
+    await eventually(
+        lambda: (
+            rolled_out(cluster)
+            and cluster.store.view(STATEFULSETS, "default", "web")["status"].get("availableReplicas") == 2
+        ),
+        what="2 replicas available",
+    )
     commits = Commits(cluster)
-    await apps.patch_namespaced_stateful_set("web", "default", {"spec": {"template": {"spec": {
-        "containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}})
+    await apps.patch_namespaced_stateful_set(
+        "web", "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}}
+    )
     await eventually(lambda: rolled_out(cluster) and len([p for p in commits.pods() if p[1] == "DELETED"]) == 2)
     commits.stop()
     # web-0 is deleted only after the new web-1 has been Ready for minReadySeconds.
-    new_web_1 = next(obj for _, type_, obj in commits.pods()
-                     if type_ == "ADDED" and obj["metadata"]["name"] == "web-1")
-    ready_1 = ready_time(next(obj for _, type_, obj in commits.pods()
-                              if obj["metadata"]["uid"] == new_web_1["metadata"]["uid"] and is_up(type_, obj)))
-    terminating_0 = next(when for when, _, obj in commits.pods() if obj["metadata"]["name"] == "web-0"
-                         and obj["metadata"].get("deletionTimestamp"))
+    new_web_1 = next(obj for _, type_, obj in commits.pods() if type_ == "ADDED" and obj["metadata"]["name"] == "web-1")
+    ready_1 = ready_time(
+        next(
+            obj
+            for _, type_, obj in commits.pods()
+            if obj["metadata"]["uid"] == new_web_1["metadata"]["uid"] and is_up(type_, obj)
+        )
+    )
+    terminating_0 = next(
+        when
+        for when, _, obj in commits.pods()
+        if obj["metadata"]["name"] == "web-0" and obj["metadata"].get("deletionTimestamp")
+    )
     assert just_after_min_ready(ready_1, terminating_0)
 
 
@@ -132,19 +158,24 @@ async def test_a_set_without_the_new_fields_reports_no_available_replicas(api, c
 async def rolled_with_max_unavailable(api, cluster, replicas: int, rolling: dict) -> Commits:
     """Create, roll out, change the image, and record every write until the update is done."""
     apps = AppsV1Api(api)
-    await apps.create_namespaced_stateful_set("default", web_manifest(
-        replicas=replicas, updateStrategy={"type": "RollingUpdate", "rollingUpdate": rolling}))
+    await apps.create_namespaced_stateful_set(
+        "default", web_manifest(replicas=replicas, updateStrategy={"type": "RollingUpdate", "rollingUpdate": rolling})
+    )
     await eventually(lambda: rolled_out(cluster), what="initial rollout")
     commits = Commits(cluster)
-    await apps.patch_namespaced_stateful_set("web", "default", {"spec": {"template": {"spec": {
-        "containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}})
+    await apps.patch_namespaced_stateful_set(
+        "web", "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}}
+    )
 
     def updated_down_to_partition() -> bool:
         sts = cluster.store.view(STATEFULSETS, "default", "web")
         status = sts["status"]
-        return (status.get("observedGeneration") == sts["metadata"]["generation"]
-                and status.get("updatedReplicas") == replicas - rolling.get("partition", 0)
-                and status.get("readyReplicas") == replicas)
+        return (
+            status.get("observedGeneration") == sts["metadata"]["generation"]
+            and status.get("updatedReplicas") == replicas - rolling.get("partition", 0)
+            and status.get("readyReplicas") == replicas
+        )
+
     await eventually(updated_down_to_partition, what="update down to the partition")
     await cluster.settle(5)
     commits.stop()
@@ -185,29 +216,37 @@ async def test_max_unavailable_as_a_percentage_rounds_down(api, cluster):
     assert rolled_out(cluster)
 
 
-@pytest.mark.parametrize("value, replicas, expected", [
-    (None, 5, 1), (2, 5, 2), ("50%", 4, 2), ("50%", 5, 2), ("99%", 3, 2), ("10%", 4, 1), ("100%", 3, 3)])
+@pytest.mark.parametrize(
+    "value, replicas, expected",
+    [(None, 5, 1), (2, 5, 2), ("50%", 4, 2), ("50%", 5, 2), ("99%", 3, 2), ("10%", 4, 1), ("100%", 3, 3)],
+)
 def test_max_unavailable_scales_percentages_down_but_never_below_one(value, replicas, expected):
     rolling = {} if value is None else {"maxUnavailable": value}
     sts = {"spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": rolling}}}
     assert max_unavailable(sts, replicas) == expected
 
 
-@pytest.mark.parametrize("value, message", [
-    (0, "Invalid value: 0: must be greater than 0"),
-    (-1, "Invalid value: -1: must be greater than or equal to 0"),
-    ("0%", 'Invalid value: "0%": must be greater than 0'),
-    ("150%", 'Invalid value: "150%": must not be greater than 100%'),
-    ("two", 'Invalid value: "two": must be an integer or percentage (e.g \'5%\')'),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (0, "Invalid value: 0: must be greater than 0"),
+        (-1, "Invalid value: -1: must be greater than or equal to 0"),
+        ("0%", 'Invalid value: "0%": must be greater than 0'),
+        ("150%", 'Invalid value: "150%": must not be greater than 100%'),
+        ("two", "Invalid value: \"two\": must be an integer or percentage (e.g '5%')"),
+    ],
+)
 async def test_max_unavailable_must_be_positive(api, value, message):
     with pytest.raises(ApiException) as invalid:
-        await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(
-            updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": value}}))
+        await AppsV1Api(api).create_namespaced_stateful_set(
+            "default",
+            web_manifest(updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": value}}),
+        )
     body = status_body(invalid.value)
     assert invalid.value.status == 422
-    assert body["details"]["causes"] == [{"reason": "FieldValueInvalid", "message": message,
-                                          "field": "spec.updateStrategy.rollingUpdate.maxUnavailable"}]
+    assert body["details"]["causes"] == [
+        {"reason": "FieldValueInvalid", "message": message, "field": "spec.updateStrategy.rollingUpdate.maxUnavailable"}
+    ]
 
 
 async def test_min_ready_seconds_must_not_be_negative_and_may_change(api, cluster):

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
-import json
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, Configuration, CoreV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.sim.simtools import eventually
 from stsviz.sim import SimCluster, serve
+from tests.sim.simtools import eventually
 
 
 async def test_written_kubeconfig_loads_in_kubernetes_asyncio_with_the_users_token(cluster, tmp_path):
@@ -33,13 +33,16 @@ async def test_serve_writes_a_kubeconfig_runs_a_scenario_and_stops_on_cancel(tmp
     kubeconfig = tmp_path / "sim.kubeconfig"
     started: list[SimCluster] = []
     task = asyncio.get_running_loop().create_task(
-        serve(port=0, kubeconfig_out=str(kubeconfig), scenario="rolling-update", speed=40, ready=started.append))
+        serve(port=0, kubeconfig_out=str(kubeconfig), scenario="rolling-update", speed=40, ready=started.append)
+    )
     await eventually(lambda: started, what="cluster up")
     client_config = Configuration()
     await config.load_kube_config(config_file=str(kubeconfig), client_configuration=client_config)
     async with ApiClient(client_config) as api:
+
         async def web_exists():
             return [s.metadata.name for s in (await AppsV1Api(api).list_namespaced_stateful_set("default")).items]
+
         assert await eventually(web_exists) == ["web"]
     url = started[0].url
     task.cancel()
@@ -53,14 +56,18 @@ async def test_serve_writes_a_kubeconfig_runs_a_scenario_and_stops_on_cancel(tmp
 
 async def test_background_demo_serves_from_its_own_thread_while_this_loop_stays_free(tmp_path):
     from stsviz.sim import BackgroundDemo
+
     demo = await asyncio.to_thread(lambda: BackgroundDemo("parallel", speed=40).start())
     try:
         client_config = Configuration()
-        await config.load_kube_config(config_file=str(demo.write_kubeconfig(tmp_path / "k")),
-                                      client_configuration=client_config)
+        await config.load_kube_config(
+            config_file=str(demo.write_kubeconfig(tmp_path / "k")), client_configuration=client_config
+        )
         async with ApiClient(client_config) as api:
+
             async def five_pods():
                 return len((await CoreV1Api(api).list_namespaced_pod("default")).items) == 5
+
             await eventually(five_pods)
     finally:
         await asyncio.to_thread(demo.stop)

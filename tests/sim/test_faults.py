@@ -16,8 +16,14 @@ from tests.sim.simtools import api_client, eventually, status_body
 
 
 def claim(name: str) -> dict:
-    return {"metadata": {"name": name}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
-                                                 "resources": {"requests": {"storage": "1Gi"}}}}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "manual",
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    }
 
 
 async def next_event(w_iter, timeout: float = 3.0):
@@ -36,8 +42,9 @@ async def test_close_watches_ends_open_streams_and_a_resume_loses_nothing(api, c
         await next_event(stream)
     assert time.monotonic() - started < 2  # ended by the fault, not by its 30 s timeout
     await core.create_namespaced_persistent_volume_claim("default", claim("while-away"))
-    resumed = watch.Watch().stream(core.list_namespaced_persistent_volume_claim, "default",
-                                   resource_version=w.resource_version, timeout_seconds=30)
+    resumed = watch.Watch().stream(
+        core.list_namespaced_persistent_volume_claim, "default", resource_version=w.resource_version, timeout_seconds=30
+    )
     assert (await next_event(resumed))["raw_object"]["metadata"]["name"] == "while-away"
     await resumed.close()
 
@@ -47,8 +54,9 @@ async def test_compact_makes_a_resume_fail_with_410(api, cluster):
     rv = (await core.list_namespaced_persistent_volume_claim("default")).metadata.resource_version
     await core.create_namespaced_persistent_volume_claim("default", claim("x"))
     cluster.faults.compact()
-    stream = watch.Watch().stream(core.list_namespaced_persistent_volume_claim, "default", resource_version=rv,
-                                  timeout_seconds=5)
+    stream = watch.Watch().stream(
+        core.list_namespaced_persistent_volume_claim, "default", resource_version=rv, timeout_seconds=5
+    )
     with pytest.raises(ApiException) as gone:
         await next_event(stream)
     assert gone.value.status == 410 and "Expired" in gone.value.reason
@@ -82,19 +90,22 @@ async def test_refused_connections_then_listening_again(cluster):
     async with api_client(cluster) as client:
         with pytest.raises(aiohttp.ClientConnectorError):
             await CoreV1Api(client).list_namespace()
+
     async def answering():
         async with api_client(cluster) as client:
             try:
                 return bool((await CoreV1Api(client).list_namespace()).items)
             except aiohttp.ClientConnectorError:
                 return False
+
     assert await eventually(answering, timeout=5, interval=0.1)
 
 
 async def test_a_stalled_watch_sends_nothing_not_even_its_end(api, cluster):
     core = CoreV1Api(api)
-    stream = watch.Watch().stream(core.list_namespaced_persistent_volume_claim, "default", timeout_seconds=1,
-                                  allow_watch_bookmarks=True)
+    stream = watch.Watch().stream(
+        core.list_namespaced_persistent_volume_claim, "default", timeout_seconds=1, allow_watch_bookmarks=True
+    )
     await core.create_namespaced_persistent_volume_claim("default", claim("first"))
     await next_event(stream)
     cluster.faults.stall_watches(3.0, include_new=False)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 
 import pytest
 
-from tests.sim.simtools import eventually, rolled_out, sts_status, web_manifest
 from stsviz.sim import SimCluster
 from tests.locations import KUBECTL, needs_kubectl
+from tests.sim.simtools import eventually, rolled_out, sts_status, web_manifest
 
 pytestmark = needs_kubectl
 
@@ -21,15 +20,18 @@ def kubeconfig(cluster, tmp_path):
 
 
 async def kubectl(kubeconfig, *args: str, timeout: float = 30) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(KUBECTL, "--kubeconfig", str(kubeconfig), *args,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        KUBECTL, "--kubeconfig", str(kubeconfig), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     communicate = asyncio.ensure_future(process.communicate())
     done, _ = await asyncio.wait({communicate}, timeout=timeout)
     if not done:
         process.kill()
         out, err = await communicate
-        raise AssertionError(f"kubectl {' '.join(args)} still running after {timeout}s; "
-                             f"stdout: {out.decode()[-2000:]!r} stderr: {err.decode()[-2000:]!r}")
+        raise AssertionError(
+            f"kubectl {' '.join(args)} still running after {timeout}s; "
+            f"stdout: {out.decode()[-2000:]!r} stderr: {err.decode()[-2000:]!r}"
+        )
     out, err = communicate.result()
     return process.returncode, out.decode(), err.decode()
 
@@ -86,9 +88,11 @@ async def test_kubectl_delete_statefulset_leaves_the_claims(cluster, kubeconfig)
     await eventually(lambda: rolled_out(cluster))
     code, out, err = await kubectl(kubeconfig, "delete", "sts", "web")
     assert (code, out.strip()) == (0, 'statefulset.apps "web" deleted'), err
+
     async def pods_gone():
         _, out, _ = await kubectl(kubeconfig, "get", "pods", "-o", "name")
         return out.strip() == ""
+
     await eventually(pods_gone, timeout=15, interval=0.2)
     code, out, _ = await kubectl(kubeconfig, "get", "pvc", "-o", "name")
     assert out.split() == ["persistentvolumeclaim/www-web-0", "persistentvolumeclaim/www-web-1"]
@@ -97,15 +101,22 @@ async def test_kubectl_delete_statefulset_leaves_the_claims(cluster, kubeconfig)
 async def test_kubectl_get_pods_shows_crash_loop_back_off_like_a_real_cluster(cluster, kubeconfig):
     cluster.apply(web_manifest(replicas=2))
     await eventually(lambda: rolled_out(cluster))
-    cluster.registry.patch(cluster.resource_of({"kind": "StatefulSet"}), "default", "web",
-                           "application/strategic-merge-patch+json",
-                           {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:bad-1.0"}]}}}})
+    cluster.registry.patch(
+        cluster.resource_of({"kind": "StatefulSet"}),
+        "default",
+        "web",
+        "application/strategic-merge-patch+json",
+        {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:bad-1.0"}]}}}},
+    )
+
     async def status_column():
         _, out, _ = await kubectl(kubeconfig, "get", "pods", "--no-headers")
         return {line.split()[0]: line.split()[2] for line in out.splitlines() if line.strip()}
+
     async def web_1_crash_looping():
         statuses = await status_column()
         return statuses.get("web-1") == "CrashLoopBackOff" and statuses
+
     statuses = await eventually(web_1_crash_looping, timeout=15, interval=0.1)
     assert statuses["web-0"] == "Running"
 
@@ -113,8 +124,9 @@ async def test_kubectl_get_pods_shows_crash_loop_back_off_like_a_real_cluster(cl
 async def test_kubectl_get_watch_prints_each_change_as_a_table_row(cluster, tmp_path, kubeconfig):
     output = tmp_path / "watch.txt"
     with output.open("w") as sink:
-        process = await asyncio.create_subprocess_exec(KUBECTL, "--kubeconfig", str(kubeconfig), "get", "pods", "-w",
-                                                       stdout=sink, stderr=sink)
+        process = await asyncio.create_subprocess_exec(
+            KUBECTL, "--kubeconfig", str(kubeconfig), "get", "pods", "-w", stdout=sink, stderr=sink
+        )
         try:
             # Wait until kubectl's watch is open: every change from then on is a watch event.
             await eventually(lambda: cluster.watches.open_count() == 1, timeout=10, interval=0.05)

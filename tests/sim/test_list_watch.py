@@ -11,15 +11,20 @@ from kubernetes_asyncio import watch
 from kubernetes_asyncio.client import CoreV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.sim.simtools import status_body
 from stsviz.sim import SimCluster
+from tests.sim.simtools import status_body
 
 
 def claim(name: str, **labels: str) -> dict:
     # Storage class "manual" has no binder in the demo cluster: the claim changes only when we change it.
-    return {"metadata": {"name": name, "labels": labels},
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
-                     "resources": {"requests": {"storage": "1Gi"}}}}
+    return {
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "manual",
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    }
 
 
 async def make_claims(api, count: int, **labels: str) -> None:
@@ -64,8 +69,10 @@ async def test_label_and_field_selectors_filter_lists(api):
     core = CoreV1Api(api)
     await make_claims(api, 2, tier="db")
     await core.create_namespaced_persistent_volume_claim("default", claim("web", tier="web"))
+
     async def names(**kw):
         return [c.metadata.name for c in (await core.list_namespaced_persistent_volume_claim("default", **kw)).items]
+
     assert await names(label_selector="tier=db") == ["c00", "c01"]
     assert await names(label_selector="tier in (web, cache)") == ["web"]
     assert await names(label_selector="tier!=db") == ["web"]
@@ -97,8 +104,12 @@ async def test_watch_resumes_from_a_resource_version_without_losing_events(api):
     await core.delete_namespaced_persistent_volume_claim("c01", "default")
     seen = []
     w = watch.Watch()
-    async for event in w.stream(core.list_namespaced_persistent_volume_claim, "default",
-                                resource_version=listed.metadata.resource_version, timeout_seconds=5):
+    async for event in w.stream(
+        core.list_namespaced_persistent_volume_claim,
+        "default",
+        resource_version=listed.metadata.resource_version,
+        timeout_seconds=5,
+    ):
         seen.append((event["type"], event["raw_object"]["metadata"]["name"]))
         if ("MODIFIED", "c01") in seen:
             w.stop()
@@ -111,13 +122,18 @@ async def test_a_label_selected_watch_sees_objects_leave_and_enter_the_selection
     await core.create_namespaced_persistent_volume_claim("default", claim("moving", tier="db"))
     seen = []
     w = watch.Watch()
-    async for event in w.stream(core.list_namespaced_persistent_volume_claim, "default", label_selector="tier=db",
-                                timeout_seconds=5):
+    async for event in w.stream(
+        core.list_namespaced_persistent_volume_claim, "default", label_selector="tier=db", timeout_seconds=5
+    ):
         seen.append(event["type"])
         if seen == ["ADDED"]:
-            await core.patch_namespaced_persistent_volume_claim("moving", "default", {"metadata": {"labels": {"tier": "web"}}})
+            await core.patch_namespaced_persistent_volume_claim(
+                "moving", "default", {"metadata": {"labels": {"tier": "web"}}}
+            )
         elif seen == ["ADDED", "DELETED"]:
-            await core.patch_namespaced_persistent_volume_claim("moving", "default", {"metadata": {"labels": {"tier": "db"}}})
+            await core.patch_namespaced_persistent_volume_claim(
+                "moving", "default", {"metadata": {"labels": {"tier": "db"}}}
+            )
         elif len(seen) == 3:
             w.stop()
     assert seen == ["ADDED", "DELETED", "ADDED"]
@@ -129,13 +145,18 @@ async def test_watch_from_a_compacted_resource_version_gets_an_expired_error_eve
     await make_claims(api, 1)
     cluster.faults.compact()
     # The real server answers HTTP 200 and one ERROR event with a 410 Status, then ends the stream.
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{cluster.url}/api/v1/namespaces/default/persistentvolumeclaims",
-                            params={"watch": "True", "resourceVersion": old}) as response:
-            assert response.status == 200
-            lines = (await response.read()).decode().splitlines()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{cluster.url}/api/v1/namespaces/default/persistentvolumeclaims",
+            params={"watch": "True", "resourceVersion": old},
+        ) as response,
+    ):
+        assert response.status == 200
+        lines = (await response.read()).decode().splitlines()
     assert len(lines) == 1
     import json
+
     event = json.loads(lines[0])
     assert event["type"] == "ERROR"
     assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
@@ -143,8 +164,9 @@ async def test_watch_from_a_compacted_resource_version_gets_an_expired_error_eve
     # kubernetes_asyncio turns it into an ApiException(410) when it may not retry on its own.
     w = watch.Watch()
     with pytest.raises(ApiException) as gone:
-        async for _ in w.stream(core.list_namespaced_persistent_volume_claim, "default", resource_version=old,
-                                timeout_seconds=5):
+        async for _ in w.stream(
+            core.list_namespaced_persistent_volume_claim, "default", resource_version=old, timeout_seconds=5
+        ):
             pass
     assert gone.value.status == 410
 
@@ -152,6 +174,7 @@ async def test_watch_from_a_compacted_resource_version_gets_an_expired_error_eve
 async def test_bookmarks_carry_the_newest_resource_version_of_the_type():
     async with SimCluster(speed=20, bookmark_interval=0.2) as cluster:
         from tests.sim.simtools import api_client
+
         async with api_client(cluster) as api:
             core = CoreV1Api(api)
             start = (await core.list_namespaced_persistent_volume_claim("default")).metadata.resource_version
@@ -159,9 +182,14 @@ async def test_bookmarks_carry_the_newest_resource_version_of_the_type():
             created = await core.create_namespaced_persistent_volume_claim("default", claim("x"))
             w = watch.Watch()
             events = []
-            async for event in w.stream(core.list_namespaced_persistent_volume_claim, "default",
-                                        resource_version=start, allow_watch_bookmarks=True, timeout_seconds=5,
-                                        label_selector="nothing=matches"):
+            async for event in w.stream(
+                core.list_namespaced_persistent_volume_claim,
+                "default",
+                resource_version=start,
+                allow_watch_bookmarks=True,
+                timeout_seconds=5,
+                label_selector="nothing=matches",
+            ):
                 events.append(event)
                 w.stop()
             assert [e["type"] for e in events] == ["BOOKMARK"]

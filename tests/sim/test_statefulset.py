@@ -15,13 +15,20 @@ REV_119, REV_120 = "web-847b5bcf4c", "web-6c7c5cdf47"
 
 async def set_image(api, image: str, name: str = "web") -> None:
     await AppsV1Api(api).patch_namespaced_stateful_set(
-        name, "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": image}]}}}})
+        name, "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": image}]}}}}
+    )
 
 
 async def pod_states(api) -> dict[str, tuple]:
     pods = (await CoreV1Api(api).list_namespaced_pod("default")).items
-    return {p.metadata.name: (p.status.phase, p.metadata.labels.get("controller-revision-hash"),
-                              bool(p.metadata.deletion_timestamp)) for p in pods}
+    return {
+        p.metadata.name: (
+            p.status.phase,
+            p.metadata.labels.get("controller-revision-hash"),
+            bool(p.metadata.deletion_timestamp),
+        )
+        for p in pods
+    }
 
 
 async def test_ordered_ready_creates_claims_then_pods_one_at_a_time(api, cluster):
@@ -30,31 +37,55 @@ async def test_ordered_ready_creates_claims_then_pods_one_at_a_time(api, cluster
     await eventually(lambda: rolled_out(cluster), what="3 replicas ready")
     await eventually(lambda: len([e for e in recorder.events if e["object"]["kind"] == "Pod"]) >= 15)
     await recorder.stop(cluster)
-    order = [(e["type"], e["object"]["kind"], e["object"]["metadata"]["name"]) for e in recorder.ordered()
-             if e["type"] == "ADDED" and e["object"]["kind"] in ("Pod", "PersistentVolumeClaim")]
-    assert order == [("ADDED", "PersistentVolumeClaim", "www-web-0"), ("ADDED", "Pod", "web-0"),
-                     ("ADDED", "PersistentVolumeClaim", "www-web-1"), ("ADDED", "Pod", "web-1"),
-                     ("ADDED", "PersistentVolumeClaim", "www-web-2"), ("ADDED", "Pod", "web-2")]
+    order = [
+        (e["type"], e["object"]["kind"], e["object"]["metadata"]["name"])
+        for e in recorder.ordered()
+        if e["type"] == "ADDED" and e["object"]["kind"] in ("Pod", "PersistentVolumeClaim")
+    ]
+    assert order == [
+        ("ADDED", "PersistentVolumeClaim", "www-web-0"),
+        ("ADDED", "Pod", "web-0"),
+        ("ADDED", "PersistentVolumeClaim", "www-web-1"),
+        ("ADDED", "Pod", "web-1"),
+        ("ADDED", "PersistentVolumeClaim", "www-web-2"),
+        ("ADDED", "Pod", "web-2"),
+    ]
     # web-n+1 appears only once web-n is Ready (OrderedReady).
     per_pod = transitions(recorder.of_kind("Pod"))
-    assert per_pod["web-0"] == [("unscheduled", REV_119), ("creating", REV_119), ("running", REV_119),
-                                ("ready", REV_119)]
-    seen_ready_0 = next(i for i, e in enumerate(recorder.ordered()) if e["object"]["kind"] == "Pod"
-                        and e["object"]["metadata"]["name"] == "web-0"
-                        and any(c["type"] == "Ready" and c["status"] == "True"
-                                for c in e["object"]["status"].get("conditions", [])))
+    assert per_pod["web-0"] == [
+        ("unscheduled", REV_119),
+        ("creating", REV_119),
+        ("running", REV_119),
+        ("ready", REV_119),
+    ]
+    seen_ready_0 = next(
+        i
+        for i, e in enumerate(recorder.ordered())
+        if e["object"]["kind"] == "Pod"
+        and e["object"]["metadata"]["name"] == "web-0"
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in e["object"]["status"].get("conditions", []))
+    )
     first_web_1 = next(i for i, e in enumerate(recorder.ordered()) if e["object"]["metadata"]["name"] == "web-1")
     assert seen_ready_0 < first_web_1
-    messages = [e["object"]["message"] for e in recorder.ordered()
-                if e["object"]["kind"] == "Event" and e["object"]["reason"] == "SuccessfulCreate"]
-    assert messages == ["create Claim www-web-0 Pod web-0 in StatefulSet web success",
-                        "create Pod web-0 in StatefulSet web successful",
-                        "create Claim www-web-1 Pod web-1 in StatefulSet web success",
-                        "create Pod web-1 in StatefulSet web successful",
-                        "create Claim www-web-2 Pod web-2 in StatefulSet web success",
-                        "create Pod web-2 in StatefulSet web successful"]
-    scheduling = [e["object"]["message"] for e in recorder.of_kind("Event") if e["object"]["reason"] == "FailedScheduling"]
-    assert scheduling and scheduling[0] == "0/2 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims."
+    messages = [
+        e["object"]["message"]
+        for e in recorder.ordered()
+        if e["object"]["kind"] == "Event" and e["object"]["reason"] == "SuccessfulCreate"
+    ]
+    assert messages == [
+        "create Claim www-web-0 Pod web-0 in StatefulSet web success",
+        "create Pod web-0 in StatefulSet web successful",
+        "create Claim www-web-1 Pod web-1 in StatefulSet web success",
+        "create Pod web-1 in StatefulSet web successful",
+        "create Claim www-web-2 Pod web-2 in StatefulSet web success",
+        "create Pod web-2 in StatefulSet web successful",
+    ]
+    scheduling = [
+        e["object"]["message"] for e in recorder.of_kind("Event") if e["object"]["reason"] == "FailedScheduling"
+    ]
+    assert (
+        scheduling and scheduling[0] == "0/2 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims."
+    )
 
 
 async def test_status_omits_zero_counts_as_the_real_server(api, cluster):
@@ -65,8 +96,15 @@ async def test_status_omits_zero_counts_as_the_real_server(api, cluster):
     await recorder.stop(cluster)
     statuses = [e["object"]["status"] for e in recorder.events]
     assert statuses[0] == {"replicas": 0}
-    assert statuses[1] == {"observedGeneration": 1, "replicas": 1, "currentReplicas": 1, "updatedReplicas": 1,
-                           "currentRevision": REV_119, "updateRevision": REV_119, "collisionCount": 0}
+    assert statuses[1] == {
+        "observedGeneration": 1,
+        "replicas": 1,
+        "currentReplicas": 1,
+        "updatedReplicas": 1,
+        "currentRevision": REV_119,
+        "updateRevision": REV_119,
+        "collisionCount": 0,
+    }
     assert statuses[-1]["readyReplicas"] == 2
 
 
@@ -81,8 +119,13 @@ async def test_rolling_update_goes_from_the_highest_ordinal_down_one_at_a_time(a
     assert deletions == ["web-2", "web-1", "web-0"]
     for name in ("web-2", "web-1", "web-0"):
         assert transitions(recorder.of_kind("Pod"))[name] == [
-            ("terminating", REV_119), ("missing", REV_119), ("unscheduled", REV_120),
-            ("creating", REV_120), ("running", REV_120), ("ready", REV_120)]
+            ("terminating", REV_119),
+            ("missing", REV_119),
+            ("unscheduled", REV_120),
+            ("creating", REV_120),
+            ("running", REV_120),
+            ("ready", REV_120),
+        ]
     # One at a time: a pod is deleted only after the one above it is back and Ready.
     names = [(e["type"], e["object"]["metadata"]["name"]) for e in recorder.ordered() if e["object"]["kind"] == "Pod"]
     assert names.index(("DELETED", "web-1")) > names.index(("ADDED", "web-2"))
@@ -94,22 +137,31 @@ async def test_rolling_update_goes_from_the_highest_ordinal_down_one_at_a_time(a
 
 async def test_partition_updates_only_ordinals_at_or_above_it(api, cluster):
     apps = AppsV1Api(api)
-    await apps.create_namespaced_stateful_set("default", web_manifest(
-        replicas=3, updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}))
-    await eventually(lambda: cluster.store and (s := sts_status(cluster)).get("readyReplicas") == 3)
+    await apps.create_namespaced_stateful_set(
+        "default", web_manifest(replicas=3, updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"partition": 2}})
+    )
+    await eventually(lambda: cluster.store and sts_status(cluster).get("readyReplicas") == 3)
     await set_image(api, "nginx:1.20")
+
     async def canary_done():
         states = await pod_states(api)
-        return states.get("web-2") == ("Running", REV_120, False) and \
-            (await apps.read_namespaced_stateful_set("web", "default")).status.ready_replicas == 3
+        return (
+            states.get("web-2") == ("Running", REV_120, False)
+            and (await apps.read_namespaced_stateful_set("web", "default")).status.ready_replicas == 3
+        )
+
     await eventually(canary_done, what="web-2 updated")
     await cluster.settle(10)
     states = await pod_states(api)
     assert states["web-0"][1] == states["web-1"][1] == REV_119
     status = (await apps.read_namespaced_stateful_set("web", "default")).status
     # With a partition the current revision never catches up.
-    assert (status.current_revision, status.update_revision, status.updated_replicas, status.current_replicas) \
-        == (REV_119, REV_120, 1, 2)
+    assert (status.current_revision, status.update_revision, status.updated_replicas, status.current_replicas) == (
+        REV_119,
+        REV_120,
+        1,
+        2,
+    )
 
 
 async def test_on_delete_updates_a_pod_only_when_it_is_deleted(api, cluster):
@@ -120,16 +172,19 @@ async def test_on_delete_updates_a_pod_only_when_it_is_deleted(api, cluster):
     await cluster.settle(10)
     assert {n: s[1] for n, s in (await pod_states(api)).items()} == {"web-0": REV_119, "web-1": REV_119}
     await core.delete_namespaced_pod("web-1", "default")
+
     async def web_1_updated():
         return (await pod_states(api)).get("web-1") == ("Running", REV_120, False)
+
     await eventually(web_1_updated, what="web-1 recreated on the new revision")
     assert (await pod_states(api))["web-0"][1] == REV_119
 
 
 async def test_parallel_creates_all_pods_without_waiting_for_readiness(api, cluster):
     recorder = await WatchRecorder(api).start("pods")
-    await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=4,
-                                                                                podManagementPolicy="Parallel"))
+    await AppsV1Api(api).create_namespaced_stateful_set(
+        "default", web_manifest(replicas=4, podManagementPolicy="Parallel")
+    )
     await eventually(lambda: len({e["object"]["metadata"]["name"] for e in recorder.events}) == 4)
     await recorder.stop(cluster)
     first_four = [e["type"] for e in recorder.events[:4]]
@@ -141,11 +196,18 @@ async def test_crash_looping_pod_blocks_the_rollout_with_growing_restarts(api, c
     await eventually(lambda: rolled_out(cluster))
     await set_image(api, "nginx:bad-1.0")
     core = CoreV1Api(api)
+
     async def restarts_of_web_2():
         pod = await core.read_namespaced_pod("web-2", "default")
         statuses = pod.status.container_statuses or []
-        return statuses and statuses[0].restart_count >= 2 and statuses[0].state.waiting \
-            and statuses[0].state.waiting.reason == "CrashLoopBackOff" and statuses[0].state.waiting.message
+        return (
+            statuses
+            and statuses[0].restart_count >= 2
+            and statuses[0].state.waiting
+            and statuses[0].state.waiting.reason == "CrashLoopBackOff"
+            and statuses[0].state.waiting.message
+        )
+
     waiting = await eventually(restarts_of_web_2, timeout=15, what="web-2 crash looping twice")
     assert "back-off 20s restarting failed container=nginx pod=web-2_default" in waiting
     states = await pod_states(api)
@@ -157,9 +219,14 @@ async def test_crash_looping_pod_blocks_the_rollout_with_growing_restarts(api, c
 async def test_image_that_cannot_be_pulled_alternates_err_image_pull_and_back_off(api, cluster):
     recorder = await WatchRecorder(api).start("pods")
     await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=1, image="nginx:doesnotexist"))
+
     def reasons():
-        return [((c.get("state") or {}).get("waiting") or {}).get("reason")
-                for e in recorder.events for c in e["object"]["status"].get("containerStatuses") or []]
+        return [
+            ((c.get("state") or {}).get("waiting") or {}).get("reason")
+            for e in recorder.events
+            for c in e["object"]["status"].get("containerStatuses") or []
+        ]
+
     await eventually(lambda: reasons().count("ErrImagePull") >= 2, timeout=15)
     await recorder.stop(cluster)
     sequence = [r for i, r in enumerate(reasons()) if i == 0 or r != reasons()[i - 1]]
@@ -170,9 +237,11 @@ async def test_image_that_cannot_be_pulled_alternates_err_image_pull_and_back_of
 async def test_never_ready_pod_stays_running_and_not_ready(api, cluster):
     await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=2, image="nginx:unready"))
     core = CoreV1Api(api)
+
     async def web_0_running():
         pods = (await core.list_namespaced_pod("default")).items
         return pods and pods[0].status.phase == "Running"
+
     await eventually(web_0_running)
     await cluster.settle(20)
     pods = (await core.list_namespaced_pod("default")).items
@@ -188,9 +257,11 @@ async def test_deleted_pod_terminates_gracefully_and_comes_back_with_a_new_uid(a
     deleted = await core.delete_namespaced_pod("web-1", "default")
     assert deleted.metadata.deletion_timestamp is not None and deleted.metadata.deletion_grace_period_seconds == 10
     assert (await core.read_namespaced_pod("web-1", "default")).metadata.uid == old_uid  # still there, terminating
+
     async def replaced():
         pod = await core.read_namespaced_pod("web-1", "default")
         return pod.metadata.uid != old_uid and pod.metadata.deletion_timestamp is None
+
     await eventually(replaced, what="web-1 recreated")
     claim = (await core.read_namespaced_pod("web-1", "default")).spec.volumes[0].persistent_volume_claim
     assert claim.claim_name == "www-web-1"
@@ -207,7 +278,10 @@ async def test_scale_down_removes_the_highest_ordinals_and_keeps_their_claims(ap
     assert [e["object"]["metadata"]["name"] for e in recorder.events if e["type"] == "DELETED"] == ["web-2", "web-1"]
     claims = (await core.list_namespaced_persistent_volume_claim("default")).items
     assert {(c.metadata.name, c.status.phase) for c in claims} == {
-        ("www-web-0", "Bound"), ("www-web-1", "Bound"), ("www-web-2", "Bound")}
+        ("www-web-0", "Bound"),
+        ("www-web-1", "Bound"),
+        ("www-web-2", "Bound"),
+    }
 
 
 async def test_deleting_the_set_collects_pods_and_revisions_but_not_claims(api, cluster):
@@ -216,10 +290,12 @@ async def test_deleting_the_set_collects_pods_and_revisions_but_not_claims(api, 
     await eventually(lambda: rolled_out(cluster))
     assert [r.metadata.name for r in (await apps.list_namespaced_controller_revision("default")).items] == [REV_119]
     await apps.delete_namespaced_stateful_set("web", "default")
+
     async def collected():
         pods = (await core.list_namespaced_pod("default")).items
         revisions = (await apps.list_namespaced_controller_revision("default")).items
         return not pods and not revisions
+
     await eventually(collected, what="pods and revisions garbage-collected")
     assert len((await core.list_namespaced_persistent_volume_claim("default")).items) == 2
 
@@ -229,12 +305,16 @@ async def test_claims_on_a_failing_provisioner_stay_pending_and_block_scheduling
     manifest["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "broken"
     await AppsV1Api(api).create_namespaced_stateful_set("default", manifest)
     core = CoreV1Api(api)
+
     async def provisioning_failed():
         events = (await core.list_namespaced_event("default", field_selector="reason=ProvisioningFailed")).items
         return events
+
     events = await eventually(provisioning_failed)
-    assert events[0].message == ('failed to provision volume with StorageClass "broken": rpc error: '
-                                 "code = ResourceExhausted desc = storage pool is full")
+    assert events[0].message == (
+        'failed to provision volume with StorageClass "broken": rpc error: '
+        "code = ResourceExhausted desc = storage pool is full"
+    )
     pod = await core.read_namespaced_pod("web-0", "default")
     scheduled = {c.type: c for c in pod.status.conditions}["PodScheduled"]
     assert (scheduled.status, scheduled.reason) == ("False", "Unschedulable")
@@ -265,8 +345,10 @@ async def test_ordinals_start_numbers_pods_and_claims_from_it(api, cluster):
     assert (pods, claims) == (["web-5", "web-6"], ["www-web-5", "www-web-6"])
     recorder = await WatchRecorder(api).start("pods")
     await apps.patch_namespaced_stateful_set("web", "default", {"spec": {"ordinals": {"start": 0}}})
+
     async def moved():
         return sorted(p.metadata.name for p in (await core.list_namespaced_pod("default")).items) == ["web-0", "web-1"]
+
     await eventually(moved, what="pods moved to ordinals 0 and 1")
     await recorder.stop(cluster)
     order = [(e["type"], e["object"]["metadata"]["name"]) for e in recorder.events if e["type"] in ("ADDED", "DELETED")]
@@ -275,18 +357,26 @@ async def test_ordinals_start_numbers_pods_and_claims_from_it(api, cluster):
 
 
 async def claim_names(api) -> list[str]:
-    return sorted(c.metadata.name for c in (await CoreV1Api(api).list_namespaced_persistent_volume_claim("default")).items)
+    return sorted(
+        c.metadata.name for c in (await CoreV1Api(api).list_namespaced_persistent_volume_claim("default")).items
+    )
 
 
 async def test_retention_policy_when_scaled_delete_removes_the_condemned_claims(api, cluster):
     apps = AppsV1Api(api)
     # A 1.27+ field: without it (1.20) claims outlive scale-down, as the scale-down test shows.
-    await apps.create_namespaced_stateful_set("default", web_manifest(
-        replicas=3, persistentVolumeClaimRetentionPolicy={"whenDeleted": "Retain", "whenScaled": "Delete"}))
+    await apps.create_namespaced_stateful_set(
+        "default",
+        web_manifest(
+            replicas=3, persistentVolumeClaimRetentionPolicy={"whenDeleted": "Retain", "whenScaled": "Delete"}
+        ),
+    )
     await eventually(lambda: rolled_out(cluster))
     await apps.patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 1}})
+
     async def only_web_0_claim():
         return await claim_names(api) == ["www-web-0"]
+
     await eventually(only_web_0_claim, what="claims of web-1 and web-2 deleted with their pods")
     await apps.delete_namespaced_stateful_set("web", "default")
     await cluster.settle(10)
@@ -295,10 +385,13 @@ async def test_retention_policy_when_scaled_delete_removes_the_condemned_claims(
 
 async def test_retention_policy_when_deleted_delete_removes_all_claims_with_the_set(api, cluster):
     apps = AppsV1Api(api)
-    await apps.create_namespaced_stateful_set("default", web_manifest(
-        replicas=2, persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"}))
+    await apps.create_namespaced_stateful_set(
+        "default", web_manifest(replicas=2, persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"})
+    )
     await eventually(lambda: rolled_out(cluster))
     await apps.delete_namespaced_stateful_set("web", "default")
+
     async def no_claims():
         return await claim_names(api) == []
+
     await eventually(no_claims, what="claims deleted with the set")

@@ -37,7 +37,6 @@ from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
 from tests.locations import KUBECTL, needs_kubectl
 
-
 DONE_PREFIXES = ("statefulset rolling update complete", "partitioned roll out complete")
 ONDELETE_ERROR = "only available for RollingUpdate"
 # `stsviz demo`'s default --stall-after, in cluster seconds (cli.py).
@@ -71,8 +70,9 @@ PLANS = {
     # kubectl refuses OnDelete; stsviz counts updated pods as they are deleted by hand
     "ondelete": Plan(10, (("default", "web"),), 50, 4),
     # 300 sets x 10 pods: a handful of the sets the first update rounds touch (round n: index % 7 == n)
-    "many": Plan(2.5, (("team-1", "svc-001"), ("team-2", "svc-002"), ("team-8", "svc-008"),
-                       ("team-5", "svc-015")), 55, 4),
+    "many": Plan(
+        2.5, (("team-1", "svc-001"), ("team-2", "svc-002"), ("team-8", "svc-008"), ("team-5", "svc-015")), 55, 4
+    ),
 }
 
 
@@ -93,11 +93,18 @@ class Tally:
 
 async def kubectl(kubeconfig: Path, cache: Path, *args: str, timeout: float = 20) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        KUBECTL,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--cache-dir",
+        str(cache),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         raise AssertionError(f"kubectl {' '.join(args)} still running after {timeout}s") from None
@@ -115,16 +122,18 @@ class SetSampler:
         self.tally = Tally()
 
     async def get(self) -> dict | None:
-        code, out, err = await kubectl(self.kubeconfig, self.cache, "-n", self.namespace, "get", "sts", self.name,
-                                       "-o", "json")
+        code, out, err = await kubectl(
+            self.kubeconfig, self.cache, "-n", self.namespace, "get", "sts", self.name, "-o", "json"
+        )
         if code != 0:
             assert "NotFound" in err, f"kubectl get sts {self.name} failed: {err}"
             return None  # the scenario has not created it yet
         return json.loads(out)
 
     async def rollout_status(self) -> tuple[int, str, str]:
-        return await kubectl(self.kubeconfig, self.cache, "-n", self.namespace, "rollout", "status",
-                             f"sts/{self.name}", "--watch=false")
+        return await kubectl(
+            self.kubeconfig, self.cache, "-n", self.namespace, "rollout", "status", f"sts/{self.name}", "--watch=false"
+        )
 
     async def live_row(self):
         # A LiveSource lists once: a second snapshot() on the same source folds only what changed.
@@ -137,19 +146,22 @@ class SetSampler:
         frame = build_frame(state, now=self.demo.cluster.clock.now(), stall_seconds=STALL_SECONDS)
         return {row.key: row for row in frame.rows}.get((self.namespace, self.name))
 
-    async def run(self, until) -> Tally:  # noqa: ANN001 - a callable: (Tally) -> bool
+    async def run(self, until) -> Tally:
         before = await self.get()
         while not until(self.tally):
             (code, out, err), row = await asyncio.gather(self.rollout_status(), self.live_row())
             after = await self.get()
             self.tally.brackets += 1
-            if before is not None and after is not None and \
-                    before["metadata"]["resourceVersion"] == after["metadata"]["resourceVersion"]:
+            if (
+                before is not None
+                and after is not None
+                and before["metadata"]["resourceVersion"] == after["metadata"]["resourceVersion"]
+            ):
                 self.check(before, code, out, err, row)
             before = after
         return self.tally
 
-    def check(self, obj: dict, code: int, out: str, err: str, row) -> None:  # noqa: ANN001 - a SetRow
+    def check(self, obj: dict, code: int, out: str, err: str, row) -> None:
         where = f"{self.namespace}/{self.name} at resourceVersion {obj['metadata']['resourceVersion']}"
         sts = StatefulSet.from_dict(obj)
         ours = kubectl_status(sts)
@@ -164,18 +176,21 @@ class SetSampler:
             else:
                 assert verdict.message == theirs, f"{where}: live verdict {verdict.message!r}, kubectl {theirs!r}"
             done = theirs.startswith(DONE_PREFIXES)
-            assert ours.done == done and verdict.done == done, \
+            assert ours.done == done and verdict.done == done, (
                 f"{where}: kubectl {'done' if done else 'not done'} ({theirs!r}), verdict {verdict}"
+            )
             shown = theirs
         else:
             lines = err.strip().splitlines()
-            assert code != 0 and ONDELETE_ERROR in err and out == "", \
+            assert code != 0 and ONDELETE_ERROR in err and out == "", (
                 f"{where}: kubectl should refuse {sts.strategy}: exit {code}, {out!r} {err!r}"
+            )
             assert lines[-1] == ours.message, f"{where}: kubectl says {lines[-1]!r}, kubectl_status {ours.message!r}"
             status = obj.get("status") or {}
-            assert verdict.message.startswith("OnDelete: ") and \
-                f"of {sts.replicas} pods at revision {status.get('updateRevision')}" in verdict.message, \
-                f"{where}: stsviz should show OnDelete progress, not {verdict.message!r}"
+            assert (
+                verdict.message.startswith("OnDelete: ")
+                and f"of {sts.replicas} pods at revision {status.get('updateRevision')}" in verdict.message
+            ), f"{where}: stsviz should show OnDelete progress, not {verdict.message!r}"
             shown = verdict.message
         self.tally.consistent += 1
         self.tally.messages[shown] += 1
@@ -204,7 +219,8 @@ async def test_kubectl_rollout_status_agrees_with_the_verdict_at_every_step(scen
 
     report = "\n".join(f"  {s.namespace}/{s.name}: {s.tally.summary()}" for s in samplers)
     print(f"{scenario}: {elapsed:.1f}s, {clock.elapsed():.0f} cluster seconds\n{report}")
-    assert distinct() >= plan.min_distinct, \
+    assert distinct() >= plan.min_distinct, (
         f"{scenario}: only {distinct()} distinct messages in {elapsed:.0f}s (want {plan.min_distinct}):\n{report}"
+    )
     for sampler in samplers:
         assert sampler.tally.consistent >= 3, f"{scenario}: too few consistent brackets:\n{report}"

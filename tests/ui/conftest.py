@@ -32,6 +32,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def replay_at(recordings: Path, clock: FrozenClock) -> Callable[..., Player]:
     """A paused Player on a real recording, `index` events in, on the frozen clock."""
+
     def make(scenario: str, index: int | None = None) -> Player:
         player = Player(load_recording([recordings / scenario / "merged.jsonl"]), clock=clock)
         player.pause()

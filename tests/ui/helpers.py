@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from stsviz.model import ClusterState, WatchEvent
 from stsviz.ui.grid import StatefulSetGrid
 
-T0 = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
 
 class FrozenClock:

@@ -172,7 +172,9 @@ async def test_filtering_everything_away_and_back_leaves_one_cursor():
 
 
 async def test_the_cursor_follows_a_condemned_ordinal_that_disappears():
-    state = fold(("ADDED", statefulset("web", replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-3", deleting=True)))
+    state = fold(
+        ("ADDED", statefulset("web", replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-3", deleting=True))
+    )
     app = GridApp(state)
     async with app.run_test(size=(100, 10)) as pilot:
         grid = app.query_one(StatefulSetGrid)

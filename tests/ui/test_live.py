@@ -15,23 +15,29 @@ SIZE = (120, 24)
 
 
 def web(replicas: int = 2) -> dict:
-    return obj("StatefulSet", "web", spec={"replicas": replicas},
-               status={"observedGeneration": 1, "replicas": replicas, "updateRevision": "web-1"})
+    return obj(
+        "StatefulSet",
+        "web",
+        spec={"replicas": replicas},
+        status={"observedGeneration": 1, "replicas": replicas, "updateRevision": "web-1"},
+    )
 
 
 def live_app(api, tmp_path, fake_time, **timing) -> StsvizApp:
-    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"),
-                        timing=fake_time.timing(**timing))
+    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing(**timing))
     return StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake namespace ns"))
 
 
 async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake_time):
     api.objects["statefulsets"] = [web()]
     api.script("pods", "list", items([pod("web-0")], rv="10"))
-    api.script("pods", "watch",
-               stream(event("ADDED", pod("web-1", rv="11"))),  # then closes
-               status(500, "InternalError", "etcd leader changed"),  # the re-watch fails
-               hang())
+    api.script(
+        "pods",
+        "watch",
+        stream(event("ADDED", pod("web-1", rv="11"))),  # then closes
+        status(500, "InternalError", "etcd leader changed"),  # the re-watch fails
+        hang(),
+    )
     fake_time.hold = True  # the backoff wait lasts until the test releases it
     app = live_app(api, tmp_path, fake_time, backoff_initial=4.0)
     async with app.run_test(size=SIZE) as pilot:
@@ -78,8 +84,9 @@ async def test_replay_keys_are_refused_in_live_mode(api, tmp_path, fake_time):
 async def test_changes_arrive_in_batches_not_one_message_per_event(api, tmp_path, fake_time):
     api.objects["statefulsets"] = [web(replicas=50)]
     api.script("pods", "list", items([], rv="10"))
-    api.script("pods", "watch", stream(*[event("ADDED", pod(f"web-{i}", rv=str(11 + i))) for i in range(50)],
-                                       then="hang"))
+    api.script(
+        "pods", "watch", stream(*[event("ADDED", pod(f"web-{i}", rv=str(11 + i))) for i in range(50)], then="hang")
+    )
     app = live_app(api, tmp_path, fake_time)
     async with app.run_test(size=SIZE):
         live = app.setup.live

@@ -9,15 +9,24 @@ from __future__ import annotations
 from ..resources import RESOURCES, group_versions, resources_in
 
 VERSION_INFO = {
-    "major": "1", "minor": "20", "gitVersion": "v1.20.2-stsviz-sim",
-    "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56", "gitTreeState": "clean",
-    "buildDate": "2021-01-13T13:20:00Z", "goVersion": "go1.15.5", "compiler": "gc", "platform": "linux/amd64",
+    "major": "1",
+    "minor": "20",
+    "gitVersion": "v1.20.2-stsviz-sim",
+    "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56",
+    "gitTreeState": "clean",
+    "buildDate": "2021-01-13T13:20:00Z",
+    "goVersion": "go1.15.5",
+    "compiler": "gc",
+    "platform": "linux/amd64",
 }
 
 
 def api_versions(server_address: str) -> dict:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def _group(name: str, versions: list[str]) -> dict:
@@ -40,8 +49,13 @@ def api_group(name: str) -> dict | None:
 def _resource_entries(group: str, version: str) -> list[dict]:
     entries = []
     for res in sorted(resources_in(group, version), key=lambda r: r.plural):
-        entry = {"name": res.plural, "singularName": "", "namespaced": res.namespaced, "kind": res.kind,
-                 "verbs": list(res.verbs)}
+        entry = {
+            "name": res.plural,
+            "singularName": "",
+            "namespaced": res.namespaced,
+            "kind": res.kind,
+            "verbs": list(res.verbs),
+        }
         if res.short_names:
             entry["shortNames"] = list(res.short_names)
         if res.categories:
@@ -49,12 +63,27 @@ def _resource_entries(group: str, version: str) -> list[dict]:
         entry["storageVersionHash"] = res.storage_version_hash
         entries.append(entry)
         if res.scale_subresource:
-            entries.append({"name": f"{res.plural}/scale", "singularName": "", "namespaced": res.namespaced,
-                            "group": "autoscaling", "version": "v1", "kind": "Scale",
-                            "verbs": ["get", "patch", "update"]})
+            entries.append(
+                {
+                    "name": f"{res.plural}/scale",
+                    "singularName": "",
+                    "namespaced": res.namespaced,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
         if res.status_subresource:
-            entries.append({"name": f"{res.plural}/status", "singularName": "", "namespaced": res.namespaced,
-                            "kind": res.kind, "verbs": ["get", "patch", "update"]})
+            entries.append(
+                {
+                    "name": f"{res.plural}/status",
+                    "singularName": "",
+                    "namespaced": res.namespaced,
+                    "kind": res.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
     return entries
 
 
@@ -63,5 +92,9 @@ def api_resource_list(group: str, version: str) -> dict | None:
         return None
     if not group:
         return {"kind": "APIResourceList", "groupVersion": version, "resources": _resource_entries("", version)}
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}",
-            "resources": _resource_entries(group, version)}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}",
+        "resources": _resource_entries(group, version),
+    }

@@ -40,6 +40,7 @@ class Target:
 
 def resolve(group: str, version: str, segments: list[str]) -> Target:
     """Map the path after /api/v1 or /apis/<g>/<v> onto a resource."""
+
     def lookup(plural: str) -> Resource:
         res = BY_PATH.get((group, version, plural))
         if res is None:
@@ -68,8 +69,12 @@ def resolve(group: str, version: str, segments: list[str]) -> Target:
 def _verb(method: str, target: Target, watch: bool) -> str:
     if method == "GET":
         return "get" if target.name else ("watch" if watch else "list")
-    return {"POST": "create", "PUT": "update", "PATCH": "patch",
-            "DELETE": "delete" if target.name else "deletecollection"}.get(method, "")
+    return {
+        "POST": "create",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete" if target.name else "deletecollection",
+    }.get(method, "")
 
 
 async def _body(request: web.Request, res: Resource, required: bool = True) -> Any:
@@ -81,8 +86,10 @@ async def _body(request: web.Request, res: Resource, required: bool = True) -> A
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise errors.bad_request(f"the object provided is unrecognized (must be of type {res.kind}): "
-                                 f"couldn't get version/kind; json parse error: {exc}") from None
+        raise errors.bad_request(
+            f"the object provided is unrecognized (must be of type {res.kind}): "
+            f"couldn't get version/kind; json parse error: {exc}"
+        ) from None
 
 
 class ResourceHandlers:
@@ -120,13 +127,18 @@ class ResourceHandlers:
         obj = self.registry.get(res, target.namespace, target.name)
         if tables.wants_table(request.headers.get("Accept")) and res.kind in tables.PRINTERS:
             meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
-            return json_response(tables.to_table(res.kind, [obj], meta, self.registry.clock.now(),
-                                                 request.query.get("includeObject", "Metadata")))
+            return json_response(
+                tables.to_table(
+                    res.kind, [obj], meta, self.registry.clock.now(), request.query.get("includeObject", "Metadata")
+                )
+            )
         return json_response(obj)
 
     def _selectors(self, request: web.Request, res: Resource) -> tuple:
-        return (parse_label_selector(request.query.get("labelSelector")),
-                parse_field_selector(request.query.get("fieldSelector"), res.kind))
+        return (
+            parse_label_selector(request.query.get("labelSelector")),
+            parse_field_selector(request.query.get("fieldSelector"), res.kind),
+        )
 
     async def _list(self, request: web.Request, target: Target) -> web.StreamResponse:
         query = request.query
@@ -138,13 +150,25 @@ class ResourceHandlers:
         rv = query.get("resourceVersion")
         if rv not in (None, ""):
             self.registry.parse_resource_version(rv)
-        body = self.registry.list(target.res, target.namespace, labels, fields, limit, query.get("continue"),
-                                  rv, query.get("resourceVersionMatch"))
+        body = self.registry.list(
+            target.res,
+            target.namespace,
+            labels,
+            fields,
+            limit,
+            query.get("continue"),
+            rv,
+            query.get("resourceVersionMatch"),
+        )
         if tables.wants_table(request.headers.get("Accept")) and target.res.kind in tables.PRINTERS:
-            objects = [dict(item, kind=target.res.kind, apiVersion=target.res.api_version)
-                       for item in body["items"]]
-            body = tables.to_table(target.res.kind, objects, body["metadata"], self.registry.clock.now(),
-                                   query.get("includeObject", "Metadata"))
+            objects = [dict(item, kind=target.res.kind, apiVersion=target.res.api_version) for item in body["items"]]
+            body = tables.to_table(
+                target.res.kind,
+                objects,
+                body["metadata"],
+                self.registry.clock.now(),
+                query.get("includeObject", "Metadata"),
+            )
         return json_response(body)
 
     async def _watch(self, request: web.Request, target: Target) -> web.StreamResponse:
@@ -166,8 +190,18 @@ class ResourceHandlers:
             def render(obj: dict) -> dict:
                 meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
                 return tables.to_table(target.res.kind, [obj], meta, clock.now(), include)
-        return await self.watches.serve(request, target.res, target.namespace, labels, fields, rv,
-                                        parse_bool(query.get("allowWatchBookmarks")), timeout_seconds, render)
+
+        return await self.watches.serve(
+            request,
+            target.res,
+            target.namespace,
+            labels,
+            fields,
+            rv,
+            parse_bool(query.get("allowWatchBookmarks")),
+            timeout_seconds,
+            render,
+        )
 
     async def _create(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
@@ -181,14 +215,14 @@ class ResourceHandlers:
         body = await _body(request, target.res)
         if target.subresource == "scale":
             return json_response(self.registry.update_scale(target.res, target.namespace, target.name, body))
-        return json_response(self.registry.update(target.res, body, target.namespace, target.name,
-                                                  target.subresource))
+        return json_response(self.registry.update(target.res, body, target.namespace, target.name, target.subresource))
 
     async def _patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
         content_type = request.headers.get("Content-Type", "")
-        return json_response(self.registry.patch(target.res, target.namespace, target.name, content_type, body,
-                                                 target.subresource))
+        return json_response(
+            self.registry.patch(target.res, target.namespace, target.name, content_type, body, target.subresource)
+        )
 
     def _delete_options(self, request: web.Request, body: Any) -> dict:
         options = dict(body) if isinstance(body, dict) else {}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -27,8 +28,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class ApiServer:
-    def __init__(self, registry: Registry, auth: Authenticator, watches: WatchHub, host: str = "127.0.0.1",
-                 port: int = 0, info: Callable[[], dict] | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        auth: Authenticator,
+        watches: WatchHub,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        info: Callable[[], dict] | None = None,
+    ) -> None:
         self.registry = registry
         self.auth = auth
         self.watches = watches
@@ -94,7 +102,7 @@ class ApiServer:
             raise
         except web.HTTPException:
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug must still answer as the API would
+        except Exception as exc:
             log.exception("request %s %s failed", request.method, request.path)
             error = errors.internal_error(repr(exc))
             response = json_response(error.status(), status=500)
@@ -139,8 +147,12 @@ class ApiServer:
 
     async def _sim(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if not request[USER].admin:
-            raise errors.ApiError(403, "Forbidden", f'forbidden: User "{request[USER].name}" cannot use the '
-                                  "demo cluster's control endpoints", {})
+            raise errors.ApiError(
+                403,
+                "Forbidden",
+                f'forbidden: User "{request[USER].name}" cannot use the demo cluster\'s control endpoints',
+                {},
+            )
         if parts == ["info"] and request.method == "GET":
             return json_response(self._info())
         if parts == ["faults"] and request.method == "GET":

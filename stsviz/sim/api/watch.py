@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -40,21 +41,47 @@ def _event_line(kind: str, obj: dict) -> bytes:
 
 
 def status_event(code: int, reason: str, message: str) -> bytes:
-    return _event_line("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                 "message": message, "reason": reason, "code": code})
+    return _event_line(
+        "ERROR",
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        },
+    )
 
 
 def _bookmark_object(res: Resource, rv: int) -> dict:
     # The Go zero value of the type with only resourceVersion set, as upstream sends.
-    obj: dict[str, Any] = {"kind": res.kind, "apiVersion": res.api_version,
-                           "metadata": {"resourceVersion": str(rv), "creationTimestamp": None}}
+    obj: dict[str, Any] = {
+        "kind": res.kind,
+        "apiVersion": res.api_version,
+        "metadata": {"resourceVersion": str(rv), "creationTimestamp": None},
+    }
     shapes = {
         "Pod": {"spec": {"containers": None}, "status": {}},
-        "StatefulSet": {"spec": {"selector": None, "template": {"metadata": {"creationTimestamp": None},
-                                                                  "spec": {"containers": None}},
-                                 "serviceName": "", "updateStrategy": {}}, "status": {"replicas": 0}},
-        "Event": {"involvedObject": {}, "source": {}, "firstTimestamp": None, "lastTimestamp": None,
-                  "eventTime": None, "reportingComponent": "", "reportingInstance": ""},
+        "StatefulSet": {
+            "spec": {
+                "selector": None,
+                "template": {"metadata": {"creationTimestamp": None}, "spec": {"containers": None}},
+                "serviceName": "",
+                "updateStrategy": {},
+            },
+            "status": {"replicas": 0},
+        },
+        "Event": {
+            "involvedObject": {},
+            "source": {},
+            "firstTimestamp": None,
+            "lastTimestamp": None,
+            "eventTime": None,
+            "reportingComponent": "",
+            "reportingInstance": "",
+        },
         "ControllerRevision": {"data": None, "revision": 0},
     }
     obj.update(shapes.get(res.kind, {"spec": {}, "status": {}}))
@@ -65,8 +92,15 @@ Render = Callable[[dict], dict]
 
 
 class WatchStream:
-    def __init__(self, hub: "WatchHub", res: Resource, namespace: str | None, labels: LabelSelector,
-                 fields: FieldSelector, render: Render | None = None) -> None:
+    def __init__(
+        self,
+        hub: WatchHub,
+        res: Resource,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        render: Render | None = None,
+    ) -> None:
         self.hub = hub
         # Turns an object into what the client asked for (a one-row Table for `kubectl get -w`).
         self.render = render
@@ -137,8 +171,13 @@ class WatchStream:
 
 
 class WatchHub:
-    def __init__(self, store: Store, clock: SimClock, bookmark_interval: float = 60.0,
-                 min_request_timeout: float = DEFAULT_MIN_REQUEST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: SimClock,
+        bookmark_interval: float = 60.0,
+        min_request_timeout: float = DEFAULT_MIN_REQUEST_TIMEOUT,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.bookmark_interval = bookmark_interval
@@ -196,9 +235,18 @@ class WatchHub:
 
     # serving ------------------------------------------------------------------------------
 
-    async def serve(self, request: web.Request, res: Resource, namespace: str | None, labels: LabelSelector,
-                    fields: FieldSelector, resource_version: str | None, allow_bookmarks: bool,
-                    timeout_seconds: float | None, render: Render | None = None) -> web.StreamResponse:
+    async def serve(
+        self,
+        request: web.Request,
+        res: Resource,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        resource_version: str | None,
+        allow_bookmarks: bool,
+        timeout_seconds: float | None,
+        render: Render | None = None,
+    ) -> web.StreamResponse:
         stream = WatchStream(self, res, namespace, labels, fields, render)
         if time.monotonic() < self._stall_new_until:
             stream.stalled_until = self._stall_new_until
@@ -207,9 +255,13 @@ class WatchHub:
         initial, error = self._initial_events(stream, resource_version)
         self.streams.add(stream)
         try:
-            response = web.StreamResponse(headers={"Content-Type": "application/json",
-                                                   "Cache-Control": "no-cache, private",
-                                                   "Date": self.clock.http_date()})
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": "application/json",
+                    "Cache-Control": "no-cache, private",
+                    "Date": self.clock.http_date(),
+                }
+            )
             response.enable_chunked_encoding()
             await response.prepare(request)
             if timeout_seconds is None:
@@ -243,8 +295,16 @@ class WatchHub:
                 stream.last_rv = change.rv
         return lines, None
 
-    async def _pump(self, request: web.Request, response: web.StreamResponse, stream: WatchStream,
-                    initial: list[bytes], error: bytes | None, allow_bookmarks: bool, timeout: float) -> None:
+    async def _pump(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        stream: WatchStream,
+        initial: list[bytes],
+        error: bytes | None,
+        allow_bookmarks: bool,
+        timeout: float,
+    ) -> None:
         started = time.monotonic()
         deadline = started + timeout
         next_bookmark = min(started + self.bookmark_interval, deadline - 2.0)
@@ -304,5 +364,5 @@ class WatchHub:
         stream.wakeup.clear()
         try:
             await asyncio.wait_for(stream.wakeup.wait(), timeout=max(0.0, seconds))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

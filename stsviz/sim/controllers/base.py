@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Hashable
+from collections.abc import Hashable
 
 from ..clock import SimClock
 from ..errors import ApiError
@@ -73,8 +73,8 @@ class Controller:
                     # Conflicts and races with other writers: retry with back-off.
                     failures = self._failures[key] = self._failures.get(key, 0) + 1
                     log.debug("%s: %s failed (%s), retry %d", self.name, key, exc.message, failures)
-                    self.enqueue_after(key, min(0.005 * 2 ** failures, 10.0))
-                except Exception:  # noqa: BLE001 - a controller bug must not stop the cluster
+                    self.enqueue_after(key, min(0.005 * 2**failures, 10.0))
+                except Exception:
                     log.exception("%s: reconciling %s failed", self.name, key)
                 # Yield between keys so HTTP requests interleave with reconciles.
                 await asyncio.sleep(0)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from ..clock import SimClock
 from ..resources import EVENTS
 from ..store import Change, Store
-from ..clock import SimClock
 
 
 class EventReaper:

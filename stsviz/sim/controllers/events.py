@@ -16,8 +16,14 @@ from ..resources import EVENTS
 
 def object_reference(obj: dict) -> dict:
     meta = obj["metadata"]
-    ref = {"kind": obj["kind"], "namespace": meta.get("namespace"), "name": meta["name"], "uid": meta["uid"],
-           "apiVersion": obj["apiVersion"], "resourceVersion": meta.get("resourceVersion")}
+    ref = {
+        "kind": obj["kind"],
+        "namespace": meta.get("namespace"),
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "apiVersion": obj["apiVersion"],
+        "resourceVersion": meta.get("resourceVersion"),
+    }
     return {k: v for k, v in ref.items() if v is not None}
 
 
@@ -36,8 +42,16 @@ class EventRecorder:
     def _namespace(obj: dict) -> str:
         return obj["metadata"].get("namespace") or "default"
 
-    def record(self, obj: dict, type_: str, reason: str, message: str, component: str, host: str | None = None,
-               field_path: str | None = None) -> None:
+    def record(
+        self,
+        obj: dict,
+        type_: str,
+        reason: str,
+        message: str,
+        component: str,
+        host: str | None = None,
+        field_path: str | None = None,
+    ) -> None:
         """A legacy (core/v1) event, aggregated like the client-go EventCorrelator."""
         ref = object_reference(obj)
         if field_path:
@@ -57,24 +71,44 @@ class EventRecorder:
         source = {"component": component}
         if host:
             source["host"] = host
-        event = {"metadata": {"name": self._name(obj), "namespace": namespace}, "involvedObject": ref,
-                 "reason": reason, "message": message, "source": source, "firstTimestamp": now,
-                 "lastTimestamp": now, "count": 1, "type": type_, "eventTime": None,
-                 "reportingComponent": "", "reportingInstance": ""}
+        event = {
+            "metadata": {"name": self._name(obj), "namespace": namespace},
+            "involvedObject": ref,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": type_,
+            "eventTime": None,
+            "reportingComponent": "",
+            "reportingInstance": "",
+        }
         try:
             created = self.registry.create(EVENTS, event, namespace)
         except ApiError:
             return  # the namespace is going away; upstream drops such events too
         self._aggregated[key] = created["metadata"]["name"]
 
-    def record_new(self, obj: dict, type_: str, reason: str, action: str, message: str, component: str,
-                   instance: str) -> None:
+    def record_new(
+        self, obj: dict, type_: str, reason: str, action: str, message: str, component: str, instance: str
+    ) -> None:
         """An events.k8s.io-style event, as the scheduler writes them."""
-        event = {"metadata": {"name": self._name(obj), "namespace": self._namespace(obj)},
-                 "involvedObject": object_reference(obj), "reason": reason, "message": message, "source": {},
-                 "firstTimestamp": None, "lastTimestamp": None, "type": type_, "action": action,
-                 "eventTime": self.registry.clock.micro_timestamp(), "reportingComponent": component,
-                 "reportingInstance": instance}
+        event = {
+            "metadata": {"name": self._name(obj), "namespace": self._namespace(obj)},
+            "involvedObject": object_reference(obj),
+            "reason": reason,
+            "message": message,
+            "source": {},
+            "firstTimestamp": None,
+            "lastTimestamp": None,
+            "type": type_,
+            "action": action,
+            "eventTime": self.registry.clock.micro_timestamp(),
+            "reportingComponent": component,
+            "reportingInstance": instance,
+        }
         try:
             self.registry.create(EVENTS, event, self._namespace(obj))
         except ApiError:

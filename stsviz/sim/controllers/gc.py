@@ -12,7 +12,7 @@ then goes itself.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 from ..errors import ApiError
 from ..resources import NAMESPACES, RESOURCES, Resource
@@ -87,8 +87,9 @@ class GarbageCollector(Controller):
         if "orphan" in finalizers:
             for dep_res, dep in dependents:
                 freed = deep_copy(dep)
-                freed["metadata"]["ownerReferences"] = [r for r in dep["metadata"]["ownerReferences"]
-                                                        if r.get("uid") != owner["metadata"]["uid"]]
+                freed["metadata"]["ownerReferences"] = [
+                    r for r in dep["metadata"]["ownerReferences"] if r.get("uid") != owner["metadata"]["uid"]
+                ]
                 self.registry.update(dep_res, freed, dep["metadata"].get("namespace"), dep["metadata"]["name"])
             finalizers.remove("orphan")
         elif "foregroundDeletion" in finalizers:
@@ -106,8 +107,12 @@ class GarbageCollector(Controller):
 
     def _delete(self, res: Resource, obj: dict) -> None:
         try:
-            self.registry.delete(res, obj["metadata"].get("namespace"), obj["metadata"]["name"],
-                                 {"preconditions": {"uid": obj["metadata"]["uid"]}})
+            self.registry.delete(
+                res,
+                obj["metadata"].get("namespace"),
+                obj["metadata"]["name"],
+                {"preconditions": {"uid": obj["metadata"]["uid"]}},
+            )
         except ApiError:
             pass
 

@@ -28,14 +28,14 @@ COMPONENT = "kubelet"
 class KubeletTimings:
     """Cluster seconds; the defaults are the recordings' fake kubelet's."""
 
-    creating: float = 0.2        # bound → ContainerCreating
-    running: float = 1.0         # ContainerCreating → Running
-    ready: float = 3.0           # Running → Ready
-    crash_after: float = 2.0     # a crashing container runs this long
-    pull_retry: float = 1.0      # ErrImagePull → ImagePullBackOff
+    creating: float = 0.2  # bound → ContainerCreating
+    running: float = 1.0  # ContainerCreating → Running
+    ready: float = 3.0  # Running → Ready
+    crash_after: float = 2.0  # a crashing container runs this long
+    pull_retry: float = 1.0  # ErrImagePull → ImagePullBackOff
     backoff_initial: float = 10.0
     backoff_max: float = 300.0
-    delete: float = 1.0          # deletionTimestamp → confirmed (at most the grace period)
+    delete: float = 1.0  # deletionTimestamp → confirmed (at most the grace period)
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,14 @@ class _PodWorker:
 
 
 class Kubelet:
-    def __init__(self, registry: Registry, recorder: EventRecorder, nodes: dict[str, str],
-                 timings: KubeletTimings = KubeletTimings(), images: ImageBehaviours = ImageBehaviours()) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        recorder: EventRecorder,
+        nodes: dict[str, str],
+        timings: KubeletTimings = KubeletTimings(),
+        images: ImageBehaviours = ImageBehaviours(),
+    ) -> None:
         """`nodes` maps node name → its InternalIP."""
         self.registry = registry
         self.store = registry.store
@@ -120,10 +126,13 @@ class Kubelet:
         if node not in self.nodes:
             return
         if worker is None:
-            containers = [_Container(c["name"], c.get("image", ""), self.images.of(c.get("image", "")))
-                          for c in pod["spec"].get("containers") or []]
-            worker = self._workers[uid] = _PodWorker(uid, pod["metadata"]["namespace"], pod["metadata"]["name"],
-                                                     node, containers)
+            containers = [
+                _Container(c["name"], c.get("image", ""), self.images.of(c.get("image", "")))
+                for c in pod["spec"].get("containers") or []
+            ]
+            worker = self._workers[uid] = _PodWorker(
+                uid, pod["metadata"]["namespace"], pod["metadata"]["name"], node, containers
+            )
             self._after(worker, self.timings.creating, self._admit)
         if pod["metadata"].get("deletionTimestamp") and not worker.terminating:
             worker.terminating = True
@@ -138,6 +147,7 @@ class Kubelet:
         def run() -> None:
             if self._workers.get(worker.uid) is worker:
                 step(worker, *args)
+
         worker.handles.append(self.clock.call_later(delay, run))
 
     @staticmethod
@@ -159,8 +169,9 @@ class Kubelet:
 
     def _start(self, worker: _PodWorker, container: _Container) -> None:
         if not container.restarts:
-            self._event(worker, "Normal", "Pulled", f'Container image "{container.image}" already present on machine',
-                        container)
+            self._event(
+                worker, "Normal", "Pulled", f'Container image "{container.image}" already present on machine', container
+            )
         self._event(worker, "Normal", "Created", f"Created container {container.name}", container)
         self._event(worker, "Normal", "Started", f"Started container {container.name}", container)
         container.state = {"running": {"startedAt": self.clock.timestamp()}}
@@ -178,27 +189,39 @@ class Kubelet:
         self._write(worker)
 
     def _crash(self, worker: _PodWorker, container: _Container) -> None:
-        container.backoff = (min(container.backoff * 2, self.timings.backoff_max) if container.backoff
-                             else self.timings.backoff_initial)
+        container.backoff = (
+            min(container.backoff * 2, self.timings.backoff_max) if container.backoff else self.timings.backoff_initial
+        )
         finished = self.clock.timestamp()
-        container.last_state = {"terminated": {"exitCode": 1, "reason": "Error",
-                                               "startedAt": container.state["running"]["startedAt"],
-                                               "finishedAt": finished,
-                                               "containerID": self._container_id(worker, container)}}
+        container.last_state = {
+            "terminated": {
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": container.state["running"]["startedAt"],
+                "finishedAt": finished,
+                "containerID": self._container_id(worker, container),
+            }
+        }
         container.restarts += 1
         container.instance += 1
         container.ready = container.started = False
-        container.state = {"waiting": {"reason": "CrashLoopBackOff",
-                                       "message": f"back-off {int(container.backoff)}s restarting failed "
-                                                  f"container={container.name} pod={worker.name}_{worker.namespace}"
-                                                  f"({worker.uid})"}}
+        container.state = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off {int(container.backoff)}s restarting failed "
+                f"container={container.name} pod={worker.name}_{worker.namespace}"
+                f"({worker.uid})",
+            }
+        }
         self._write(worker)
         self._event(worker, "Warning", "BackOff", "Back-off restarting failed container", container)
         self._after(worker, container.backoff, self._start, container)
 
     def _pull_failed(self, worker: _PodWorker, container: _Container) -> None:
-        error = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{container.image}": '
-                 f'failed to resolve reference "{container.image}": not found')
+        error = (
+            f'rpc error: code = NotFound desc = failed to pull and unpack image "{container.image}": '
+            f'failed to resolve reference "{container.image}": not found'
+        )
         self._event(worker, "Normal", "Pulling", f'Pulling image "{container.image}"', container)
         self._event(worker, "Warning", "Failed", f'Failed to pull image "{container.image}": {error}', container)
         self._event(worker, "Warning", "Failed", "Error: ErrImagePull", container)
@@ -207,8 +230,9 @@ class Kubelet:
         self._after(worker, self.timings.pull_retry, self._pull_backoff, container)
 
     def _pull_backoff(self, worker: _PodWorker, container: _Container) -> None:
-        container.backoff = (min(container.backoff * 2, self.timings.backoff_max) if container.backoff
-                             else self.timings.backoff_initial)
+        container.backoff = (
+            min(container.backoff * 2, self.timings.backoff_max) if container.backoff else self.timings.backoff_initial
+        )
         message = f'Back-off pulling image "{container.image}"'
         self._event(worker, "Normal", "BackOff", message, container)
         self._event(worker, "Warning", "Failed", "Error: ImagePullBackOff", container)
@@ -220,16 +244,22 @@ class Kubelet:
         now = self.clock.timestamp()
         for container in worker.containers:
             if "running" in container.state:
-                container.state = {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                  "startedAt": container.state["running"]["startedAt"],
-                                                  "finishedAt": now,
-                                                  "containerID": self._container_id(worker, container)}}
+                container.state = {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": container.state["running"]["startedAt"],
+                        "finishedAt": now,
+                        "containerID": self._container_id(worker, container),
+                    }
+                }
             container.ready = container.started = False
         if worker.started:
             self._write(worker)
         try:
-            self.registry.delete(PODS, worker.namespace, worker.name,
-                                 {"gracePeriodSeconds": 0, "preconditions": {"uid": worker.uid}})
+            self.registry.delete(
+                PODS, worker.namespace, worker.name, {"gracePeriodSeconds": 0, "preconditions": {"uid": worker.uid}}
+            )
         except ApiError:
             pass  # already gone, or replaced by a pod of the same name
 
@@ -272,23 +302,37 @@ class Kubelet:
         unready = [c.name for c in worker.containers if not c.ready]
         all_ready = not unready and not worker.terminating
         message = f"containers with unready status: [{' '.join(unready)}]"
-        conditions = [condition("Initialized", True),
-                      condition("Ready", all_ready, "ContainersNotReady", message),
-                      condition("ContainersReady", all_ready, "ContainersNotReady", message)]
+        conditions = [
+            condition("Initialized", True),
+            condition("Ready", all_ready, "ContainersNotReady", message),
+            condition("ContainersReady", all_ready, "ContainersNotReady", message),
+        ]
         if "PodScheduled" in old_conditions:
             conditions.append(old_conditions["PodScheduled"])
         any_started = any("running" in c.state or "terminated" in c.state or c.restarts for c in worker.containers)
         statuses = []
         for c in worker.containers:
-            entry = {"name": c.name, "state": c.state, "lastState": c.last_state, "ready": c.ready,
-                     "restartCount": c.restarts, "image": c.image, "imageID": f"sim://{c.image}",
-                     "started": c.started}
+            entry = {
+                "name": c.name,
+                "state": c.state,
+                "lastState": c.last_state,
+                "ready": c.ready,
+                "restartCount": c.restarts,
+                "image": c.image,
+                "imageID": f"sim://{c.image}",
+                "started": c.started,
+            }
             if "waiting" not in c.state or c.restarts:
                 entry["containerID"] = self._container_id(worker, c)
             statuses.append(entry)
-        status = {"phase": "Running" if any_started else "Pending", "conditions": conditions,
-                  "hostIP": self.nodes[worker.node], "startTime": old.get("startTime") or now,
-                  "containerStatuses": statuses, "qosClass": old.get("qosClass", "BestEffort")}
+        status = {
+            "phase": "Running" if any_started else "Pending",
+            "conditions": conditions,
+            "hostIP": self.nodes[worker.node],
+            "startTime": old.get("startTime") or now,
+            "containerStatuses": statuses,
+            "qosClass": old.get("qosClass", "BestEffort"),
+        }
         if worker.ip:
             status["podIP"] = worker.ip
             status["podIPs"] = [{"ip": worker.ip}]
@@ -297,5 +341,12 @@ class Kubelet:
     def _event(self, worker: _PodWorker, type_: str, reason: str, message: str, container: _Container) -> None:
         pod = self.store.view(PODS, worker.namespace, worker.name)
         if pod is not None and pod["metadata"]["uid"] == worker.uid:
-            self.recorder.record(pod, type_, reason, message, COMPONENT, host=worker.node,
-                                 field_path=f"spec.containers{{{container.name}}}")
+            self.recorder.record(
+                pod,
+                type_,
+                reason,
+                message,
+                COMPONENT,
+                host=worker.node,
+                field_path=f"spec.containers{{{container.name}}}",
+            )

@@ -48,8 +48,14 @@ def revision_hash(patch: dict, collision_count: int) -> str:
 
 
 def controller_ref(sts: dict) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": sts["metadata"]["name"],
-            "uid": sts["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "name": sts["metadata"]["name"],
+        "uid": sts["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def new_revision(sts: dict, number: int, collision_count: int) -> dict:
@@ -57,13 +63,22 @@ def new_revision(sts: dict, number: int, collision_count: int) -> dict:
     digest = revision_hash(patch, collision_count)
     labels = dict((sts["spec"]["template"].get("metadata") or {}).get("labels") or {})
     labels[HASH_LABEL] = digest
-    meta = {"name": f"{sts['metadata']['name']}-{digest}", "namespace": sts["metadata"]["namespace"],
-            "labels": labels, "ownerReferences": [controller_ref(sts)]}
+    meta = {
+        "name": f"{sts['metadata']['name']}-{digest}",
+        "namespace": sts["metadata"]["namespace"],
+        "labels": labels,
+        "ownerReferences": [controller_ref(sts)],
+    }
     annotations = dict(sts["metadata"].get("annotations") or {})
     if annotations:
         meta["annotations"] = annotations
-    return {"apiVersion": REVISIONS.api_version, "kind": REVISIONS.kind, "metadata": meta, "data": patch,
-            "revision": number}
+    return {
+        "apiVersion": REVISIONS.api_version,
+        "kind": REVISIONS.kind,
+        "metadata": meta,
+        "data": patch,
+        "revision": number,
+    }
 
 
 def apply_revision(sts: dict, revision: dict) -> dict:

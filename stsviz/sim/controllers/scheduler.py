@@ -9,7 +9,7 @@ picked by fewest pods, then name.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 from ..registry import Registry
 from ..resources import PODS, PVCS
@@ -22,15 +22,24 @@ COMPONENT = "default-scheduler"
 
 
 def claim_names(pod: dict) -> list[str]:
-    return [v["persistentVolumeClaim"]["claimName"] for v in (pod.get("spec") or {}).get("volumes") or []
-            if v.get("persistentVolumeClaim")]
+    return [
+        v["persistentVolumeClaim"]["claimName"]
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if v.get("persistentVolumeClaim")
+    ]
 
 
 class Scheduler(Controller):
     name = COMPONENT
 
-    def __init__(self, registry: Registry, recorder: EventRecorder, nodes: list[str],
-                 storage_classes: dict[str, StorageClass], retry_delay: float = 2.7) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        recorder: EventRecorder,
+        nodes: list[str],
+        storage_classes: dict[str, StorageClass],
+        retry_delay: float = 2.7,
+    ) -> None:
         super().__init__(registry)
         self.recorder = recorder
         self.nodes = nodes
@@ -65,8 +74,12 @@ class Scheduler(Controller):
     def reconcile(self, key: Hashable) -> None:
         namespace, name = key  # type: ignore[misc]
         pod = self.store.view(PODS, namespace, name)
-        if (pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp")
-                or pod["spec"].get("schedulerName", COMPONENT) != COMPONENT):
+        if (
+            pod is None
+            or pod["spec"].get("nodeName")
+            or pod["metadata"].get("deletionTimestamp")
+            or pod["spec"].get("schedulerName", COMPONENT) != COMPONENT
+        ):
             return
         node = self._pick_node()
         if node is None:
@@ -76,15 +89,23 @@ class Scheduler(Controller):
         for claim_name in claim_names(pod):
             pvc = self.store.view(PVCS, namespace, claim_name)
             if pvc is None:
-                self._unschedulable(pod, key, f'0/{len(self.nodes)} nodes are available: {len(self.nodes)} '
-                                              f'persistentvolumeclaim "{claim_name}" not found.')
+                self._unschedulable(
+                    pod,
+                    key,
+                    f"0/{len(self.nodes)} nodes are available: {len(self.nodes)} "
+                    f'persistentvolumeclaim "{claim_name}" not found.',
+                )
                 return
             if pvc["status"].get("phase") == "Bound":
                 continue
             sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
             if sc is None or sc.binding_mode != "WaitForFirstConsumer":
-                self._unschedulable(pod, key, f"0/{len(self.nodes)} nodes are available: {len(self.nodes)} pod has "
-                                              "unbound immediate PersistentVolumeClaims.")
+                self._unschedulable(
+                    pod,
+                    key,
+                    f"0/{len(self.nodes)} nodes are available: {len(self.nodes)} pod has "
+                    "unbound immediate PersistentVolumeClaims.",
+                )
                 return
             waiting_for_volumes = True
             if not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE_ANNOTATION):
@@ -105,19 +126,31 @@ class Scheduler(Controller):
         updated = deep_copy(pod)
         conditions = [c for c in updated["status"].get("conditions") or [] if c.get("type") != "PodScheduled"]
         previous = next((c for c in pod["status"].get("conditions") or [] if c.get("type") == "PodScheduled"), None)
-        condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                     "lastTransitionTime": (previous or {}).get("lastTransitionTime") or self.clock.timestamp(),
-                     "reason": "Unschedulable", "message": message}
+        condition = {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": (previous or {}).get("lastTransitionTime") or self.clock.timestamp(),
+            "reason": "Unschedulable",
+            "message": message,
+        }
         updated["status"]["conditions"] = conditions + [condition]
         written = self.registry.update_status(PODS, updated)
-        self.recorder.record_new(written, "Warning", "FailedScheduling", "Scheduling", message, COMPONENT,
-                                 self.instance)
+        self.recorder.record_new(
+            written, "Warning", "FailedScheduling", "Scheduling", message, COMPONENT, self.instance
+        )
         # Back off per pod, doubling up to a minute, so a pod that can never fit does not flood events.
         attempts = self._attempts[pod["metadata"]["uid"]] = self._attempts.get(pod["metadata"]["uid"], 0) + 1
         self.enqueue_after(key, min(self.retry_delay * 2 ** (attempts - 1), 60.0))
 
     def _bind(self, pod: dict, node: str) -> None:
         written = self.registry.bind_pod(pod["metadata"]["namespace"], pod["metadata"]["name"], node)
-        self.recorder.record_new(written, "Normal", "Scheduled", "Binding",
-                                 f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} "
-                                 f"to {node}", COMPONENT, self.instance)
+        self.recorder.record_new(
+            written,
+            "Normal",
+            "Scheduled",
+            "Binding",
+            f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} to {node}",
+            COMPONENT,
+            self.instance,
+        )

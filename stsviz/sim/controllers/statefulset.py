@@ -23,8 +23,8 @@ behaves exactly as on 1.20.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
-from typing import Hashable
 
 from ..errors import ApiError
 from ..registry import Registry
@@ -38,8 +38,16 @@ from .events import EventRecorder
 from .revisions import apply_revision, controller_ref, new_revision, same_data
 
 COMPONENT = "statefulset-controller"
-_STATUS_FIELDS = ("observedGeneration", "replicas", "readyReplicas", "availableReplicas", "currentReplicas",
-                  "updatedReplicas", "currentRevision", "updateRevision")
+_STATUS_FIELDS = (
+    "observedGeneration",
+    "replicas",
+    "readyReplicas",
+    "availableReplicas",
+    "currentReplicas",
+    "updatedReplicas",
+    "currentRevision",
+    "updateRevision",
+)
 # A little past the availability instant: IsPodAvailable needs now strictly after ready + minReadySeconds.
 _AVAILABILITY_SLACK = 0.01
 
@@ -66,8 +74,17 @@ def status_document(status: dict) -> dict:
     so 1.20 sets keep the exact 1.20 shape.
     """
     out = {}
-    for key in ("observedGeneration", "replicas", "readyReplicas", "availableReplicas", "currentReplicas",
-                "updatedReplicas", "currentRevision", "updateRevision", "collisionCount"):
+    for key in (
+        "observedGeneration",
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "currentReplicas",
+        "updatedReplicas",
+        "currentRevision",
+        "updateRevision",
+        "collisionCount",
+    ):
         value = status.get(key)
         if key in ("replicas", "collisionCount") or (key == "availableReplicas" and key in status) or value:
             out[key] = value
@@ -146,8 +163,9 @@ class StatefulSetController(Controller):
             matches = bool(selector) and labels_match(selector, pod["metadata"].get("labels"))
             if owner == uid and not matches:
                 released = deep_copy(pod)
-                released["metadata"]["ownerReferences"] = [r for r in pod["metadata"]["ownerReferences"]
-                                                           if r.get("uid") != uid]
+                released["metadata"]["ownerReferences"] = [
+                    r for r in pod["metadata"]["ownerReferences"] if r.get("uid") != uid
+                ]
                 self.registry.update(PODS, released, pod["metadata"]["namespace"], pod["metadata"]["name"])
                 continue
             if owner is None and matches and not deleting and not sp.is_terminating(pod):
@@ -202,8 +220,9 @@ class StatefulSetController(Controller):
         elif equal:
             renumbered = deep_copy(equal[-1])
             renumbered["revision"] = number
-            update = self.registry.update(REVISIONS, renumbered, sts["metadata"]["namespace"],
-                                          renumbered["metadata"]["name"])
+            update = self.registry.update(
+                REVISIONS, renumbered, sts["metadata"]["namespace"], renumbered["metadata"]["name"]
+            )
         else:
             update, collision_count = self._create_revision(sts, number, collision_count)
         current_name = (sts.get("status") or {}).get("currentRevision")
@@ -220,14 +239,22 @@ class StatefulSetController(Controller):
                 return deep_copy(existing), collision_count
             collision_count += 1  # a hash collision with different data: probe the next name
 
-    def _update_statefulset(self, sts: dict, current: dict, update: dict, collision_count: int,
-                            pods: list[dict]) -> dict:
+    def _update_statefulset(
+        self, sts: dict, current: dict, update: dict, collision_count: int, pods: list[dict]
+    ) -> dict:
         current_set = apply_revision(sts, current)
         update_set = apply_revision(sts, update)
         current_name, update_name = current["metadata"]["name"], update["metadata"]["name"]
-        status = {"observedGeneration": sts["metadata"].get("generation", 1), "currentRevision": current_name,
-                  "updateRevision": update_name, "collisionCount": collision_count, "replicas": 0,
-                  "readyReplicas": 0, "currentReplicas": 0, "updatedReplicas": 0}
+        status = {
+            "observedGeneration": sts["metadata"].get("generation", 1),
+            "currentRevision": current_name,
+            "updateRevision": update_name,
+            "collisionCount": collision_count,
+            "replicas": 0,
+            "readyReplicas": 0,
+            "currentReplicas": 0,
+            "updatedReplicas": 0,
+        }
         min_ready, now = sp.min_ready_seconds(sts), self.clock.now()
         if reports_availability(sts):
             status["availableReplicas"] = 0
@@ -258,9 +285,11 @@ class StatefulSetController(Controller):
             ordinal = start + index
             strategy = current_set["spec"]["updateStrategy"]
             rolling = strategy.get("rollingUpdate")
-            if ((strategy.get("type") == "RollingUpdate" and rolling is None
-                 and ordinal < start + (current_set.get("status") or {}).get("currentReplicas", 0))
-                    or (rolling is not None and ordinal < start + rolling.get("partition", 0))):
+            if (
+                strategy.get("type") == "RollingUpdate"
+                and rolling is None
+                and ordinal < start + (current_set.get("status") or {}).get("currentReplicas", 0)
+            ) or (rolling is not None and ordinal < start + rolling.get("partition", 0)):
                 return sp.new_pod(current_set, ordinal, current_name)
             return sp.new_pod(update_set, ordinal, update_name)
 
@@ -271,8 +300,9 @@ class StatefulSetController(Controller):
         first_unhealthy: dict | None = None
         for pod in [p for p in replicas if p is not None] + condemned:
             # With minReadySeconds 0, unavailable is exactly "not healthy" (1.20's test).
-            if sp.is_unavailable(pod, min_ready, now) and (first_unhealthy is None
-                                                           or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)):
+            if sp.is_unavailable(pod, min_ready, now) and (
+                first_unhealthy is None or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)
+            ):
                 first_unhealthy = pod
 
         if sts["metadata"].get("deletionTimestamp"):
@@ -283,9 +313,14 @@ class StatefulSetController(Controller):
             pod = replicas[index]
             assert pod is not None
             if sp.is_failed(pod):
-                self.recorder.record(sts, "Warning", "RecreatingFailedPod",
-                                     f"StatefulSet {sts['metadata']['namespace']}/{sts['metadata']['name']} is "
-                                     f"recreating failed Pod {pod['metadata']['name']}", COMPONENT)
+                self.recorder.record(
+                    sts,
+                    "Warning",
+                    "RecreatingFailedPod",
+                    f"StatefulSet {sts['metadata']['namespace']}/{sts['metadata']['name']} is "
+                    f"recreating failed Pod {pod['metadata']['name']}",
+                    COMPONENT,
+                )
                 self._delete_pod(sts, pod)
                 if sp.pod_revision(pod) == current_name:
                     status["currentReplicas"] -= 1
@@ -352,8 +387,16 @@ class StatefulSetController(Controller):
                 return status
         return status
 
-    def _update_with_max_unavailable(self, sts: dict, replicas: list[dict | None], update_name: str,
-                                     update_min: int, status: dict, min_ready: int, now: datetime) -> dict:
+    def _update_with_max_unavailable(
+        self,
+        sts: dict,
+        replicas: list[dict | None],
+        update_name: str,
+        update_min: int,
+        status: dict,
+        min_ready: int,
+        now: datetime,
+    ) -> dict:
         """updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet): the budget is
         maxUnavailable minus the pods already unavailable anywhere in the set (below the partition
         too); spend it on the highest ordinals ≥ partition not yet on the update revision.
@@ -362,7 +405,8 @@ class StatefulSetController(Controller):
         one-at-a-time walk (with OrderedReady the two agree at maxUnavailable 1 anyway).
         """
         budget = sp.max_unavailable(sts, len(replicas)) - sum(
-            1 for pod in replicas if pod is not None and sp.is_unavailable(pod, min_ready, now))
+            1 for pod in replicas if pod is not None and sp.is_unavailable(pod, min_ready, now)
+        )
         for index in range(len(replicas) - 1, update_min - 1, -1):
             if budget <= 0:
                 break
@@ -400,24 +444,42 @@ class StatefulSetController(Controller):
                 self.registry.create(PVCS, claim, claim["metadata"]["namespace"])
             except ApiError as exc:
                 if exc.reason != "AlreadyExists":
-                    self.recorder.record(sts, "Warning", "FailedCreate",
-                                         f"create Claim {claim['metadata']['name']} for Pod {pod['metadata']['name']} "
-                                         f"in StatefulSet {sts['metadata']['name']} failed error: {exc.message}",
-                                         COMPONENT)
+                    self.recorder.record(
+                        sts,
+                        "Warning",
+                        "FailedCreate",
+                        f"create Claim {claim['metadata']['name']} for Pod {pod['metadata']['name']} "
+                        f"in StatefulSet {sts['metadata']['name']} failed error: {exc.message}",
+                        COMPONENT,
+                    )
                 raise
-            self.recorder.record(sts, "Normal", "SuccessfulCreate",
-                                 f"create Claim {claim['metadata']['name']} Pod {pod['metadata']['name']} "
-                                 f"in StatefulSet {sts['metadata']['name']} success", COMPONENT)
+            self.recorder.record(
+                sts,
+                "Normal",
+                "SuccessfulCreate",
+                f"create Claim {claim['metadata']['name']} Pod {pod['metadata']['name']} "
+                f"in StatefulSet {sts['metadata']['name']} success",
+                COMPONENT,
+            )
 
     def _pod_event(self, verb: str, sts: dict, pod: dict, error: ApiError | None) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
         if error is None:
-            self.recorder.record(sts, "Normal", f"Successful{verb.title()}",
-                                 f"{verb} Pod {name} in StatefulSet {set_name} successful", COMPONENT)
+            self.recorder.record(
+                sts,
+                "Normal",
+                f"Successful{verb.title()}",
+                f"{verb} Pod {name} in StatefulSet {set_name} successful",
+                COMPONENT,
+            )
         else:
-            self.recorder.record(sts, "Warning", f"Failed{verb.title()}",
-                                 f"{verb} Pod {name} in StatefulSet {set_name} failed error: {error.message}",
-                                 COMPONENT)
+            self.recorder.record(
+                sts,
+                "Warning",
+                f"Failed{verb.title()}",
+                f"{verb} Pod {name} in StatefulSet {set_name} failed error: {error.message}",
+                COMPONENT,
+            )
 
     def _create_pod(self, sts: dict, pod: dict) -> None:
         self._create_claims(sts, pod)
@@ -450,24 +512,29 @@ class StatefulSetController(Controller):
             raise
 
     def _write_status(self, sts: dict, status: dict) -> None:
-        if (sts["spec"]["updateStrategy"].get("type") == "RollingUpdate"
-                and status["updatedReplicas"] == status["replicas"] and status["readyReplicas"] == status["replicas"]):
+        if (
+            sts["spec"]["updateStrategy"].get("type") == "RollingUpdate"
+            and status["updatedReplicas"] == status["replicas"]
+            and status["readyReplicas"] == status["replicas"]
+        ):
             # completeRollingUpdate
             status["currentReplicas"] = status["updatedReplicas"]
             status["currentRevision"] = status["updateRevision"]
         old = sts.get("status") or {}
-        if all((old.get(k) or 0) == (status.get(k) or 0) for k in _STATUS_FIELDS if "Revision" not in k) and \
-                all(old.get(k, "") == status.get(k, "") for k in ("currentRevision", "updateRevision")):
+        if all((old.get(k) or 0) == (status.get(k) or 0) for k in _STATUS_FIELDS if "Revision" not in k) and all(
+            old.get(k, "") == status.get(k, "") for k in ("currentRevision", "updateRevision")
+        ):
             return
         sts["status"] = status_document(status)
         self.registry.update_status(STATEFULSETS, sts)
 
-    def _truncate_history(self, sts: dict, pods: list[dict], revisions: list[dict], current: dict,
-                          update: dict) -> None:
+    def _truncate_history(
+        self, sts: dict, pods: list[dict], revisions: list[dict], current: dict, update: dict
+    ) -> None:
         live = {current["metadata"]["name"], update["metadata"]["name"]} | {sp.pod_revision(p) for p in pods}
         history = [r for r in revisions if r["metadata"]["name"] not in live]
         limit = sts["spec"].get("revisionHistoryLimit", 10)
-        for revision in history[:max(0, len(history) - limit)]:
+        for revision in history[: max(0, len(history) - limit)]:
             try:
                 self.registry.delete(REVISIONS, revision["metadata"]["namespace"], revision["metadata"]["name"])
             except ApiError:

@@ -58,8 +58,10 @@ def is_failed(pod: dict) -> bool:
 
 
 def is_ready(pod: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 def is_running_and_ready(pod: dict) -> bool:
@@ -132,9 +134,13 @@ def claims_for(sts: dict, ordinal: int) -> list[dict]:
 
 def identity_matches(sts: dict, pod: dict) -> bool:
     parent, ordinal = parent_and_ordinal(pod)
-    return (ordinal >= 0 and parent == sts["metadata"]["name"] and pod["metadata"]["name"] == pod_name(sts, ordinal)
-            and pod["metadata"].get("namespace") == sts["metadata"]["namespace"]
-            and (pod["metadata"].get("labels") or {}).get(POD_NAME_LABEL) == pod["metadata"]["name"])
+    return (
+        ordinal >= 0
+        and parent == sts["metadata"]["name"]
+        and pod["metadata"]["name"] == pod_name(sts, ordinal)
+        and pod["metadata"].get("namespace") == sts["metadata"]["namespace"]
+        and (pod["metadata"].get("labels") or {}).get(POD_NAME_LABEL) == pod["metadata"]["name"]
+    )
 
 
 def storage_matches(sts: dict, pod: dict) -> bool:
@@ -165,8 +171,9 @@ def update_storage(sts: dict, pod: dict) -> None:
     templates = [t["metadata"]["name"] for t in sts["spec"].get("volumeClaimTemplates") or []]
     if not templates:
         return
-    claim_volumes = [{"name": name, "persistentVolumeClaim": {"claimName": claim_name(sts, name, ordinal)}}
-                     for name in templates]
+    claim_volumes = [
+        {"name": name, "persistentVolumeClaim": {"claimName": claim_name(sts, name, ordinal)}} for name in templates
+    ]
     others = [v for v in pod["spec"].get("volumes") or [] if v["name"] not in templates]
     pod["spec"]["volumes"] = claim_volumes + others
 
@@ -175,8 +182,12 @@ def new_pod(sts: dict, ordinal: int, revision_name: str) -> dict:
     """newStatefulSetPod: the template, the controller reference, identity, storage, revision label."""
     template = sts["spec"]["template"]
     template_meta = template.get("metadata") or {}
-    meta: dict = {"name": pod_name(sts, ordinal), "generateName": f"{sts['metadata']['name']}-",
-                  "labels": dict(template_meta.get("labels") or {}), "ownerReferences": [controller_ref(sts)]}
+    meta: dict = {
+        "name": pod_name(sts, ordinal),
+        "generateName": f"{sts['metadata']['name']}-",
+        "labels": dict(template_meta.get("labels") or {}),
+        "ownerReferences": [controller_ref(sts)],
+    }
     if template_meta.get("annotations"):
         meta["annotations"] = dict(template_meta["annotations"])
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}

@@ -10,8 +10,8 @@ Released; a deleted claim stays (pvc-protection) while a pod still uses it.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable
 
 from ..errors import ApiError
 from ..registry import Registry
@@ -52,8 +52,14 @@ class StorageClass:
 class VolumeController(Controller):
     name = COMPONENT
 
-    def __init__(self, registry: Registry, recorder: EventRecorder, storage_classes: dict[str, StorageClass],
-                 bind_delay: float = 0.05, retry_delay: float = 15.0) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        recorder: EventRecorder,
+        storage_classes: dict[str, StorageClass],
+        bind_delay: float = 0.05,
+        retry_delay: float = 15.0,
+    ) -> None:
         super().__init__(registry)
         self.recorder = recorder
         self.storage_classes = storage_classes
@@ -101,10 +107,14 @@ class VolumeController(Controller):
                 self._finish_claim(pvc, pv)
             return
         sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
-        if sc and sc.binding_mode == "WaitForFirstConsumer" and \
-                not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE_ANNOTATION):
-            self._report_once(pvc, "Normal", "WaitForFirstConsumer",
-                              "waiting for first consumer to be created before binding")
+        if (
+            sc
+            and sc.binding_mode == "WaitForFirstConsumer"
+            and not (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE_ANNOTATION)
+        ):
+            self._report_once(
+                pvc, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding"
+            )
             return
         key = ("pvc", namespace, name)
         pv = self._find_volume(pvc)
@@ -118,24 +128,39 @@ class VolumeController(Controller):
             return
         class_name = pvc["spec"].get("storageClassName") or ""
         if not class_name:
-            self._report_once(pvc, "Normal", "FailedBinding",
-                              "no persistent volumes available for this claim and no storage class is set")
+            self._report_once(
+                pvc,
+                "Normal",
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set",
+            )
         elif sc is None:
-            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
-                                 f'storageclass.storage.k8s.io "{class_name}" not found', COMPONENT)
+            self.recorder.record(
+                pvc, "Warning", "ProvisioningFailed", f'storageclass.storage.k8s.io "{class_name}" not found', COMPONENT
+            )
             self.enqueue_after(key, self.retry_delay)
         elif sc.failure:
-            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
-                                 f'failed to provision volume with StorageClass "{sc.name}": {sc.failure}', COMPONENT)
+            self.recorder.record(
+                pvc,
+                "Warning",
+                "ProvisioningFailed",
+                f'failed to provision volume with StorageClass "{sc.name}": {sc.failure}',
+                COMPONENT,
+            )
             self.enqueue_after(key, self.retry_delay)
         elif not sc.dynamic:
-            self.recorder.record(pvc, "Warning", "ProvisioningFailed",
-                                 f"no volume plugin matched name: {sc.provisioner}", COMPONENT)
+            self.recorder.record(
+                pvc, "Warning", "ProvisioningFailed", f"no volume plugin matched name: {sc.provisioner}", COMPONENT
+            )
             self.enqueue_after(key, self.retry_delay)
         else:
-            self._report_once(pvc, "Normal", "ExternalProvisioning",
-                              f'waiting for a volume to be created, either by external provisioner "{sc.provisioner}" '
-                              "or manually created by system administrator")
+            self._report_once(
+                pvc,
+                "Normal",
+                "ExternalProvisioning",
+                f'waiting for a volume to be created, either by external provisioner "{sc.provisioner}" '
+                "or manually created by system administrator",
+            )
             self.clock.call_later(sc.provision_delay, self._provision, namespace, name, sc)
 
     def _report_once(self, pvc: dict, type_: str, reason: str, message: str) -> None:
@@ -152,7 +177,9 @@ class VolumeController(Controller):
         for pv in self.store.items(PVS):
             spec = pv["spec"]
             ref = spec.get("claimRef")
-            if ref and not (ref.get("namespace") == pvc["metadata"]["namespace"] and ref.get("name") == pvc["metadata"]["name"]):
+            if ref and not (
+                ref.get("namespace") == pvc["metadata"]["namespace"] and ref.get("name") == pvc["metadata"]["name"]
+            ):
                 continue
             if pv["status"].get("phase") not in ("Available", "Pending") and not ref:
                 continue
@@ -168,24 +195,40 @@ class VolumeController(Controller):
         if pvc is None or pvc["spec"].get("volumeName") or pvc["metadata"].get("deletionTimestamp"):
             return
         volume_name = f"pvc-{pvc['metadata']['uid']}"
-        pv = {"metadata": {"name": volume_name, "annotations": {"pv.kubernetes.io/provisioned-by": sc.provisioner}},
-              "spec": {"capacity": {"storage": pvc["spec"]["resources"]["requests"]["storage"]},
-                       "accessModes": list(pvc["spec"].get("accessModes") or []),
-                       "persistentVolumeReclaimPolicy": sc.reclaim_policy, "storageClassName": sc.name,
-                       "hostPath": {"path": f"/var/lib/sim-volumes/{volume_name}", "type": ""},
-                       "claimRef": self._claim_ref(pvc)}}
+        pv = {
+            "metadata": {"name": volume_name, "annotations": {"pv.kubernetes.io/provisioned-by": sc.provisioner}},
+            "spec": {
+                "capacity": {"storage": pvc["spec"]["resources"]["requests"]["storage"]},
+                "accessModes": list(pvc["spec"].get("accessModes") or []),
+                "persistentVolumeReclaimPolicy": sc.reclaim_policy,
+                "storageClassName": sc.name,
+                "hostPath": {"path": f"/var/lib/sim-volumes/{volume_name}", "type": ""},
+                "claimRef": self._claim_ref(pvc),
+            },
+        }
         try:
             self.registry.create(PVS, pv)
         except ApiError:
             return
-        self.recorder.record(pvc, "Normal", "ProvisioningSucceeded",
-                             f"Successfully provisioned volume {volume_name} using {sc.provisioner}", COMPONENT)
+        self.recorder.record(
+            pvc,
+            "Normal",
+            "ProvisioningSucceeded",
+            f"Successfully provisioned volume {volume_name} using {sc.provisioner}",
+            COMPONENT,
+        )
 
     @staticmethod
     def _claim_ref(pvc: dict) -> dict:
         meta = pvc["metadata"]
-        return {"kind": "PersistentVolumeClaim", "namespace": meta["namespace"], "name": meta["name"],
-                "uid": meta["uid"], "apiVersion": "v1", "resourceVersion": meta["resourceVersion"]}
+        return {
+            "kind": "PersistentVolumeClaim",
+            "namespace": meta["namespace"],
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "apiVersion": "v1",
+            "resourceVersion": meta["resourceVersion"],
+        }
 
     def _bind(self, pvc: dict, pv: dict) -> None:
         bound_pv = deep_copy(pv)
@@ -204,8 +247,11 @@ class VolumeController(Controller):
 
     def _finish_claim(self, pvc: dict, pv: dict) -> None:
         claim = deep_copy(pvc)
-        claim["status"] = {"phase": "Bound", "accessModes": list(pv["spec"].get("accessModes") or []),
-                           "capacity": dict(pv["spec"].get("capacity") or {})}
+        claim["status"] = {
+            "phase": "Bound",
+            "accessModes": list(pv["spec"].get("accessModes") or []),
+            "capacity": dict(pv["spec"].get("capacity") or {}),
+        }
         self.registry.update_status(PVCS, claim)
 
     def _release_protection(self, pvc: dict) -> None:
@@ -214,8 +260,10 @@ class VolumeController(Controller):
             return
         name, namespace = pvc["metadata"]["name"], pvc["metadata"]["namespace"]
         for pod in self.store.items(PODS, namespace):
-            if any((v.get("persistentVolumeClaim") or {}).get("claimName") == name
-                   for v in pod["spec"].get("volumes") or []):
+            if any(
+                (v.get("persistentVolumeClaim") or {}).get("claimName") == name
+                for v in pod["spec"].get("volumes") or []
+            ):
                 return  # still in use
         released = deep_copy(pvc)
         released["metadata"]["finalizers"] = [f for f in finalizers if f != PROTECTION_FINALIZER]

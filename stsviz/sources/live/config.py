@@ -215,7 +215,7 @@ async def run_exec_plugin(exec_config: Any, *, base_dir: str, timeout: float = E
         raise ConfigError(f"exec plugin {name}: {one_line(error.strerror or error)}") from None
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         raise ConfigError(f"exec plugin {name} did not answer within {timeout:g}s") from None
@@ -286,8 +286,10 @@ def resolve_target(
         raise ConfigError(f"cannot read kubeconfig {', '.join(paths)}: {one_line(error)}") from None
 
     def names(section: str) -> list[str]:
-        return [str(item.get("name") if isinstance(item, dict) else item.value.get("name"))
-                for item in value.get(section) or []]
+        return [
+            str(item.get("name") if isinstance(item, dict) else item.value.get("name"))
+            for item in value.get(section) or []
+        ]
 
     def entry_node(section: str, name: str) -> ConfigNode | None:
         """The merged entry, which remembers the file it came from (for relative paths)."""

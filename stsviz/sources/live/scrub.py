@@ -46,7 +46,7 @@ def remember(*secrets: str | None) -> None:
             secret = secret.strip()
             for prefix in ("Bearer ", "Basic "):
                 if secret.startswith(prefix):
-                    secret = secret[len(prefix):].strip()
+                    secret = secret[len(prefix) :].strip()
             if len(secret) >= _MIN_SECRET:
                 _secrets.add(secret)
 

@@ -140,7 +140,7 @@ class _ConnectionRef:
         return connection
 
     @property
-    def api(self):  # noqa: ANN201 - kubernetes_asyncio ApiClient
+    def api(self):
         return self._connection.api
 
     @property

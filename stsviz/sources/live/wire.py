@@ -58,9 +58,7 @@ class ApiError(Exception):
             return cls(http_status, f"HTTP {http_status}", retry_after=retry_after)
         details = body.get("details") if isinstance(body.get("details"), dict) else {}
         causes = tuple(
-            str(cause.get("reason") or "")
-            for cause in (details.get("causes") or [])
-            if isinstance(cause, dict)
+            str(cause.get("reason") or "") for cause in (details.get("causes") or []) if isinstance(cause, dict)
         )
         code = body.get("code")
         retry = details.get("retryAfterSeconds")
@@ -68,7 +66,9 @@ class ApiError(Exception):
             code if isinstance(code, int) and code else http_status,
             str(body.get("message") or body.get("reason") or f"HTTP {http_status}"),
             reason=str(body.get("reason") or ""),
-            retry_after=retry_after if retry_after is not None else (retry if isinstance(retry, (int, float)) else None),
+            retry_after=retry_after
+            if retry_after is not None
+            else (retry if isinstance(retry, (int, float)) else None),
             causes=causes,
         )
 

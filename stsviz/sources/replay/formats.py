@@ -13,9 +13,10 @@ parsing.py): a million-event recording fits in a few GB, not tens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from stsviz.model.events import Change, Record
 from stsviz.sources.replay.errors import Problems, ReplayInputError
@@ -100,9 +101,7 @@ def _offsets_from_times(times: list[datetime]) -> list[float]:
 
 def _merge(
     files: list[FileEvents], *, by_time: bool
-) -> tuple[
-    list[str], list[Record], list[datetime | None], list[datetime | None], list[tuple[int, dict[str, Any]]]
-]:
+) -> tuple[list[str], list[Record], list[datetime | None], list[datetime | None], list[tuple[int, dict[str, Any]]]]:
     """One stream from several files: a stable sort, so ties keep file order."""
     types: list[str] = []
     records: list[Record] = []

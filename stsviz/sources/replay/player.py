@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from stsviz.model.state import ClusterState
 from stsviz.sources.replay.errors import ReplayInputError
@@ -68,7 +68,7 @@ def parse_at(value: str) -> SeekTarget:
     if moment.tzinfo is None:
         raise ReplayInputError(f"--at {value!r}: the time needs a zone, such as Z or +02:00")
     try:
-        return SeekTarget(time=moment.astimezone(timezone.utc))
+        return SeekTarget(time=moment.astimezone(UTC))
     except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC equivalent
         raise ReplayInputError(f"--at {value!r}: out of range") from None
 
@@ -204,7 +204,7 @@ class Player:
         capture) count as earlier than any time.
         """
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         index = bisect_right(self._times(), moment.timestamp())
         self._move_to(index)
         start = self.recording.start

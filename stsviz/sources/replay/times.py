@@ -16,8 +16,9 @@ merged into one stream (`derive_times`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 def parse_rfc3339(text: Any) -> datetime | None:
@@ -33,7 +34,7 @@ def parse_rfc3339(text: Any) -> datetime | None:
     if parsed.tzinfo is None:
         return None  # RFC3339 always has a zone; a bare time is not one we can place
     if parsed.utcoffset():
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
     return parsed
 
 

@@ -13,8 +13,14 @@ import pytest
 from stsviz.sources.live.config import ConfigError, resolve_target
 
 
-def kubeconfig(path: Path, *, current: str | None, contexts: dict[str, str], namespace: str | None = None,
-               token: str = "tok-123456") -> Path:
+def kubeconfig(
+    path: Path,
+    *,
+    current: str | None,
+    contexts: dict[str, str],
+    namespace: str | None = None,
+    token: str = "tok-123456",
+) -> Path:
     """A kubeconfig with one cluster per context, named after it."""
     config = {
         "apiVersion": "v1",
@@ -71,11 +77,13 @@ def test_no_current_context(tmp_path):
 
 
 def test_missing_kubeconfig_file(tmp_path):
-    with pytest.raises(ConfigError, match="^kubeconfig /nowhere/config not found$"):
+    with pytest.raises(ConfigError, match=r"^kubeconfig /nowhere/config not found$"):
         resolve_target("/nowhere/config", environ={})
     with pytest.raises(ConfigError, match="no kubeconfig found"):
-        resolve_target(environ={"KUBECONFIG": str(tmp_path / "gone"), "HOME": str(tmp_path)},
-                       service_account_dir=str(tmp_path / "no-sa"))
+        resolve_target(
+            environ={"KUBECONFIG": str(tmp_path / "gone"), "HOME": str(tmp_path)},
+            service_account_dir=str(tmp_path / "no-sa"),
+        )
 
 
 @pytest.mark.parametrize("content", ["", "just a string\n", "[1, 2]\n"])
@@ -117,8 +125,26 @@ async def test_in_cluster_connect_uses_the_service_account_token(tmp_path):
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("openssl not found: needed to make a CA certificate")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
-                    "-keyout", str(tmp_path / "ca.key"), "-out", str(sa / "ca.crt")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test-ca",
+            "-keyout",
+            str(tmp_path / "ca.key"),
+            "-out",
+            str(sa / "ca.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     environ = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
     target = resolve_target(environ=environ, service_account_dir=str(sa))
     assert target.server == "https://[fd00::1]:443"
@@ -137,7 +163,7 @@ async def test_a_broken_ca_certificate_is_one_line_not_a_traceback(tmp_path):
     sa = service_account(tmp_path)  # its ca.crt is not a certificate
     environ = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
     target = resolve_target(environ=environ, service_account_dir=str(sa))
-    with pytest.raises(ConfigError, match="^cannot set up TLS for in-cluster: ") as raised:
+    with pytest.raises(ConfigError, match=r"^cannot set up TLS for in-cluster: ") as raised:
         await target.connect()
     assert "in-cluster-token-abcdef" not in str(raised.value)
 

@@ -20,7 +20,7 @@ from stsviz.sources.live.source import LiveSource
 from tests.fake_api import TOKEN, eventually, pod, status
 from tests.running import Running
 
-PLUGIN = r'''
+PLUGIN = r"""
 import json, os, stat, sys
 state = sys.argv[1]
 count_file = os.path.join(state, "count")
@@ -46,7 +46,7 @@ if tokens[min(n, len(tokens) - 1)] == "FAIL":
     sys.exit(3)
 print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
                   "status": {"token": tokens[min(n, len(tokens) - 1)]}}))
-'''
+"""
 
 
 @pytest.fixture
@@ -116,7 +116,10 @@ async def test_401_refreshes_exec_credentials_once_and_goes_on(api, tmp_path, fa
         await eventually(lambda: run.phase("pods") == phases.WATCHING)
         assert plugin.runs == 2
         assert [s.authorization for s in api.seen("pods")] == [
-            "Bearer stale-token-aaaaaa", f"Bearer {TOKEN}", f"Bearer {TOKEN}"]
+            "Bearer stale-token-aaaaaa",
+            f"Bearer {TOKEN}",
+            f"Bearer {TOKEN}",
+        ]
         assert {name for _, name in run.state.pods} == {"web-0"}
         assert fake_time.sleeps == []
     finally:
@@ -126,8 +129,9 @@ async def test_401_refreshes_exec_credentials_once_and_goes_on(api, tmp_path, fa
 async def test_401_again_after_the_refresh_says_credentials_expired(api, tmp_path, fake_time, plugin):
     plugin.tokens("stale-token-aaaaaa", "stale-token-bbbbbb")
     fake_time.hold = True
-    source = await start(api, tmp_path, fake_time, api.kubeconfig(tmp_path, exec_command=plugin.command),
-                         kinds=(STATEFULSETS, PODS))
+    source = await start(
+        api, tmp_path, fake_time, api.kubeconfig(tmp_path, exec_command=plugin.command), kinds=(STATEFULSETS, PODS)
+    )
     run = Running(source)
     try:
         await eventually(lambda: all(i.phase == phases.EXPIRED for i in source.informers))
@@ -194,7 +198,7 @@ async def test_the_kubeconfig_is_never_written(api, tmp_path, plugin, fake_time)
         "Authorization: Bearer abc.def-ghi_jkl",
         "{'authorization': 'Bearer abc.def-ghi_jkl'}",
         "headers={'Authorization': 'Basic dXNlcjpwYXNzd29yZA=='}",
-        'token: abc.def-ghi_jkl',
+        "token: abc.def-ghi_jkl",
         '"token": "abc.def-ghi_jkl"',
         "password=abc.def-ghi_jkl",
         "client-key-data: abc.def-ghi_jkl",
@@ -213,7 +217,7 @@ def test_remembered_secrets_are_masked_anywhere():
 
 
 def test_ordinary_text_is_left_alone():
-    text = "pods is forbidden: User \"viewer\" cannot list resource \"pods\" (token bucket full)"
+    text = 'pods is forbidden: User "viewer" cannot list resource "pods" (token bucket full)'
     assert scrub(text) == text
 
 
@@ -252,8 +256,13 @@ async def test_a_server_echoing_the_token_never_reaches_the_status_line(api, run
 
 async def stsviz(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "stsviz", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "stsviz",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode, out.decode(), err.decode()
@@ -269,19 +278,27 @@ async def test_cli_401_is_exit_1_credentials_expired_without_the_token(api, tmp_
 
 async def test_cli_server_error_echoing_the_token_is_scrubbed(api, tmp_path):
     api.script("statefulsets", "list", status(500, "InternalError", f"saw Authorization: Bearer {TOKEN}"))
-    code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--plain")
+    code, _out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--plain")
     assert code == 1 and TOKEN not in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 async def test_cli_forbidden_events_still_print_the_frame_with_a_warning(api, tmp_path):
     api.objects["statefulsets"] = [
-        {"metadata": {"name": "web", "namespace": "ns", "uid": "u1"}, "spec": {"replicas": 1},
-         "status": {"observedGeneration": 1}}]
-    api.script("events", "list", status(403, "Forbidden", 'events is forbidden: User "x" cannot list resource "events"'))
+        {
+            "metadata": {"name": "web", "namespace": "ns", "uid": "u1"},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1},
+        }
+    ]
+    api.script(
+        "events", "list", status(403, "Forbidden", 'events is forbidden: User "x" cannot list resource "events"')
+    )
     code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--json")
     assert code == 0, err
     assert json.loads(out)["sets"][0]["name"] == "web"
-    assert err.strip() == 'stsviz: warning: events left out: events is forbidden: User "x" cannot list resource "events"'
+    assert (
+        err.strip() == 'stsviz: warning: events left out: events is forbidden: User "x" cannot list resource "events"'
+    )
     assert [s.query.get("labelSelector") for s in api.seen("statefulsets")] == [None]
     assert api.seen("statefulsets")[0].query == {"limit": "500"}
 

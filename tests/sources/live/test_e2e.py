@@ -123,8 +123,13 @@ async def test_follows_create_roll_scale_and_pod_delete(realk8s_kubeconfig, kube
         uid = run.state.pods[(namespace, "web-0")].uid
         await asyncio.to_thread(k, "delete", "pod", "web-0", "--wait=false")
         await same("pod deleted")
-        await eventually(lambda: run.state.pods.get((namespace, "web-0")) is not None
-                         and run.state.pods[(namespace, "web-0")].uid != uid, timeout=30, message="web-0 recreated")
+        await eventually(
+            lambda: (
+                run.state.pods.get((namespace, "web-0")) is not None and run.state.pods[(namespace, "web-0")].uid != uid
+            ),
+            timeout=30,
+            message="web-0 recreated",
+        )
         await rollout_status(k)
         await same("pod recreated")
         [row] = build_frame(run.state).rows
@@ -140,9 +145,13 @@ async def test_one_shot_json_and_plain_agree_with_kubectl(realk8s_kubeconfig, ku
     await rollout_status(k)
 
     def stsviz(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "stsviz", "--kubeconfig", str(realk8s_kubeconfig),
-                               "-n", namespace, *args], capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [sys.executable, "-m", "stsviz", "--kubeconfig", str(realk8s_kubeconfig), "-n", namespace, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
 
     result = await asyncio.to_thread(stsviz, "--json")
     assert result.returncode == 0 and result.stderr == "", result.stderr
@@ -226,8 +235,11 @@ async def test_the_apiserver_killed_and_restarted_under_the_live_screen(
 
         apiserver = ApiServer(realk8s_run_dir)
         apiserver.stop()  # SIGKILL: every watch breaks at once
-        await eventually(lambda: "reconnecting" in screen.sub_title and "stale since" in screen.sub_title,
-                         timeout=10, message=f"header says reconnecting (it says {screen.sub_title!r})")
+        await eventually(
+            lambda: "reconnecting" in screen.sub_title and "stale since" in screen.sub_title,
+            timeout=10,
+            message=f"header says reconnecting (it says {screen.sub_title!r})",
+        )
         assert not live.status.current
         await pilot.pause(1.0)
         assert "reconnecting" in screen.sub_title  # nothing is called current while the server is away
@@ -236,8 +248,11 @@ async def test_the_apiserver_killed_and_restarted_under_the_live_screen(
         await asyncio.to_thread(apiserver.wait_ready, realk8s_kubeconfig)
         await asyncio.to_thread(k, "scale", "statefulset/web", "--replicas=3")
         await asyncio.to_thread(k, "delete", "pod", "web-0", "--wait=false")
-        await eventually(lambda: screen.sub_title.startswith("watching"), timeout=20,
-                         message=f"header says watching again (it says {screen.sub_title!r})")
+        await eventually(
+            lambda: screen.sub_title.startswith("watching"),
+            timeout=20,
+            message=f"header says watching again (it says {screen.sub_title!r})",
+        )
         await rollout_status(k)
         await converge(k, live.state, stores, namespace, step="after the restart")
         # The restart emptied the watch cache: resuming got a real 410 and relisted.
@@ -247,7 +262,11 @@ async def test_the_apiserver_killed_and_restarted_under_the_live_screen(
 def limited_kubeconfig(k: Kubectl, admin: Path, namespace: str, tmp_path: Path) -> Path:
     """A ServiceAccount that may read sets, pods and claims in the namespace, but not events."""
     k("create", "serviceaccount", "limited")
-    k("apply", "-f", "-", input=f"""
+    k(
+        "apply",
+        "-f",
+        "-",
+        input=f"""
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {{name: limited, namespace: {namespace}}}
@@ -260,7 +279,8 @@ kind: RoleBinding
 metadata: {{name: limited, namespace: {namespace}}}
 roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: limited}}
 subjects: [{{kind: ServiceAccount, name: limited, namespace: {namespace}}}]
-""")
+""",
+    )
     try:
         token = k("create", "token", "limited").strip()
     except AssertionError:  # no TokenRequest: the 1.20 way, the token controller's secret
@@ -284,9 +304,13 @@ async def test_forbidden_events_degrade_only_events(realk8s_kubeconfig, kubectl,
     await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(1))
     run = start(limited, namespace, forbidden_retry=600.0)
     try:
-        await eventually(lambda: run.phase("events") == phases.FORBIDDEN
-                         and all(run.phase(r) == phases.WATCHING
-                                 for r in ("statefulsets", "pods", "persistentvolumeclaims")), timeout=15)
+        await eventually(
+            lambda: (
+                run.phase("events") == phases.FORBIDDEN
+                and all(run.phase(r) == phases.WATCHING for r in ("statefulsets", "pods", "persistentvolumeclaims"))
+            ),
+            timeout=15,
+        )
         status = run.source.status()
         assert "events forbidden" in status.describe() and "pods" not in status.describe()
         assert 'cannot list resource "events"' in status.kind("events").message
@@ -294,8 +318,13 @@ async def test_forbidden_events_degrade_only_events(realk8s_kubeconfig, kubectl,
     finally:
         await run.stop()
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "stsviz", "--kubeconfig", str(limited), "-n", namespace, "--json"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        subprocess.run,
+        [sys.executable, "-m", "stsviz", "--kubeconfig", str(limited), "-n", namespace, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     assert [row["name"] for row in json.loads(result.stdout)["sets"]] == ["web"]
     assert result.stderr.startswith("stsviz: warning: events left out: events is forbidden")
@@ -316,8 +345,9 @@ async def test_a_refused_exec_credential_is_refreshed_once(realk8s_kubeconfig, n
         "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', 'kind': 'ExecCredential',"
         " 'status': {'token': token}}))\n"
     )
-    config["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                           "command": sys.executable, "args": [str(plugin)]}}
+    config["users"][0]["user"] = {
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable, "args": [str(plugin)]}
+    }
     path = tmp_path / "exec.kubeconfig"
     path.write_text(yaml.safe_dump(config))
     run = start(path, namespace)

@@ -32,7 +32,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from stsviz.model import ClusterState
 from stsviz.sim import SimCluster
-from stsviz.sim.resources import PVCS, PODS, RESOURCES, STATEFULSETS
+from stsviz.sim.resources import PODS, PVCS, RESOURCES, STATEFULSETS
 from stsviz.sim.scenarios import statefulset
 from stsviz.sources.live import status as phases
 from stsviz.sources.live.config import resolve_target
@@ -118,8 +118,9 @@ async def assert_same_as_server(
         if not problems:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{step}: the source differs from the server after {timeout}s:\n"
-                                 + "\n".join(problems[:20]))
+            raise AssertionError(
+                f"{step}: the source differs from the server after {timeout}s:\n" + "\n".join(problems[:20])
+            )
         await asyncio.sleep(0.05)
 
 
@@ -139,19 +140,39 @@ class Sleeps:
 
 def bare_pod(name: str, manager: str = "kubectl-create") -> dict:
     """A pod of no set, with the managedFields a real server adds (the source cuts them out unparsed)."""
-    fields = {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
-              "f:spec": {"f:containers": {'k:{"name":"main"}': {".": {}, "f:image": {}, "f:name": {}}}}}
-    managed = [{"manager": manager, "operation": "Update", "apiVersion": "v1", "time": "2026-11-25T10:00:00Z",
-                "fieldsType": "FieldsV1", "fieldsV1": fields}]
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "labels": {"app": "bare"}, "managedFields": managed},
-            "spec": {"terminationGracePeriodSeconds": 0, "containers": [{"name": "main", "image": "nginx:1.25"}]}}
+    fields = {
+        "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+        "f:spec": {"f:containers": {'k:{"name":"main"}': {".": {}, "f:image": {}, "f:name": {}}}},
+    }
+    managed = [
+        {
+            "manager": manager,
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": "2026-11-25T10:00:00Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields,
+        }
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bare"}, "managedFields": managed},
+        "spec": {"terminationGracePeriodSeconds": 0, "containers": [{"name": "main", "image": "nginx:1.25"}]},
+    }
 
 
 def bare_claim(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
-                     "resources": {"requests": {"storage": "1Gi"}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": "manual",
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    }
 
 
 class Changes:
@@ -180,11 +201,15 @@ class Changes:
         sts = store.view(STATEFULSETS, NAMESPACE, "web")
         web0 = store.view(PODS, NAMESPACE, "web-0")
         status = sts.get("status") or {}
-        return (web0 is not None and web0["metadata"]["uid"] != self.web0_uid
-                and not web0["metadata"].get("deletionTimestamp")
-                and status.get("observedGeneration") == sts["metadata"]["generation"]
-                and status.get("readyReplicas") == 4 and status.get("replicas") == 4
-                and store.view(PVCS, NAMESPACE, "claim-old") is None)
+        return (
+            web0 is not None
+            and web0["metadata"]["uid"] != self.web0_uid
+            and not web0["metadata"].get("deletionTimestamp")
+            and status.get("observedGeneration") == sts["metadata"]["generation"]
+            and status.get("readyReplicas") == 4
+            and status.get("replicas") == 4
+            and store.view(PVCS, NAMESPACE, "claim-old") is None
+        )
 
     def check(self, state: ClusterState) -> None:
         """The source shows every change (the comparison already holds; this says which changes it covered)."""
@@ -206,10 +231,10 @@ class Harness:
         self.changes = Changes(cluster)
 
     @property
-    def faults(self):  # noqa: ANN201
+    def faults(self):
         return self.cluster.faults
 
-    def status(self):  # noqa: ANN201
+    def status(self):
         return self.run.source.status()
 
     async def same_as_server(self, step: str) -> None:
@@ -225,8 +250,9 @@ class Harness:
 @pytest.fixture
 async def cluster() -> AsyncIterator[SimCluster]:
     async with SimCluster(speed=SPEED, seed=5) as running:
-        running.apply(statefulset("web", 3, "nginx:1.25", policy="Parallel"), bare_pod("bare-old"),
-                      bare_claim("claim-old"))
+        running.apply(
+            statefulset("web", 3, "nginx:1.25", policy="Parallel"), bare_pod("bare-old"), bare_claim("claim-old")
+        )
         yield running
 
 
@@ -253,8 +279,11 @@ async def follow(cluster: SimCluster, api: ApiClient, tmp_path: Path) -> AsyncIt
         runs.append(run)
         harness = Harness(cluster, api, run, sleeps)
         store = cluster.store
-        await eventually(lambda: (store.view(STATEFULSETS, NAMESPACE, "web").get("status") or {})
-                         .get("readyReplicas") == 3, timeout=10, message="web rolled out")
+        await eventually(
+            lambda: (store.view(STATEFULSETS, NAMESPACE, "web").get("status") or {}).get("readyReplicas") == 3,
+            timeout=10,
+            message="web rolled out",
+        )
         await harness.same_as_server("before the fault")
         return harness
 
@@ -305,9 +334,11 @@ async def test_refused_connections_for_a_while(follow):
     h = await follow()
     began = time.monotonic()
     h.faults.refuse_connections(1.5)
-    await until_every_kind(h, lambda kind: kind.phase == phases.RECONNECTING
-                           and "cannot connect" in (kind.message or ""),
-                           "every kind reconnecting after a refused connection")
+    await until_every_kind(
+        h,
+        lambda kind: kind.phase == phases.RECONNECTING and "cannot connect" in (kind.message or ""),
+        "every kind reconnecting after a refused connection",
+    )
     assert all(kind.stale_since is not None for kind in h.status().kinds)
     h.changes.make()
     await h.recovered("after refused connections")
@@ -319,8 +350,11 @@ async def test_unavailable_503_for_a_while(follow):
     h = await follow()
     began = time.monotonic()
     h.faults.unavailable(1.5)
-    await until_every_kind(h, lambda kind: kind.phase == phases.RECONNECTING and "503" in (kind.message or ""),
-                           "every kind reconnecting after a 503")
+    await until_every_kind(
+        h,
+        lambda kind: kind.phase == phases.RECONNECTING and "503" in (kind.message or ""),
+        "every kind reconnecting after a 503",
+    )
     h.changes.make()
     await h.recovered("after 503s")
     assert time.monotonic() - began >= 1.5
@@ -355,8 +389,11 @@ async def test_429_waits_for_retry_after(follow):
     h.faults.throttle(requests=4, retry_after=2)
     began = time.monotonic()
     h.faults.close_watches()  # each informer's next request is answered 429 with Retry-After: 2
-    await until_every_kind(h, lambda kind: kind.retry_at is not None and "Too many requests" in (kind.message or ""),
-                           "every kind waiting for Retry-After")
+    await until_every_kind(
+        h,
+        lambda kind: kind.retry_at is not None and "Too many requests" in (kind.message or ""),
+        "every kind waiting for Retry-After",
+    )
     status = h.status()
     for kind in status.kinds:
         assert kind.phase == phases.RECONNECTING, kind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stsviz.sources.live import status as phases
 from stsviz.sources.live.kinds import PODS
@@ -10,7 +10,7 @@ from stsviz.sources.live.status import KindStatus, SourceStatus
 from stsviz.sources.live.timing import EventRate
 from tests.fake_api import FakeTime, eventually, items, pod, stream
 
-STALE = datetime(2026, 11, 25, 12, 3, 4, tzinfo=timezone.utc)
+STALE = datetime(2026, 11, 25, 12, 3, 4, tzinfo=UTC)
 LOCAL = STALE.astimezone().strftime("%H:%M:%S")
 
 
@@ -18,13 +18,19 @@ def test_phrases_per_phase():
     assert KindStatus("pods", phases.WATCHING, listed=True).describe(0) == "pods watching"
     assert KindStatus("pods", phases.LISTING).describe(0) == "pods listing"
     assert KindStatus("pods", phases.LISTING, listed=True, stale_since=STALE).describe(0) == (
-        f"pods relisting, stale since {LOCAL}")
-    assert KindStatus("persistentvolumeclaims", phases.RECONNECTING, listed=True, stale_since=STALE,
-                      retry_at=13.2).describe(10.0) == f"pvc reconnecting in 4s, stale since {LOCAL}"
+        f"pods relisting, stale since {LOCAL}"
+    )
+    assert (
+        KindStatus(
+            "persistentvolumeclaims", phases.RECONNECTING, listed=True, stale_since=STALE, retry_at=13.2
+        ).describe(10.0)
+        == f"pvc reconnecting in 4s, stale since {LOCAL}"
+    )
     assert KindStatus("pods", phases.RECONNECTING, retry_at=9.0).describe(10.0) == "pods reconnecting"
     assert KindStatus("statefulsets", phases.FORBIDDEN).describe(0) == "sts forbidden"
     assert KindStatus("events", phases.EXPIRED, listed=True, stale_since=STALE).describe(0) == (
-        f"events credentials expired, stale since {LOCAL}")
+        f"events credentials expired, stale since {LOCAL}"
+    )
 
 
 def test_header_names_only_what_is_not_current():
@@ -32,12 +38,15 @@ def test_header_names_only_what_is_not_current():
     waiting = KindStatus("pods", phases.RECONNECTING, listed=True, stale_since=STALE, retry_at=12.0)
     assert SourceStatus((watching, watching), rate=12.34, now=10.0).describe() == "watching · 12.3 ev/s"
     assert SourceStatus((watching, waiting), rate=0.0, now=10.0).describe() == (
-        f"pods reconnecting in 2s, stale since {LOCAL} · 0.0 ev/s")
+        f"pods reconnecting in 2s, stale since {LOCAL} · 0.0 ev/s"
+    )
     assert SourceStatus((waiting,), rate=0, now=0, connection="exec plugin failed").describe() == (
-        f"pods reconnecting in 12s, stale since {LOCAL} · 0.0 ev/s")
+        f"pods reconnecting in 12s, stale since {LOCAL} · 0.0 ev/s"
+    )
     never = KindStatus("pods", phases.RECONNECTING, retry_at=3.0)
     assert SourceStatus((never,), rate=0, now=0, connection="exec plugin failed").describe() == (
-        "connecting: exec plugin failed")
+        "connecting: exec plugin failed"
+    )
     assert not SourceStatus((watching, waiting), 0, 0).current
     assert SourceStatus((watching, KindStatus("events", phases.FORBIDDEN)), 0, 0).current
 

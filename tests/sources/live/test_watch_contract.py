@@ -30,9 +30,9 @@ def pod_names(run) -> set[str]:
 
 
 async def test_lists_in_pages_then_watches_from_the_lists_resource_version(api, run_source):
-    api.script("pods", "list",
-               items([pod("web-0"), pod("web-1")], rv="40", cont="page-2"),
-               items([pod("web-2")], rv="40"))
+    api.script(
+        "pods", "list", items([pod("web-0"), pod("web-1")], rv="40", cont="page-2"), items([pod("web-2")], rv="40")
+    )
     run = run_source(kinds=POD_ONLY, list_page_size=2)
     await eventually(lambda: api.seen("pods", "watch"))
     lists = api.seen("pods", "list")
@@ -58,9 +58,12 @@ async def test_namespace_all_namespaces_and_selector_shape_the_requests(api, run
 
 async def test_every_event_moves_the_resource_version_bookmarks_too(api, run_source, fake_time):
     api.script("pods", "list", items([], rv="10"))
-    api.script("pods", "watch",
-               stream(event("ADDED", pod("web-0", rv="11")), bookmark("57")),
-               stream(event("MODIFIED", pod("web-0", rv="58", status={"phase": "Pending"}))))
+    api.script(
+        "pods",
+        "watch",
+        stream(event("ADDED", pod("web-0", rv="11")), bookmark("57")),
+        stream(event("MODIFIED", pod("web-0", rv="58", status={"phase": "Pending"}))),
+    )
     run = run_source(kinds=POD_ONLY)
     await eventually(lambda: len(api.seen("pods", "watch")) >= 3)
     assert [s.query["resourceVersion"] for s in api.seen("pods", "watch")] == ["10", "57", "58"]
@@ -72,9 +75,12 @@ async def test_every_event_moves_the_resource_version_bookmarks_too(api, run_sou
 
 
 async def test_410_status_relists_and_replaces_the_cache(api, run_source):
-    api.script("pods", "list",
-               items([pod("web-0"), pod("web-1")], rv="10"),
-               items([pod("web-1", rv="30"), pod("web-2", rv="31")], rv="31"))
+    api.script(
+        "pods",
+        "list",
+        items([pod("web-0"), pod("web-1")], rv="10"),
+        items([pod("web-1", rv="30"), pod("web-2", rv="31")], rv="31"),
+    )
     api.script("pods", "watch", status(410, "Expired", "too old resource version: 10 (20)"))
     run = run_source(kinds=POD_ONLY)
     await eventually(lambda: len(api.seen("pods", "watch")) == 2)
@@ -97,8 +103,16 @@ async def test_410_error_event_relists(api, run_source, fake_time):
 
 async def test_too_large_resource_version_relists(api, run_source):
     api.script("pods", "list", items([pod("web-0")], rv="10"), items([pod("web-0")], rv="12"))
-    api.script("pods", "watch", status(504, "Timeout", "Too large resource version: 99, current: 12",
-                                       causes=[{"reason": "ResourceVersionTooLarge", "message": "Too large"}]))
+    api.script(
+        "pods",
+        "watch",
+        status(
+            504,
+            "Timeout",
+            "Too large resource version: 99, current: 12",
+            causes=[{"reason": "ResourceVersionTooLarge", "message": "Too large"}],
+        ),
+    )
     run = run_source(kinds=POD_ONLY)
     await eventually(lambda: len(api.seen("pods", "watch")) == 2)
     assert len(api.seen("pods", "list")) == 2
@@ -106,10 +120,13 @@ async def test_too_large_resource_version_relists(api, run_source):
 
 
 async def test_an_expired_continue_token_restarts_the_list_unpaged(api, run_source):
-    api.script("pods", "list",
-               items([pod("web-0")], rv="10", cont="c1"),
-               status(410, "Expired", "The provided continue parameter is too old"),
-               items([pod("web-0"), pod("web-1")], rv="12"))
+    api.script(
+        "pods",
+        "list",
+        items([pod("web-0")], rv="10", cont="c1"),
+        status(410, "Expired", "The provided continue parameter is too old"),
+        items([pod("web-0"), pod("web-1")], rv="12"),
+    )
     run = run_source(kinds=POD_ONLY, list_page_size=1)
     await eventually(lambda: api.seen("pods", "watch"))
     assert [s.query.get("limit") for s in api.seen("pods", "list")] == ["1", "1", None]
@@ -145,12 +162,20 @@ async def test_jitter_spreads_within_the_base(api, run_source, fake_time):
 
 async def test_backoff_resets_after_a_healthy_period(api, run_source, fake_time):
     fake_time.random_value = 1.0
-    api.script("pods", "list", status(500, "InternalError", "x"), status(500, "InternalError", "x"),
-               items([], rv="10"), items([], rv="20"))
+    api.script(
+        "pods",
+        "list",
+        status(500, "InternalError", "x"),
+        status(500, "InternalError", "x"),
+        items([], rv="10"),
+        items([], rv="20"),
+    )
+
     # Watch 1 is healthy for 200 s (the clock moves while it runs), then a 410 and a failing watch.
     async def long_healthy_watch(request):
         fake_time.now += 200
         return await stream(error_event(410, "Expired", "too old"))(request)
+
     api.script("pods", "watch", long_healthy_watch, status(500, "InternalError", "x"))
     run_source(kinds=POD_ONLY, backoff_initial=1.0, backoff_reset_after=120.0)
     await eventually(lambda: len(fake_time.sleeps) >= 3)
@@ -173,8 +198,9 @@ async def test_a_watch_that_closes_at_once_backs_off(api, run_source, fake_time)
 
 
 async def test_403_on_one_kind_degrades_only_that_kind(api, run_source, fake_time):
-    api.script("events", "list", status(403, "Forbidden",
-                                        'events is forbidden: User "viewer" cannot list resource "events"'))
+    api.script(
+        "events", "list", status(403, "Forbidden", 'events is forbidden: User "viewer" cannot list resource "events"')
+    )
     api.objects["pods"] = [pod("web-0")]
     fake_time.hold = True
     run = run_source(kinds=(PODS, EVENTS), forbidden_retry=60.0)
@@ -228,9 +254,12 @@ async def test_deleted_of_an_older_incarnation_does_not_remove_the_new_pod(api, 
 
 
 async def test_a_relist_emits_only_what_changed(api, run_source):
-    api.script("pods", "list",
-               items([pod("web-0"), pod("web-1")], rv="10"),
-               items([pod("web-0"), pod("web-1", status={"phase": "Pending"}), pod("web-2")], rv="20"))
+    api.script(
+        "pods",
+        "list",
+        items([pod("web-0"), pod("web-1")], rv="10"),
+        items([pod("web-0"), pod("web-1", status={"phase": "Pending"}), pod("web-2")], rv="20"),
+    )
     api.script("pods", "watch", status(410, "Expired", "too old"))
     run = run_source(kinds=POD_ONLY)
     await eventually(lambda: len(api.seen("pods", "watch")) == 2)
@@ -247,12 +276,17 @@ async def test_state_after_faults_equals_a_fresh_list(api, run_source):
     api.script("persistentvolumeclaims", "list", items([claim], rv="10"), items([], rv="40"))
     api.script("persistentvolumeclaims", "watch", stream(error_event(410, "Expired", "too old")))
     api.script("pods", "list", items([pod("web-0")], rv="10"))
-    api.script("pods", "watch",
-               stream(event("ADDED", pod("web-1", rv="12")), event("DELETED", pod("web-0", rv="13"))),
-               stream(event("MODIFIED", pod("web-1", rv="14", status={"phase": "Pending"}))))
+    api.script(
+        "pods",
+        "watch",
+        stream(event("ADDED", pod("web-1", rv="12")), event("DELETED", pod("web-0", rv="13"))),
+        stream(event("MODIFIED", pod("web-1", rv="14", status={"phase": "Pending"}))),
+    )
     api.objects["statefulsets"] = [sts]
     run = run_source(kinds=(STATEFULSETS, PODS, CLAIMS))
-    await eventually(lambda: len(api.seen("pods", "watch")) >= 3 and len(api.seen("persistentvolumeclaims", "watch")) >= 2)
+    await eventually(
+        lambda: len(api.seen("pods", "watch")) >= 3 and len(api.seen("persistentvolumeclaims", "watch")) >= 2
+    )
     assert set(run.state.pods) == {("ns", "web-1")} and run.state.pods[("ns", "web-1")].phase == "Pending"
     assert run.state.claims == {}
     assert set(run.state.sets) == {("ns", "web")}
@@ -268,9 +302,12 @@ async def test_a_fresh_list_that_is_gone_at_once_again_backs_off_instead_of_spin
 
 async def test_410_after_a_long_healthy_watch_relists_at_once(api, run_source, fake_time):
     api.script("pods", "list", items([], rv="10"), items([], rv="20"), items([], rv="30"))
-    api.script("pods", "watch",
-               stream(event("ADDED", pod("web-0", rv="11")), error_event(410, "Expired", "too old")),
-               stream(event("ADDED", pod("web-1", rv="21")), error_event(410, "Expired", "too old")))
+    api.script(
+        "pods",
+        "watch",
+        stream(event("ADDED", pod("web-0", rv="11")), error_event(410, "Expired", "too old")),
+        stream(event("ADDED", pod("web-1", rv="21")), error_event(410, "Expired", "too old")),
+    )
     run_source(kinds=POD_ONLY)
     await eventually(lambda: len(api.seen("pods", "watch")) == 3)
     assert fake_time.sleeps == []

@@ -245,7 +245,7 @@ def test_torn_last_line_is_ignored_with_a_warning(tmp_path):
 def test_torn_last_object_of_a_pretty_capture(tmp_path):
     pretty = "\n".join(json.dumps(json.loads(line), indent=2) for line in BASIC)
     path = tmp_path / "torn-pretty.json"
-    path.write_text(pretty[: -40])
+    path.write_text(pretty[:-40])
     recording = load_recording([path])
     assert len(recording.events) == 3
     [warning] = recording.warnings
@@ -324,9 +324,7 @@ def test_bookmark_and_error_events_are_counted_not_replayed(tmp_path):
     path = write(tmp_path, "watch.json", lines)
     recording = load_recording([path])
     assert len(recording.events) == 4
-    assert recording.warnings == [
-        f"{path}: skipped 3 watch events that are not object state (2 BOOKMARK, 1 ERROR)"
-    ]
+    assert recording.warnings == [f"{path}: skipped 3 watch events that are not object state (2 BOOKMARK, 1 ERROR)"]
 
 
 def other_kind(kind: str, name: str, rv: int, **extra) -> str:

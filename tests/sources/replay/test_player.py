@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from stsviz.sources.replay import (
     parse_at,
 )
 
-START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 
 
 class FakeClock:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 
 from stsviz.model import ClusterState, WatchEvent, kubectl_status
 from stsviz.sources.replay import Player, load_recording
-
 from tests.locations import RECORDINGS
 
 SCENARIOS = ["rolling", "scale", "web-lifecycle"]
