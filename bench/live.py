@@ -402,7 +402,8 @@ async def _populate_and_time(count: int, folder: Path, kubectl: str | None) -> d
             if kube:
                 theirs.append(await wall(*kube))
         inside = await asyncio.to_thread(_child, "frame", str(kubeconfig), namespace)
-        startup = await wall(sys.executable, "-c", "import stsviz.cli, stsviz.live_command, stsviz.sources.live.source")
+        imports = "import stsviz.cli, stsviz.commands.live, stsviz.sources.live.source"
+        startup = await wall(sys.executable, "-c", imports)
     return {"stsviz_json_s": ours, "kubectl_s": theirs, "in_process": inside, "python_startup_and_imports_s": startup}
 
 

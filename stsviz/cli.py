@@ -1,7 +1,8 @@
-"""Command line: `stsviz [live options]`, `stsviz replay ...` (and `python -m stsviz`).
+"""Command line: `stsviz [live options]`, `stsviz replay|demo|sim ...` (and `python -m stsviz`).
 
-Parsing and dispatch only. Bad input ends in one line on stderr and exit 2,
-never a traceback: the user may be mid-incident and pasting output.
+Parsing and dispatch only: the work is in `stsviz.commands`, imported on use
+so that `stsviz --help` never pays for kubernetes_asyncio or Textual. Bad input
+ends in one line on stderr and an exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from stsviz import __version__
-from stsviz.examples import DESCRIPTIONS, example_path
-
-EXIT_OK = 0
-EXIT_SERVER = 1
-EXIT_USAGE = 2
+from stsviz.commands.common import EXIT_INTERRUPTED, EXIT_OK, CommandError, UsageError, fail
+from stsviz.examples import DESCRIPTIONS
 
 # Live-mode options (the top level, no command): their dests, to refuse them with `replay`.
 LIVE_OPTIONS = {
@@ -30,12 +28,6 @@ LIVE_OPTIONS = {
     "live_color": "--color",
     "live_stall_after": "--stall-after",
 }
-
-
-class UsageError(Exception):
-    """A one-line problem with what the user asked for."""
-
-    exit_code = EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,42 +157,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"`{args.command}` ({args.command}'s own options go after the word `{args.command}`)"
                 )
         if args.command == "replay":
-            from stsviz.replay_command import run_replay
+            from stsviz.commands.replay import run_replay
 
             return run_replay(args)
         if args.command == "demo":
-            from stsviz.demo_command import run_demo
+            from stsviz.commands.demo import run_demo
 
             return run_demo(args)
         if args.command == "sim":
-            from stsviz.demo_command import run_sim
+            from stsviz.commands.demo import run_sim
 
             return run_sim(args)
-        from stsviz.live_command import run_live
+        from stsviz.commands.live import run_live
 
         return run_live(args)
-    except UsageError as error:
+    except CommandError as error:
         return fail(str(error), error.exit_code)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `stsviz replay --plain | head`: the reader left; that is not an error.
         sys.stderr.close()
         return EXIT_OK
-
-
-def fail(message: str, exit_code: int = EXIT_USAGE) -> int:
-    print(f"stsviz: error: {message}", file=sys.stderr)
-    return exit_code
-
-
-def resolve_files(args: argparse.Namespace) -> list[str]:
-    files = list(args.files)
-    if args.example:
-        path = example_path(args.example)
-        if path is None:
-            raise UsageError(f"no example named {args.example!r}; choose one of: {', '.join(DESCRIPTIONS)}")
-        files.append(str(path))
-    if not files:
-        raise UsageError("nothing to replay: give FILE arguments or --example NAME")
-    return files

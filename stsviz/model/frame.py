@@ -7,13 +7,14 @@ The screen, `--plain` and `--json` all render the same rows, so they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from stsviz.model.cells import READY, TERMINATING, UPDATED, cell_state, revision_channel
-from stsviz.model.records import Claim, Pod, StatefulSet, parse_time
+from stsviz.model.records import Claim, Pod, SetKey, StatefulSet
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
 from stsviz.model.state import ClusterState
+from stsviz.model.times import parse_rfc3339, rfc3339
 
 
 @dataclass(slots=True, frozen=True)
@@ -55,7 +56,7 @@ class SetRow:
     hidden: int = 0  # ordinals past MAX_CELLS, not built
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> SetKey:
         return self.set.key
 
     @property
@@ -96,12 +97,6 @@ class Frame:
         return {"time": rfc3339(self.time), "sets": [row.to_json() for row in self.rows]}
 
 
-def rfc3339(time: datetime | None) -> str | None:
-    if time is None:
-        return None
-    return time.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 # A row never builds more cells than this: a typo like replicas: 2000000 must
 # not freeze the screen. The rest is summarised as a count (SetRow.hidden).
 MAX_CELLS = 10_000
@@ -127,8 +122,13 @@ def _available(pod: Pod | None, min_ready_seconds: int, now: datetime | None) ->
     if min_ready_seconds <= 0:
         return True
     since = pod.condition("Ready").since  # type: ignore[union-attr]
-    moment = parse_time(since)
+    moment = parse_rfc3339(since)
     return moment is not None and now is not None and (now - moment).total_seconds() >= min_ready_seconds
+
+
+def matches_filter(key: SetKey, name_filter: str) -> bool:
+    """The `/` filter and `build_frame(name_filter=...)`: a substring of "namespace/name"."""
+    return not name_filter or name_filter in f"{key[0]}/{key[1]}"
 
 
 def build_row(
@@ -143,10 +143,14 @@ def build_row(
     update_revision = sts.update_revision
     prefix = f"-{sts.name}-"
     templates = sts.claim_templates
+    shown = range(sts.ordinals_start, sts.ordinals_start + min(sts.replicas, MAX_CELLS))
+    in_range = sts.ordinals
+    condemned = sorted(o for o in pods if o not in in_range)
+    # The desired range first, then the condemned pods above it, within one cap.
+    ordinals = [(o, False) for o in shown] + [(o, True) for o in condemned[: max(0, MAX_CELLS - len(shown))]]
     cells: list[Cell] = []
     updated = unhealthy = 0
-    shown = range(sts.ordinals_start, sts.ordinals_start + min(sts.replicas, MAX_CELLS))
-    for ordinal in shown:
+    for ordinal, is_condemned in ordinals:
         pod = pods.get(ordinal)
         state_ = cell_state(pod)
         revision = revision_channel(pod, update_revision)
@@ -156,30 +160,17 @@ def build_row(
                 pod,
                 state_,
                 revision,
-                False,
+                is_condemned,
                 _claims(state, sts, tuple(f"{t}{prefix}{ordinal}" for t in templates), pod),
                 state_ == READY and _available(pod, sts.min_ready_seconds, now),
             )
         )
+        if is_condemned:
+            continue  # outside the desired range: not part of the rollout's progress
         if revision == UPDATED and state_ != TERMINATING:
             updated += 1
         if state_ != READY:  # missing, failed, not ready yet, or stuck terminating
             unhealthy += 1
-    in_range = sts.ordinals
-    condemned = sorted(o for o in pods if o not in in_range)
-    for ordinal in condemned[: max(0, MAX_CELLS - len(cells))]:
-        pod = pods[ordinal]
-        cells.append(
-            Cell(
-                ordinal,
-                pod,
-                cell_state(pod),
-                revision_channel(pod, update_revision),
-                True,
-                _claims(state, sts, tuple(f"{t}{prefix}{ordinal}" for t in templates), pod),
-                _available(pod, sts.min_ready_seconds, now),
-            )
-        )
     return SetRow(
         set=sts,
         verdict=verdict(
@@ -205,6 +196,6 @@ def build_frame(
     rows = tuple(
         build_row(state, sts, now=now, stall_seconds=stall_seconds)
         for key, sts in sorted(state.sets.items())
-        if not name_filter or name_filter in f"{key[0]}/{key[1]}"
+        if matches_filter(key, name_filter)
     )
     return Frame(now or state.now, rows)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from sys import intern
 from typing import Any
 
@@ -55,17 +54,6 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An RFC3339 timestamp as an aware datetime (UTC when it names no zone), None if unparseable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _name(meta: dict[str, Any]) -> str:
     """An object's name: its identity, so an object without a string one is refused (ValueError)."""
     name = meta.get("name")
@@ -76,6 +64,11 @@ def _name(meta: dict[str, Any]) -> str:
 
 def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+# (namespace, name): how an object is found. A StatefulSet's is a SetKey.
+ObjectKey = tuple[str, str]
+SetKey = ObjectKey
 
 
 @dataclass(slots=True)
@@ -118,7 +111,7 @@ class Pod:
     claims: tuple[str, ...]  # claimName of each persistentVolumeClaim volume
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> ObjectKey:
         return (self.namespace, self.name)
 
     def condition(self, type_: str) -> Condition | None:
@@ -285,7 +278,7 @@ class StatefulSet:
     update_revision: str | None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> SetKey:
         return (self.namespace, self.name)
 
     @property
@@ -348,7 +341,7 @@ class Claim:
     deleting: str | None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> ObjectKey:
         return (self.namespace, self.name)
 
     @classmethod
@@ -385,7 +378,7 @@ class Event:
     last_seen: str | None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> ObjectKey:
         return (self.namespace, self.name)
 
     @classmethod

@@ -18,7 +18,7 @@ DEFAULT_STALL_SECONDS = 300.0
 # Which branch of kubectl's StatefulSetStatusViewer answered.
 UNSUPPORTED = "unsupported"  # not RollingUpdate: kubectl prints an error
 OBSERVING = "observing"  # the controller has not seen the latest spec
-READY = "ready"  # waiting for pods to be ready
+WAITING_FOR_READY = "ready"  # waiting for pods to be ready
 PARTITIONED = "partitioned"  # rollingUpdate set: counting updated pods down to the partition
 ROLLING = "rolling"  # no rollingUpdate: waiting for currentRevision to reach updateRevision
 COMPLETE = "complete"
@@ -51,7 +51,9 @@ def kubectl_status(sts: StatefulSet) -> KubectlStatus:
     if sts.observed_generation == 0 or sts.generation > sts.observed_generation:
         return KubectlStatus("Waiting for statefulset spec update to be observed...", False, OBSERVING)
     if sts.ready_replicas < sts.replicas:
-        return KubectlStatus(f"Waiting for {sts.replicas - sts.ready_replicas} pods to be ready...", False, READY)
+        return KubectlStatus(
+            f"Waiting for {sts.replicas - sts.ready_replicas} pods to be ready...", False, WAITING_FOR_READY
+        )
     if sts.has_rolling_update:
         if sts.partition is not None:
             target = sts.replicas - sts.partition
@@ -115,7 +117,7 @@ def verdict(
             label = {
                 COMPLETE: "done",
                 OBSERVING: "observing",
-                READY: f"ready {sts.ready_replicas}/{sts.replicas}",
+                WAITING_FOR_READY: f"ready {sts.ready_replicas}/{sts.replicas}",
             }.get(status.branch, f"rolling {sts.updated_replicas}/{sts.replicas}")
             base = Verdict(status.done, False, status.message, label)
     if not base.done and unhealthy_pods > 0 and idle_seconds is not None and idle_seconds >= stall_seconds:

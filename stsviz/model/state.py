@@ -14,17 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
-from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, Pod, StatefulSet
+from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, ObjectKey, Pod, SetKey, StatefulSet
 
-SetKey = tuple[str, str]
 RECENT_EVENTS = 20
 
 
 class ClusterState:
     def __init__(self) -> None:
         self.sets: dict[SetKey, StatefulSet] = {}
-        self.pods: dict[SetKey, Pod] = {}
-        self.claims: dict[SetKey, Claim] = {}
+        self.pods: dict[ObjectKey, Pod] = {}
+        self.claims: dict[ObjectKey, Claim] = {}
         # (namespace, set name) -> ordinal -> pod, for pods owned by that set
         self.pods_by_set: dict[SetKey, dict[int, Pod]] = {}
         # (namespace, kind, name) -> event name -> Event, newest last

@@ -1,1 +1,5 @@
-"""Where events come from: replay files (and, later, live watches). No Textual here."""
+"""Where events come from: `live` (list+watch of a cluster) and `replay` (recorded files). No Textual here.
+
+Both hand the fold `stsviz.model.events.Change`s; nothing downstream knows
+which source they came from.
+"""

@@ -1,8 +1,8 @@
-"""The stsviz Textual app and the entry point the CLI calls for a replay.
+"""The stsviz Textual app and its two entry points.
 
 The app only holds the setup and the stylesheet; the rollout screen does the
-work. `run_replay_app` is what `stsviz replay` runs, `run_live_app` what
-`stsviz` with no command runs.
+work. `run_replay_app` is what `stsviz replay` runs; `run_live_app` what
+`stsviz` with no command and `stsviz demo` run.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from textual.app import App
 from textual.binding import Binding
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
 from stsviz.ui.screen import RolloutScreen
-from stsviz.ui.setup import AppSetup, LiveControls, ReplayControls
 
 
 class StsvizApp(App[int]):

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from stsviz.model import Cell, ClusterState, SetRow
-from stsviz.ui.describe import describe
+from stsviz.render.describe import describe
 
 
 class PodDetail(VerticalScroll, can_focus=False):

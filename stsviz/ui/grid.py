@@ -27,20 +27,17 @@ from textual.strip import Strip
 
 from stsviz.model import Cell, ClusterState, SetRow, build_row
 from stsviz.model.cells import MISSING, READY
+from stsviz.model.frame import matches_filter
+from stsviz.model.records import SetKey
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
-from stsviz.ui.grid_layout import RowLines, SetKey
-from stsviz.ui.rows import cell_at, header, name_width, prefix_width, render_row, row_height
+from stsviz.render.rows import cell_at, header, name_width, prefix_width, render_row, row_height
+from stsviz.ui.grid_layout import RowLines
 
 # A rollout turns "stalled" with time alone, no event needed: rows that could
 # are re-judged when the frame clock has moved on by this much.
 VERDICT_RECHECK = timedelta(seconds=1)
 # Rows wrap at the viewport's width, but keep at least this many cells per line.
 MIN_CELLS_PER_LINE = 8
-
-
-def _matches(key: SetKey, name_filter: str) -> bool:
-    # Same rule as build_frame(name_filter=...), so --plain and the screen filter alike.
-    return not name_filter or name_filter in f"{key[0]}/{key[1]}"
 
 
 def _may_stall(row: SetRow) -> bool:
@@ -228,7 +225,7 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         return row_height(self._rows[key], self._name_w, self._width or None)
 
     def _relayout(self) -> None:
-        keys = sorted(key for key in self._rows if _matches(key, self.name_filter))
+        keys = sorted(key for key in self._rows if matches_filter(key, self.name_filter))
         name_w = name_width([self._rows[key] for key in keys])
         width = self._wrap_width(name_w)
         if (name_w, width) != (self._name_w, self._width):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 
-SetKey = tuple[str, str]
+from stsviz.model.records import SetKey
 
 
 class RowLines:

@@ -21,8 +21,8 @@ from stsviz.model import ClusterState
 from stsviz.model.events import Change
 
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
+    from stsviz.sources.live.freshness import SourceStatus
     from stsviz.sources.live.source import LiveSource
-    from stsviz.sources.live.status import SourceStatus
 
 # Redraw at least this often without changes, so ages, verdicts and countdowns move on.
 IDLE_FRAME_SECONDS = 1.0
@@ -85,6 +85,10 @@ class LiveFrameSource:
             if kind.resource == resource and not kind.current:
                 return kind.describe(self._clock())
         return None
+
+    def failure(self, error: BaseException) -> str:
+        """Why following stopped, in the source's words (scrubbed, one line)."""
+        return self.source.failure(error)
 
     def header(self) -> str:
         """The header's sub-title: freshness per kind and the event rate."""

@@ -22,14 +22,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState
 
-from stsviz.model.frame import rfc3339
-from stsviz.sources.live.scrub import one_line
+from stsviz.model.times import rfc3339
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
+from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveBatch
-from stsviz.ui.setup import AppSetup, LiveControls, ReplayControls
-from stsviz.ui.status import ReplayStatus
+from stsviz.ui.replay_bar import ReplayStatus
 
 # `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
@@ -150,9 +149,10 @@ class RolloutScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         # The one place worker failures are shown: the live source stopped for good.
-        if event.worker.group == "live" and event.state == WorkerState.ERROR:
-            as_of = rfc3339(self.live.frame_time) if self.live is not None else None
-            self._live_error = f"{one_line(event.worker.error)}; data as of {as_of or '?'}"
+        error = event.worker.error
+        if event.worker.group == "live" and event.state == WorkerState.ERROR and self.live and error:
+            as_of = rfc3339(self.live.frame_time)
+            self._live_error = f"{self.live.failure(error)}; data as of {as_of or '?'}"
             self.sub_title = self._frame_label()
             self.notify(f"live updates stopped: {self._live_error}", severity="error", timeout=30)
 

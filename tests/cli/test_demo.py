@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from stsviz.demo_command import NO_TERMINAL
+from stsviz.commands.demo import NO_TERMINAL
 from stsviz.sim import SCENARIOS
 from tests.locations import KUBECTL, needs_kubectl
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stsviz.ui.rows import GLYPHS
+from stsviz.render.rows import GLYPHS
 
 TYPES = ("statefulsets", "pods", "persistentvolumeclaims", "events")
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stsviz.model.frame import rfc3339
+from stsviz.model.times import rfc3339
 from stsviz.sources.replay.formats import load_recording
 from stsviz.sources.replay.player import Player
 from stsviz.ui.app import StsvizApp, replay_setup
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
+from stsviz.ui.frame_source import AppSetup
 from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.screen import RolloutScreen
-from stsviz.ui.setup import AppSetup
-from stsviz.ui.status import ReplayStatus
 from tests.k8s_objects import pod, statefulset
 from tests.ui.helpers import FrozenClock, event_index, fold, screen_lines
 

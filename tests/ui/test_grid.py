@@ -7,8 +7,8 @@ from datetime import timedelta
 from textual.geometry import Region
 
 from stsviz.model import build_frame
+from stsviz.render.rows import plain_frame
 from stsviz.ui.grid import StatefulSetGrid
-from stsviz.ui.rows import plain_frame
 from tests.k8s_objects import pod, statefulset
 from tests.ui.helpers import GridApp, fold, screen_lines
 

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
+from stsviz.sources.live.freshness import SourceStatus
 from stsviz.sources.live.informer import Informer, Sink
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
-from stsviz.sources.live.status import SourceStatus
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
 from stsviz.sources.live.wire import ApiError
 
@@ -44,6 +44,11 @@ class LiveSource:
         self.informers = [
             Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate) for kind in kinds
         ]
+
+    @staticmethod
+    def failure(error: BaseException) -> str:
+        """Why the source stopped for good, as one scrubbed line for the screen."""
+        return one_line(error)
 
     def informer(self, resource: str) -> Informer:
         for informer in self.informers:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from stsviz.model.events import Change, Record
+from stsviz.sources.heap import gc_paused
 from stsviz.sources.replay.errors import Problems, ReplayInputError
-from stsviz.sources.replay.heap import gc_paused
 from stsviz.sources.replay.parsing import FileEvents, parse_events
 from stsviz.sources.replay.reading import read_recording_bytes
 from stsviz.sources.replay.recording import Recording

@@ -32,8 +32,9 @@ import orjson
 
 from stsviz.model.events import EVENT_TYPES, RECORD_TYPES, Record
 from stsviz.model.records import MALFORMED
+from stsviz.model.times import parse_rfc3339
 from stsviz.sources.replay.errors import LINES_SHOWN, Problems, ReplayInputError
-from stsviz.sources.replay.times import ObjectTimes, parse_rfc3339
+from stsviz.sources.replay.times import ObjectTimes
 
 FORMATS = "an stsviz recording, a merged.jsonl or `kubectl get -w --output-watch-events -o json` output"
 WATCH_HINT = "capture with `kubectl get TYPE -w --output-watch-events -o json`"
@@ -91,13 +92,7 @@ class _FileParser:
             if len(self.missing_ts) < LINES_SHOWN:
                 self.missing_ts.append(lineno)
         elif ts != self._last_ts:  # identical consecutive strings are parsed once
-            if type(ts) is str and ts[-1:] == "Z":  # what recorders write: UTC
-                try:
-                    stamp: datetime | None = datetime.fromisoformat(ts)
-                except ValueError:
-                    stamp = None
-            else:
-                stamp = parse_rfc3339(ts)
+            stamp = parse_rfc3339(ts)
             if stamp is None:
                 self.problems.line(lineno, f'"ts" is not an RFC3339 time: {_short(ts)}')
             else:

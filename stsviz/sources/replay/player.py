@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from stsviz.model.state import ClusterState
+from stsviz.model.times import parse_rfc3339
+from stsviz.sources.heap import gc_paused
 from stsviz.sources.replay.errors import ReplayInputError
-from stsviz.sources.replay.heap import gc_paused
 from stsviz.sources.replay.recording import Recording
 
 MIN_SPEED = 0.25
@@ -61,16 +62,17 @@ def parse_at(value: str) -> SeekTarget:
         if not math.isfinite(seconds) or seconds < 0 or text[1:2] in ("+", "-"):
             raise ReplayInputError(f"--at {value!r}: {AT_HELP}")
         return SeekTarget(offset=seconds)
+    moment = parse_rfc3339(text)
+    if moment is not None:
+        return SeekTarget(time=moment)
+    # Say which part is wrong: a missing zone is the usual slip.
     try:
-        moment = datetime.fromisoformat(text)
+        zone = datetime.fromisoformat(text).tzinfo
     except ValueError:
         raise ReplayInputError(f"--at {value!r}: {AT_HELP}") from None
-    if moment.tzinfo is None:
+    if zone is None:
         raise ReplayInputError(f"--at {value!r}: the time needs a zone, such as Z or +02:00")
-    try:
-        return SeekTarget(time=moment.astimezone(UTC))
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC equivalent
-        raise ReplayInputError(f"--at {value!r}: out of range") from None
+    raise ReplayInputError(f"--at {value!r}: out of range")  # 0001-01-01T00:00:00+01:00 has no UTC time
 
 
 class Player:

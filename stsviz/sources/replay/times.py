@@ -17,25 +17,10 @@ merged into one stream (`derive_times`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-
-def parse_rfc3339(text: Any) -> datetime | None:
-    """An aware UTC datetime, or None for anything that is not an RFC3339 string."""
-    if type(text) is not str:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)  # 3.11 accepts the trailing Z
-    except ValueError:
-        return None
-    if text[-1] == "Z":  # what Kubernetes and stsviz write: already UTC
-        return parsed
-    if parsed.tzinfo is None:
-        return None  # RFC3339 always has a zone; a bare time is not one we can place
-    if parsed.utcoffset():
-        parsed = parsed.astimezone(UTC)
-    return parsed
+from stsviz.model.times import parse_rfc3339
 
 
 def newest_stamp(obj: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stsviz.sources.live import status as phases
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import ConfigError, resolve_target
 from stsviz.sources.live.kinds import PODS, STATEFULSETS, Scope
 from stsviz.sources.live.scrub import ScrubFilter, one_line, remember, scrub

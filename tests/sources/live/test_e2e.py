@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from stsviz.model import build_frame
-from stsviz.sources.live import status as phases
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource

@@ -34,7 +34,7 @@ from stsviz.model import ClusterState
 from stsviz.sim import SimCluster
 from stsviz.sim.resources import PODS, PVCS, RESOURCES, STATEFULSETS
 from stsviz.sim.scenarios import statefulset
-from stsviz.sources.live import status as phases
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource

@@ -7,7 +7,7 @@ Retry-After are checked exactly and nothing waits for real.
 
 from __future__ import annotations
 
-from stsviz.sources.live import status as phases
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.kinds import CLAIMS, EVENTS, PODS, STATEFULSETS, Scope
 from tests.fake_api import (
     bookmark,

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stsviz.cli import EXIT_OK, UsageError
+from stsviz.commands.common import EXIT_OK, UsageError, configure_logging, stall_seconds
 
 NO_TERMINAL = "the demo needs a terminal; `stsviz sim` serves the demo cluster to other clients"
 
@@ -31,11 +31,9 @@ def _check(args: argparse.Namespace) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     _check(args)
-    if not 0 < args.stall_after < math.inf:
-        raise UsageError("--stall-after must be a positive number of seconds")
+    stall_after = stall_seconds(args.stall_after, default=60.0)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(NO_TERMINAL)
-    from stsviz.live_command import configure_logging
     from stsviz.sim.background import BackgroundDemo
     from stsviz.sources.live.config import resolve_target
     from stsviz.sources.live.kinds import Scope
@@ -53,7 +51,7 @@ def run_demo(args: argparse.Namespace) -> int:
             return run_live_app(
                 LiveFrameSource(source),
                 description=f"demo {args.scenario} at {args.speed:g}x ({demo.url})",
-                stall_seconds=args.stall_after,
+                stall_seconds=stall_after,
             )
     finally:
         demo.stop()

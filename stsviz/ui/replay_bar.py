@@ -10,8 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from stsviz.ui.setup import ReplayControls
-from stsviz.ui.timefmt import offset
+from stsviz.render.timefmt import offset
+from stsviz.ui.frame_source import ReplayControls
 
 PLAYING = Style(color="green", bold=True)
 PAUSED = Style(color="yellow", bold=True)

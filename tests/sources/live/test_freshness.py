@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from stsviz.sources.live import status as phases
+from stsviz.sources.live import freshness as phases
+from stsviz.sources.live.freshness import KindStatus, SourceStatus
 from stsviz.sources.live.kinds import PODS
-from stsviz.sources.live.status import KindStatus, SourceStatus
 from stsviz.sources.live.timing import EventRate
 from tests.fake_api import FakeTime, eventually, items, pod, stream
 

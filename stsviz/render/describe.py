@@ -17,8 +17,8 @@ from rich.text import Text
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.model.cells import UPDATED
 from stsviz.model.records import FAILED_WAITING_REASONS, Event, Pod
-from stsviz.ui.rows import VERDICT_STYLES, cell_style, glyph, printable
-from stsviz.ui.timefmt import age
+from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
+from stsviz.render.timefmt import age
 
 LABEL_WIDTH = 10
 EVENTS_SHOWN = 8  # the newest ones; ClusterState keeps a few more

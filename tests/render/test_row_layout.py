@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stsviz.model import build_frame
+from stsviz.render.rows import cell_at, fixed_columns, render_row, row_height
 from stsviz.ui.grid_layout import RowLines
-from stsviz.ui.rows import cell_at, fixed_columns, render_row, row_height
 from tests.k8s_objects import pod, statefulset
 from tests.ui.helpers import fold
 

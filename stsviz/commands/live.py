@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
 import sys
 from datetime import UTC, datetime
 
-from stsviz.cli import EXIT_OK, EXIT_SERVER, UsageError
+from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.render.output import write_frame
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
-from stsviz.sources.live.scrub import ScrubFilter, one_line
+from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.wire import ApiError, Unreachable
 
@@ -31,19 +30,11 @@ NO_TERMINAL = (
 )
 
 
-class ServerError(UsageError):
-    """The server refused or failed: exit 1."""
-
-    exit_code = EXIT_SERVER
-
-
 def run_live(args: argparse.Namespace) -> int:
     one_shot = args.live_plain or args.live_json
     if args.live_color and not args.live_plain:
         raise UsageError("--color only applies to --plain")
-    stall_seconds = DEFAULT_STALL_SECONDS if args.live_stall_after is None else args.live_stall_after
-    if stall_seconds <= 0:
-        raise UsageError("--stall-after must be a positive number of seconds")
+    stall_after = stall_seconds(args.live_stall_after, DEFAULT_STALL_SECONDS)
     if args.selector is not None and not args.selector.strip():
         raise UsageError("-l/--selector needs a label selector, e.g. app=web")
     if not one_shot and not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -57,7 +48,7 @@ def run_live(args: argparse.Namespace) -> int:
     if one_shot:
         configure_logging(sys.stderr)
         return asyncio.run(
-            print_frame(target, scope, as_json=args.live_json, color=args.live_color, stall_seconds=stall_seconds)
+            print_frame(target, scope, as_json=args.live_json, color=args.live_color, stall_after=stall_after)
         )
     configure_logging(None)  # stderr belongs to the screen now
     from stsviz.ui.app import run_live_app
@@ -67,15 +58,13 @@ def run_live(args: argparse.Namespace) -> int:
     return run_live_app(
         live,
         description=f"{target.describe()} {scope.describe()}",
-        stall_seconds=stall_seconds,
+        stall_seconds=stall_after,
         read_only=args.read_only,
     )
 
 
-async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: bool, stall_seconds: float) -> int:
+async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: bool, stall_after: float) -> int:
     """List every kind once and print the frame; the exit code."""
-    from stsviz.replay_command import write_frame
-
     source = LiveSource(target, scope)
     try:
         state, warnings = await source.snapshot()
@@ -89,27 +78,6 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
         await source.close()
     for warning in warnings:
         print(f"stsviz: warning: {one_line(warning)}", file=sys.stderr)
-    frame = build_frame(state, now=datetime.now(UTC), stall_seconds=stall_seconds)
+    frame = build_frame(state, now=datetime.now(UTC), stall_seconds=stall_after)
     write_frame(frame, as_json=as_json, color=color)
     return EXIT_OK
-
-
-def configure_logging(stream) -> None:
-    """Warnings to `stream` (None: nowhere), and everything to $STSVIZ_LOG if set; always scrubbed."""
-    root = logging.getLogger()
-    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else logging.NullHandler()
-    handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter("stsviz: %(levelname)s: %(message)s"))
-    handlers = [handler]
-    path = os.environ.get("STSVIZ_LOG")
-    if path:
-        file_handler = logging.FileHandler(path)
-        file_handler.setLevel(logging.DEBUG)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handlers.append(file_handler)
-        root.setLevel(logging.DEBUG)
-    elif root.level == logging.NOTSET or root.level > logging.WARNING:
-        root.setLevel(logging.WARNING)
-    for each in handlers:
-        each.addFilter(ScrubFilter())
-        root.addHandler(each)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from stsviz.model.records import parse_time
+from stsviz.model.times import parse_rfc3339
 
 
 def human_duration(seconds: float) -> str:
@@ -31,7 +31,7 @@ def human_duration(seconds: float) -> str:
 
 def age(since: str | None, now: datetime | None) -> str:
     """How long ago `since` was at frame time `now`; "?" when either is unknown."""
-    then = parse_time(since)
+    then = parse_rfc3339(since)
     if then is None or now is None:
         return "?"
     if now.tzinfo is None:  # frame times are UTC; a naive one must still compare

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from pathlib import Path
 
-import orjson
-
-from stsviz.cli import EXIT_OK, UsageError, resolve_files
-from stsviz.examples import DESCRIPTIONS
+from stsviz.commands.common import EXIT_OK, UsageError, stall_seconds
+from stsviz.examples import DESCRIPTIONS, example_path
 from stsviz.model import build_frame
-from stsviz.model.frame import Frame, rfc3339
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.render.output import write_frame
 from stsviz.sources.replay.formats import ReplayInputError, load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
@@ -28,9 +24,7 @@ def run_replay(args: argparse.Namespace) -> int:
         raise UsageError("--color only applies to --plain")
     if not MIN_SPEED <= args.speed <= MAX_SPEED:  # also refuses nan
         raise UsageError(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {args.speed:g}")
-    stall_seconds = DEFAULT_STALL_SECONDS if args.stall_after is None else args.stall_after
-    if not 0 < stall_seconds < math.inf:
-        raise UsageError("--stall-after must be a positive number of seconds")
+    stall_after = stall_seconds(args.stall_after, DEFAULT_STALL_SECONDS)
     files = resolve_files(args)
     one_shot = args.plain or args.json
     try:
@@ -50,7 +44,7 @@ def run_replay(args: argparse.Namespace) -> int:
         now = player.frame_time
         if at.time is not None and now is not None:
             now = max(now, at.time)
-        frame = build_frame(player.state, now=now, stall_seconds=stall_seconds)
+        frame = build_frame(player.state, now=now, stall_seconds=stall_after)
         write_frame(frame, as_json=args.json, color=args.color)
         return EXIT_OK
     from stsviz.ui.app import run_replay_app
@@ -60,35 +54,17 @@ def run_replay(args: argparse.Namespace) -> int:
     names = [Path(name).name for name in args.files]
     if args.example:
         names.append(f"example {args.example}")
-    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_seconds)
+    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_after)
 
 
-def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
-    """One frame on stdout: the JSON contract, or the screen's rows as text."""
-    if as_json:
-        document = frame.to_json()
-        try:
-            data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
-        except TypeError:  # a lone surrogate from a hand-edited file: orjson refuses it, say it as \ud800
-            data = json.dumps(document, indent=2).encode()
-        sys.stdout.buffer.write(data + b"\n")
-        sys.stdout.flush()
-        return
-    from stsviz.ui.rows import plain_frame
-
-    lines = plain_frame(frame.rows, color=color)
-    time_line = f"time {rfc3339(frame.time) or 'unknown'}"
-    if color:
-        from rich.console import Console
-
-        console = Console(force_terminal=True, soft_wrap=True, highlight=False)
-        console.print(time_line, markup=False)
-        for line in lines:
-            console.print(line)
-        return
-    out = sys.stdout
-    out.reconfigure(errors="replace")  # a lone surrogate in a name prints as "?", not a traceback
-    out.write(time_line + "\n")
-    for line in lines:
-        out.write(line.plain.rstrip() + "\n")
-    out.flush()
+def resolve_files(args: argparse.Namespace) -> list[str]:
+    """The FILE arguments, then the bundled example if one was named."""
+    files = list(args.files)
+    if args.example:
+        path = example_path(args.example)
+        if path is None:
+            raise UsageError(f"no example named {args.example!r}; choose one of: {', '.join(DESCRIPTIONS)}")
+        files.append(str(path))
+    if not files:
+        raise UsageError("nothing to replay: give FILE arguments or --example NAME")
+    return files

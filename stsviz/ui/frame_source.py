@@ -2,7 +2,7 @@
 
 The app reads the fold and the frame time from any source through the same
 small protocol; only the replay bar and its keys need the Player's controls.
-Live and demo sources plug in here without the widgets knowing.
+Live mode (a cluster or the demo cluster) plugs in here without the widgets knowing.
 """
 
 from __future__ import annotations
@@ -83,6 +83,10 @@ class LiveControls(FrameSource, Protocol):
         """How fresh the picture is, for the header."""
         ...
 
+    def failure(self, error: BaseException) -> str:
+        """Why following stopped for good, as one line safe to show."""
+        ...
+
     def not_current(self, resource: str) -> str | None:
         """Why one kind ("events", "persistentvolumeclaims") is not current, or None if it is."""
         ...
@@ -92,7 +96,7 @@ class LiveControls(FrameSource, Protocol):
 class AppSetup:
     """Everything the app needs to start, whatever feeds it."""
 
-    mode: str  # shown in the header: "replay", "live" (later "demo")
+    mode: str  # shown in the header: "replay" or "live" (the demo is live mode on the demo cluster)
     description: str  # what is shown: the files replayed, or the context watched
     source: FrameSource
     replay: ReplayControls | None = None  # the same object as `source` when replaying

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from stsviz.model import build_frame
-from stsviz.ui.describe import describe
+from stsviz.render.describe import describe
 from tests.k8s_objects import claim, pod, statefulset
 from tests.ui.helpers import T0, fold
 
