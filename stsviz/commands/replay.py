@@ -11,7 +11,8 @@ from stsviz.examples import DESCRIPTIONS, example_path
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.render.output import write_frame
-from stsviz.sources.replay.formats import ReplayInputError, load_recording
+from stsviz.sources.replay.errors import ReplayInputError
+from stsviz.sources.replay.formats import load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
 

@@ -40,8 +40,8 @@ MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 # Identical condition and container lines repeat across pods and events: one
 # shared object each saves memory and the cost of building it again.
 _SHARED_LIMIT = 50_000
-_conditions_cache: dict[tuple, tuple] = {}
-_container_cache: dict[tuple, Container] = {}
+_conditions_cache: dict[tuple[Any, ...], tuple[Condition, ...]] = {}
+_container_cache: dict[tuple[Any, ...], Container] = {}
 
 
 def _s(value: Any) -> str | None:

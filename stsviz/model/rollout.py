@@ -9,6 +9,7 @@ rollout that has made no progress for a while with a pod failed or not ready.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from stsviz.model.records import StatefulSet
 
@@ -38,7 +39,7 @@ class Verdict:
     message: str  # kubectl's message, or ours where kubectl has none
     label: str  # short for the grid: done, observing, ready N/M, rolling N/M, ondel N/M, stalled, deleting, no status
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"done": self.done, "stalled": self.stalled, "message": self.message}
 
 

@@ -32,7 +32,8 @@ class ClusterState:
         self.applied = 0
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
         self.recreations = 0  # pods replaced under the same name with a new UID
-        self._progress: dict[SetKey, tuple[tuple, datetime | None]] = {}
+        # what the rollout looked like at its last progress, and when that was
+        self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None]] = {}
         self._dirty: set[SetKey] = set()
         self._handlers: dict[type, Callable[[str, Any], None]] = {
             StatefulSet: self._apply_set,
@@ -227,6 +228,7 @@ class ClusterState:
 
 def _owning_set(pod: Pod) -> SetKey | None:
     """The set a pod belongs to: controller owner is that StatefulSet and the name is <set>-<ordinal>."""
-    if pod.owner_kind == "StatefulSet" and pod.ordinal is not None and pod.set_name == pod.owner_name:
-        return (pod.namespace, pod.set_name)
+    name = pod.set_name
+    if pod.owner_kind == "StatefulSet" and pod.ordinal is not None and name is not None and name == pod.owner_name:
+        return (pod.namespace, name)
     return None

@@ -5,6 +5,7 @@ Textual-free: the one-shot commands print without starting the app.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
@@ -38,7 +39,8 @@ def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
             console.print(line)
         return
     out = sys.stdout
-    out.reconfigure(errors="replace")  # a lone surrogate in a name prints as "?", not a traceback
+    if isinstance(out, io.TextIOWrapper):
+        out.reconfigure(errors="replace")  # a lone surrogate in a name prints as "?", not a traceback
     out.write(time_line + "\n")
     for line in lines:
         out.write(line.plain.rstrip() + "\n")

@@ -146,7 +146,8 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
 
     @property
     def selected_row(self) -> SetRow | None:
-        return self._rows.get(self.cursor_key) if self.cursor_key in self._lines else None
+        key = self.cursor_key
+        return self._rows.get(key) if key is not None and key in self._lines else None
 
     @property
     def selected_cell(self) -> Cell | None:
@@ -199,7 +200,7 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
                 structural = True
             elif key in self._lines:
                 redraw.append(key)
-        if structural or any(self._lines.span(key)[1] != self._height(key) for key in redraw):
+        if structural or any(self._height_changed(key) for key in redraw):
             self._relayout()
         else:
             for key in redraw:
@@ -220,6 +221,10 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         """
         viewport = self.scrollable_content_region.width
         return max(viewport, prefix_width(name_w) + MIN_CELLS_PER_LINE) if viewport else 0
+
+    def _height_changed(self, key: SetKey) -> bool:
+        span = self._lines.span(key)
+        return span is None or span[1] != self._height(key)
 
     def _height(self, key: SetKey) -> int:
         return row_height(self._rows[key], self._name_w, self._width or None)
