@@ -30,8 +30,8 @@ def deep_copy(obj: dict) -> dict:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """One committed write, as a watch reports it."""
+class Write:
+    """One committed write (what etcd calls a revision), as a watch reports it."""
 
     rv: int
     type: str  # ADDED, MODIFIED, DELETED
@@ -49,14 +49,14 @@ class Expired(Exception):
         self.oldest = oldest
 
 
-Listener = Callable[[Change], None]
+Listener = Callable[[Write], None]
 
 
 class Store:
     def __init__(self, history_limit: int = 20_000) -> None:
         self._rv = 0
         self._objects: dict[Resource, dict[Key, dict]] = {r: {} for r in RESOURCES}
-        self._history: deque[Change] = deque()
+        self._history: deque[Write] = deque()
         self._history_limit = history_limit
         # Every change with rv > _oldest_rv is still in the history.
         self._oldest_rv = 0
@@ -156,7 +156,7 @@ class Store:
                 self._by_uid[stored["metadata"].get("uid", "")] = (res, key)
                 self._forget_order(res, key[0])
             self._objects[res][key] = stored
-        change = Change(self._rv, kind, res, stored, previous)
+        change = Write(self._rv, kind, res, stored, previous)
         self._history.append(change)
         while len(self._history) > self._history_limit:
             self._oldest_rv = self._history.popleft().rv
@@ -178,12 +178,12 @@ class Store:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def changes_since(self, rv: int) -> list[Change]:
+    def changes_since(self, rv: int) -> list[Write]:
         """Changes with resourceVersion > rv; Expired if some were compacted away."""
         if rv < self._oldest_rv:
             raise Expired(rv, self._oldest_rv)
         # History is sorted by rv; walk from the end because resumes are recent.
-        out: list[Change] = []
+        out: list[Write] = []
         for change in reversed(self._history):
             if change.rv <= rv:
                 break

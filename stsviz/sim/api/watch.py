@@ -27,7 +27,7 @@ from aiohttp import web
 from ..clock import SimClock
 from ..resources import Resource
 from ..selection import FieldSelector, LabelSelector, fields_match, labels_match
-from ..store import Change, Expired, Store
+from ..store import Expired, Store, Write
 
 # Upstream: a watch without timeoutSeconds lasts minRequestTimeout × [1, 2).
 DEFAULT_MIN_REQUEST_TIMEOUT = 1800.0
@@ -123,7 +123,7 @@ class WatchStream:
             return False
         return labels_match(self.labels, meta.get("labels")) and fields_match(self.fields, obj)
 
-    def convert(self, change: Change) -> bytes | None:
+    def convert(self, change: Write) -> bytes | None:
         """The event this stream reports for a change, if any (the cacher's filter rules)."""
         if change.resource is not self.res:
             return None
@@ -140,14 +140,14 @@ class WatchStream:
             return self.line(None, "DELETED", gone)
         return None
 
-    def line(self, change: Change | None, kind: str, obj: dict) -> bytes:
+    def line(self, change: Write | None, kind: str, obj: dict) -> bytes:
         if self.render is not None:
             return _event_line(kind, self.render(obj))
         if change is None:
             return _event_line(kind, obj)
         return self.hub.encode(change, kind, obj)
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         if self.closing or self.stalled():
             return
         line = self.convert(change)
@@ -187,12 +187,12 @@ class WatchHub:
         self._encoded: dict[tuple[int, str], bytes] = {}
         store.add_listener(self._on_change)
 
-    def _on_change(self, change: Change) -> None:
+    def _on_change(self, change: Write) -> None:
         for stream in list(self.streams):
             stream.on_change(change)
         self._encoded.clear()
 
-    def encode(self, change: Change, kind: str, obj: dict) -> bytes:
+    def encode(self, change: Write, kind: str, obj: dict) -> bytes:
         # Streams watching the same type share one encoding of each change.
         key = (change.rv, kind)
         line = self._encoded.get(key)

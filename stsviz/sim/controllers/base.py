@@ -16,7 +16,7 @@ from collections.abc import Hashable
 from ..clock import SimClock
 from ..errors import ApiError
 from ..registry import Registry
-from ..store import Change
+from ..store import Write
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class Controller:
 
     # feeding ---------------------------------------------------------------------------
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         """Map a store change to the keys to reconcile. Must not write."""
 
     def enqueue(self, key: Hashable) -> None:

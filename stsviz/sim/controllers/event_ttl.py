@@ -11,7 +11,7 @@ from collections import deque
 
 from ..clock import SimClock
 from ..resources import EVENTS
-from ..store import Change, Store
+from ..store import Store, Write
 
 
 class EventReaper:
@@ -24,7 +24,7 @@ class EventReaper:
         self._last_write: dict[tuple[str, str], float] = {}
         self._task: asyncio.Task | None = None
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         if change.resource is not EVENTS:
             return
         key = (change.object["metadata"]["namespace"], change.object["metadata"]["name"])

@@ -16,7 +16,7 @@ from collections.abc import Hashable
 
 from ..errors import ApiError
 from ..resources import NAMESPACES, RESOURCES, Resource
-from ..store import Change, deep_copy
+from ..store import Write, deep_copy
 from .base import Controller
 
 DEPENDENT_RESOURCES = [r for r in RESOURCES if r.namespaced and r.kind != "Event"]
@@ -30,7 +30,7 @@ class GarbageCollector(Controller):
         # owner uid → dependents (resource, namespace, name): the GC's graph, kept from changes.
         self._graph: dict[str, set[tuple[Resource, str, str]]] = {}
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         meta = change.object["metadata"]
         self._update_graph(change)
         if change.type == "DELETED":
@@ -42,7 +42,7 @@ class GarbageCollector(Controller):
         elif meta.get("deletionTimestamp") and {"orphan", "foregroundDeletion"} & set(meta.get("finalizers") or []):
             self.enqueue(("finalize", change.resource.plural, meta.get("namespace", ""), meta["name"]))
 
-    def _update_graph(self, change: Change) -> None:
+    def _update_graph(self, change: Write) -> None:
         if change.resource not in DEPENDENT_RESOURCES:
             return
         meta = change.object["metadata"]
@@ -120,7 +120,7 @@ class GarbageCollector(Controller):
 class NamespaceController(Controller):
     name = "namespace-controller"
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         meta = change.object["metadata"]
         if change.resource is NAMESPACES and meta.get("deletionTimestamp") and change.type != "DELETED":
             self.enqueue(meta["name"])

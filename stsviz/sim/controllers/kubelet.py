@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import ApiError
 from ..registry import Registry
 from ..resources import PODS
-from ..store import Change, deep_copy
+from ..store import Write, deep_copy
 from .events import EventRecorder
 
 COMPONENT = "kubelet"
@@ -111,7 +111,7 @@ class Kubelet:
 
     # reacting ------------------------------------------------------------------------------
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         if change.resource is not PODS:
             return
         pod = change.object

@@ -13,7 +13,7 @@ from collections.abc import Hashable
 
 from ..registry import Registry
 from ..resources import PODS, PVCS
-from ..store import Change, deep_copy
+from ..store import Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
 from .volumes import SELECTED_NODE_ANNOTATION, StorageClass
@@ -56,7 +56,7 @@ class Scheduler(Controller):
             return None
         return pod["spec"].get("nodeName")
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         if change.resource is not PODS:
             return
         before = self._counted_node(change.previous)

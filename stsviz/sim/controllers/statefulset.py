@@ -30,7 +30,7 @@ from ..errors import ApiError
 from ..registry import Registry
 from ..resources import PODS, PVCS, REVISIONS, STATEFULSETS
 from ..selection import from_label_selector_object, labels_match
-from ..store import Change, deep_copy
+from ..store import Write, deep_copy
 from . import claim_retention
 from . import statefulset_pods as sp
 from .base import Controller
@@ -107,7 +107,7 @@ class StatefulSetController(Controller):
         self._owned: dict[str, set[str]] = {}
         self._orphans: dict[str, set[str]] = {}
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         obj = change.object
         namespace = obj["metadata"].get("namespace", "")
         if change.resource is STATEFULSETS:
@@ -125,7 +125,7 @@ class StatefulSetController(Controller):
                     if selector and labels_match(selector, obj["metadata"].get("labels")):
                         self.enqueue((namespace, sts["metadata"]["name"]))
 
-    def _index_pod(self, change: Change) -> None:
+    def _index_pod(self, change: Write) -> None:
         name, namespace = change.object["metadata"]["name"], change.object["metadata"]["namespace"]
         if change.previous is not None:
             old_owner = _owner_uid(change.previous)

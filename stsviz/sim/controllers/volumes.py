@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..errors import ApiError
 from ..registry import Registry
 from ..resources import PODS, PVCS, PVS
-from ..store import Change, deep_copy
+from ..store import Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
 
@@ -68,7 +68,7 @@ class VolumeController(Controller):
         self._reported: set[tuple[str, str]] = set()
         self._first_seen: dict[str, float] = {}
 
-    def on_change(self, change: Change) -> None:
+    def on_change(self, change: Write) -> None:
         meta = change.object["metadata"]
         if change.resource is PVCS:
             self.enqueue(("pvc", meta["namespace"], meta["name"]))
