@@ -55,7 +55,7 @@ def run_replay(args: argparse.Namespace) -> int:
     names = [Path(name).name for name in args.files]
     if args.example:
         names.append(f"example {args.example}")
-    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_after)
+    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_after, warnings=tuple(recording.warnings))
 
 
 def resolve_files(args: argparse.Namespace) -> list[str]:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
+from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
 
 
@@ -22,6 +23,8 @@ class StsvizApp(App[int]):
     TITLE = "stsviz"
     # Ctrl+C quits at once, as kubectl and k9s do: mid-incident nobody wants a "really quit?".
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt")]
+    # Ctrl+P offers the screen's actions and every set besides Textual's own commands (themes, keys, quit).
+    COMMANDS = App.COMMANDS | {ScreenActions, GoToSet}
 
     def __init__(self, setup: AppSetup) -> None:
         super().__init__()
@@ -32,7 +35,13 @@ class StsvizApp(App[int]):
         return RolloutScreen(self.setup)
 
 
-def replay_setup(player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS) -> AppSetup:
+def replay_setup(
+    player: ReplayControls,
+    *,
+    title: str,
+    stall_seconds: float = DEFAULT_STALL_SECONDS,
+    warnings: tuple[str, ...] = (),
+) -> AppSetup:
     """The app's setup for a replay Player; `title` names what is replayed (file names)."""
     return AppSetup(
         mode="replay",
@@ -40,12 +49,19 @@ def replay_setup(player: ReplayControls, *, title: str, stall_seconds: float = D
         source=player,
         replay=player,
         stall_seconds=stall_seconds,
+        warnings=warnings,
     )
 
 
-def run_replay_app(player: ReplayControls, *, title: str, stall_seconds: float = DEFAULT_STALL_SECONDS) -> int:
+def run_replay_app(
+    player: ReplayControls,
+    *,
+    title: str,
+    stall_seconds: float = DEFAULT_STALL_SECONDS,
+    warnings: tuple[str, ...] = (),
+) -> int:
     """Run the replay screen until the user quits; the process exit code."""
-    app = StsvizApp(replay_setup(player, title=title, stall_seconds=stall_seconds))
+    app = StsvizApp(replay_setup(player, title=title, stall_seconds=stall_seconds, warnings=warnings))
     app.run()
     return app.return_code or 0
 

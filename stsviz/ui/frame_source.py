@@ -104,3 +104,4 @@ class AppSetup:
     read_only: bool = False  # mutating actions are refused (live mode's --read-only)
     stall_seconds: float = DEFAULT_STALL_SECONDS
     fps: float = 30.0  # at most this many redraws a second
+    warnings: tuple[str, ...] = ()  # what loading skipped (replay): a notification, and listed in help

@@ -328,6 +328,20 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         elif first + height > top + rows_shown:
             self.scroll_to(y=first + min(height, rows_shown) - rows_shown, animate=False)
 
+    @property
+    def all_keys(self) -> list[SetKey]:
+        """Every set known, filtered out or not, in the grid's order."""
+        return sorted(self._rows)
+
+    def select_set(self, key: SetKey) -> bool:
+        """Put the cursor on a set (clearing a filter that hides it); False if the set is unknown."""
+        if key not in self._rows:
+            return False
+        if key not in self._lines:
+            self.name_filter = ""
+        self._move_cursor(key, self.cursor_ordinal)
+        return True
+
     def action_cursor_set(self, delta: int) -> None:
         keys = self._lines.keys
         if not keys:

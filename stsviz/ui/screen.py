@@ -22,11 +22,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState
 
+from stsviz.model.records import SetKey
 from stsviz.model.times import rfc3339
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
 from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.replay_bar import ReplayStatus
 
@@ -94,6 +96,14 @@ class RolloutScreen(Screen[None]):
         Binding(
             "escape", "clear_filter", "Clear filter", id="grid.clear_filter", show=False, tooltip="Show all sets again"
         ),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            key_display="?",
+            tooltip="Keys, cell legend and verdict words",
+        ),
         Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
     ]
 
@@ -133,6 +143,15 @@ class RolloutScreen(Screen[None]):
         self.set_interval(1 / self.setup.fps, self._tick)
         if self.live is not None:
             self._follow_live()
+        if self.setup.warnings:
+            count = len(self.setup.warnings)
+            self.notify(
+                f"{count} warning{'s' if count > 1 else ''} while loading; ? shows {'them' if count > 1 else 'it'}",
+                title="Some input was skipped",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
 
     # -- live -----------------------------------------------------------------------
 
@@ -237,6 +256,18 @@ class RolloutScreen(Screen[None]):
         assert self.replay is not None
         self.replay.seek_end()
         self.show_frame()
+
+    # -- help and the palette ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.setup.mode, dict(self.active_bindings), list(self.setup.warnings)))
+
+    def go_to_set(self, key: SetKey) -> None:
+        """Select a set, as the palette's "Go to" does; a filter that hides it is cleared."""
+        if key in self.grid.all_keys and key not in self.grid.visible_keys:
+            self.action_clear_filter()
+        self.grid.select_set(key)
+        self.grid.focus()
 
     # -- filter ---------------------------------------------------------------------
 

@@ -84,6 +84,11 @@ def test_narrow_terminal_stacks_the_detail_under_the_grid_while_filtering(snap_c
     assert snap_compare(app, terminal_size=(80, 24), press=["slash", *"roll"])
 
 
+def test_help_screen_at_80x24(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
+    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+
+
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
 SCREENSHOTS = {
     "rolling.svg": "test_rolling_update_mid_way.svg",
@@ -91,6 +96,7 @@ SCREENSHOTS = {
     "scale-down.svg": "test_scale_down_with_terminating_pods.svg",
     "canary.svg": "test_partitioned_canary.svg",
     "detail.svg": "test_detail_of_a_recreated_pod_with_events.svg",
+    "help.svg": "test_help_screen_at_80x24.svg",
 }
 
 

@@ -1,0 +1,70 @@
+"""`?`: every key of the screen it was opened from, the cell legend and the verdict words.
+
+The keys come from the screen's active bindings at the moment `?` is
+pressed (the focused widget's, the screen's and the app's, minus those the
+screen refuses in this mode), so the help never drifts from what the keys do.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from stsviz.render.legend import cell_legend, verdict_legend
+
+HEADING = "bold underline"
+
+
+def _rank(active: ActiveBinding) -> int:
+    """stsviz's own keys (they carry an id) before Textual's; the screen's before the grid's and the app's."""
+    ours = 0 if active.binding.id else 3
+    if isinstance(active.node, Screen):
+        return ours
+    return ours + (2 if isinstance(active.node, App) else 1)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys, legend and verdicts; Escape, `?` or `q` closes it."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Close", id="help.close", key_display="esc"),
+    ]
+
+    def __init__(self, mode: str, bindings: dict[str, ActiveBinding], notes: list[str] | None = None) -> None:
+        super().__init__(id="help")
+        self.mode = mode
+        self.bindings = bindings
+        self.notes = notes or []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(self._keys(), id="help-keys")
+            yield Static(self._section("Cells", cell_legend()), id="help-cells")
+            yield Static(self._section("Verdicts", verdict_legend()), id="help-verdicts")
+            if self.notes:
+                notes = Text("\n".join(self.notes))  # warnings quote file and server text: plain Text
+                yield Static(self._section("Notes", notes), id="help-notes")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def _section(self, title: str, body: Text) -> Text:
+        text = Text()
+        text.append(f"{title}\n", HEADING)
+        text.append_text(body)
+        return text
+
+    def _keys(self) -> Text:
+        text = Text()
+        text.append(f"Keys ({self.mode})\n", HEADING)
+        actives = sorted(self.bindings.values(), key=_rank)
+        for active in actives:
+            binding = active.binding
+            display = binding.key_display or self.app.get_key_display(binding)
+            text.append(f" {display:<10}", "bold")
+            text.append(f" {binding.tooltip or binding.description}\n")
+        return text

@@ -1,0 +1,101 @@
+"""`?` explains the screen (keys from the bindings, cell legend, verdicts); Ctrl+P offers every action and set."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+
+from stsviz.render.rows import GLYPHS
+from stsviz.sources.replay.formats import load_recording
+from stsviz.sources.replay.player import Player
+from stsviz.ui.app import StsvizApp, replay_setup
+from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.help import HelpScreen
+from stsviz.ui.screen import RolloutScreen
+
+SIZE = (120, 40)
+
+
+async def test_question_mark_lists_every_key_of_the_replay_screen_and_escape_closes_it(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen)
+        expected = {active.binding.tooltip or active.binding.description for active in rollout.active_bindings.values()}
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = str(app.screen.query_one("#help-keys").render())
+        missing = {line for line in expected if line not in shown}
+        assert not missing, missing
+        assert "Play or pause the replay" in shown and "Leave stsviz" in shown
+        await pilot.press("escape")
+        assert app.screen is rollout
+
+
+async def test_help_shows_every_glyph_of_the_legend_and_the_verdict_words(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        cells = str(app.screen.query_one("#help-cells").render())
+        for state, (updated, old) in GLYPHS.items():
+            assert f" {updated} {old}  {state}" in cells, state
+        assert "|  the partition" in cells and ":  the end of the desired range" in cells
+        verdicts = str(app.screen.query_one("#help-verdicts").render())
+        for word in ("done", "stalled", "ondel N/M", "rolling N/M", "ready N/M", "observing"):
+            assert f" {word}" in verdicts
+
+
+async def test_the_footer_shows_help(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        shown = " ".join(str(key.render()) for key in footer.children)
+        assert "? Help" in shown, shown
+
+
+async def test_replay_load_warnings_are_notified_and_listed_in_help(tmp_path, recordings, clock):
+    lines = (recordings / "rolling" / "merged.jsonl").read_text().splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join([*lines[:5], "{not json", *lines[5:]]) + "\n")
+    recording = load_recording([broken])
+    assert recording.warnings
+    player = Player(recording, clock=clock)
+    app = StsvizApp(replay_setup(player, title="broken.jsonl", warnings=tuple(recording.warnings)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert any("1 warning while loading; ? shows it" in message for message in notes), notes
+        await pilot.press("question_mark")
+        shown = str(app.screen.query_one("#help-notes").render())
+        assert "line 6" in shown
+
+
+async def test_the_palette_goes_to_a_set_and_clears_a_filter_that_hides_it(recordings, clock):
+    files = [recordings / "rolling" / "merged.jsonl", recordings / "scale" / "merged.jsonl"]
+    player = Player(load_recording(files), clock=clock)
+    player.seek_end()
+    app = StsvizApp(replay_setup(player, title="rolling + scale"))
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.query_one(StatefulSetGrid)
+        await pilot.press("slash", *"rolling", "enter")
+        assert grid.visible_keys == [("rolling", "web")]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"go to scale/web")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert grid.cursor_key == ("scale", "web")
+        assert grid.visible_keys == [("rolling", "web"), ("scale", "web")]
+
+
+async def test_the_palette_offers_the_screen_actions_and_runs_them_like_the_key(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        player = app.setup.replay
+        assert not player.playing
+        await pilot.press("ctrl+p")
+        await pilot.press(*"play/pause")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert player.playing
