@@ -135,3 +135,29 @@ def test_unknown_strategy_is_not_called_done():
     )
     assert (result.done, result.label) == (False, "no status")
     assert result.message == "error: rollout status is only available for RollingUpdate strategy type"
+
+
+# -- partition: 0, what a real server sends for every RollingUpdate set ---------------------
+
+
+def test_partition_zero_mid_rollout_waits_for_every_pod():
+    # The API server defaults rollingUpdate.partition to 0; 0 is a partition, not "none".
+    rolling = sts(replicas=3, partition=0, status={"readyReplicas": 3, "updatedReplicas": 1})
+    assert rolling.partition == 0
+    status = kubectl_status(rolling)
+    assert status.message == "Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated..."
+    assert not status.done
+    result = verdict(rolling, updated_pods=1, unhealthy_pods=0, idle_seconds=0)
+    assert (result.done, result.label) == (False, "rolling 1/3")
+
+
+def test_partition_zero_waits_for_ready_pods_first():
+    rolling = sts(replicas=3, partition=0, status={"readyReplicas": 2, "updatedReplicas": 1})
+    status = kubectl_status(rolling)
+    assert (status.message, status.done) == ("Waiting for 1 pods to be ready...", False)
+
+
+def test_partition_zero_is_complete_only_when_every_pod_is_updated():
+    done = sts(replicas=3, partition=0, status={"readyReplicas": 3, "updatedReplicas": 3})
+    status = kubectl_status(done)
+    assert (status.message, status.done) == ("partitioned roll out complete: 3 new pods have been updated...", True)
