@@ -161,3 +161,14 @@ def test_partition_zero_is_complete_only_when_every_pod_is_updated():
     done = sts(replicas=3, partition=0, status={"readyReplicas": 3, "updatedReplicas": 3})
     status = kubectl_status(done)
     assert (status.message, status.done) == ("partitioned roll out complete: 3 new pods have been updated...", True)
+
+
+def test_ondelete_verdict_is_not_done_while_a_pod_is_not_ready():
+    result = verdict(
+        sts(strategy="OnDelete", status={"readyReplicas": 2, "updateRevision": "web-b"}),
+        updated_pods=3,
+        unhealthy_pods=1,
+        idle_seconds=0,
+    )
+    assert (result.done, result.label) == (False, "ondel 3/3")
+    assert result.message == "OnDelete: 3 of 3 pods at revision web-b, 0 to delete, 1 not ready"
