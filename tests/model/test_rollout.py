@@ -172,3 +172,26 @@ def test_ondelete_verdict_is_not_done_while_a_pod_is_not_ready():
     )
     assert (result.done, result.label) == (False, "ondel 3/3")
     assert result.message == "OnDelete: 3 of 3 pods at revision web-b, 0 to delete, 1 not ready"
+
+
+# -- the stall threshold: "not moved for --stall-after seconds" includes exactly that long ------
+
+
+def test_stalled_at_exactly_the_threshold():
+    waiting = sts(status={"readyReplicas": 2})
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0, stall_seconds=300)
+    assert (result.stalled, result.done, result.label) == (True, False, "stalled")
+    assert result.message.startswith("stalled: no progress for 5m00s with 1 pod(s) missing, failed or not ready; ")
+
+
+def test_not_stalled_just_below_the_threshold():
+    waiting = sts(status={"readyReplicas": 2})
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299.999, stall_seconds=300)
+    assert (result.stalled, result.label) == (False, "ready 2/3")
+    assert result.message == "Waiting for 1 pods to be ready..."
+
+
+def test_default_threshold_is_300_seconds_inclusive():
+    waiting = sts(status={"readyReplicas": 2})
+    assert verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0).stalled
+    assert not verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299.5).stalled

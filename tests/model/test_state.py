@@ -242,3 +242,12 @@ def test_ondelete_all_updated_but_one_not_ready_is_not_done():
 def test_ondelete_all_updated_and_ready_is_done():
     row = ondelete_row(pod("web-0"), pod("web-1"), pod("web-2"), ready=3)
     assert (row.verdict.done, row.verdict.label) == (True, "done")
+
+
+def test_a_frame_exactly_stall_seconds_after_the_last_progress_is_stalled():
+    sts = statefulset(replicas=2, status={"readyReplicas": 1})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0")))  # the set's status last moved at T0
+    assert state.idle_seconds(("default", "web"), T0 + timedelta(seconds=60)) == 60
+    assert build_frame(state, now=T0 + timedelta(seconds=60), stall_seconds=60).rows[0].verdict.stalled
+    below = T0 + timedelta(seconds=59, microseconds=999_000)
+    assert not build_frame(state, now=below, stall_seconds=60).rows[0].verdict.stalled
