@@ -14,7 +14,6 @@ current `objects` and watches stay open and silent until the client leaves.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -259,15 +258,3 @@ class FakeTime:
         )
         values.update(overrides)
         return Timing(**values)
-
-
-async def eventually(condition: Callable[[], Any], timeout: float = 5.0, message: str = "") -> Any:
-    """Poll until `condition()` is truthy (its value), failing after `timeout` real seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s: {message or condition}")
-        await asyncio.sleep(0.01)

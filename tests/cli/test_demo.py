@@ -23,6 +23,7 @@ import pytest
 from stsviz.commands.demo import NO_TERMINAL
 from stsviz.sim import SCENARIOS
 from tests.locations import KUBECTL, needs_kubectl
+from tests.waiting import eventually
 
 
 def stsviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -268,19 +269,19 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
         async with app.run_test(size=(120, 24)) as pilot:
             grid = app.query_one(StatefulSetGrid)
             labels: list[str] = []  # the web row's verdict label, each change once
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                await pilot.pause(0.05)
+
+            def verdict_moved_to_done() -> bool:
                 row = grid.selected_row
-                if row is None or row.key != ("default", "web"):
-                    continue
-                if not labels or labels[-1] != row.verdict.label:
+                on_web = row is not None and row.key == ("default", "web")
+                if on_web and (not labels or labels[-1] != row.verdict.label):
                     labels.append(row.verdict.label)
-                if moved_to_done(labels):
-                    break
+                assert moved_to_done(labels), f"labels so far: {labels}"
+                return True
+
+            # The verdict moves (pods come up, or are replaced, one by one) and reaches done.
+            await eventually(verdict_moved_to_done, timeout=20, interval=0.05, message="web's verdict to move to done")
+            await pilot.pause()
             assert grid.visible_keys == [("default", "web")]
-            # The verdict moved (pods came up, or were replaced, one by one) and reached done.
-            assert moved_to_done(labels), labels
             # What the screen draws: the row, with its verdict.
             [line] = [line for line in screen_lines(grid) if line.startswith("default/web ")]
             assert f" {grid.selected_row.verdict.label} " in line

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stsviz.render.rows import GLYPHS
+from tests import k8s_objects
 
 TYPES = ("statefulsets", "pods", "persistentvolumeclaims", "events")
 
@@ -134,13 +134,13 @@ def test_json_lists_condemned_pods_after_the_range(recordings):
     assert [c["state"] for c in row["cells"]] == ["ready", "ready", "ready", "ready", "terminating"]
 
 
-def test_plain_frame_uses_the_glyph_table_and_no_colour_codes():
+def test_plain_frame_draws_ready_pods_as_r_and_no_colour_codes():
     out = stsviz("replay", "--example", "rolling", "--plain").stdout
     assert "\x1b[" not in out
     lines = out.splitlines()
     assert lines[0].startswith("time 2026-")
     assert lines[1].split() == ["STATEFULSET", "READY", "UPDATED", "VERDICT", "PODS"]
-    assert lines[2].split() == ["rolling/web", "3/3", "3/3", "done", GLYPHS["ready"][0] * 3]
+    assert lines[2].split() == ["rolling/web", "3/3", "3/3", "done", "RRR"]
 
 
 def test_plain_frame_mid_rollout_shows_old_and_new_revisions(recordings):
@@ -150,6 +150,22 @@ def test_plain_frame_mid_rollout_shows_old_and_new_revisions(recordings):
     out = stsviz("replay", str(recordings / "rolling" / "merged.jsonl"), "--at", at, "--plain").stdout
     # web-0 ready on the old revision, web-1 creating on the new one, web-2 ready on the new one.
     assert out.splitlines()[2].split()[-1] == "rCR"
+
+
+def test_plain_frame_draws_unscheduled_pods_as_p_not_as_creating(tmp_path):
+    # Pending and not scheduled (no node fits): P on the update revision, p on an old one; C is creating.
+    events = [
+        ("ADDED", k8s_objects.statefulset(replicas=3, status={"updateRevision": "web-new", "readyReplicas": 0})),
+        ("ADDED", k8s_objects.pod("web-0", phase="Pending", ready=False, scheduled=False)),
+        ("ADDED", k8s_objects.pod("web-1", revision="web-old", phase="Pending", ready=False, scheduled=False)),
+        ("ADDED", k8s_objects.pod("web-2", phase="Pending", ready=False, waiting="ContainerCreating")),
+    ]
+    path = tmp_path / "unscheduled.json"
+    path.write_text("".join(json.dumps({"type": t, "object": o}) + "\n" for t, o in events))
+    out = stsviz("replay", str(path), "--plain").stdout
+    assert out.splitlines()[2].split()[-1] == "PpC"
+    [row] = frame_json("replay", str(path))["sets"]
+    assert [c["state"] for c in row["cells"]] == ["unscheduled", "unscheduled", "creating"]
 
 
 def test_color_flag_keeps_the_screen_colours():

@@ -3,7 +3,8 @@
 The reference keeps whole objects in a dict and recomputes everything from
 scratch; ClusterState keeps slim records and incremental indexes. They must
 agree on which objects exist, which incarnation (UID) is current, and what each
-cell shows.
+cell shows. The reference reads the raw objects with its own plain copy of
+DESIGN.md's cell rules, so a wrong rule in `cell_state` cannot agree with itself.
 """
 
 from __future__ import annotations
@@ -11,10 +12,28 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stsviz.model import ClusterState, Pod, WatchEvent, build_frame, cell_state
+from stsviz.model import ClusterState, WatchEvent, build_frame
 from tests.k8s_objects import claim, pod, statefulset
 
 NAMES = ["web", "db"]
+
+
+@st.composite
+def pod_objects(draw, name: str = "web-0", *, uid: str = "a", owner: str | None = "web"):
+    """A pod of the given identity in any of the shapes the cell rules tell apart."""
+    return pod(
+        name,
+        uid=uid,
+        owner=owner,
+        revision=draw(st.sampled_from(["r1", "r2", None])),
+        phase=draw(st.sampled_from(["Pending", "Running", "Failed", "Unknown", "Succeeded", None])),
+        ready=draw(st.booleans()),
+        scheduled=draw(st.sampled_from([True, False, None])),
+        deleting=draw(st.booleans()),
+        waiting=draw(
+            st.sampled_from([None, "ContainerCreating", "PodInitializing", "CrashLoopBackOff", "ErrImagePull"])
+        ),
+    )
 
 
 @st.composite
@@ -31,16 +50,12 @@ def events(draw):
             status={"updateRevision": draw(st.sampled_from(["r1", "r2"]))},
         )
     elif kind == "Pod":
-        obj = pod(
-            f"{owner}-{draw(st.integers(0, 5))}",
-            uid=draw(st.sampled_from(["a", "b", "c"])),
-            owner=draw(st.sampled_from([owner, owner, None, "other"])),
-            revision=draw(st.sampled_from(["r1", "r2", None])),
-            phase=draw(st.sampled_from(["Pending", "Running", "Failed", "Unknown"])),
-            ready=draw(st.booleans()),
-            scheduled=draw(st.sampled_from([True, False, None])),
-            deleting=draw(st.booleans()),
-            waiting=draw(st.sampled_from([None, "ContainerCreating", "CrashLoopBackOff"])),
+        obj = draw(
+            pod_objects(
+                f"{owner}-{draw(st.integers(0, 5))}",
+                uid=draw(st.sampled_from(["a", "b", "c"])),
+                owner=draw(st.sampled_from([owner, owner, None, "other"])),
+            )
         )
     else:
         obj = claim(f"www-{owner}-{draw(st.integers(0, 5))}", phase=draw(st.sampled_from(["Pending", "Bound"])))
@@ -60,6 +75,40 @@ def reference_fold(sequence):
     return objects
 
 
+# DESIGN.md: waiting reasons after which a container will not start without intervention.
+REFERENCE_FAILING = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+    "RunContainerError",
+}
+
+
+def reference_state(obj: dict | None) -> str:
+    """DESIGN.md's cell rules on the raw object, first match wins."""
+    if obj is None:
+        return "missing"
+    if obj["metadata"].get("deletionTimestamp"):
+        return "terminating"
+    status = obj.get("status") or {}
+    phase = status.get("phase")
+    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    reasons = {((c.get("state") or {}).get("waiting") or {}).get("reason") for c in containers}
+    if phase == "Failed" or reasons & REFERENCE_FAILING:
+        return "failed"
+    conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+    if phase == "Pending":
+        return "creating" if conditions.get("PodScheduled") == "True" else "unscheduled"
+    if conditions.get("Ready") == "True":
+        return "ready"
+    if phase == "Running":
+        return "running"
+    return "unknown"
+
+
 def reference_cells(objects, set_obj):
     start = (set_obj["spec"].get("ordinals") or {}).get("start", 0)
     replicas = set_obj["spec"]["replicas"]
@@ -69,10 +118,8 @@ def reference_cells(objects, set_obj):
         refs = obj["metadata"].get("ownerReferences") or []
         if kind == "Pod" and refs and refs[0]["name"] == name and pod_name.rsplit("-", 1)[0] == name:
             owned[int(pod_name.rsplit("-", 1)[1])] = obj
-    cells = [
-        (o, cell_state(Pod.from_dict(owned[o])) if o in owned else "missing") for o in range(start, start + replicas)
-    ]
-    cells += [(o, cell_state(Pod.from_dict(owned[o]))) for o in sorted(owned) if not start <= o < start + replicas]
+    cells = [(o, reference_state(owned.get(o))) for o in range(start, start + replicas)]
+    cells += [(o, reference_state(owned[o])) for o in sorted(owned) if not start <= o < start + replicas]
     return cells
 
 
@@ -95,3 +142,14 @@ def test_fold_agrees_with_reference(sequence):
     for row in frame.rows:
         expected = reference_cells(objects, objects[("StatefulSet", row.set.name)])
         assert [(c.ordinal, c.state) for c in row.cells] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(pod_objects())
+def test_every_pod_shape_gets_the_reference_cell(raw):
+    # One pod in range of its set: the cell shows exactly what the reference rules say.
+    state = ClusterState()
+    state.apply(WatchEvent("ADDED", statefulset(replicas=1)))
+    state.apply(WatchEvent("ADDED", raw))
+    [cell] = build_frame(state).rows[0].cells
+    assert cell.state == reference_state(raw)

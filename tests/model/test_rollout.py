@@ -135,3 +135,63 @@ def test_unknown_strategy_is_not_called_done():
     )
     assert (result.done, result.label) == (False, "no status")
     assert result.message == "error: rollout status is only available for RollingUpdate strategy type"
+
+
+# -- partition: 0, what a real server sends for every RollingUpdate set ---------------------
+
+
+def test_partition_zero_mid_rollout_waits_for_every_pod():
+    # The API server defaults rollingUpdate.partition to 0; 0 is a partition, not "none".
+    rolling = sts(replicas=3, partition=0, status={"readyReplicas": 3, "updatedReplicas": 1})
+    assert rolling.partition == 0
+    status = kubectl_status(rolling)
+    assert status.message == "Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated..."
+    assert not status.done
+    result = verdict(rolling, updated_pods=1, unhealthy_pods=0, idle_seconds=0)
+    assert (result.done, result.label) == (False, "rolling 1/3")
+
+
+def test_partition_zero_waits_for_ready_pods_first():
+    rolling = sts(replicas=3, partition=0, status={"readyReplicas": 2, "updatedReplicas": 1})
+    status = kubectl_status(rolling)
+    assert (status.message, status.done) == ("Waiting for 1 pods to be ready...", False)
+
+
+def test_partition_zero_is_complete_only_when_every_pod_is_updated():
+    done = sts(replicas=3, partition=0, status={"readyReplicas": 3, "updatedReplicas": 3})
+    status = kubectl_status(done)
+    assert (status.message, status.done) == ("partitioned roll out complete: 3 new pods have been updated...", True)
+
+
+def test_ondelete_verdict_is_not_done_while_a_pod_is_not_ready():
+    result = verdict(
+        sts(strategy="OnDelete", status={"readyReplicas": 2, "updateRevision": "web-b"}),
+        updated_pods=3,
+        unhealthy_pods=1,
+        idle_seconds=0,
+    )
+    assert (result.done, result.label) == (False, "ondel 3/3")
+    assert result.message == "OnDelete: 3 of 3 pods at revision web-b, 0 to delete, 1 not ready"
+
+
+# -- the stall threshold: "not moved for --stall-after seconds" includes exactly that long ------
+
+
+def test_stalled_at_exactly_the_threshold():
+    waiting = sts(status={"readyReplicas": 2})
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0, stall_seconds=300)
+    assert (result.stalled, result.done, result.label) == (True, False, "stalled")
+    assert result.message.startswith("stalled: no progress for 5m00s with 1 pod(s) missing, failed or not ready; ")
+
+
+def test_not_stalled_just_below_the_threshold():
+    waiting = sts(status={"readyReplicas": 2})
+    result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299.999, stall_seconds=300)
+    assert (result.stalled, result.label) == (False, "ready 2/3")
+    assert result.message == "Waiting for 1 pods to be ready..."
+
+
+def test_default_threshold_is_300_seconds_inclusive():
+    waiting = sts(status={"readyReplicas": 2})
+    assert verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0).stalled
+    assert not verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299.5).stalled

@@ -217,3 +217,37 @@ def test_wrongly_typed_fields_are_dropped_not_kept():
     state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", raw))
     [cell] = build_frame(state).rows[0].cells
     assert (cell.pod.created, cell.state) == (None, "ready")
+
+
+def ondelete_row(*pods: dict, ready: int):
+    sts = statefulset(replicas=3, strategy="OnDelete", status={"readyReplicas": ready, "updateRevision": "web-new"})
+    return build_frame(fold(("ADDED", sts), *[("ADDED", p) for p in pods])).rows[0]
+
+
+def test_ondelete_terminating_pod_on_the_update_revision_is_not_counted_as_updated():
+    # web-2 was updated, then deleted again: until its replacement exists it is not an updated pod.
+    # Still Ready while it terminates, so the controller's readyReplicas counts it.
+    row = ondelete_row(pod("web-0"), pod("web-1"), pod("web-2", deleting=True), ready=3)
+    assert [c.state for c in row.cells] == ["ready", "ready", "terminating"]
+    assert (row.verdict.done, row.verdict.label) == (False, "ondel 2/3")
+    assert row.verdict.message == "OnDelete: 2 of 3 pods at revision web-new, 1 to delete"
+
+
+def test_ondelete_all_updated_but_one_not_ready_is_not_done():
+    row = ondelete_row(pod("web-0"), pod("web-1"), pod("web-2", ready=False), ready=2)
+    assert (row.verdict.done, row.verdict.label) == (False, "ondel 3/3")
+    assert row.verdict.message == "OnDelete: 3 of 3 pods at revision web-new, 0 to delete, 1 not ready"
+
+
+def test_ondelete_all_updated_and_ready_is_done():
+    row = ondelete_row(pod("web-0"), pod("web-1"), pod("web-2"), ready=3)
+    assert (row.verdict.done, row.verdict.label) == (True, "done")
+
+
+def test_a_frame_exactly_stall_seconds_after_the_last_progress_is_stalled():
+    sts = statefulset(replicas=2, status={"readyReplicas": 1})
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0")))  # the set's status last moved at T0
+    assert state.idle_seconds(("default", "web"), T0 + timedelta(seconds=60)) == 60
+    assert build_frame(state, now=T0 + timedelta(seconds=60), stall_seconds=60).rows[0].verdict.stalled
+    below = T0 + timedelta(seconds=59, microseconds=999_000)
+    assert not build_frame(state, now=below, stall_seconds=60).rows[0].verdict.stalled

@@ -1,17 +1,17 @@
-"""Helpers for the demo cluster tests: clients, polling with a bound, manifests."""
+"""Helpers for the demo cluster tests: clients, manifests, a watch recorder."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, Configuration
 from kubernetes_asyncio.client.exceptions import ApiException
+
+from tests.waiting import eventually
 
 # Cluster seconds per real second: a 40 s rollout takes 1 s.
 SPEED = 40.0
@@ -25,23 +25,6 @@ async def api_client(cluster, user: str | None = "admin") -> AsyncIterator[ApiCl
         config.api_key_prefix = {"BearerToken": "Bearer"}
     async with ApiClient(config) as client:
         yield client
-
-
-async def eventually(
-    check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
-) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout` real seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        last = check()
-        if inspect.isawaitable(last):
-            last = await last
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
-        await asyncio.sleep(interval)
 
 
 def status_body(exc: ApiException) -> dict:
@@ -159,7 +142,7 @@ class WatchRecorder:
                 wanted = max(cluster.store.last_resource_version_of(plural_to_res[k]) for k in self._kinds)
                 return seen >= wanted
 
-            await eventually(caught_up, timeout=5, what="watch caught up with the store")
+            await eventually(caught_up, timeout=5, message="watch caught up with the store")
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

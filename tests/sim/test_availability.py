@@ -18,7 +18,8 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from stsviz.sim.clock import parse_time
 from stsviz.sim.controllers.statefulset_pods import max_unavailable
 from stsviz.sim.resources import PODS, STATEFULSETS
-from tests.sim.simtools import eventually, rolled_out, status_body, web_manifest
+from tests.sim.simtools import rolled_out, status_body, web_manifest
+from tests.waiting import eventually
 
 MIN_READY = 10  # cluster seconds; the fake kubelet takes about 4 s from creation to Ready
 # How late a wake-up may land in cluster time: event-loop latency × the speed factor.
@@ -95,7 +96,7 @@ async def test_min_ready_seconds_delays_available_replicas_and_the_next_ordinal(
             rolled_out(cluster)
             and cluster.store.view(STATEFULSETS, "default", "web")["status"].get("availableReplicas") == 2
         ),
-        what="2 replicas available",
+        message="2 replicas available",
     )
     commits.stop()
     web_0_ready = ready_time(first_ready(commits, "web-0"))
@@ -124,7 +125,7 @@ async def test_min_ready_seconds_paces_the_rolling_update(api, cluster):
             rolled_out(cluster)
             and cluster.store.view(STATEFULSETS, "default", "web")["status"].get("availableReplicas") == 2
         ),
-        what="2 replicas available",
+        message="2 replicas available",
     )
     commits = Commits(cluster)
     await apps.patch_namespaced_stateful_set(
@@ -161,7 +162,7 @@ async def rolled_with_max_unavailable(api, cluster, replicas: int, rolling: dict
     await apps.create_namespaced_stateful_set(
         "default", web_manifest(replicas=replicas, updateStrategy={"type": "RollingUpdate", "rollingUpdate": rolling})
     )
-    await eventually(lambda: rolled_out(cluster), what="initial rollout")
+    await eventually(lambda: rolled_out(cluster), message="initial rollout")
     commits = Commits(cluster)
     await apps.patch_namespaced_stateful_set(
         "web", "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}}
@@ -176,7 +177,7 @@ async def rolled_with_max_unavailable(api, cluster, replicas: int, rolling: dict
             and status.get("readyReplicas") == replicas
         )
 
-    await eventually(updated_down_to_partition, what="update down to the partition")
+    await eventually(updated_down_to_partition, message="update down to the partition")
     await cluster.settle(5)
     commits.stop()
     return commits

@@ -12,7 +12,7 @@ from kubernetes_asyncio.client import ApiClient, AppsV1Api, Configuration, CoreV
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from stsviz.sim import SimCluster, serve
-from tests.sim.simtools import eventually
+from tests.waiting import eventually
 
 
 async def test_written_kubeconfig_loads_in_kubernetes_asyncio_with_the_users_token(cluster, tmp_path):
@@ -35,7 +35,7 @@ async def test_serve_writes_a_kubeconfig_runs_a_scenario_and_stops_on_cancel(tmp
     task = asyncio.get_running_loop().create_task(
         serve(port=0, kubeconfig_out=str(kubeconfig), scenario="rolling-update", speed=40, ready=started.append)
     )
-    await eventually(lambda: started, what="cluster up")
+    await eventually(lambda: started, message="cluster up")
     client_config = Configuration()
     await config.load_kube_config(config_file=str(kubeconfig), client_configuration=client_config)
     async with ApiClient(client_config) as api:

@@ -12,7 +12,8 @@ from kubernetes_asyncio import watch
 from kubernetes_asyncio.client import CoreV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.sim.simtools import api_client, eventually, status_body
+from tests.sim.simtools import api_client, status_body
+from tests.waiting import eventually
 
 
 def claim(name: str) -> dict:

@@ -9,7 +9,8 @@ import pytest
 
 from stsviz.sim import SimCluster
 from tests.locations import KUBECTL, needs_kubectl
-from tests.sim.simtools import eventually, rolled_out, sts_status, web_manifest
+from tests.sim.simtools import rolled_out, sts_status, web_manifest
+from tests.waiting import eventually
 
 pytestmark = needs_kubectl
 
@@ -68,7 +69,7 @@ async def test_kubectl_scale_and_delete_pod(cluster, kubeconfig):
     # controller has already recreated web-1 (25 ms at 40x) it waits for the new pod's deletion forever.
     code, out, err = await kubectl(kubeconfig, "delete", "pod", "web-1", "--wait=false")
     assert (code, out.strip()) == (0, 'pod "web-1" deleted'), err
-    await eventually(lambda: sts_status(cluster).get("readyReplicas") == 2, what="web-1 recreated")
+    await eventually(lambda: sts_status(cluster).get("readyReplicas") == 2, message="web-1 recreated")
 
 
 async def test_kubectl_sends_no_token_over_http_so_it_is_admin_unless_auth_is_strict(cluster, tmp_path):

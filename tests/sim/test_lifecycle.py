@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api, V1DeleteOptions
 
-from tests.sim.simtools import eventually, rolled_out, web_manifest
+from tests.sim.simtools import rolled_out, web_manifest
+from tests.waiting import eventually
 
 
 async def started_web(api, cluster, replicas: int = 2, namespace: str = "default") -> None:
@@ -44,7 +45,7 @@ async def test_foreground_propagation_deletes_pods_before_the_set(api, cluster):
             and not (await CoreV1Api(api).list_namespaced_pod("default")).items
         )
 
-    await eventually(all_gone, what="pods, then the set, deleted")
+    await eventually(all_gone, message="pods, then the set, deleted")
 
 
 async def test_a_matching_orphan_pod_is_adopted_by_the_set(api, cluster):
@@ -100,7 +101,7 @@ async def test_claim_in_use_waits_for_its_pod_then_releases_its_volume(api, clus
         claims = (await core.list_namespaced_persistent_volume_claim("default")).items
         return not claims and (await core.read_persistent_volume(volume)).status.phase == "Released"
 
-    await eventually(released, what="claim gone and volume Released (Retain)")
+    await eventually(released, message="claim gone and volume Released (Retain)")
 
 
 async def test_deleting_a_namespace_empties_it_then_removes_it(api, cluster):
@@ -113,7 +114,7 @@ async def test_deleting_a_namespace_empties_it_then_removes_it(api, cluster):
     async def gone():
         return "team" not in [n.metadata.name for n in (await core.list_namespace()).items]
 
-    await eventually(gone, what="namespace team removed")
+    await eventually(gone, message="namespace team removed")
 
 
 async def test_repeated_identical_events_aggregate_into_a_count(api, cluster):
@@ -155,4 +156,4 @@ async def test_events_expire_after_their_ttl_as_with_etcd_leases():
         async def expired():
             return not (await core.list_namespaced_event("default")).items
 
-        await eventually(expired, timeout=5, what="event deleted after 20 cluster seconds")
+        await eventually(expired, timeout=5, message="event deleted after 20 cluster seconds")

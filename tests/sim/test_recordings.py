@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
-from tests.sim.simtools import WatchRecorder, eventually, rolled_out, transitions
+from tests.sim.simtools import WatchRecorder, rolled_out, transitions
+from tests.waiting import eventually
 
 
 def real_transitions(recording: Path) -> dict[str, list[tuple[str, str]]]:
@@ -49,11 +50,11 @@ async def test_rolling_update_matches_the_real_controller(api, cluster, recordin
     apps = AppsV1Api(api)
     # steps.log: apply; rollout status; set image nginx=nginx:1.20; rollout status.
     await apps.create_namespaced_stateful_set("default", manifest(recordings / "rolling"))
-    await eventually(lambda: rolled_out(cluster), what="initial rollout")
+    await eventually(lambda: rolled_out(cluster), message="initial rollout")
     await apps.patch_namespaced_stateful_set(
         "web", "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}}
     )
-    await eventually(lambda: rolled_out(cluster), what="rolling update")
+    await eventually(lambda: rolled_out(cluster), message="rolling update")
     await settled(recorder, cluster, real_transitions(recordings / "rolling"))
 
 
@@ -72,13 +73,13 @@ async def test_scale_and_pod_deletion_match_the_real_controller(api, cluster, re
     async def five_ready():
         return await ready_pods(api) == names
 
-    await eventually(five_ready, what="web-2 back")
+    await eventually(five_ready, message="web-2 back")
     await apps.patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 1}})
 
     async def one_left():
         return [p.metadata.name for p in (await core.list_namespaced_pod("default")).items] == ["web-0"]
 
-    await eventually(one_left, what="scaled down to web-0")
+    await eventually(one_left, message="scaled down to web-0")
     await settled(recorder, cluster, real_transitions(recordings / "scale"))
 
 
@@ -138,19 +139,19 @@ async def test_partition_crash_loop_and_stuck_revert_match_the_real_controller(a
             and sts.status.ready_replicas == 2
         )
 
-    await eventually(canary_ready, what="web-1 on nginx:1.21")
+    await eventually(canary_ready, message="web-1 on nginx:1.21")
     await set_image("nginx:bad-1.0")
 
     async def third_crash():
         statuses = (await web_1()).status.container_statuses or []
         return statuses and statuses[0].restart_count == 3 and statuses[0].state.waiting
 
-    await eventually(third_crash, timeout=20, what="web-1 crashed three times")
+    await eventually(third_crash, timeout=20, message="web-1 crashed three times")
     await cluster.settle(2)
     await set_image("nginx:1.21")  # the revert: web-1 is not Ready, so OrderedReady never replaces it
     await cluster.settle(15)
     await core.delete_namespaced_pod("web-1", "default")
-    await eventually(canary_ready, what="web-1 back on nginx:1.21 after the manual delete")
+    await eventually(canary_ready, message="web-1 back on nginx:1.21 after the manual delete")
     await partition(0)
-    await eventually(lambda: rolled_out(cluster), what="rollout complete")
+    await eventually(lambda: rolled_out(cluster), message="rollout complete")
     await settled(recorder, cluster, real_transitions(recordings / "web-lifecycle"))

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
 from stsviz.sim import SCENARIOS, start_demo
-from tests.sim.simtools import api_client, eventually
+from tests.sim.simtools import api_client
+from tests.waiting import eventually
 
 FAST = 40.0
 
@@ -53,7 +54,7 @@ async def test_rolling_update_rolls_a_new_image_out(tmp_path):
                 and sts.status.ready_replicas == 3
             )
 
-        await eventually(rolled_to_1_20, timeout=15, what="web rolled out to nginx:1.20")
+        await eventually(rolled_to_1_20, timeout=15, message="web rolled out to nginx:1.20")
 
 
 async def test_stuck_rollout_leaves_web_2_crash_looping_and_the_rest_old():
@@ -92,7 +93,7 @@ async def test_canary_partition_updates_the_highest_ordinal_first():
                 and sts.status.current_revision != sts.status.update_revision
             )
 
-        await eventually(canary, timeout=15, what="only web-3 on the new revision")
+        await eventually(canary, timeout=15, message="only web-3 on the new revision")
 
 
 async def test_parallel_creates_all_pods_at_once():

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
-from tests.sim.simtools import WatchRecorder, eventually, rolled_out, sts_status, transitions, web_manifest
+from tests.sim.simtools import WatchRecorder, rolled_out, sts_status, transitions, web_manifest
+from tests.waiting import eventually
 
 # Revision names of the recordings' manifest on the real 1.20 cluster
 # (tests/data/recordings/rolling): same template, same hash.
@@ -34,7 +35,7 @@ async def pod_states(api) -> dict[str, tuple]:
 async def test_ordered_ready_creates_claims_then_pods_one_at_a_time(api, cluster):
     recorder = await WatchRecorder(api).start("pods", "persistentvolumeclaims", "statefulsets", "events")
     await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=3))
-    await eventually(lambda: rolled_out(cluster), what="3 replicas ready")
+    await eventually(lambda: rolled_out(cluster), message="3 replicas ready")
     await eventually(lambda: len([e for e in recorder.events if e["object"]["kind"] == "Pod"]) >= 15)
     await recorder.stop(cluster)
     order = [
@@ -113,7 +114,7 @@ async def test_rolling_update_goes_from_the_highest_ordinal_down_one_at_a_time(a
     await eventually(lambda: rolled_out(cluster))
     recorder = await WatchRecorder(api).start("pods", "events")
     await set_image(api, "nginx:1.20")
-    await eventually(lambda: rolled_out(cluster), what="rollout complete")
+    await eventually(lambda: rolled_out(cluster), message="rollout complete")
     await recorder.stop(cluster)
     deletions = [e["object"]["metadata"]["name"] for e in recorder.of_kind("Pod") if e["type"] == "DELETED"]
     assert deletions == ["web-2", "web-1", "web-0"]
@@ -150,7 +151,7 @@ async def test_partition_updates_only_ordinals_at_or_above_it(api, cluster):
             and (await apps.read_namespaced_stateful_set("web", "default")).status.ready_replicas == 3
         )
 
-    await eventually(canary_done, what="web-2 updated")
+    await eventually(canary_done, message="web-2 updated")
     await cluster.settle(10)
     states = await pod_states(api)
     assert states["web-0"][1] == states["web-1"][1] == REV_119
@@ -176,7 +177,7 @@ async def test_on_delete_updates_a_pod_only_when_it_is_deleted(api, cluster):
     async def web_1_updated():
         return (await pod_states(api)).get("web-1") == ("Running", REV_120, False)
 
-    await eventually(web_1_updated, what="web-1 recreated on the new revision")
+    await eventually(web_1_updated, message="web-1 recreated on the new revision")
     assert (await pod_states(api))["web-0"][1] == REV_119
 
 
@@ -208,7 +209,7 @@ async def test_crash_looping_pod_blocks_the_rollout_with_growing_restarts(api, c
             and statuses[0].state.waiting.message
         )
 
-    waiting = await eventually(restarts_of_web_2, timeout=15, what="web-2 crash looping twice")
+    waiting = await eventually(restarts_of_web_2, timeout=15, message="web-2 crash looping twice")
     assert "back-off 20s restarting failed container=nginx pod=web-2_default" in waiting
     states = await pod_states(api)
     assert states["web-1"] == ("Running", REV_119, False) and states["web-0"] == ("Running", REV_119, False)
@@ -262,7 +263,7 @@ async def test_deleted_pod_terminates_gracefully_and_comes_back_with_a_new_uid(a
         pod = await core.read_namespaced_pod("web-1", "default")
         return pod.metadata.uid != old_uid and pod.metadata.deletion_timestamp is None
 
-    await eventually(replaced, what="web-1 recreated")
+    await eventually(replaced, message="web-1 recreated")
     claim = (await core.read_namespaced_pod("web-1", "default")).spec.volumes[0].persistent_volume_claim
     assert claim.claim_name == "www-web-1"
 
@@ -296,7 +297,7 @@ async def test_deleting_the_set_collects_pods_and_revisions_but_not_claims(api, 
         revisions = (await apps.list_namespaced_controller_revision("default")).items
         return not pods and not revisions
 
-    await eventually(collected, what="pods and revisions garbage-collected")
+    await eventually(collected, message="pods and revisions garbage-collected")
     assert len((await core.list_namespaced_persistent_volume_claim("default")).items) == 2
 
 
@@ -325,7 +326,7 @@ async def test_wait_for_first_consumer_binds_after_the_pod_is_placed(api, cluste
     manifest = web_manifest(replicas=1)
     manifest["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "late-binding"
     await AppsV1Api(api).create_namespaced_stateful_set("default", manifest)
-    await eventually(lambda: rolled_out(cluster), what="web-0 ready with a late-bound claim")
+    await eventually(lambda: rolled_out(cluster), message="web-0 ready with a late-bound claim")
     core = CoreV1Api(api)
     pvc = await core.read_namespaced_persistent_volume_claim("www-web-0", "default")
     pod = await core.read_namespaced_pod("web-0", "default")
@@ -349,7 +350,7 @@ async def test_ordinals_start_numbers_pods_and_claims_from_it(api, cluster):
     async def moved():
         return sorted(p.metadata.name for p in (await core.list_namespaced_pod("default")).items) == ["web-0", "web-1"]
 
-    await eventually(moved, what="pods moved to ordinals 0 and 1")
+    await eventually(moved, message="pods moved to ordinals 0 and 1")
     await recorder.stop(cluster)
     order = [(e["type"], e["object"]["metadata"]["name"]) for e in recorder.events if e["type"] in ("ADDED", "DELETED")]
     # New ordinals come up first, in order; then the condemned go, highest first.
@@ -377,7 +378,7 @@ async def test_retention_policy_when_scaled_delete_removes_the_condemned_claims(
     async def only_web_0_claim():
         return await claim_names(api) == ["www-web-0"]
 
-    await eventually(only_web_0_claim, what="claims of web-1 and web-2 deleted with their pods")
+    await eventually(only_web_0_claim, message="claims of web-1 and web-2 deleted with their pods")
     await apps.delete_namespaced_stateful_set("web", "default")
     await cluster.settle(10)
     assert await claim_names(api) == ["www-web-0"]  # whenDeleted: Retain
@@ -394,4 +395,4 @@ async def test_retention_policy_when_deleted_delete_removes_all_claims_with_the_
     async def no_claims():
         return await claim_names(api) == []
 
-    await eventually(no_claims, what="claims deleted with the set")
+    await eventually(no_claims, message="claims deleted with the set")

@@ -17,6 +17,7 @@ from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.screen import RolloutScreen
 from tests.k8s_objects import pod, statefulset
 from tests.ui.helpers import FrozenClock, event_index, fold, screen_lines
+from tests.waiting import eventually
 
 SIZE = (120, 32)
 
@@ -113,27 +114,20 @@ async def test_space_toggles_and_dot_steps_one_event(replay_app, recordings):
         assert player.position == index + steps - 1
 
 
-async def until(pilot, condition, timeout: float = 5.0) -> None:
-    """Let the app's timer run until `condition()` holds (a loaded machine may tick late)."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the replay timer never got there")
-
-
 async def test_playing_follows_the_injected_clock(replay_app, clock: FrozenClock):
     app = replay_app("rolling", 0)
     player = app.setup.replay
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.sub_title == "event 0/94"
         await pilot.press("space")
-        await until(pilot, lambda: player.position > 0)
+        # The app's timer ticks the player (a loaded machine may tick late).
+        await eventually(lambda: player.position > 0, message="the first replay tick")
         await pilot.pause(0.1)  # more ticks change nothing: the clock has not moved
         assert player.position == 1  # only the first event is due at offset 0
         clock.advance(5.0)
         due = sum(1 for offset in player.recording.offsets if offset <= 5.0)
-        await until(pilot, lambda: player.position == due)
+        await eventually(lambda: player.position == due, message=f"the replay at event {due}")
+        await pilot.pause()  # and the screen drawn from it
         assert due > 1
         assert app.screen.sub_title == rfc3339(player.recording.events[due - 1].time)
         assert row_line(app, "rolling/web")

@@ -9,7 +9,8 @@ from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveFrameSource
 from stsviz.ui.screen import RolloutScreen
-from tests.fake_api import event, eventually, hang, items, obj, pod, status, stream
+from tests.fake_api import event, hang, items, obj, pod, status, stream
+from tests.waiting import eventually
 
 SIZE = (120, 24)
 

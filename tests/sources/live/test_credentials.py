@@ -17,8 +17,9 @@ from stsviz.sources.live.config import ConfigError, resolve_target
 from stsviz.sources.live.kinds import PODS, STATEFULSETS, Scope
 from stsviz.sources.live.scrub import ScrubFilter, one_line, remember, scrub
 from stsviz.sources.live.source import LiveSource
-from tests.fake_api import TOKEN, eventually, pod, status
+from tests.fake_api import TOKEN, pod, status
 from tests.running import Running
+from tests.waiting import eventually
 
 PLUGIN = r"""
 import json, os, stat, sys

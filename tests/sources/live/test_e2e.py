@@ -28,9 +28,9 @@ from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
 from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.live import LiveFrameSource
-from tests.fake_api import eventually
 from tests.realk8s import ApiServer, Kubectl, differences, state_records
 from tests.running import Running
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -66,15 +66,16 @@ spec:
 
 async def converge(kubectl: Kubectl, state, stores, namespace: str, timeout: float = 30.0, step: str = "") -> None:
     """Poll until stsviz holds exactly what kubectl lists in the namespace."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    async def same_as_kubectl() -> bool:
         truth = await asyncio.to_thread(kubectl.records)
         problems = differences(state_records(state, stores(), namespace), truth)
-        if not problems:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{step}: stsviz differs from kubectl after {timeout}s:\n" + "\n".join(problems[:20]))
-        await asyncio.sleep(0.2)
+        assert not problems, "\n" + "\n".join(problems[:20])
+        return True
+
+    await eventually(
+        same_as_kubectl, timeout=timeout, interval=0.2, message=f"{step}: stsviz to hold what kubectl lists"
+    )
 
 
 async def rollout_status(kubectl: Kubectl, name: str = "web") -> None:

@@ -39,9 +39,9 @@ from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
-from tests.fake_api import eventually
 from tests.realk8s import RECORDS, differences, state_records
 from tests.running import Running
+from tests.waiting import eventually
 
 SPEED = 40.0  # cluster seconds per real second: a 10 s grace period takes 0.25 s
 NAMESPACE = "default"
@@ -106,8 +106,8 @@ async def assert_same_as_server(
     stsviz keeps). Nothing missing, nothing extra. A failed list (the fault may
     linger for our own client too) is retried like a difference.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+
+    async def same_as_server() -> bool:
         try:
             truth = await server_records(api)
         except (ListFailed, ApiException, aiohttp.ClientError, OSError) as error:
@@ -115,13 +115,12 @@ async def assert_same_as_server(
         else:
             ours = state_records(run.state, run.stores())
             problems = differences(ours, truth) + freshness_problems(run, cluster)
-        if not problems:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{step}: the source differs from the server after {timeout}s:\n" + "\n".join(problems[:20])
-            )
-        await asyncio.sleep(0.05)
+        assert not problems, "\n" + "\n".join(problems[:20])
+        return True
+
+    await eventually(
+        same_as_server, timeout=timeout, interval=0.05, message=f"{step}: the source to hold what the server holds"
+    )
 
 
 # -- the cluster, the source, and what changes during a fault ---------------------------------------
@@ -292,10 +291,6 @@ async def follow(cluster: SimCluster, api: ApiClient, tmp_path: Path) -> AsyncIt
         await run.stop()
 
 
-async def until_every_kind(harness: Harness, condition: Callable[[Any], bool], what: str) -> None:
-    await eventually(lambda: all(condition(kind) for kind in harness.status().kinds), timeout=5, message=what)
-
-
 # -- the faults ---------------------------------------------------------------------------------
 
 
@@ -334,10 +329,12 @@ async def test_refused_connections_for_a_while(follow):
     h = await follow()
     began = time.monotonic()
     h.faults.refuse_connections(1.5)
-    await until_every_kind(
-        h,
-        lambda kind: kind.phase == phases.RECONNECTING and "cannot connect" in (kind.message or ""),
-        "every kind reconnecting after a refused connection",
+    await eventually(
+        lambda: all(
+            kind.phase == phases.RECONNECTING and "cannot connect" in (kind.message or "") for kind in h.status().kinds
+        ),
+        timeout=5,
+        message="every kind reconnecting after a refused connection",
     )
     assert all(kind.stale_since is not None for kind in h.status().kinds)
     h.changes.make()
@@ -350,10 +347,10 @@ async def test_unavailable_503_for_a_while(follow):
     h = await follow()
     began = time.monotonic()
     h.faults.unavailable(1.5)
-    await until_every_kind(
-        h,
-        lambda kind: kind.phase == phases.RECONNECTING and "503" in (kind.message or ""),
-        "every kind reconnecting after a 503",
+    await eventually(
+        lambda: all(kind.phase == phases.RECONNECTING and "503" in (kind.message or "") for kind in h.status().kinds),
+        timeout=5,
+        message="every kind reconnecting after a 503",
     )
     h.changes.make()
     await h.recovered("after 503s")
@@ -389,10 +386,12 @@ async def test_429_waits_for_retry_after(follow):
     h.faults.throttle(requests=4, retry_after=2)
     began = time.monotonic()
     h.faults.close_watches()  # each informer's next request is answered 429 with Retry-After: 2
-    await until_every_kind(
-        h,
-        lambda kind: kind.retry_at is not None and "Too many requests" in (kind.message or ""),
-        "every kind waiting for Retry-After",
+    await eventually(
+        lambda: all(
+            kind.retry_at is not None and "Too many requests" in (kind.message or "") for kind in h.status().kinds
+        ),
+        timeout=5,
+        message="every kind waiting for Retry-After",
     )
     status = h.status()
     for kind in status.kinds:

@@ -8,7 +8,8 @@ from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.freshness import KindStatus, SourceStatus
 from stsviz.sources.live.kinds import PODS
 from stsviz.sources.live.timing import EventRate
-from tests.fake_api import FakeTime, eventually, items, pod, stream
+from tests.fake_api import FakeTime, items, pod, stream
+from tests.waiting import eventually
 
 STALE = datetime(2026, 11, 25, 12, 3, 4, tzinfo=UTC)
 LOCAL = STALE.astimezone().strftime("%H:%M:%S")

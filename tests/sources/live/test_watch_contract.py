@@ -9,18 +9,8 @@ from __future__ import annotations
 
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.kinds import CLAIMS, EVENTS, PODS, STATEFULSETS, Scope
-from tests.fake_api import (
-    bookmark,
-    error_event,
-    event,
-    eventually,
-    hang,
-    items,
-    obj,
-    pod,
-    status,
-    stream,
-)
+from tests.fake_api import bookmark, error_event, event, hang, items, obj, pod, status, stream
+from tests.waiting import eventually
 
 POD_ONLY = (PODS,)
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stsviz.model import ClusterState
+from stsviz.model import ClusterState, build_frame
 from stsviz.sources.replay import (
     MAX_SPEED,
     MIN_SPEED,
@@ -296,6 +296,70 @@ def test_checkpoints_are_not_changed_by_playing_on_from_them(tmp_path):
     for target in (12, 33, 7, 20, 0, 39, 10, 10, 5):
         player.seek_index(target)
         assert_shows(player, target)
+
+
+def stuck_rollout(tmp_path: Path):
+    """web at 1/2 ready from START on, web-1 crash-looping: the set's status never moves again.
+
+    Events at 0, 1, 2, 100, 200, 310, 400 and 500 s; with checkpoints every 3
+    events the copies are taken at 200 s (not yet stalled) and 310 s (stalled).
+    """
+    sts = {
+        "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": "demo", "uid": "uid-web", "generation": 1},
+        "spec": {"replicas": 2, "updateStrategy": {"type": "RollingUpdate"}},
+        "status": {"observedGeneration": 1, "replicas": 2, "readyReplicas": 1, "updateRevision": "web-1"},
+    }
+    changes = [("ADDED", sts)]
+    for index in range(7):
+        ready = pod_event(0 if index == 0 else 1, "ADDED" if index < 2 else "MODIFIED")["object"]
+        ready["status"] = {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True" if index == 0 else "False"}],
+            "containerStatuses": []
+            if index == 0
+            else [{"name": "app", "restartCount": index, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}],
+        }
+        changes.append(("ADDED" if index < 2 else "MODIFIED", ready))
+    lines = [json.dumps({"stsviz": 1, "kind": "header", "started": START.isoformat()})]
+    for seq, ((etype, obj), second) in enumerate(zip(changes, [0, 1, 2, 100, 200, 310, 400, 500]), 1):
+        ts = (START + timedelta(seconds=second)).isoformat().replace("+00:00", "Z")
+        lines.append(json.dumps({"seq": seq, "ts": ts, "type": etype, "object": obj}))
+    path = tmp_path / "stuck.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return load_recording([path])
+
+
+def shown_verdict(state: ClusterState) -> tuple[bool, str, float | None]:
+    """What the row says (stalled?, label) and the idle time it is measured by, at the state's own time."""
+    [row] = build_frame(state, stall_seconds=300).rows
+    return (row.verdict.stalled, row.verdict.label, state.idle_seconds(row.key))
+
+
+def test_a_stalled_rollout_is_stalled_again_after_seeking_back_and_forth(tmp_path):
+    recording = stuck_rollout(tmp_path)
+    clock = FakeClock()
+    player = Player(recording, clock=clock, checkpoint_every=3, speed=64)
+    player.play()
+    clock.advance(8)  # 512 s of recording: played past the stall to the end
+    player.tick()
+    assert player.at_end and not player.playing
+    assert shown_verdict(player.state) == (True, "stalled", 500.0)
+    # Back to a checkpoint taken after the stall began, then to one before it, then forward again.
+    for target, expected in [
+        (6, (True, "stalled", 310.0)),
+        (2, (False, "ready 1/2", 1.0)),
+        (8, (True, "stalled", 500.0)),
+        (4, (False, "ready 1/2", 100.0)),
+        (3, (False, "ready 1/2", 2.0)),
+        (7, (True, "stalled", 400.0)),
+        (6, (True, "stalled", 310.0)),
+        (8, (True, "stalled", 500.0)),
+    ]:
+        player.seek_index(target)
+        assert shown_verdict(player.state) == expected, f"after seeking to event {target}"
+        assert shown_verdict(player.state) == shown_verdict(fresh(recording, target))
+    assert player.refolds == 5  # every move back refolded from a checkpoint or the start
 
 
 def test_seeking_while_playing_continues_from_the_new_place(ten):
