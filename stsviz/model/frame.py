@@ -15,6 +15,8 @@ from stsviz.model.records import Claim, Pod, StatefulSet, parse_time
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
 from stsviz.model.state import ClusterState
 
+PODS_UNREAD = "pods unread"  # the verdict's label while pods are not read (live, their list failing)
+
 
 @dataclass(slots=True, frozen=True)
 class ClaimView:
@@ -180,15 +182,20 @@ def build_row(
                 _available(pod, sts.min_ready_seconds, now),
             )
         )
-    return SetRow(
-        set=sts,
-        verdict=verdict(
+    if state.pods_unread is not None:
+        # The set's status may say complete, but without its pods nothing here is known: claim nothing.
+        verdict_ = Verdict(False, False, f"pods not read yet: {state.pods_unread}", PODS_UNREAD)
+    else:
+        verdict_ = verdict(
             sts,
             updated_pods=updated,
             unhealthy_pods=unhealthy,
             idle_seconds=state.idle_seconds(sts.key, now),
             stall_seconds=stall_seconds,
-        ),
+        )
+    return SetRow(
+        set=sts,
+        verdict=verdict_,
         cells=tuple(cells),
         hidden=sts.replicas + len(condemned) - len(cells),
     )
