@@ -318,7 +318,7 @@ class Informer:
             return None
         name = self.kind.resource if repaired > 1 else self.kind.resource.removesuffix("s")
         warning = f"{repaired} {name} with invalid UTF-8: bad bytes shown as \ufffd"
-        log.warning("%s list: %s", self.kind.resource, warning)
+        log.info("%s list: %s", self.kind.resource, warning)  # INFO: the status and --plain's warnings say it
         return warning
 
     async def _watch(self) -> int:
