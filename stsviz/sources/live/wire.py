@@ -202,7 +202,7 @@ async def get(
             try:
                 there = here.join(URL(location))
             except ValueError:
-                raise Refused(f"server redirected to an invalid address; not followed: {location[:100]}") from None
+                raise Refused("server redirected to an invalid address; not followed") from None  # it may hold a token
             if there.origin() != here.origin():
                 raise Refused(f"server redirected to {_origin(there)}; not followed")
             log.info("the server redirected %s to %s on the same host", here.path, there.path)
