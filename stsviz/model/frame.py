@@ -16,6 +16,8 @@ from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
 from stsviz.model.state import ClusterState
 from stsviz.model.times import parse_rfc3339, rfc3339
 
+PODS_UNREAD = "pods unread"  # the verdict's label while pods are not read (live, their list failing)
+
 
 @dataclass(slots=True, frozen=True)
 class ClaimView:
@@ -171,15 +173,20 @@ def build_row(
             updated += 1
         if state_ != READY:  # missing, failed, not ready yet, or stuck terminating
             unhealthy += 1
-    return SetRow(
-        set=sts,
-        verdict=verdict(
+    if state.pods_unread is not None:
+        # The set's status may say complete, but without its pods nothing here is known: claim nothing.
+        verdict_ = Verdict(False, False, f"pods not read yet: {state.pods_unread}", PODS_UNREAD)
+    else:
+        verdict_ = verdict(
             sts,
             updated_pods=updated,
             unhealthy_pods=unhealthy,
             idle_seconds=state.idle_seconds(sts.key, now),
             stall_seconds=stall_seconds,
-        ),
+        )
+    return SetRow(
+        set=sts,
+        verdict=verdict_,
         cells=tuple(cells),
         hidden=sts.replicas + len(condemned) - len(cells),
     )

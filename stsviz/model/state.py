@@ -3,7 +3,8 @@
 StatefulSet -> ordinal -> pod, claims by name, and recent Events per object.
 It also remembers, per set, when its rollout last made progress, which is what
 the "stalled" verdict is measured against. It never reads a clock: time comes
-in on the events.
+in on the events. Live, it is also told when pods have not been read yet (their
+list failing or still running), so no set is called done on its status alone.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class ClusterState:
         self.applied = 0
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
         self.recreations = 0  # pods replaced under the same name with a new UID
+        self.pods_unread: str | None = None  # why pods are not read yet (live, before a pods list worked)
         # what the rollout looked like at its last progress, and when that was
         self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None]] = {}
         self._dirty: set[SetKey] = set()
@@ -96,9 +98,16 @@ class ClusterState:
         other.applied = self.applied
         other.skipped = self.skipped.copy()
         other.recreations = self.recreations
+        other.pods_unread = self.pods_unread
         other._progress = self._progress.copy()
         other._dirty = self._dirty.copy()
         return other
+
+    def note_pods_unread(self, reason: str | None) -> None:
+        """Pods are not read (`reason`), or are (None): every row's verdict depends on it."""
+        if reason != self.pods_unread:
+            self.pods_unread = reason
+            self._dirty.update(self.sets)
 
     def take_dirty(self) -> set[SetKey]:
         """Sets whose row changed since the last call (a view redraws only those)."""

@@ -63,6 +63,7 @@ class LiveFrameSource:
         pending, self._pending = self._pending, []
         for change in pending:
             self.state.apply_change(change)
+        self.state.note_pods_unread(self._pods_unread())
         now = self._clock()
         due = self._last_frame is None or now - self._last_frame >= IDLE_FRAME_SECONDS
         changed = bool(pending) or self._status_changed or due
@@ -79,6 +80,13 @@ class LiveFrameSource:
         if batch.status.kinds != self.status.kinds:
             self._status_changed = True
         self.status = batch.status
+
+    def _pods_unread(self) -> str | None:
+        """Why pods are not read yet (never listed: listing, failing, forbidden), or None."""
+        for kind in self.status.kinds:
+            if kind.resource == "pods" and not kind.listed:
+                return kind.message or kind.phase
+        return None
 
     def not_current(self, resource: str) -> str | None:
         for kind in self.status.kinds:

@@ -107,3 +107,26 @@ async def test_a_source_that_dies_says_stopped(api, tmp_path, fake_time, monkeyp
         screen = app.screen
         await eventually(lambda: screen.sub_title.startswith("stopped: boom"))
         assert "s3cr3t" not in screen.sub_title
+
+
+async def test_a_set_is_never_done_while_its_pods_are_not_read(api, tmp_path, fake_time):
+    # The set's status says the rollout is complete; its pods' list keeps failing.
+    complete = {"replicas": 2, "readyReplicas": 2, "updatedReplicas": 2, "currentReplicas": 2}
+    complete |= {"observedGeneration": 1, "currentRevision": "web-1", "updateRevision": "web-1"}
+    api.objects["statefulsets"] = [obj("StatefulSet", "web", spec={"replicas": 2}, status=complete)]
+    api.objects["pods"] = [pod("web-0", rv="10"), pod("web-1", rv="10")]
+    api.script("pods", "list", status(500, "InternalError", "etcd is sad"))
+    fake_time.hold = True
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: "pods reconnecting" in screen.sub_title)
+        assert "(500 InternalError: etcd is sad)" in screen.sub_title
+        await pilot.pause()
+        row = app.query_one(StatefulSetGrid).selected_row
+        assert row is not None and not row.verdict.done
+        assert row.verdict.label == "pods unread"
+        assert row.verdict.message == "pods not read yet: 500 InternalError: etcd is sad"
+        fake_time.release()  # the next list works: the set's own verdict again
+        await eventually(lambda: screen.sub_title.startswith("watching"))
+        await eventually(lambda: app.query_one(StatefulSetGrid).selected_row.verdict.label == "done")

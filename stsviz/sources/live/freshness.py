@@ -5,6 +5,9 @@ A kind is `listing` (first list, or a relist after 410 Gone), `watching`
 `forbidden` (RBAC refuses it: only that kind is missing), or `expired`
 (credentials were refused even after refreshing them). Whenever a kind is not
 watching, `stale_since` says until when its data was known to be current.
+While a kind waits to reconnect, the header says why (the server's error, or
+the bound a hostile server broke), and a list that worked but had to repair
+objects says so until the next list.
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ EXPIRED = "expired"
 
 PHASES = (LISTING, WATCHING, RECONNECTING, FORBIDDEN, EXPIRED)
 
+# The reason in the header is cut here; the whole line is in the status and the log.
+HEADER_REASON = 100
+
+
+def _short(text: str, limit: int = HEADER_REASON) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True, slots=True)
 class KindStatus:
@@ -32,6 +42,7 @@ class KindStatus:
     stale_since: datetime | None = None  # None while current (watching) or never listed
     retry_at: float | None = None  # Timing.clock time of the next attempt, while waiting
     message: str | None = None  # the last problem, one scrubbed line
+    warning: str | None = None  # the last list worked but not cleanly ("1 pod with invalid UTF-8: ...")
     relists: int = 0  # lists after the first (410 Gone, too large resource version)
     reconnects: int = 0  # watches opened after the first
 
@@ -61,6 +72,8 @@ class KindStatus:
             text = f"{name} reconnecting"
         if self.stale_since is not None:
             text += f", stale since {self.stale_since.astimezone().strftime('%H:%M:%S')}"
+        if self.phase == RECONNECTING and self.message:
+            text += f" ({_short(self.message)})"  # why: a 500, a 403 on the watch, not JSON, a bound
         return text
 
 
@@ -94,5 +107,6 @@ class SourceStatus:
             parts = ["watching"]
         else:
             parts = [kind.describe(now) for kind in self.kinds if not kind.current]
+        parts += [f"{SHORT_NAMES.get(k.resource, k.resource)}: {_short(k.warning)}" for k in self.kinds if k.warning]
         parts.append(f"{self.rate:.1f} ev/s")
         return " · ".join(parts)

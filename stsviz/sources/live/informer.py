@@ -13,7 +13,10 @@ The contract (client-go's reflector and kopf's watching.py are the models):
   a healthy period; 429 waits for the server's Retry-After instead;
 - 401 refreshes the credentials once (exec plugin, token file) and then says
   "credentials expired"; 403 marks only this kind forbidden and looks again
-  later.
+  later;
+- a list is bounded (a deadline for all its pages, a number of pages, bytes
+  per page) and so is a watch line: a server that never stops talking is a
+  failure like any other, with its reason in the status and the log.
 
 The informer keeps its own store (key -> slim record) so a relist can tell what
 vanished; what it hands the sink are `Change`s, so the consumer's ClusterState
@@ -22,6 +25,7 @@ stays a pure fold and equals a fresh list after any fault.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import aclosing
@@ -41,6 +45,7 @@ from stsviz.sources.live.timing import Backoff, EventRate, Timing
 from stsviz.sources.live.wire import (
     ApiError,
     Inactive,
+    Refused,
     Span,
     Unreachable,
     get,
@@ -88,6 +93,7 @@ class Informer:
         self.listed = False
         self.retry_at: float | None = None
         self.message: str | None = None
+        self.warning: str | None = None  # about the last list, which still worked (objects with bad UTF-8)
         self.relists = 0
         self.relist_reason: str | None = None  # why the last relist happened ("too old resource version: ...")
         self.watches = 0
@@ -108,6 +114,7 @@ class Informer:
             stale_since=self._stale_since if self.phase != phases.WATCHING else None,
             retry_at=self.retry_at,
             message=self.message,
+            warning=self.warning,
             relists=self.relists,
             reconnects=max(0, self.watches - 1),
         )
@@ -129,7 +136,7 @@ class Informer:
                 continue  # a normal close: resume silently
             except Inactive:
                 log.info("%s: no byte for %ss, reconnecting", self.kind.resource, timing.inactivity_timeout)
-                self._leave_watching("the watch went silent")
+                self._leave_watching("the watch went silent", quiet=True)
                 continue
             except ApiError as error:
                 if error.gone or error.too_large:
@@ -137,7 +144,7 @@ class Informer:
                     gone_without_events = gone_without_events + 1 if not self._events_since_list else 1
                     must_list = True
                     self.relist_reason = error.message
-                    self._leave_watching(error.message)
+                    self._leave_watching(error.message, quiet=True)
                     log.info("%s: %s, relisting", self.kind.resource, error.message)
                     if gone_without_events < 2:
                         continue
@@ -175,13 +182,16 @@ class Informer:
         """List this kind once into the sink (the one-shot `--plain/--json` path).
 
         401 refreshes the credentials once; 429 waits for Retry-After once.
-        Anything else is raised to the caller.
+        Anything else is raised to the caller; a bound the server broke names
+        this kind (one line for `stsviz --plain`).
         """
         refreshed = throttled = False
         while True:
             try:
                 await self._list()
                 return
+            except Refused as error:
+                raise Refused(f"{self.kind.resource}: {error}") from None
             except ApiError as error:
                 if error.status == 401 and not refreshed:
                     refreshed = True
@@ -202,7 +212,7 @@ class Informer:
         if self.phase not in (phases.FORBIDDEN, phases.EXPIRED):
             self.phase = phases.LISTING  # forbidden stays forbidden until a list succeeds
         self._generation = self.connection.generation
-        fresh, resource_version = await self._list_all()
+        fresh, resource_version, repaired = await self._list_all()
         now = timing.wall()
         changes: list[Change] = []
         old_store = self.store
@@ -225,18 +235,34 @@ class Informer:
         self._refreshed = False
         self.phase = phases.LISTING  # until the watch opens
         self.message = None
+        self.warning = self._repaired_warning(repaired)
         self._current_until = now
         self._stale_since = None
         self.backoff.healthy()
         if changes:
             self.sink(changes)
 
-    async def _list_all(self) -> tuple[dict[ObjectKey, Any], str]:
-        """Every object as a slim record, paged; an expired continue token restarts with one unpaged list.
+    async def _list_all(self) -> tuple[dict[ObjectKey, Any], str, int]:
+        """Every object as a slim record, the list's resourceVersion and how many objects had bad UTF-8.
+
+        Paged; an expired continue token restarts with one unpaged list.
 
         Each page's dicts become records at once, so a list of 20,000 pods never
-        holds 20,000 parsed pods in memory together.
+        holds 20,000 parsed pods in memory together. The whole list has a
+        deadline and a number of pages, each page a number of bytes (see
+        timing.py for why those numbers): a list that never ends is a failure.
         """
+        timing = self.timing
+        deadline = asyncio.timeout(timing.list_deadline)
+        try:
+            async with deadline:
+                return await self._pages()
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise Refused(f"list took longer than {timing.list_deadline:g}s: gave up") from None
+
+    async def _pages(self) -> tuple[dict[ObjectKey, Any], str, int]:
         timing = self.timing
         path = self.kind.path(self.scope.namespace)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=timing.connect_timeout, sock_read=timing.list_timeout)
@@ -245,25 +271,36 @@ class Informer:
         records: dict[ObjectKey, Any] = {}
         token: str | None = None
         limit: list[tuple[str, str]] = [("limit", str(timing.list_page_size))]
-        while True:
+        repaired = 0
+        for _ in range(timing.list_max_pages):
             query = base + limit + ([("continue", token)] if token else [])
             try:
-                raw = await list_page(self.connection.api, path, query, timeout)
+                raw = await list_page(self.connection.api, path, query, timeout, timing.list_max_page_bytes)
             except ApiError as error:
                 if error.gone and token:
                     # The snapshot behind the continue token was compacted away.
-                    records, token, limit = {}, None, []
+                    records, token, limit, repaired = {}, None, [], 0
                     continue
                 raise
             with gc_paused():
-                page, resource_version, token = parse_list(raw)
+                page, resource_version, token, page_repaired = parse_list(raw)
                 del raw
                 for obj in page:
                     record = record_type.from_dict(obj)
                     records[record.key] = record
                 del page
+            repaired += page_repaired
             if not token:
-                return records, resource_version
+                return records, resource_version, repaired
+        raise Refused(f"list did not end after {timing.list_max_pages} pages: gave up")
+
+    def _repaired_warning(self, repaired: int) -> str | None:
+        if not repaired:
+            return None
+        name = self.kind.resource if repaired > 1 else self.kind.resource.removesuffix("s")
+        warning = f"{repaired} {name} with invalid UTF-8: bad bytes shown as \ufffd"
+        log.info("%s list: %s", self.kind.resource, warning)  # INFO: the status and --plain's warnings say it
+        return warning
 
     async def _watch(self) -> int:
         """One watch request, until the server closes it; how many lines it delivered."""
@@ -288,7 +325,7 @@ class Informer:
         self._stale_since = None
         self.backoff.healthy()
         received = 0
-        async with aclosing(watch_lines(response)) as stream:
+        async with aclosing(watch_lines(response, timing.watch_max_line_bytes)) as stream:
             async for lines in stream:
                 received += len(lines)
                 with gc_paused():
@@ -343,12 +380,17 @@ class Informer:
                     self.rate.add(len(changes))
                 self.sink(changes)
 
-    def _leave_watching(self, message: str, *, phase: str = phases.RECONNECTING) -> None:
-        """The data stops being current (if it ever was): say since when, and why."""
+    def _leave_watching(self, message: str, *, phase: str = phases.RECONNECTING, quiet: bool = False) -> None:
+        """The data stops being current (if it ever was): say since when, and why (to the log too).
+
+        `quiet`: a routine reconnect (a silent watch, 410 Gone) the caller logs at INFO itself.
+        """
         if self.listed and self._stale_since is None:
             self._stale_since = self._current_until or self.timing.wall()
         self.phase = phase
         self.message = one_line(message)
+        if not quiet:
+            log.warning("%s %s: %s", self.kind.resource, phase, self.message)
 
     async def _wait(self, seconds: float) -> None:
         self.retry_at = self.timing.clock() + seconds

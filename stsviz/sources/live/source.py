@@ -94,7 +94,8 @@ class LiveSource:
         """List every kind once and fold it: the state and warnings about kinds left out.
 
         Raises ConfigError (credentials), ApiError (the server refused) or
-        wire.Unreachable. A kind other than statefulsets that is forbidden is
+        wire.Unreachable (wire.Refused, naming the kind, when the server broke
+        a bound: a page too large, too many pages, the deadline). A kind other than statefulsets that is forbidden is
         left out with a warning; without statefulsets there is nothing to show.
         Once per source: informers hand on only what changed since their last
         list, so a second snapshot of the same source would miss what did not.
@@ -116,6 +117,8 @@ class LiveSource:
                     warnings.append(f"{informer.kind.resource} left out: {error.message}")
                     return
                 raise
+            if informer.warning:  # listed, but some objects had to be repaired
+                warnings.append(f"{informer.kind.resource}: {informer.warning}")
 
         try:
             await asyncio.gather(*(one(informer) for informer in self.informers))

@@ -16,6 +16,32 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+MB = 1024 * 1024
+
+# Bounds against a server that never stops talking. Each is far above what a
+# real cluster sends and far below what hurts: a 500 MB list that ignored
+# `limit` took 4.2 GB of RSS (then orjson crashed under a memory limit), and a
+# watch line that never ended was re-copied into 721 MB in 40 s.
+#
+# One watch event holds one object, and etcd refuses to store more than 1.5 MB
+# in one request (its --max-request-bytes), so no real object is larger; twice
+# that leaves room for the event's envelope and JSON escaping.
+MAX_WATCH_LINE_BYTES = 3 * MB
+# A page holds `list_page_size` (500) objects. The field that can make an
+# object large is metadata.annotations, which the apiserver caps at 256 KB per
+# object: 500 x 256 KB = 125 MB. Real pods are 5-20 KB, so a 3,000-pod cluster
+# lists in 6 pages of 2.5-10 MB; even a server that ignores `limit` and sends
+# all 3,000 pods at once (about 60 MB) still fits.
+MAX_LIST_PAGE_BYTES = 128 * MB
+# 1,000 pages of 500 are 500,000 objects: more events than an apiserver keeps
+# (they expire after an hour), and 160 times the pods of a 3,000-pod cluster.
+MAX_LIST_PAGES = 1000
+# The apiserver ends a request after 60 s (--request-timeout), so each real
+# page comes within that; a 3,000-pod list of 6 pages takes a few seconds. A
+# list still unfinished after 5 minutes (one byte every 30 s, pages that never
+# end) will not finish.
+LIST_DEADLINE = 300.0
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -34,6 +60,10 @@ class Timing:
     # A list may take a while before its first byte (10k pods from etcd).
     list_timeout: float = 60.0
     list_page_size: int = 500
+    list_deadline: float = LIST_DEADLINE  # every page of one list, from the first request to the last byte
+    list_max_pages: int = MAX_LIST_PAGES
+    list_max_page_bytes: int = MAX_LIST_PAGE_BYTES
+    watch_max_line_bytes: int = MAX_WATCH_LINE_BYTES
     # Server-side watch timeout, spread over [watch_timeout, 1.25 x) so informers
     # do not reconnect in step. Kubernetes before 1.27 sends bookmarks only near a
     # watch's end, so a quiet watch is silent until then.

@@ -6,17 +6,27 @@ untouched, and nothing builds typed `V1Pod` models (1.2k events/s against
 50k+/s for this path). A failed call becomes one of three exceptions whose
 text is scrubbed: `ApiError` (the server answered with a status), `Unreachable`
 (no answer: refused, reset, TLS, timeouts) and `Inactive` (a watch went silent).
+
+Nothing a server sends is trusted to stay small or to end: a list page, a
+watch line and a chain of redirects are each bounded (`Refused`, a kind of
+`Unreachable`, says which bound was hit), and a bad byte in a list's UTF-8
+is repaired rather than refusing the whole list.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from stsviz.sources.live.scrub import one_line
+from stsviz.sources.live.timing import MAX_LIST_PAGE_BYTES, MAX_WATCH_LINE_BYTES
+
+log = logging.getLogger(__name__)
 
 # Enough of an error body to read the Status message; the rest is not worth reading.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -80,6 +90,18 @@ class Unreachable(Exception):
         super().__init__(one_line(message))
 
 
+class Refused(Unreachable):
+    """The server sent more than stsviz takes (a bound was hit) or sent it elsewhere: the connection is dropped."""
+
+
+def size_text(size: int) -> str:
+    """3145728 -> "3 MB", for the reasons bounds give."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
 class Inactive(Exception):
     """A watch delivered no byte for the inactivity timeout: the connection is presumed dead."""
 
@@ -108,39 +130,123 @@ async def _error(response: aiohttp.ClientResponse) -> ApiError:
     return ApiError(response.status, f"HTTP {response.status} {response.reason or ''}".strip(), retry_after=retry_after)
 
 
+# Go's http.Client, under client-go, gives up after 10 redirects.
+_MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class _SameHostRedirects:
+    """An ApiClient's aiohttp session that never follows a redirect by itself; `get` decides.
+
+    aiohttp follows redirects to any host, and kubernetes_asyncio gives no way
+    to say otherwise per request, so the session its REST client holds is
+    wrapped once. client-go sends no credentials to another host; stsviz does
+    not even go there: data from another server would be shown as this
+    cluster's.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["allow_redirects"] = False
+        return self._session.request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def _follow_no_other_host(api: Any) -> None:
+    rest = getattr(api, "rest_client", None)
+    session = getattr(rest, "pool_manager", None)
+    if session is not None and not isinstance(session, _SameHostRedirects):
+        rest.pool_manager = _SameHostRedirects(session)
+
+
+def _origin(url: URL) -> str:
+    """scheme://host:port, with the port spelled out (no path: it may carry a token)."""
+    return f"{url.scheme}://{url.host}:{url.port}"
+
+
 async def get(
     api: Any,
     path: str,
     query: list[tuple[str, str]],
     timeout: aiohttp.ClientTimeout,
 ) -> aiohttp.ClientResponse:
-    """GET `path` raw; the 2xx response (the caller releases it) or an exception."""
-    try:
-        response = await api.call_api(
-            path,
-            "GET",
-            query_params=query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=timeout,
-        )
-    except (aiohttp.ClientError, OSError, TimeoutError) as error:
-        raise Unreachable(_describe(error)) from None
-    if not 200 <= response.status < 300:
-        raise await _error(response)
-    return response
+    """GET `path` raw; the 2xx response (the caller releases it) or an exception.
+
+    A redirect is followed only to the same scheme, host and port; one to
+    anywhere else is refused, naming where it pointed.
+    """
+    _follow_no_other_host(api)
+    host: str | None = None  # None: the configured server
+    for _ in range(_MAX_REDIRECTS + 1):
+        try:
+            response = await api.call_api(
+                path,
+                "GET",
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout,
+                _host=host,
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise Unreachable(_describe(error)) from None
+        if response.status in _REDIRECTS and "Location" in response.headers:
+            here = response.url
+            location = response.headers["Location"]
+            response.release()
+            try:
+                there = here.join(URL(location))
+            except ValueError:
+                raise Refused("server redirected to an invalid address; not followed") from None  # it may hold a token
+            if there.origin() != here.origin():
+                raise Refused(f"server redirected to {_origin(there)}; not followed")
+            log.info("the server redirected %s to %s on the same host", here.path, there.path)
+            host, path, query = str(there.origin()), there.raw_path, list(there.query.items())
+            continue
+        if not 200 <= response.status < 300:
+            raise await _error(response)
+        return response
+    raise Refused(f"server redirected more than {_MAX_REDIRECTS} times; gave up")
 
 
-async def list_page(api: Any, path: str, query: list[tuple[str, str]], timeout: aiohttp.ClientTimeout) -> bytes:
-    """One page of a list, as the raw JSON body (`parse_list` reads it)."""
+async def list_page(
+    api: Any,
+    path: str,
+    query: list[tuple[str, str]],
+    timeout: aiohttp.ClientTimeout,
+    max_bytes: int = MAX_LIST_PAGE_BYTES,
+) -> bytes:
+    """One page of a list, as the raw JSON body (`parse_list` reads it); `Refused` past `max_bytes`.
+
+    Read a piece at a time and counted, so a page that never ends (or a server
+    that ignores `limit` with half a gigabyte) is dropped at the bound instead
+    of filling memory first.
+    """
     response = await get(api, path, query, timeout)
+    complete = False
     try:
-        return await response.read()
+        declared = response.content_length
+        if declared is not None and declared > max_bytes:
+            raise Refused(f"list page of {size_text(declared)}, more than {size_text(max_bytes)}: not read")
+        pieces: list[bytes] = []
+        size = 0
+        while piece := await response.content.readany():
+            size += len(piece)
+            if size > max_bytes:
+                raise Refused(f"list page longer than {size_text(max_bytes)}: dropped the connection")
+            pieces.append(piece)
+        complete = True
+        return b"".join(pieces)
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
         raise Unreachable(_describe(error)) from None
     finally:
-        response.release()
+        # A page left half read must not go back to the pool.
+        response.release() if complete else response.close()
 
 
 # Every object a real API server sends carries metadata.managedFields: server-side
@@ -208,18 +314,65 @@ def loads(raw: bytes) -> Any:
     return orjson.loads(raw)
 
 
-def parse_list(raw: bytes) -> tuple[list[dict[str, Any]], str, str | None]:
-    """A list body's items, its resourceVersion and its continue token."""
+_REPLACEMENT = "\ufffd"
+_REPLACEMENT_UTF8 = _REPLACEMENT.encode()
+
+
+def _bad_utf8(error: orjson.JSONDecodeError) -> bool:
+    return "UTF-8" in error.msg
+
+
+def _repaired(raw: bytes | memoryview) -> bytes:
+    """The document with each invalid UTF-8 sequence replaced by U+FFFD.
+
+    orjson checks the whole document's UTF-8 before parsing anything, so one
+    bad byte in one annotation refused every object of the list, on every
+    retry. Go's encoding/json (under client-go and kubectl) replaces such bytes
+    with U+FFFD and goes on; doing the same keeps every object, the damaged one
+    included, with the damage visible where it is. Splitting the list into
+    items to drop only the bad one would need a JSON scanner of our own, and a
+    dropped pod would look deleted. Only a document orjson refused pays for it.
+    """
+    return bytes(raw).decode("utf-8", errors="replace").encode()
+
+
+class ListPage(NamedTuple):
+    items: list[dict[str, Any]]
+    resource_version: str
+    continue_token: str | None
+    repaired: int  # objects with invalid UTF-8 repaired (U+FFFD in place of the bad bytes)
+
+
+def parse_list(raw: bytes) -> ListPage:
+    """A list body's items, its resourceVersion, its continue token and how many objects had bad UTF-8."""
     try:
-        body = loads(raw)
+        try:
+            body = loads(raw)
+            repaired = 0
+        except orjson.JSONDecodeError as error:
+            if not _bad_utf8(error):
+                raise
+            body = loads(_repaired(raw))
+            repaired = -1  # counted below, once the items are known
         metadata = body.get("metadata") or {}
         items = body.get("items") or []
     except (orjson.JSONDecodeError, AttributeError):
-        raise Unreachable("the server sent a list that is not JSON") from None
-    return items, str(metadata.get("resourceVersion") or ""), metadata.get("continue") or None
+        raise Unreachable(f"the server sent a list that is not JSON{_looks_like(raw)}") from None
+    if repaired:
+        # Only this rare path pays for finding them; an object that held U+FFFD already is counted too.
+        repaired = sum(1 for item in items if _REPLACEMENT_UTF8 in orjson.dumps(item))
+    return ListPage(items, str(metadata.get("resourceVersion") or ""), metadata.get("continue") or None, repaired)
 
 
-async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[Span]]:
+def _looks_like(raw: bytes) -> str:
+    """What a body that is not JSON starts with (a proxy's HTML login page, a plain-text error), quoted."""
+    start = bytes(raw[:60]).decode("utf-8", errors="replace")
+    return f": {one_line(start, 60)!r}" if start.strip() else ": the body is empty"
+
+
+async def watch_lines(
+    response: aiohttp.ClientResponse, max_line_bytes: int = MAX_WATCH_LINE_BYTES
+) -> AsyncIterator[list[Span]]:
     """The lines of an open watch (one JSON event each), a list per network read, until the server closes.
 
     Yielding per read rather than per line lets the caller parse and fold a
@@ -227,10 +380,21 @@ async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[Sp
     line is a span of the read, not a copy of it (`parse_line` reads it in
     place): copying every line out was a fifth of the ingest time. Empty lines
     are left out.
+
+    A line longer than `max_line_bytes` drops the connection (`Refused`). A
+    line split over reads is kept as the reads it came in and joined once,
+    when its newline arrives: each byte is searched and copied once, however
+    many reads the line takes (adding each read to the unfinished part copied
+    it all again: quadratic, 721 MB after 40 s of a line that never ended).
     """
     content = response.content
-    rest = b""
+    unfinished: list[bytes] = []  # the line the last reads left open, as those reads (their tails)
+    unfinished_size = 0
     finished = False
+
+    def too_long() -> Refused:
+        return Refused(f"watch line longer than {size_text(max_line_bytes)}: dropped the connection")
+
     try:
         while True:
             try:
@@ -245,21 +409,31 @@ async def watch_lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[Sp
             find = chunk.find
             spans: list[Span] = []
             position = 0
-            if rest:  # the line the last read left unfinished
+            if unfinished:
                 newline = find(b"\n")
                 if newline < 0:
-                    rest += chunk
+                    unfinished_size += len(chunk)
+                    if unfinished_size > max_line_bytes:
+                        raise too_long()
+                    unfinished.append(chunk)
                     continue
-                head = rest + chunk[:newline]
+                if unfinished_size + newline > max_line_bytes:
+                    raise too_long()
+                unfinished.append(chunk[:newline])
+                head = b"".join(unfinished)
                 spans.append((head, 0, len(head)))
-                rest = b""
+                unfinished, unfinished_size = [], 0
                 position = newline + 1
             while (newline := find(b"\n", position)) >= 0:
+                if newline - position > max_line_bytes:
+                    raise too_long()
                 if newline > position:
                     spans.append((chunk, position, newline))
                 position = newline + 1
             if position < len(chunk):
-                rest = chunk[position:]
+                if len(chunk) - position > max_line_bytes:
+                    raise too_long()
+                unfinished, unfinished_size = [chunk[position:]], len(chunk) - position
             if spans:
                 yield spans
     finally:
@@ -290,8 +464,17 @@ def parse_line(data: bytes, start: int = 0, end: int | None = None) -> Any:
             except orjson.JSONDecodeError:
                 pass  # a `]` inside a string fooled the cut: parse it all
         return orjson.loads(memoryview(data)[start:end])
-    except orjson.JSONDecodeError:
-        if not data[start:end].strip():
+    except orjson.JSONDecodeError as error:
+        if _bad_utf8(error):
+            # As in a list (see `_repaired`): otherwise every resume from this resourceVersion fails alike.
+            try:
+                event = loads(_repaired(memoryview(data)[start:end]))
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                log.warning("a watch event with invalid UTF-8: bad bytes replaced with U+FFFD")
+                return event
+        elif not data[start:end].strip():
             return None
         raise Unreachable("the watch stream sent a line that is not JSON") from None
 
