@@ -70,6 +70,7 @@ class SourceStatus:
     rate: float  # watch events per second, recent window
     now: float  # the source's Timing.clock when this was taken
     connection: str | None = None  # a problem reaching the cluster at all (exec plugin, TLS), scrubbed
+    withheld: str | None = None  # why no credentials were sent (plain http): said once when refused
 
     @property
     def current(self) -> bool:
@@ -95,4 +96,6 @@ class SourceStatus:
         else:
             parts = [kind.describe(now) for kind in self.kinds if not kind.current]
         parts.append(f"{self.rate:.1f} ev/s")
+        if self.withheld and any(kind.phase in (EXPIRED, FORBIDDEN) for kind in self.kinds):
+            parts.append(self.withheld)
         return " · ".join(parts)
