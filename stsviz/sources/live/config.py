@@ -527,9 +527,14 @@ def resolve_target(
     user_name = body.get("user")
     user_entry = entry_node("users", user_name) if user_name else None
     user = (user_entry.value.get("user") if user_entry is not None else None) or {}
+    server = _without_userinfo(str(cluster["server"]))
+    try:
+        urlsplit(server)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address; the text itself may hold a secret
+        raise ConfigError(f"context {chosen!r} names cluster {cluster_name!r}, whose server is not a URL") from None
     return Target(
         context=chosen,
-        server=_without_userinfo(str(cluster["server"])),
+        server=server,
         namespace=str(body.get("namespace") or "default"),
         paths=tuple(paths),
         _config=merged,

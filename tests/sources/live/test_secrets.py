@@ -281,6 +281,13 @@ async def test_a_password_in_the_server_url_is_never_shown(tmp_path):
         assert len(err.strip().splitlines()) == 1 and "S3cret" not in err and "alice" not in err
 
 
+def test_a_server_that_is_not_a_url_is_one_line_without_it(tmp_path):
+    path = write_kubeconfig(tmp_path / "k", "http://alice:S3cret-pw@[::1", {"token": TOKEN})
+    with pytest.raises(ConfigError) as raised:
+        resolve_target(str(path))
+    assert str(raised.value) == "context 'hostile' names cluster 'hostile', whose server is not a URL"
+
+
 async def test_userinfo_in_the_server_url_is_not_sent_and_the_token_works(api, http_api, tmp_path):
     api.objects["statefulsets"] = http_api.objects["statefulsets"] = [WEB]
     http_api.tokens.add("")
