@@ -89,7 +89,7 @@ class Informer:
         self,
         kind: Kind,
         scope: Scope,
-        connection: Any,  # anything with .api, .generation and refresh_credentials(); see config.Connection
+        connection: Any,  # .api, .generation, refresh_credentials() and maybe .withheld; see config.Connection
         sink: Sink,
         timing: Timing | None = None,
         rate: EventRate | None = None,
