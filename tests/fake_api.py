@@ -9,11 +9,22 @@ are chosen by the test.
 Each request to a collection is answered by the next scripted reply for
 (resource, "list" | "watch"). Once a script is used up, lists answer the
 current `objects` and watches stay open and silent until the client leaves.
+
+It serves https, as a real API server, with a certificate made for the test
+run (openssl) and trusted by the kubeconfig it writes: stsviz, as kubectl,
+sends no credentials over plain http (`FakeApiServer(tls=False)` for that).
+A client certificate is asked for but optional; `Seen` says if one came.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import base64
+import shutil
+import ssl
+import subprocess
+import tempfile
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +49,7 @@ class Seen:
     verb: str  # list | watch
     query: dict[str, str]
     authorization: str | None
+    client_certificate: bool = False  # the client presented the test's client certificate
 
 
 def obj(
@@ -135,8 +147,48 @@ def hang() -> Reply:
     return stream(then="hang")
 
 
+@dataclass(frozen=True)
+class Pki:
+    """PEM files made once per test run: the server's certificate (for 127.0.0.1) and a client's."""
+
+    directory: Path
+
+    def pem(self, name: str) -> bytes:
+        return (self.directory / f"{name}.pem").read_bytes()
+
+    def path(self, name: str) -> str:
+        return str(self.directory / f"{name}.pem")
+
+
+_pki: Pki | None = None
+
+
+def made_pki() -> Pki:
+    """Self-signed EC certificates, made with openssl on first use and removed at exit."""
+    global _pki
+    if _pki is None:
+        directory = Path(tempfile.mkdtemp(prefix="stsviz-test-pki-"))
+        atexit.register(shutil.rmtree, directory, True)
+        for name, subject, extension in (
+            ("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1"),
+            ("client", "/CN=stsviz-test-user/O=system:masters", "extendedKeyUsage=clientAuth"),
+        ):
+            subprocess.run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", subject, "-addext", extension,
+                    "-keyout", str(directory / f"{name}-key.pem"), "-out", str(directory / f"{name}.pem"),
+                ],
+                check=True,
+                capture_output=True,
+            )  # fmt: skip
+        _pki = Pki(directory)
+    return _pki
+
+
 class FakeApiServer:
-    def __init__(self) -> None:
+    def __init__(self, *, tls: bool = True) -> None:
+        self.tls = tls
         self.scripts: dict[tuple[str, str], deque[Reply]] = defaultdict(deque)
         self.objects: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.resource_version = "100"
@@ -156,10 +208,17 @@ class FakeApiServer:
         app.router.add_get("/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        context = None
+        if self.tls:
+            pki = made_pki()
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(pki.path("server"), pki.path("server-key"))
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(pki.path("client"))
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
         return self.url
 
     async def stop(self) -> None:
@@ -169,8 +228,12 @@ class FakeApiServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         resource = request.path.rstrip("/").rsplit("/", 1)[-1]
         verb = "watch" if request.query.get("watch", "").lower() in ("true", "1") else "list"
-        self.requests.append(Seen(resource, verb, dict(request.query), request.headers.get("Authorization")))
-        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+        peer = request.transport.get_extra_info("peercert") if request.transport is not None else None
+        self.requests.append(
+            Seen(resource, verb, dict(request.query), request.headers.get("Authorization"), bool(peer))
+        )
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens and not peer:  # as an API server: a token or a client certificate
             return await status(401, "Unauthorized", "Unauthorized")(request)
         script = self.scripts.get((resource, verb))
         if script:
@@ -187,7 +250,10 @@ class FakeApiServer:
         exec_command: list[str] | None = None,
         namespace: str = "ns",
         name: str = "fake",
+        client_certificate: bool = False,
+        server: str | None = None,
     ) -> Path:
+        """A kubeconfig for this server (or `server`), trusting its certificate; the user as asked."""
         user: dict[str, Any] = {}
         if exec_command:
             user["exec"] = {
@@ -197,11 +263,18 @@ class FakeApiServer:
             }
         elif token:
             user["token"] = token
+        if client_certificate:
+            pki = made_pki()
+            user["client-certificate-data"] = base64.b64encode(pki.pem("client")).decode()
+            user["client-key-data"] = base64.b64encode(pki.pem("client-key")).decode()
+        cluster: dict[str, Any] = {"server": server or self.url}
+        if self.tls:
+            cluster["certificate-authority-data"] = base64.b64encode(made_pki().pem("server")).decode()
         config = {
             "apiVersion": "v1",
             "kind": "Config",
             "current-context": name,
-            "clusters": [{"name": name, "cluster": {"server": self.url}}],
+            "clusters": [{"name": name, "cluster": cluster}],
             "users": [{"name": name, "user": user}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
         }

@@ -71,9 +71,9 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
     except ConfigError as error:
         raise UsageError(str(error)) from None
     except Unreachable as error:
-        raise UsageError(f"cannot reach {target.server}: {error}") from None
+        raise UsageError(f"cannot reach {target.address}: {error}") from None
     except ApiError as error:
-        raise ServerError(f"{target.server}: {error}") from None
+        raise ServerError(f"{target.address}: {error}") from None
     finally:
         await source.close()
     for warning in warnings:

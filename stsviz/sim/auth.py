@@ -3,8 +3,9 @@
 `admin` may do anything. `viewer` has the built-in `view` ClusterRole: get,
 list and watch of namespaced objects (and namespaces), nothing cluster-scoped
 beyond that, no writes. Refusals carry the real authorizer's wording. kubectl
-sends no token over plain http, so an anonymous caller is admin unless the
-cluster runs with strict auth, where it is `system:anonymous` and refused.
+and stsviz send no token over plain http, so an anonymous caller is admin
+unless the cluster runs with strict auth, where it is `system:anonymous` and
+refused.
 """
 
 from __future__ import annotations

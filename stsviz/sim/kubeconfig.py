@@ -1,8 +1,9 @@
 """Kubeconfig files pointing kubectl and kubernetes_asyncio at the demo cluster.
 
-Plain http on 127.0.0.1 with a bearer token: kubernetes_asyncio sends it,
-kubectl (which sends no token over http) is treated as admin unless the
-cluster runs with strict auth. Written as JSON, which every kubeconfig reader
+Plain http on 127.0.0.1 with a bearer token, which kubectl and stsviz do not
+send over http: they are treated as admin unless the cluster runs with strict
+auth. Clients that do send it (kubernetes_asyncio on its own, curl) get the
+user's role. Written as JSON, which every kubeconfig reader
 accepts (YAML is a superset), so the demo cluster needs no YAML library.
 """
 

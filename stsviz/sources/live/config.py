@@ -10,18 +10,35 @@ session; stsviz adds what kubectl users expect and the library lacks:
   screen; they are told they are not interactive;
 - credentials refreshed on demand after a 401 (`Connection.refresh_credentials`);
 - the kubeconfig is never written to: no config persister is ever installed;
-- every secret loaded is registered with `scrub.remember`.
+- every secret loaded is registered with `scrub.remember`;
+- as kubectl (client-go's clientcmd reads a user's credentials only for an
+  https server): over plain http no credential is loaded or sent, no token,
+  no password, no client certificate, and no exec plugin is run. The
+  connection says so (`Connection.withheld`) for the messages of a 401/403;
+- a user name and password in the server URL are never sent nor shown:
+  `Target.server` is the URL without them, `Target.address` the scheme, host
+  and port that messages show (Kubernetes dropped basic auth in 1.19);
+- the CA, client certificate and client key are held in memory and handed to
+  the TLS context through memory files (`memfd_create`) that never reach a
+  disk; where there are none, through files in a private directory deleted as
+  soon as the context has read them. kubernetes_asyncio itself would write
+  them to temp files removed only at a normal exit (SIGTERM leaves the key).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
-from collections.abc import Mapping
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from kubernetes_asyncio.client import ApiClient, Configuration
 from kubernetes_asyncio.config.incluster_config import InClusterConfigLoader
@@ -37,10 +54,35 @@ from stsviz.sources.live.scrub import one_line, remember
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 EXEC_TIMEOUT = 60.0  # seconds an exec plugin may take before it is given up on
+EXEC_STDERR_LIMIT = 200  # characters of a failing exec plugin's stderr worth showing
+PLAIN_HTTP = "credentials are not sent over plain http, as kubectl does not"
+
+# The `user:` fields of a kubeconfig that hold or produce credentials.
+_CREDENTIAL_FIELDS = (
+    "token",
+    "tokenFile",
+    "username",
+    "password",
+    "exec",
+    "auth-provider",
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+)
 
 
 class ConfigError(Exception):
     """The kubeconfig cannot be used as asked; the message is one scrubbed line for the user."""
+
+
+@dataclass(frozen=True)
+class Tls:
+    """The PEM bytes the TLS context needs, held in memory (see the module docstring); None: not given."""
+
+    ca: bytes | None = None
+    certificate: bytes | None = None
+    key: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -48,7 +90,7 @@ class Target:
     """A resolved place to connect to, not yet connected."""
 
     context: str | None  # None in-cluster
-    server: str
+    server: str  # the URL connected to, without any user name or password it had in the kubeconfig
     namespace: str  # the context's namespace, "default" when it names none
     in_cluster: bool = False
     paths: tuple[str, ...] = ()
@@ -62,8 +104,30 @@ class Target:
         return "in-cluster" if self.in_cluster else (self.context or "?")
 
     @property
+    def address(self) -> str:
+        """The server as messages show it: scheme, host and port (as kubectl), never a path or query."""
+        parts = urlsplit(self.server)
+        if not parts.scheme or not parts.netloc:
+            return "the server in kubeconfig"  # not a URL: whatever it holds is not shown
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure(self) -> bool:
+        """Whether the server is spoken to over TLS: the only way credentials are sent."""
+        return self.in_cluster or urlsplit(self.server).scheme.lower() == "https"
+
+    @property
+    def withheld(self) -> str | None:
+        """Why the kubeconfig's credentials are not sent (plain http), or None when they are (or there are none)."""
+        if self.secure or not any(name in self._user for name in _CREDENTIAL_FIELDS):
+            return None
+        return PLAIN_HTTP
+
+    @property
     def refreshable(self) -> bool:
         """Whether loading again could give other credentials (exec plugin, token file, pod token)."""
+        if not self.secure:
+            return False  # no credential is loaded at all
         return self.in_cluster or "exec" in self._user or "tokenFile" in self._user
 
     def _loader(self) -> Any:
@@ -79,42 +143,131 @@ class Target:
             config_persister=None,  # never write the user's kubeconfig
             exec_config=self._user.get("exec"),
             exec_dir=self._user_dir,
+            server=self.server,
         )
 
-    async def load(self, configuration: Configuration) -> None:
-        """Load (or load again) the credentials into `configuration`; running an exec plugin if there is one."""
+    async def load(self, configuration: Configuration) -> Tls:
+        """Load (or load again) the credentials into `configuration`, running an exec plugin if there is one.
+
+        What TLS needs (CA, client certificate and key) is returned, not put in
+        `configuration`: `api_client` hands it to the TLS context.
+        """
+        # Known before anything is loaded, so that a failure to load is masked too.
+        remember(*_secret_values(self._user))
         try:
             loader = self._loader()
             if isinstance(loader, InClusterConfigLoader):
                 loader.load_and_set(configuration)
+                tls = Tls()
             else:
                 await loader.load_and_set(configuration)
+                tls = loader.tls
         except Exception as error:  # the library raises many types; the user needs one line
             raise ConfigError(f"cannot load credentials for {self.describe()}: {one_line(error)}") from None
         remember(configuration.api_key.get("BearerToken"), configuration.password)
-        for key in ("token", "password"):
-            value = self._user.get(key)
-            if isinstance(value, str):
-                remember(value)
+        if tls.key is not None:
+            remember(tls.key.decode(errors="replace"))
+        return tls
 
     async def connect(self) -> Connection:
         """Load credentials and open a session. Must run inside the event loop that will use it."""
         configuration = type.__call__(Configuration)
-        await self.load(configuration)
+        tls = await self.load(configuration)
         try:
-            return Connection(self, configuration)
+            return Connection(self, configuration, tls)
         except Exception as error:  # a CA or client certificate that TLS cannot load
             raise ConfigError(f"cannot set up TLS for {self.describe()}: {one_line(error)}") from None
+
+
+def _secret_values(user: Mapping[str, Any]) -> Iterator[str]:
+    """The secret strings a kubeconfig `user:` entry holds itself (not those in files it names)."""
+    for key in ("token", "password", "client-key-data"):
+        value = user.get(key)
+        if isinstance(value, str):
+            yield value
+            if key == "client-key-data":
+                try:
+                    yield base64.b64decode(value).decode(errors="replace")
+                except ValueError:
+                    pass
+    provider = user.get("auth-provider")
+    config = provider.get("config") if isinstance(provider, Mapping) else None
+    if isinstance(config, Mapping):
+        for key in ("id-token", "refresh-token", "access-token", "client-secret"):
+            value = config.get(key)
+            if isinstance(value, str):
+                yield value
+
+
+def api_client(configuration: Configuration, tls: Tls) -> ApiClient:
+    """An ApiClient whose TLS context holds `tls`, without leaving a copy of the key anywhere.
+
+    kubernetes_asyncio's REST client reads the CA and the client certificate
+    from the files `configuration` names, once, when the ApiClient is built:
+    they are named only for that moment.
+    """
+    if tls.ca is None and tls.certificate is None:
+        return ApiClient(configuration)
+    saved = configuration.ssl_ca_cert, configuration.cert_file, configuration.key_file
+    pems = [tls.ca, tls.certificate, tls.key if tls.certificate is not None else None]
+    try:
+        with pem_files(pems) as (ca, certificate, key):
+            if ca is not None:
+                configuration.ssl_ca_cert = ca
+            if certificate is not None:
+                configuration.cert_file, configuration.key_file = certificate, key
+            return ApiClient(configuration)
+    finally:
+        configuration.ssl_ca_cert, configuration.cert_file, configuration.key_file = saved
+
+
+@contextmanager
+def pem_files(contents: list[bytes | None]) -> Iterator[list[str | None]]:
+    """A path OpenSSL can read each of `contents` from (None for None), valid only inside the block.
+
+    Memory files (Linux `memfd_create`, opened by OpenSSL as /proc/self/fd/N)
+    never touch a disk and die with the process, whatever signal ends it.
+    Without them, the files go to a private (0700) directory removed when the
+    block ends; only a kill in that instant could leave them.
+    """
+    paths: list[str | None] = []
+    with ExitStack() as stack:
+        memfd = getattr(os, "memfd_create", None)
+        if memfd is not None and os.path.isdir("/proc/self/fd"):
+            for content in contents:
+                if content is None:
+                    paths.append(None)
+                    continue
+                fd = memfd("stsviz-tls", getattr(os, "MFD_CLOEXEC", 0))
+                stack.callback(os.close, fd)
+                os.write(fd, content)
+                paths.append(f"/proc/self/fd/{fd}")
+        else:
+            directory = tempfile.mkdtemp(prefix="stsviz-tls-")  # mode 0700
+            stack.callback(shutil.rmtree, directory, True)
+            for index, content in enumerate(contents):
+                if content is None:
+                    paths.append(None)
+                    continue
+                path = os.path.join(directory, f"{index}.pem")
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as file:
+                    file.write(content)
+                paths.append(path)
+        yield paths
 
 
 class Connection:
     """An open session to the API server, with credentials that can be refreshed."""
 
-    def __init__(self, target: Target, configuration: Configuration) -> None:
+    def __init__(self, target: Target, configuration: Configuration, tls: Tls | None = None) -> None:
         self.target = target
         self.configuration = configuration
-        self.api = ApiClient(configuration)
+        self.tls = tls or Tls()
+        self.api = api_client(configuration, self.tls)
         self.generation = 0  # goes up each time credentials are refreshed
+        # Why a 401/403 may come: the kubeconfig's credentials were not sent (plain http); said with it.
+        self.withheld = target.withheld
         self._lock = asyncio.Lock()
         self._retired: list[ApiClient] = []
 
@@ -131,16 +284,19 @@ class Connection:
                 return False  # a static token or certificate: loading again changes nothing
             fresh = type.__call__(Configuration)
             try:
-                await self.target.load(fresh)
+                tls = await self.target.load(fresh)
             except ConfigError:
                 return False
             self.configuration.api_key = fresh.api_key
-            if (fresh.cert_file, fresh.key_file) != (self.configuration.cert_file, self.configuration.key_file):
+            if tls != self.tls:
                 # A client certificate lives in the TLS context: only a new session picks it up.
-                self.configuration.cert_file = fresh.cert_file
-                self.configuration.key_file = fresh.key_file
+                try:
+                    api = api_client(self.configuration, tls)
+                except Exception:  # a certificate TLS cannot load: as good as no fresh credentials
+                    return False
+                self.tls = tls
                 self._retired.append(self.api)
-                self.api = ApiClient(self.configuration)
+                self.api = api
             self.generation += 1
             return True
 
@@ -151,12 +307,53 @@ class Connection:
 
 
 class _Loader(KubeConfigLoader):
-    """kubernetes_asyncio's loader, with the exec plugin run by stsviz, away from the terminal."""
+    """kubernetes_asyncio's loader, with the exec plugin run by stsviz, away from the terminal.
 
-    def __init__(self, *args: Any, exec_config: Any = None, exec_dir: str = "", **kwargs: Any) -> None:
+    It also reads the cluster first and loads credentials only for https (as
+    kubectl), connects to the URL without userinfo, and keeps TLS material in
+    memory (`tls`) where the library would write it to temp files.
+    """
+
+    def __init__(
+        self, *args: Any, exec_config: Any = None, exec_dir: str = "", server: str = "", **kwargs: Any
+    ) -> None:
         self._stsviz_exec = exec_config
         self._stsviz_exec_dir = exec_dir
+        self._stsviz_server = server
+        self._exec_certificate: tuple[bytes, bytes] | None = None
+        self.tls = Tls()
         super().__init__(*args, **kwargs)
+
+    async def load_and_set(self, client_configuration: Configuration) -> None:
+        self._load_cluster_info()
+        if self.host.lower().startswith("https://"):
+            await self._load_authentication()
+            certificate, key = self._exec_certificate or self._client_certificate()
+            self.tls = Tls(ca=self.tls.ca, certificate=certificate, key=key)
+        self._set_config(client_configuration)
+
+    def _load_cluster_info(self) -> None:
+        """The library's, but the CA stays in memory and the server is the one without userinfo."""
+        cluster = self._cluster
+        self.host = (self._stsviz_server or str(cluster["server"])).rstrip("/")
+        if self.host.lower().startswith("https://"):
+            self.tls = Tls(ca=_pem(cluster, "certificate-authority", self._get_base_path(cluster.path)))
+        if "insecure-skip-tls-verify" in cluster:
+            self.verify_ssl = not cluster["insecure-skip-tls-verify"]
+        if "tls-server-name" in cluster:
+            self.tls_server_name = cluster["tls-server-name"]
+        if "proxy-url" in cluster:
+            self.proxy = cluster["proxy-url"]
+
+    def _client_certificate(self) -> tuple[bytes | None, bytes | None]:
+        if not self._user:
+            return None, None
+        base_path = self._get_base_path(self._user.path)
+        certificate = _pem(self._user, "client-certificate", base_path)
+        key = _pem(self._user, "client-key", base_path)
+        if certificate is None or key is None:
+            return None, None  # as the library: both or none
+        return certificate, key
 
     async def load_from_exec_plugin(self) -> bool:  # what load_and_set calls for a user with `exec`
         status = await run_exec_plugin(self._stsviz_exec, base_dir=self._stsviz_exec_dir)
@@ -164,14 +361,21 @@ class _Loader(KubeConfigLoader):
             self.token = f"Bearer {status['token']}"
             return True
         if "clientCertificateData" in status and "clientKeyData" in status:
-            files = {}
-            for key in ("clientCertificateData", "clientKeyData"):
-                files[key] = FileOrData(
-                    status, None, data_key_name=key, file_base_path=self._stsviz_exec_dir, base64_file_content=False
-                ).as_file()
-            self.cert_file, self.key_file = files["clientCertificateData"], files["clientKeyData"]
+            # ExecCredential carries PEM text, not base64.
+            self._exec_certificate = (
+                str(status["clientCertificateData"]).encode(),
+                str(status["clientKeyData"]).encode(),
+            )
             return True
         raise ConfigError("exec plugin gave neither a token nor a client certificate and key")
+
+
+def _pem(node: Any, name: str, base_path: str) -> bytes | None:
+    """The bytes of kubeconfig field `name` (a file) or `name`-data (base64); None when neither is set."""
+    data = FileOrData(node, name, file_base_path=base_path).as_data()
+    if not data:
+        return None
+    return base64.standard_b64decode(data)
 
 
 def _dir_of(path: str | None) -> str:
@@ -220,7 +424,7 @@ async def run_exec_plugin(exec_config: Any, *, base_dir: str, timeout: float = E
         await process.wait()
         raise ConfigError(f"exec plugin {name} did not answer within {timeout:g}s") from None
     if process.returncode != 0:
-        detail = one_line(stderr.decode(errors="replace")) or "no message"
+        detail = one_line(stderr.decode(errors="replace"), EXEC_STDERR_LIMIT) or "no message"
         raise ConfigError(f"exec plugin {name} failed (exit {process.returncode}): {detail}")
     try:
         data = json.loads(stdout)
@@ -323,9 +527,14 @@ def resolve_target(
     user_name = body.get("user")
     user_entry = entry_node("users", user_name) if user_name else None
     user = (user_entry.value.get("user") if user_entry is not None else None) or {}
+    server = _without_userinfo(str(cluster["server"]))
+    try:
+        urlsplit(server)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address; the text itself may hold a secret
+        raise ConfigError(f"context {chosen!r} names cluster {cluster_name!r}, whose server is not a URL") from None
     return Target(
         context=chosen,
-        server=str(cluster["server"]),
+        server=server,
         namespace=str(body.get("namespace") or "default"),
         paths=tuple(paths),
         _config=merged,
@@ -333,6 +542,19 @@ def resolve_target(
         _user_dir=_dir_of(user_entry.path if user_entry is not None else paths[0]),
         _environ=dict(environ),
     )
+
+
+def _without_userinfo(server: str) -> str:
+    """`server` without the `user:password@` it may carry; the password is remembered, to be masked."""
+    try:
+        parts = urlsplit(server.strip())
+    except ValueError:  # not a URL at all: connecting will say so, in one line
+        return server
+    if "@" not in parts.netloc:
+        return server
+    userinfo, _, host = parts.netloc.rpartition("@")
+    remember(userinfo, userinfo.partition(":")[2])
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def _in_cluster(environ: Mapping[str, str], service_account_dir: str, context: str | None) -> Target | None:

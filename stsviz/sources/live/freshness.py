@@ -83,6 +83,7 @@ class SourceStatus:
     rate: float  # watch events per second, recent window
     now: float  # the source's Timing.clock when this was taken
     connection: str | None = None  # a problem reaching the cluster at all (exec plugin, TLS), scrubbed
+    withheld: str | None = None  # why no credentials were sent (plain http): said once when refused
 
     @property
     def current(self) -> bool:
@@ -109,4 +110,6 @@ class SourceStatus:
             parts = [kind.describe(now) for kind in self.kinds if not kind.current]
         parts += [f"{SHORT_NAMES.get(k.resource, k.resource)}: {_short(k.warning)}" for k in self.kinds if k.warning]
         parts.append(f"{self.rate:.1f} ev/s")
+        if self.withheld and any(kind.phase in (EXPIRED, FORBIDDEN) for kind in self.kinds):
+            parts.append(self.withheld)
         return " · ".join(parts)

@@ -13,7 +13,8 @@ The contract (client-go's reflector and kopf's watching.py are the models):
   a healthy period; 429 waits for the server's Retry-After instead;
 - 401 refreshes the credentials once (exec plugin, token file) and then says
   "credentials expired"; 403 marks only this kind forbidden and looks again
-  later;
+  later. When the connection sent no credentials (plain http), a 401 says
+  that instead, with the server's message;
 - a list is bounded (a deadline for all its pages, a number of pages, bytes
   per page) and so is a watch line: a server that never stops talking is a
   failure like any other, with its reason in the status and the log.
@@ -74,7 +75,7 @@ class Informer:
         self,
         kind: Kind,
         scope: Scope,
-        connection: Any,  # anything with .api, .generation and refresh_credentials(); see config.Connection
+        connection: Any,  # .api, .generation, refresh_credentials() and maybe .withheld; see config.Connection
         sink: Sink,
         timing: Timing | None = None,
         rate: EventRate | None = None,
@@ -155,7 +156,7 @@ class Informer:
                         if await self.connection.refresh_credentials(self._generation):
                             continue
                     self._refreshed = False  # after the wait, one more refresh may be tried
-                    self._leave_watching(CREDENTIALS_EXPIRED, phase=phases.EXPIRED)
+                    self._leave_watching(self._unauthorized(error), phase=phases.EXPIRED)
                     wait = timing.forbidden_retry
                 elif error.status == 403:
                     self._leave_watching(error.message, phase=phases.FORBIDDEN)
@@ -198,12 +199,17 @@ class Informer:
                     if await self.connection.refresh_credentials(self._generation):
                         continue
                 if error.status == 401:
-                    raise ApiError(401, CREDENTIALS_EXPIRED, reason="Unauthorized") from None
+                    raise ApiError(401, self._unauthorized(error), reason="Unauthorized") from None
                 if error.status == 429 and not throttled:
                     throttled = True
                     await self.timing.sleep(min(error.retry_after or 1.0, 10.0))
                     continue
                 raise
+
+    def _unauthorized(self, error: ApiError) -> str:
+        """What a 401 that refreshing did not cure means: expired credentials, or none sent at all."""
+        withheld = getattr(self.connection, "withheld", None)
+        return f"{error.message} ({withheld})" if withheld else CREDENTIALS_EXPIRED
 
     # -- steps ---------------------------------------------------------------------
 

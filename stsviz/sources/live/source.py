@@ -62,6 +62,7 @@ class LiveSource:
             rate=self.rate.per_second(),
             now=self.timing.clock(),
             connection=self.connection_problem,
+            withheld=self.connection.withheld if self.connection is not None else None,
         )
 
     def _forward(self, changes: list) -> None:
@@ -120,10 +121,17 @@ class LiveSource:
             if informer.warning:  # listed, but some objects had to be repaired
                 warnings.append(f"{informer.kind.resource}: {informer.warning}")
 
+        withheld = self.connection.withheld if self.connection is not None else None
         try:
             await asyncio.gather(*(one(informer) for informer in self.informers))
+        except ApiError as error:
+            if error.status == 403 and withheld:  # anonymous: say why (a 401 says it already)
+                raise ApiError(403, f"{error.message} ({withheld})", reason=error.reason) from None
+            raise
         finally:
             self._sink = _discard
+        if warnings and withheld:
+            warnings.append(withheld)  # once, after the kinds it explains
         for change in collected:
             state.apply_change(change)
         return state, warnings
@@ -154,6 +162,10 @@ class _ConnectionRef:
     @property
     def generation(self) -> int:
         return self._connection.generation
+
+    @property
+    def withheld(self) -> str | None:
+        return self._connection.withheld
 
     async def refresh_credentials(self, seen_generation: int) -> bool:
         return await self._connection.refresh_credentials(seen_generation)
