@@ -16,6 +16,8 @@ from stsviz.examples import DESCRIPTIONS, example_path
 EXIT_OK = 0
 EXIT_SERVER = 1
 EXIT_USAGE = 2
+# An error names what went wrong and where (a path, a server): longer than a warning may be.
+ERROR_LIMIT = 1000
 
 # Live-mode options (the top level, no command): their dests, to refuse them with `replay`.
 LIVE_OPTIONS = {
@@ -190,7 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(message: str, exit_code: int = EXIT_USAGE) -> int:
-    print(f"stsviz: error: {message}", file=sys.stderr)
+    # Messages quote files, servers and clusters: one printable line, never terminal controls.
+    from stsviz.model.text import printable_line  # here: stsviz.model is slow to import for --help
+
+    print(f"stsviz: error: {printable_line(message, limit=ERROR_LIMIT)}", file=sys.stderr)
     return exit_code
 
 

@@ -15,6 +15,7 @@ from stsviz.examples import DESCRIPTIONS
 from stsviz.model import build_frame
 from stsviz.model.frame import Frame, rfc3339
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import printable_line
 from stsviz.sources.replay.formats import ReplayInputError, load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
@@ -39,7 +40,7 @@ def run_replay(args: argparse.Namespace) -> int:
     except ReplayInputError as error:
         raise UsageError(str(error)) from None
     for warning in recording.warnings:
-        print(f"stsviz: warning: {warning}", file=sys.stderr)
+        print(f"stsviz: warning: {printable_line(warning)}", file=sys.stderr)
     # One frame never seeks back: no checkpoints (one interval longer than the recording).
     player = Player(recording, checkpoint_every=len(recording) + 1 if one_shot else None)
     player.set_speed(args.speed)

@@ -63,7 +63,16 @@ def parse_time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    if moment.utcoffset():
+        # In UTC, as every time stsviz prints is; 0001-01-01T00:00:00+01:00 and
+        # 9999-12-31T23:59:59-01:00 have no UTC datetime: out of range, unknown.
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return None
+    return moment
 
 
 def _name(meta: dict[str, Any]) -> str:
