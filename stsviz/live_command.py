@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from stsviz.cli import EXIT_OK, EXIT_SERVER, UsageError
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import PrintableFilter, printable_line
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.scrub import ScrubFilter, one_line
@@ -88,7 +89,7 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
     finally:
         await source.close()
     for warning in warnings:
-        print(f"stsviz: warning: {one_line(warning)}", file=sys.stderr)
+        print(f"stsviz: warning: {printable_line(one_line(warning))}", file=sys.stderr)
     frame = build_frame(state, now=datetime.now(UTC), stall_seconds=stall_seconds)
     write_frame(frame, as_json=as_json, color=color)
     return EXIT_OK
@@ -112,4 +113,5 @@ def configure_logging(stream) -> None:
         root.setLevel(logging.WARNING)
     for each in handlers:
         each.addFilter(ScrubFilter())
+        each.addFilter(PrintableFilter())  # a server's message must not write to the terminal or the log
         root.addHandler(each)
