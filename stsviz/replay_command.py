@@ -61,7 +61,8 @@ def run_replay(args: argparse.Namespace) -> int:
     names = [Path(name).name for name in args.files]
     if args.example:
         names.append(f"example {args.example}")
-    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_seconds)
+    # File names are shown in the header: a name may carry escape sequences too.
+    return run_replay_app(player, title=printable_line(", ".join(names)), stall_seconds=stall_seconds)
 
 
 def write_frame(frame: Frame, *, as_json: bool, color: bool) -> None:
