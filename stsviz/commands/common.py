@@ -16,6 +16,7 @@ import os
 import sys
 from typing import TextIO
 
+from stsviz.model.text import PrintableFilter, printable_line
 from stsviz.sources.live.scrub import ScrubFilter
 
 EXIT_OK = 0
@@ -42,9 +43,16 @@ class ServerError(CommandError):
     exit_code = EXIT_SERVER
 
 
+# An error names what went wrong and where (a path, a server): longer than a warning may be.
+ERROR_LIMIT = 1000
+
+
 def fail(message: str, exit_code: int = EXIT_USAGE) -> int:
-    """Print `message` as stsviz's one error line; the exit code to return."""
-    print(f"stsviz: error: {message}", file=sys.stderr)
+    """Print `message` as stsviz's one error line; the exit code to return.
+
+    Messages quote files, servers and clusters: one printable line, never terminal controls.
+    """
+    print(f"stsviz: error: {printable_line(message, limit=ERROR_LIMIT)}", file=sys.stderr)
     return exit_code
 
 
@@ -78,6 +86,7 @@ def configure_logging(stream: TextIO | None) -> None:
         root.setLevel(logging.WARNING)
     for each in handlers:
         each.addFilter(ScrubFilter())
+        each.addFilter(PrintableFilter())  # a server's message must not write to the terminal or the log
         root.addHandler(each)
 
 

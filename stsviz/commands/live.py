@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import printable_line
 from stsviz.render.output import write_frame
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
@@ -77,7 +78,7 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
     finally:
         await source.close()
     for warning in warnings:
-        print(f"stsviz: warning: {one_line(warning)}", file=sys.stderr)
+        print(f"stsviz: warning: {printable_line(one_line(warning))}", file=sys.stderr)
     frame = build_frame(state, now=datetime.now(UTC), stall_seconds=stall_after)
     write_frame(frame, as_json=as_json, color=color)
     return EXIT_OK

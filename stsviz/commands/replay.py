@@ -10,6 +10,7 @@ from stsviz.commands.common import EXIT_OK, UsageError, stall_seconds
 from stsviz.examples import DESCRIPTIONS, example_path
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import printable_line
 from stsviz.render.output import write_frame
 from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.formats import load_recording
@@ -34,7 +35,7 @@ def run_replay(args: argparse.Namespace) -> int:
     except ReplayInputError as error:
         raise UsageError(str(error)) from None
     for warning in recording.warnings:
-        print(f"stsviz: warning: {warning}", file=sys.stderr)
+        print(f"stsviz: warning: {printable_line(warning)}", file=sys.stderr)
     # One frame never seeks back: no checkpoints (one interval longer than the recording).
     player = Player(recording, checkpoint_every=len(recording) + 1 if one_shot else None)
     player.set_speed(args.speed)
@@ -55,7 +56,9 @@ def run_replay(args: argparse.Namespace) -> int:
     names = [Path(name).name for name in args.files]
     if args.example:
         names.append(f"example {args.example}")
-    return run_replay_app(player, title=", ".join(names), stall_seconds=stall_after, warnings=tuple(recording.warnings))
+    # File names are shown in the header: a name may carry escape sequences too.
+    title = printable_line(", ".join(names))
+    return run_replay_app(player, title=title, stall_seconds=stall_after, warnings=tuple(recording.warnings))
 
 
 def resolve_files(args: argparse.Namespace) -> list[str]:

@@ -7,8 +7,7 @@ one-shot printers start fast. Cluster strings go in as `Text`, never markup.
 
 from __future__ import annotations
 
-import re
-
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
@@ -24,6 +23,7 @@ from stsviz.model.cells import (
     UPDATED,
 )
 from stsviz.model.frame import Cell, SetRow
+from stsviz.model.text import printable
 
 # One character per cell. Upper case: the pod runs the update revision; lower
 # case: an old revision. Meaning never rests on colour alone.
@@ -81,22 +81,14 @@ def cell_style(cell: Cell) -> Style:
     return style + OLD_REVISION if cell.revision == "old" else style
 
 
-def printable(text: str) -> str:
-    """A cluster string made safe for a terminal: control characters become U+FFFD.
-
-    Names, event messages and container messages come from the cluster (a
-    container writes its own termination message); an ESC in them must not
-    reach the terminal, where it could retitle it, clear it or write the clipboard.
-    """
-    return text.translate(_CONTROLS) if _has_control(text) else text
-
-
-_CONTROLS = {code: "\ufffd" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if code != 0x0A}
-_has_control = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]").search
+def set_name(row: SetRow) -> str:
+    """namespace/name as shown: on one line (a newline in a name would forge a row), no controls."""
+    return printable(f"{row.set.namespace}/{row.set.name}", newlines=False)
 
 
 def name_width(rows: list[SetRow] | tuple[SetRow, ...]) -> int:
-    widest = max((len(f"{row.set.namespace}/{row.set.name}") for row in rows), default=len(COLUMNS[0]))
+    """The STATEFULSET column's width in terminal cells (a CJK character takes two)."""
+    widest = max((cell_len(set_name(row)) for row in rows), default=len(COLUMNS[0]))
     return min(max(widest, len(COLUMNS[0])), NAME_WIDTH_MAX)
 
 
@@ -116,14 +108,15 @@ def prefix_width(name_w: int) -> int:
 def fixed_columns(row: SetRow, name_w: int) -> Text:
     """Name, ready, updated, verdict: the part of a row left of the cells."""
     sts = row.set
-    name = printable(f"{sts.namespace}/{sts.name}")
-    if len(name) > name_w:
-        name = name[: name_w - 1] + "…"
+    name = set_name(row)
+    if cell_len(name) > name_w:
+        # Cut by cells, not characters; a wide character split at the cut becomes a space.
+        name = set_cell_size(name, name_w - 1) + "…"
     updated = f"{sts.updated_replicas}/{sts.replicas}"
     if sts.partition:
         updated += f" p{sts.partition}"
     text = Text(no_wrap=True)
-    text.append(name.ljust(name_w) + " ")
+    text.append(name + " " * (name_w - cell_len(name)) + " ")
     text.append(f"{sts.ready_replicas}/{sts.replicas}".ljust(READY_WIDTH) + " ")
     text.append(updated.ljust(UPDATED_WIDTH) + " ")
     label = row.verdict.label[:VERDICT_WIDTH]

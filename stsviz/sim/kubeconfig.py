@@ -9,7 +9,9 @@ accepts (YAML is a superset), so the demo cluster needs no YAML library.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 
@@ -33,11 +35,23 @@ def kubeconfig(url: str, tokens: dict[str, str], user: str = "admin", namespace:
 def write_kubeconfig(
     path: str | Path, url: str, tokens: dict[str, str], user: str = "admin", namespace: str = "default"
 ) -> Path:
-    """Write a kubeconfig with a context per user; `user` is the current one. File mode 0600."""
+    """Write a kubeconfig with a context per user; `user` is the current one. File mode 0600, no symlinks."""
     if user not in tokens:
         raise ValueError(f"unknown user {user!r}; known: {', '.join(sorted(tokens))}")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(kubeconfig(url, tokens, user, namespace), indent=2) + "\n")
-    target.chmod(0o600)
+    text = json.dumps(kubeconfig(url, tokens, user, namespace), indent=2) + "\n"
+    # The file holds bearer tokens: created 0600 (never readable by others, not even
+    # for a moment), and a symlink planted at the path is not followed to overwrite
+    # whatever it points at.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(target, flags, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(f"{target} is a symbolic link; not writing a kubeconfig through it") from None
+        raise
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: narrow it before writing
+        out.write(text)
     return target

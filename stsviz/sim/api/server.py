@@ -8,9 +8,12 @@ admin only and never subject to injected faults.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import web
@@ -25,6 +28,80 @@ from .watch import WatchHub
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The media types the Kubernetes API takes a request body in; a real apiserver
+# answers others 415. A browser can POST text/plain (or a form) to any address
+# without asking first, so accepting it would let any web page drive the demo
+# cluster, which treats kubectl without a token as admin.
+BODY_MEDIA_TYPES = frozenset(
+    {
+        "application/json",
+        "application/yaml",
+        "application/vnd.kubernetes.protobuf",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/json-patch+json",
+        "application/apply-patch+yaml",
+    }
+)
+# asyncio's message when accept() fails for lack of file descriptors (or memory).
+ACCEPT_ERROR = "socket.accept() out of system resource"
+# At most one such report per this many seconds: asyncio retries every accept in
+# its backlog and logs each (91,780 tracebacks in 40 s when out of descriptors).
+ACCEPT_ERROR_INTERVAL = 10.0
+
+
+def loopback_host(host: str) -> bool:
+    """Whether a Host header (or an Origin's host) names this machine: 127.0.0.0/8, ::1, localhost; any port."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:6443
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:  # host:port (a bare IPv6 address has several colons)
+        name = name.partition(":")[0]
+    name = name.removesuffix(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class AcceptErrorLimiter(logging.Filter):
+    """On the asyncio logger: one accept() resource error per interval, saying how many were not shown."""
+
+    def __init__(self, interval: float = ACCEPT_ERROR_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._last: float | None = None
+        self._hidden = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(ACCEPT_ERROR):
+            return True
+        now = self.clock()
+        if self._last is not None and now - self._last < self.interval:
+            self._hidden += 1
+            return False
+        self._last = now
+        # One line: the error (EMFILE...) says it all; a traceback per report does not help.
+        error = record.exc_info[1] if record.exc_info else None
+        record.msg = f"{ACCEPT_ERROR}: {error or 'unknown error'}; retrying"
+        if self._hidden:
+            record.msg += f" ({self._hidden} more since the last report)"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        self._hidden = 0
+        return True
+
+
+def limit_accept_errors() -> None:
+    """Install the AcceptErrorLimiter on asyncio's logger, once per process."""
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(each, AcceptErrorLimiter) for each in asyncio_log.filters):
+        asyncio_log.addFilter(AcceptErrorLimiter())
 
 
 class ApiServer:
@@ -55,6 +132,7 @@ class ApiServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
+        limit_accept_errors()
         # Short shutdown timeout: open watches must not hold a stop for a minute.
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -92,6 +170,7 @@ class ApiServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
+            self._check_origin(request)
             if not request.path.startswith("/sim/"):
                 self.faults.check_request()
             request[USER] = self.auth.authenticate(request.headers.get("Authorization"))
@@ -111,6 +190,27 @@ class ApiServer:
             # clients the server's "now", so ages can be computed against it.
             response.headers["Date"] = self.registry.clock.http_date()
         return response
+
+    def _check_origin(self, request: web.Request) -> None:
+        """Refuse what a web page could send: another Host (DNS rebinding), another Origin, a non-API body."""
+        host = request.headers.get("Host")
+        if host is not None and not (loopback_host(host) or host.rpartition(":")[0] == self.host):
+            raise errors.ApiError(
+                403,
+                "Forbidden",
+                f"forbidden: the demo cluster answers only requests for 127.0.0.1, ::1 or localhost, not Host {host!r}",
+                {},
+            )
+        origin = request.headers.get("Origin")
+        if origin is not None and not loopback_host(urlsplit(origin).netloc):
+            # kubectl and client libraries send no Origin; a browser does, on every cross-site POST.
+            raise errors.ApiError(
+                403, "Forbidden", f"forbidden: requests from web pages ({origin!r}) are not served", {}
+            )
+        if request.body_exists:
+            media_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+            if media_type not in BODY_MEDIA_TYPES:
+                raise errors.unsupported_media_type()
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]

@@ -23,6 +23,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from stsviz.model.text import printable_line
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import MAX_LIST_PAGE_BYTES, MAX_WATCH_LINE_BYTES
 
@@ -45,11 +46,12 @@ class ApiError(Exception):
         causes: tuple[str, ...] = (),
     ) -> None:
         self.status = status
-        self.reason = reason
-        self.message = one_line(message)
+        # The server's words reach stderr, logs and the status bar: printable, one line.
+        self.reason = printable_line(one_line(reason))
+        self.message = printable_line(one_line(message))
         self.retry_after = retry_after
         self.causes = causes
-        super().__init__(f"{status} {reason}: {self.message}" if reason else f"{status}: {self.message}")
+        super().__init__(f"{status} {self.reason}: {self.message}" if self.reason else f"{status}: {self.message}")
 
     @property
     def gone(self) -> bool:
@@ -87,7 +89,7 @@ class Unreachable(Exception):
     """No usable answer: connection refused or reset, TLS failure, DNS, timeout."""
 
     def __init__(self, message: object) -> None:
-        super().__init__(one_line(message))
+        super().__init__(printable_line(one_line(message)))
 
 
 class Refused(Unreachable):

@@ -22,7 +22,7 @@ from stsviz.model.events import Change, Record
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 from stsviz.sources.replay.parsing import FileEvents, parse_events
-from stsviz.sources.replay.reading import read_recording_bytes
+from stsviz.sources.replay.reading import open_recording, recording_lines
 from stsviz.sources.replay.recording import Recording
 from stsviz.sources.replay.times import derive_times
 
@@ -46,9 +46,9 @@ def load_recording(paths: Sequence[str | Path]) -> Recording:
         for path in paths:
             name = str(path)
             problems = Problems(name, warnings)
-            data = read_recording_bytes(Path(path), name, problems)
-            files.append(parse_events(name, data, problems, merging=merging))
-            del data
+            with open_recording(Path(path), name) as stream:
+                lines = recording_lines(stream, name, problems)
+                files.append(parse_events(name, lines, problems, merging=merging))
         recording = _assemble(files, warnings)
         pause.freeze = len(recording.events) >= FREEZE_EVENTS
     return recording

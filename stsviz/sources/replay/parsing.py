@@ -22,8 +22,10 @@ recognisable events at all is an error.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,7 +36,7 @@ from stsviz.model.events import EVENT_TYPES, RECORD_TYPES, Record
 from stsviz.model.records import MALFORMED
 from stsviz.model.times import parse_rfc3339
 from stsviz.sources.replay.errors import LINES_SHOWN, Problems, ReplayInputError
-from stsviz.sources.replay.times import ObjectTimes
+from stsviz.sources.replay.times import ObjectTimes, time_problem
 
 FORMATS = "an stsviz recording, a merged.jsonl or `kubectl get -w --output-watch-events -o json` output"
 WATCH_HINT = "capture with `kubectl get TYPE -w --output-watch-events -o json`"
@@ -94,7 +96,7 @@ class _FileParser:
         elif ts != self._last_ts:  # identical consecutive strings are parsed once
             stamp = parse_rfc3339(ts)
             if stamp is None:
-                self.problems.line(lineno, f'"ts" is not an RFC3339 time: {_short(ts)}')
+                self.problems.line(lineno, f'"ts" {time_problem(ts)}: {_short(ts)}')
             else:
                 self._last_ts, self._stamp = ts, stamp
         merging = self.merging
@@ -107,7 +109,14 @@ class _FileParser:
                 key = 2 * self._version
             except (TypeError, ValueError):
                 key = 2 * self._version + 1
-        clue = self._object_times(obj) if ts is None or merging else None
+        if ts is None or merging:
+            object_times = self._object_times
+            clue = object_times(obj)
+            if object_times.problem is not None:
+                self.problems.line(lineno, object_times.problem)
+                object_times.problem = None
+        else:
+            clue = None
         kind = obj.get("kind")
         record_type = RECORD_TYPES.get(kind) if type(kind) is str else None
         if record_type is None:
@@ -211,13 +220,13 @@ class _FileParser:
 
     # -- the two layouts --------------------------------------------------------
 
-    def lines(self, data: bytes) -> None:
+    def lines(self, lines: Iterable[bytes]) -> None:
         """One JSON value per line: the hot path, one line in memory at a time."""
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         event_types = EVENT_TYPES
         event = self.event
-        for lineno, line in enumerate(io.BytesIO(data), 1):  # shares `data`, does not copy it
+        for lineno, line in enumerate(lines, 1):
             try:
                 value = loads(line)  # JSON whitespace includes \r, so CRLF files just work
             except decode_error:
@@ -321,25 +330,37 @@ class _FileParser:
         return f"{name}: unknown format: JSON, but no watch events; expected {FORMATS}"
 
 
-def parse_events(name: str, data: bytes, problems: Problems, *, merging: bool = False) -> FileEvents:
-    """Parse one file's bytes (already decompressed, BOM removed). Raises ReplayInputError.
+def parse_events(name: str, lines: Iterable[bytes], problems: Problems, *, merging: bool = False) -> FileEvents:
+    """Parse one file's lines (decompressed, BOM removed, see reading.py). Raises ReplayInputError.
 
     `merging`: the file will be merged with others, so keep each event's merge
     key and the time its object shows (in case another file has no receive times).
+    One compact object per line is parsed as the lines come; only a pretty-printed
+    capture is joined into one text, as its objects span lines.
     """
     parser = _FileParser(name, problems, merging=merging)
-    start = 0
-    size = len(data)
-    while start < size and data[start] in _WHITESPACE:
-        start += 1
-    first_end = data.find(b"\n", start)
-    first_line = data[start : first_end if first_end != -1 else size]
+    lines = iter(lines)
+    head: list[bytes] = []  # blank lines, then the first line with something on it
+    first_line = b""
+    for line in lines:
+        head.append(line)
+        first_line = line.strip(_WHITESPACE)
+        if first_line:
+            break
+    if not first_line:
+        raise ReplayInputError(f"{name}: file is empty")
     try:
         orjson.loads(first_line)
         one_per_line = True
     except orjson.JSONDecodeError:
         one_per_line = False
-    if not one_per_line and data[start : start + 1] == b"[":
+    if one_per_line or first_line[:1] not in (b"[", b"{"):
+        parser.lines(itertools.chain(head, lines))
+        return parser.finish()
+    data = b"".join(itertools.chain(head, lines))
+    del head
+    start = len(data) - len(data.lstrip(_WHITESPACE))
+    if data[start : start + 1] == b"[":
         try:
             whole = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -348,16 +369,17 @@ def parse_events(name: str, data: bytes, problems: Problems, *, merging: bool = 
             raise ReplayInputError(
                 f"{name}: a JSON array at top level; expected one watch event object per line ({WATCH_HINT})"
             )
-    if not one_per_line and data[start : start + 1] == b"{":
+    else:
         text = _text(data, problems)
         try:
             _, after = json.JSONDecoder().raw_decode(text, start_of(text))
         except (ValueError, RecursionError):
             after = -1
         if after != -1:
+            del data
             parser.concatenated(text, start_of(text))
             return parser.finish()
-    parser.lines(data)
+    parser.lines(io.BytesIO(data))  # shares `data`, does not copy it
     return parser.finish()
 
 

@@ -1,27 +1,45 @@
-"""Getting a recording's bytes off disk: file errors, gzip and the UTF-8 BOM.
+"""Getting a recording's lines off disk: file errors, gzip, the UTF-8 BOM and bounds.
 
 Gzip is recognised by its magic bytes, not the file name, so `rec.jsonl` that
 was compressed by hand and `rec.jsonl.gz` that was not both work. A gzip stream
 cut short (a recorder killed mid-write) still yields what it holds.
+
+A recording is read as a stream of lines, never as one block: decompression
+gives at most a slice at a time, and no line is held past MAX_LINE_BYTES. A
+gzip bomb (23 MB expanding to 5 GB of zeros) is then one very long line that
+is skipped with a warning, like any bad line, not a MemoryError. Only regular
+files are read: /dev/zero never ends and a FIFO with no writer blocks forever.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
+import os
+import stat
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 
 GZIP_MAGIC = b"\x1f\x8b"
-# Decompress in slices so a damaged stream still gives back everything before the damage.
-_GZIP_SLICE = 1 << 20
+# The longest line kept. A real watch event is a few KB, a pod with a large
+# managedFields some tens of KB, the largest object etcd stores 1.5 MB (its
+# default request limit); 8 MB leaves room for that pretty-printed or escaped,
+# and bounds what one line of a hostile or damaged file can make us hold.
+MAX_LINE_BYTES = 8 << 20
+# Compressed bytes read, and decompressed bytes produced, per step: bounded
+# whatever the compression ratio (zlib reaches ~1000:1 on zeros).
+_SLICE = 1 << 20
 
 
-def read_recording_bytes(path: Path, name: str, problems: Problems) -> bytes:
-    """The file's decompressed bytes without a BOM, or ReplayInputError."""
+def open_recording(path: Path, name: str) -> BinaryIO:
+    """The file, opened for reading, or ReplayInputError (one line) if it is not a readable regular file."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO that has no writer would otherwise wait forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ReplayInputError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -30,28 +48,119 @@ def read_recording_bytes(path: Path, name: str, problems: Problems) -> bytes:
         raise ReplayInputError(f"{name}: cannot read it: permission denied") from None
     except OSError as error:
         raise ReplayInputError(f"{name}: cannot read it: {error.strerror or 'I/O error'}") from None
-    if path.is_dir():  # some platforms read directories without raising
-        raise ReplayInputError(f"{name}: is a directory, not a recording file")
-    if data.startswith(GZIP_MAGIC):
-        data = _gunzip(data, name, problems)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    if not data or data.isspace():  # isspace stops at the first real byte; strip would copy it all
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ReplayInputError(f"{name}: is a directory, not a recording file")
+        if not stat.S_ISREG(mode):
+            raise ReplayInputError(
+                f"{name}: not a regular file (a pipe, socket or device); save the recording to a file first"
+            )
+        os.set_blocking(fd, True)
+        return open(fd, "rb", buffering=_SLICE)  # the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def recording_lines(stream: BinaryIO, name: str, problems: Problems) -> Iterator[bytes]:
+    """The file's lines (decompressed, BOM removed), each at most MAX_LINE_BYTES.
+
+    A longer line is skipped with a warning naming it and stands as an empty
+    line, so the lines after it keep their numbers. Raises ReplayInputError
+    (one line) when there is nothing in the file but blanks and skipped lines.
+    """
+    first = stream.read(len(GZIP_MAGIC))
+    if first == GZIP_MAGIC:
+        source: BinaryIO = io.BufferedReader(_Chunks(_gunzip(stream, first, name, problems)), _SLICE)  # type: ignore[arg-type]
+    else:
+        source = io.BufferedReader(_Chunks(_plain(stream, first)), _SLICE)  # type: ignore[arg-type]
+    readline = source.readline
+    limit = MAX_LINE_BYTES + 1  # room for the newline of a line of exactly MAX_LINE_BYTES
+    lineno = 0
+    too_long = 0
+    seen = False  # a line with more than whitespace was given
+    line = readline(limit)
+    if line.startswith(codecs.BOM_UTF8):
+        line = line[len(codecs.BOM_UTF8) :]
+    while line:
+        lineno += 1
+        if len(line) == limit and line[-1:] != b"\n":
+            # Drop the rest of it unread into memory, a slice at a time.
+            while line and line[-1:] != b"\n":
+                line = readline(_SLICE)
+            too_long += 1
+            problems.line(lineno, f"longer than {_megabytes(MAX_LINE_BYTES)}, the longest line stsviz reads; skipped")
+            line = b"\n"
+        elif not seen and not line.isspace():
+            seen = True
+        yield line
+        line = readline(limit)
+    if not seen:
+        if too_long:
+            raise ReplayInputError(
+                f"{name}: no line shorter than {_megabytes(MAX_LINE_BYTES)} (not a recording?); nothing to replay"
+            )
         raise ReplayInputError(f"{name}: file is empty")
-    return data
 
 
-def _gunzip(data: bytes, name: str, problems: Problems) -> bytes:
-    out: list[bytes] = []
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):g} MB"
+
+
+class _Chunks(io.RawIOBase):
+    """A raw stream over an iterator of byte strings, for io.BufferedReader's fast readline."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        count = min(len(buffer), len(self._left))
+        buffer[:count] = self._left[:count]
+        self._left = self._left[count:]
+        return count
+
+
+def _plain(stream: BinaryIO, first: bytes) -> Iterator[bytes]:
+    if first:
+        yield first
+    while chunk := stream.read(_SLICE):
+        yield chunk
+
+
+def _gunzip(stream: BinaryIO, first: bytes, name: str, problems: Problems) -> Iterator[bytes]:
+    """Decompressed slices of a gzip file of one or more members; damage ends it with a warning."""
+    pending = first
+    produced = False
     damage: str | None = None
-    while data:
+    while True:
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
         try:
-            for start in range(0, len(data), _GZIP_SLICE):
-                out.append(inflater.decompress(data[start : start + _GZIP_SLICE]))
-                if inflater.eof:
-                    break
-            out.append(inflater.flush())
+            while not inflater.eof:
+                if not pending:
+                    # zlib may hold output back when the last call's was full.
+                    out = inflater.decompress(b"", _SLICE)
+                    if out:
+                        produced = True
+                        yield out
+                        continue
+                    pending = stream.read(_SLICE)
+                    if not pending:
+                        break
+                out = inflater.decompress(pending, _SLICE)
+                pending = inflater.unconsumed_tail
+                if out:
+                    produced = True
+                    yield out
         except zlib.error:
             damage = "gzip data is damaged part way; replaying what came before the damage"
             break
@@ -59,15 +168,17 @@ def _gunzip(data: bytes, name: str, problems: Problems) -> bytes:
             damage = "gzip stream ends early (still being written, or cut off?); replaying what is there"
             break
         # `cat a.gz b.gz` is a valid gzip file of several members; zero padding after is not data.
-        data = inflater.unused_data
-        if not data.strip(b"\0"):
+        pending = inflater.unused_data
+        if len(pending) < len(GZIP_MAGIC):  # the next member's magic may straddle two reads
+            pending += stream.read(_SLICE)
+        while pending and not pending.strip(b"\0"):
+            pending = stream.read(_SLICE)
+        if not pending:
             break
-        if not data.startswith(GZIP_MAGIC):
+        if not pending.startswith(GZIP_MAGIC):
             problems.file("ignoring bytes after the end of the gzip data")
             break
-    result = b"".join(out)
     if damage is not None:
-        if not result:
+        if not produced:
             raise ReplayInputError(f"{name}: gzip data is damaged or cut off; nothing could be read")
         problems.file(damage)
-    return result

@@ -23,6 +23,19 @@ from typing import Any
 from stsviz.model.times import parse_rfc3339
 
 
+def time_problem(text: Any) -> str:
+    """Why `parse_rfc3339(text)` gave None, for a warning: not a time, or a time out of range."""
+    if type(text) is str:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return "is not an RFC3339 time"
+        if parsed.tzinfo is None:
+            return "is not an RFC3339 time (no zone)"
+        return "is out of range (before year 1 or after 9999 in UTC)"
+    return "is not an RFC3339 time"
+
+
 def newest_stamp(obj: dict[str, Any]) -> str:
     """The greatest RFC3339 string among the fields that move when the object changes.
 
@@ -78,8 +91,15 @@ def deletion_requested(obj: dict[str, Any]) -> datetime | None:
         return None
     grace = meta.get("deletionGracePeriodSeconds")
     if type(grace) is int and grace > 0:
-        deleting -= timedelta(seconds=grace)
+        try:
+            deleting -= timedelta(seconds=grace)
+        except OverflowError:  # a grace period of more days than datetime holds: the deadline alone
+            raise GraceOutOfRange(grace) from None
     return deleting
+
+
+class GraceOutOfRange(ValueError):
+    """deletionGracePeriodSeconds is too large to subtract from its deletionTimestamp."""
 
 
 class ObjectTimes:
@@ -89,11 +109,13 @@ class ObjectTimes:
     parsed once (a watch of one object repeats its newest time often).
     """
 
-    __slots__ = ("_last", "_parsed")
+    __slots__ = ("_last", "_parsed", "problem")
 
     def __init__(self) -> None:
         self._last = ""
         self._parsed: datetime | None = None
+        # Why the last object's times could not all be used, for a warning; the caller resets it.
+        self.problem: str | None = None
 
     def __call__(self, obj: dict[str, Any]) -> datetime | None:
         candidate = newest_stamp(obj)
@@ -102,7 +124,11 @@ class ObjectTimes:
         clue = self._parsed  # a garbage string gives None: it must not shadow later real times
         meta = obj.get("metadata")
         if type(meta) is dict and "deletionTimestamp" in meta:
-            requested = deletion_requested(obj)
+            try:
+                requested = deletion_requested(obj)
+            except GraceOutOfRange as error:
+                self.problem = f"deletionGracePeriodSeconds {error.args[0]} is out of range; not used as a time"
+                requested = None
             if requested is not None and (clue is None or requested > clue):
                 clue = requested
         return clue
