@@ -314,6 +314,13 @@ class _Loader(KubeConfigLoader):
     memory (`tls`) where the library would write it to temp files.
     """
 
+    # Set by the library's loader, which carries no annotations.
+    host: str
+    verify_ssl: bool
+    tls_server_name: str
+    proxy: str
+    _cluster: Any
+
     def __init__(
         self, *args: Any, exec_config: Any = None, exec_dir: str = "", server: str = "", **kwargs: Any
     ) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
 from stsviz.sources.live.freshness import SourceStatus
@@ -65,7 +67,7 @@ class LiveSource:
             withheld=self.connection.withheld if self.connection is not None else None,
         )
 
-    def _forward(self, changes: list) -> None:
+    def _forward(self, changes: list[Change]) -> None:
         self._sink(changes)
 
     async def connect(self) -> Connection:
@@ -105,7 +107,7 @@ class LiveSource:
             raise RuntimeError("LiveSource.snapshot() is once per source; make a new source for another")
         self._snapshot_taken = True
         state = ClusterState()
-        collected: list = []
+        collected: list[Change] = []
         self._sink = collected.extend
         await self.connect()
         warnings: list[str] = []
@@ -156,7 +158,7 @@ class _ConnectionRef:
         return connection
 
     @property
-    def api(self):
+    def api(self) -> Any:
         return self._connection.api
 
     @property
@@ -171,5 +173,5 @@ class _ConnectionRef:
         return await self._connection.refresh_credentials(seen_generation)
 
 
-def _discard(changes: list) -> None:
+def _discard(changes: list[Change]) -> None:
     pass

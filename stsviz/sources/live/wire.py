@@ -16,7 +16,7 @@ is repaired rather than refusing the whole list.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, NamedTuple
 
 import aiohttp
@@ -68,7 +68,8 @@ class ApiError(Exception):
         """From a metav1.Status object (an error response body or an ERROR event's object)."""
         if not isinstance(body, dict):
             return cls(http_status, f"HTTP {http_status}", retry_after=retry_after)
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        found = body.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
         causes = tuple(
             str(cause.get("reason") or "") for cause in (details.get("causes") or []) if isinstance(cause, dict)
         )
@@ -161,7 +162,7 @@ class _SameHostRedirects:
 def _follow_no_other_host(api: Any) -> None:
     rest = getattr(api, "rest_client", None)
     session = getattr(rest, "pool_manager", None)
-    if session is not None and not isinstance(session, _SameHostRedirects):
+    if rest is not None and session is not None and not isinstance(session, _SameHostRedirects):
         rest.pool_manager = _SameHostRedirects(session)
 
 
@@ -185,7 +186,7 @@ async def get(
     host: str | None = None  # None: the configured server
     for _ in range(_MAX_REDIRECTS + 1):
         try:
-            response = await api.call_api(
+            response: aiohttp.ClientResponse = await api.call_api(
                 path,
                 "GET",
                 query_params=query,
@@ -374,7 +375,7 @@ def _looks_like(raw: bytes) -> str:
 
 async def watch_lines(
     response: aiohttp.ClientResponse, max_line_bytes: int = MAX_WATCH_LINE_BYTES
-) -> AsyncIterator[list[Span]]:
+) -> AsyncGenerator[list[Span]]:
     """The lines of an open watch (one JSON event each), a list per network read, until the server closes.
 
     Yielding per read rather than per line lets the caller parse and fold a

@@ -105,7 +105,7 @@ class _FileParser:
             # missing or not a number sorts right after the one before it in this file.
             version = obj["metadata"].get("resourceVersion")
             try:
-                self._version = int(version)  # type: ignore[arg-type]
+                self._version = int(version)
                 key = 2 * self._version
             except (TypeError, ValueError):
                 key = 2 * self._version + 1

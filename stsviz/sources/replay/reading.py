@@ -72,9 +72,9 @@ def recording_lines(stream: BinaryIO, name: str, problems: Problems) -> Iterator
     """
     first = stream.read(len(GZIP_MAGIC))
     if first == GZIP_MAGIC:
-        source: BinaryIO = io.BufferedReader(_Chunks(_gunzip(stream, first, name, problems)), _SLICE)  # type: ignore[arg-type]
+        source: BinaryIO = io.BufferedReader(_Chunks(_gunzip(stream, first, name, problems)), _SLICE)
     else:
-        source = io.BufferedReader(_Chunks(_plain(stream, first)), _SLICE)  # type: ignore[arg-type]
+        source = io.BufferedReader(_Chunks(_plain(stream, first)), _SLICE)
     readline = source.readline
     limit = MAX_LINE_BYTES + 1  # room for the newline of a line of exactly MAX_LINE_BYTES
     lineno = 0
