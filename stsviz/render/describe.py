@@ -16,12 +16,18 @@ from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.model.cells import UPDATED
-from stsviz.model.records import FAILED_WAITING_REASONS, Event, Pod
+from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod
 from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
 from stsviz.render.timefmt import age
 
 LABEL_WIDTH = 10
 EVENTS_SHOWN = 8  # the newest ones; ClusterState keeps a few more
+# A pod may list thousands of containers, conditions or volumes (etcd takes 1.5 MB):
+# the pane draws a screenful and counts the rest, so drawing it stays instant.
+CONTAINERS_SHOWN = 20
+CONDITIONS_SHOWN = 16
+CLAIMS_SHOWN = 16
+MESSAGE_CHARS = 300  # a termination message can be 4 KB
 
 HEADING = Style(bold=True, underline=True)
 LABEL = Style(dim=True)
@@ -133,8 +139,8 @@ def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
     _heading(text, "Conditions")
     if not pod.conditions:
         text.append("  (none reported)\n", LABEL)
-    for condition in pod.conditions:
-        text.append(f"  {condition.type:<16}")
+    for condition in pod.conditions[:CONDITIONS_SHOWN]:
+        text.append(f"  {condition.type:<15} ")  # a long custom type keeps a space before its status
         text.append(f"{condition.status:<6}", GOOD if condition.status == "True" else WARNING)
         if condition.since:
             text.append(f"{age(condition.since, now):>5}", LABEL)
@@ -142,13 +148,14 @@ def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
         # Why a condition is not met, on its own line: the pane is too narrow for a fourth column.
         if condition.reason and condition.status != "True":
             text.append(f"{'':18}{condition.reason}\n", LABEL)
+    _more(text, len(pod.conditions) - CONDITIONS_SHOWN, "conditions")
 
 
 def _containers(text: Text, pod: Pod) -> None:
     _heading(text, "Containers")
     if not pod.containers:
         text.append("  (no status yet)\n", LABEL)
-    for container in pod.containers:
+    for container in _telling_containers(pod):
         text.append("  ")
         text.append(container.name, NAME)
         if container.init:
@@ -161,14 +168,33 @@ def _containers(text: Text, pod: Pod) -> None:
         text.append("\n")
         text.append(f"    {'ready' if container.ready else 'not ready'}, restarts {container.restarts}\n", LABEL)
         if container.message:
-            text.append(f"    {container.message}\n")
+            message = container.message
+            if len(message) > MESSAGE_CHARS:
+                message = message[: MESSAGE_CHARS - 1] + "…"
+            text.append(f"    {message}\n")
+    _more(text, len(pod.containers) - CONTAINERS_SHOWN, "containers")
+
+
+def _telling_containers(pod: Pod) -> list[Container]:
+    """The containers to draw: all of them, or, past the cap, the failing and not ready ones first."""
+    containers = pod.containers
+    if len(containers) <= CONTAINERS_SHOWN:
+        return list(containers)
+    troubled = [c for c in containers if not c.ready or c.reason][:CONTAINERS_SHOWN]
+    rest = [c for c in containers[: CONTAINERS_SHOWN * 2] if c.ready and not c.reason]
+    return troubled + rest[: CONTAINERS_SHOWN - len(troubled)]
+
+
+def _more(text: Text, hidden: int, what: str) -> None:
+    if hidden > 0:
+        text.append(f"  +{hidden} more {what}\n", LABEL)
 
 
 def _claims(text: Text, cell: Cell) -> None:
     _heading(text, "Claims")
     if not cell.claims:
         text.append("  (none)\n", LABEL)
-    for claim in cell.claims:
+    for claim in cell.claims[:CLAIMS_SHOWN]:
         text.append(f"  {claim.name}  ")
         if claim.phase is None:
             text.append("not created", WARNING)
@@ -177,6 +203,7 @@ def _claims(text: Text, cell: Cell) -> None:
         if claim.volume:
             text.append(f"  {claim.volume}", LABEL)
         text.append("\n")
+    _more(text, len(cell.claims) - CLAIMS_SHOWN, "claims")
 
 
 def _events(

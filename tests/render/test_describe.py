@@ -135,3 +135,26 @@ def test_events_that_are_not_current_say_why_instead_of_none_recorded():
     forbidden = describe(state, row, row.cells[0], T0, events_note="events forbidden").plain
     assert "not current: events forbidden" in forbidden
     assert "(none recorded)" not in forbidden
+
+
+def test_a_pod_with_fifteen_thousand_containers_is_described_in_a_screenful_failing_ones_first():
+    """A pod object of 1.2 MB (within etcd's limit) must not freeze the pane: draw a few, count the rest."""
+    hostile = pod("web-0", claims=tuple(f"data-{n}" for n in range(500)))
+    statuses = [{"name": f"c{n}", "ready": True, "restartCount": 0, "state": {"running": {}}} for n in range(15_000)]
+    statuses[12_345] = {
+        "name": "the-bad-one",
+        "ready": False,
+        "restartCount": 9,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "x" * 5_000}},
+    }
+    hostile["status"]["containerStatuses"] = statuses
+    hostile["status"]["conditions"] += [{"type": f"custom.io/gate-{n}", "status": "False"} for n in range(200)]
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", hostile))
+    [row] = build_frame(state, now=T0).rows
+    text = describe(state, row, row.cells[0], T0).plain
+    assert "the-bad-one  waiting CrashLoopBackOff" in text.splitlines()[text.splitlines().index("Containers") + 1]
+    assert "+14980 more containers" in text
+    assert "+186 more conditions" in text  # PodScheduled, Ready and 200 gates, 16 drawn
+    assert "+485 more claims" in text  # the template claim www-web-0 and 500 volumes, 16 drawn
+    assert "x" * 299 + "…" in text and "x" * 301 not in text
+    assert len(text.splitlines()) < 150
