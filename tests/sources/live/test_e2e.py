@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -357,3 +359,38 @@ async def test_a_refused_exec_credential_is_refreshed_once(realk8s_kubeconfig, n
         assert count.read_text() == "2"  # one refresh, shared by the four kinds
     finally:
         await run.stop()
+
+
+async def test_a_frozen_apiserver_shows_stale_within_the_inactivity_timeout(
+    realk8s_kubeconfig, realk8s_run_dir, kubectl, namespace
+):
+    """SIGSTOP: connections stay open and silent. Only the inactivity timeout can tell; then the header must."""
+    k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
+    inactivity = 3.0
+    timing = Timing(**{**FAST, "inactivity_timeout": inactivity})
+    source = LiveSource(resolve_target(str(realk8s_kubeconfig)), Scope(namespace), timing=timing)
+    live = LiveFrameSource(source)
+    app = StsvizApp(live_setup(live, description=f"realk8s {namespace}"))
+    await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(1))
+    async with app.run_test(size=(120, 30)):
+        screen = app.screen
+        await eventually(lambda: screen.sub_title.startswith("watching"), timeout=15)
+        pid = ApiServer(realk8s_run_dir).pid()
+        os.kill(pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            await eventually(
+                lambda: "stale since" in screen.sub_title,
+                timeout=inactivity + 5,
+                message=f"header says stale (it says {screen.sub_title!r})",
+            )
+            noticed = time.monotonic() - frozen_at
+            assert not live.status.current
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert noticed <= inactivity + 5
+        await eventually(
+            lambda: screen.sub_title.startswith("watching"),
+            timeout=30,
+            message=f"header says watching again (it says {screen.sub_title!r})",
+        )
