@@ -67,7 +67,8 @@ def cell_legend() -> Text:
     text.append(" ")
     text.append(CONDEMNED_MARK, MARK_STYLE)
     text.append("  the end of the desired range: pods after it are condemned (scale-down)\n")
-    text.append(" +N the row has N more ordinals than it draws\n")
+    text.append(" +N after the cells: the row has N more ordinals than it draws;\n")
+    text.append("    in READY: N condemned pods are still alive (READY and UPDATED count the desired range)\n")
     return text
 
 

@@ -112,16 +112,36 @@ def fixed_columns(row: SetRow, name_w: int) -> Text:
     if cell_len(name) > name_w:
         # Cut by cells, not characters; a wide character split at the cut becomes a space.
         name = set_cell_size(name, name_w - 1) + "…"
-    updated = f"{sts.updated_replicas}/{sts.replicas}"
+    ready_count, updated_count, condemned = _counts(row)
+    updated = f"{updated_count}/{sts.replicas}"
     if sts.partition:
         updated += f" p{sts.partition}"
+    ready = f"{ready_count}/{sts.replicas}" + (f" +{condemned}" if condemned else "")
     text = Text(no_wrap=True)
     text.append(name + " " * (name_w - cell_len(name)) + " ")
-    text.append(f"{sts.ready_replicas}/{sts.replicas}".ljust(READY_WIDTH) + " ")
+    text.append(ready.ljust(READY_WIDTH) + " ")
     text.append(updated.ljust(UPDATED_WIDTH) + " ")
     label = row.verdict.label[:VERDICT_WIDTH]
     text.append(label.ljust(VERDICT_WIDTH) + " ", VERDICT_STYLES.get(label, Style(color="yellow")))
     return text
+
+
+def _counts(row: SetRow) -> tuple[int, int, int]:
+    """(ready, updated, condemned) for the READY and UPDATED columns.
+
+    The set's status counts every pod it owns, so during a scale-down it says
+    4/1 next to a `done` verdict. While condemned pods are alive the columns
+    count the desired range from the cells instead, and READY adds "+N" for
+    the condemned pods still there (drawn after `:`).
+    """
+    sts = row.set
+    condemned = sum(1 for cell in row.cells if cell.condemned)
+    if not condemned:
+        return sts.ready_replicas, sts.updated_replicas, 0
+    in_range = [cell for cell in row.cells if not cell.condemned]
+    ready = sum(1 for cell in in_range if cell.state == READY)
+    updated = sum(1 for cell in in_range if cell.revision == UPDATED and cell.state != TERMINATING)
+    return ready, updated, condemned
 
 
 def cell_units(row: SetRow) -> list[tuple[str, Style | None, int | None]]:

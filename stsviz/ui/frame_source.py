@@ -80,7 +80,19 @@ class LiveControls(FrameSource, Protocol):
         ...
 
     def header(self) -> str:
-        """How fresh the picture is, for the header."""
+        """How fresh the picture is, in a few words, for the header."""
+        ...
+
+    def freshness(self) -> tuple[Any, float]:
+        """The source's status (sources.live.freshness.SourceStatus) and the clock it is measured on."""
+        ...
+
+    def problem(self) -> str | None:
+        """Why the picture is not current, in the words `--plain` uses; None while it is."""
+        ...
+
+    def stale(self) -> bool:
+        """Whether the rows are not current (their kinds are not being watched)."""
         ...
 
     def failure(self, error: BaseException) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -54,6 +55,11 @@ def _cell_index(row: SetRow, ordinal: int | None) -> int | None:
     if ordinal is None:
         return 0
     return min(range(len(row.cells)), key=lambda index: (abs(row.cells[index].ordinal - ordinal), index))
+
+
+NOTICE = Style(italic=True)  # the empty grid's explanation
+NOTICE_LINES = 6  # lines an empty grid keeps for it
+STALE = Style(dim=True)  # rows that are not current
 
 
 class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
@@ -137,6 +143,24 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor_key: SetKey | None = None
         self.cursor_ordinal: int | None = None
         self._announced: tuple[SetKey | None, int | None] | None = None
+        self._notice = ""  # what the grid says when it shows no row (why there is nothing)
+        self._stale = False  # the rows are not current: drawn dim
+
+    # -- what the screen says -----------------------------------------------------
+
+    def set_notice(self, notice: str) -> None:
+        """What to say in place of rows when there are none: not connected, listing, no sets, filtered."""
+        if notice != self._notice:
+            self._notice = notice
+            if not self._lines.keys:
+                self._relayout()
+
+    def set_stale(self, stale: bool) -> None:
+        """Dim every row while the sets or pods are not being watched: what they show may be gone."""
+        if stale != self._stale:
+            self._stale = stale
+            self._strips.clear()
+            self.refresh()
 
     # -- what the app reads -----------------------------------------------------
 
@@ -239,7 +263,9 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
             self._name_w, self._width = name_w, width
         self._lines.rebuild((key, self._height(key)) for key in keys)
         # One more line for the header, which stays put while rows scroll under it.
-        self.virtual_size = Size(width, self._lines.total + 1)
+        # Room for the notice when there is no row, so an auto-sized grid still shows why.
+        rows_height = self._lines.total or (NOTICE_LINES if self._notice else 0)
+        self.virtual_size = Size(width, rows_height + 1)
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -257,6 +283,8 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             found = self._lines.locate(scroll_y + y - 1)
             if found is None:
+                if not self._lines.keys and self._notice:
+                    return self._notice_line(y - 1, viewport)
                 return Strip.blank(viewport, self.rich_style)
             key, line = found
             strips = self._strips.get(key)
@@ -264,6 +292,15 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
                 strips = self._strips[key] = self._render_row(key)
             strip = strips[line]
         return strip.crop_extend(scroll_x, scroll_x + viewport, self.rich_style)
+
+    def _notice_line(self, index: int, viewport: int) -> Strip:
+        """Line `index` of the empty grid's notice, wrapped to the viewport, one blank line above it."""
+        lines = Text(self._notice, style=NOTICE).wrap(self.app.console, max(10, viewport - 2))
+        if index == 0 or index > len(lines):
+            return Strip.blank(viewport, self.rich_style)
+        line = Text(" ") + lines[index - 1]
+        strip = Strip(line.render(self.app.console), line.cell_len)
+        return strip.extend_cell_length(viewport).apply_style(self.rich_style)
 
     def _header_strip(self) -> Strip:
         if self._header is None:
@@ -279,6 +316,9 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         lines = render_row(row, self._name_w, self._width or None, cursor=cursor)
         if on_cursor:
             lines[0].stylize(self.get_component_rich_style("statefulset-grid--cursor-set"), 0, self._name_w)
+        if self._stale:
+            for line in lines:
+                line.stylize(STALE)
         return [self._to_strip(line) for line in lines]
 
     def _to_strip(self, text: Text) -> Strip:

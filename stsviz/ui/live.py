@@ -99,8 +99,31 @@ class LiveFrameSource:
         return self.source.failure(error)
 
     def header(self) -> str:
-        """The header's sub-title: freshness per kind and the event rate."""
-        return self.status.describe(self._clock())
+        """The header's sub-title, short: watching, listing, stale since T, or not connected.
+
+        The details (each kind, why) are on the freshness line under it.
+        """
+        status = self.status
+        if status.current:
+            return f"watching · {status.rate:.1f} ev/s"
+        since = status.stale_since()
+        if since is not None:
+            return f"stale since {since.astimezone().strftime('%H:%M:%S')}"
+        if status.headline() is not None and not any(kind.listed for kind in status.kinds):
+            return "not connected"
+        return "listing"
+
+    def freshness(self) -> tuple[SourceStatus, float]:
+        """What the freshness line draws: the source's status and the clock it is measured on."""
+        return self.status, self._clock()
+
+    def problem(self) -> str | None:
+        """Why the picture is not current, in the words `--plain` uses; None while it is."""
+        return self.status.headline()
+
+    def stale(self) -> bool:
+        """The rows are not current: the sets or the pods are not being watched."""
+        return any(k.resource in ("statefulsets", "pods") and not k.current for k in self.status.kinds)
 
     async def follow(self, post: Callable[[Message], object]) -> None:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""

@@ -27,6 +27,7 @@ from stsviz.model.times import rfc3339
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
+from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
@@ -116,6 +117,7 @@ class RolloutScreen(Screen[None]):
         self.detail = PodDetail(id="detail")
         self.filter_bar = FilterBar(id="filter")
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
+        self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
         self._live_error: str | None = None
 
     @property
@@ -128,6 +130,8 @@ class RolloutScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if self.freshness is not None:
+            yield self.freshness
         with Horizontal(id="main"):
             yield self.grid
             yield self.detail
@@ -173,7 +177,8 @@ class RolloutScreen(Screen[None]):
             as_of = rfc3339(self.live.frame_time)
             self._live_error = f"{self.live.failure(error)}; data as of {as_of or '?'}"
             self.sub_title = self._frame_label()
-            self.notify(f"live updates stopped: {self._live_error}", severity="error", timeout=30)
+            self.grid.set_notice(f"Live updates stopped: {self._live_error}")
+            self.notify(f"live updates stopped: {self._live_error}", severity="error", timeout=30, markup=False)
 
     # -- frames -------------------------------------------------------------------
 
@@ -183,7 +188,7 @@ class RolloutScreen(Screen[None]):
         elif self.replay is not None and self.replay.playing:
             self._show_status()  # the offset moves on between events
         elif self.live is not None:
-            self.sub_title = self._frame_label()  # countdowns move on; Textual repaints only a change
+            self._show_live()  # countdowns move on; Textual repaints only a change
 
     def show_frame(self) -> None:
         """Hand the source's current state down to every widget."""
@@ -191,7 +196,35 @@ class RolloutScreen(Screen[None]):
         self.grid.sync(source.state, source.frame_time)
         self._show_detail()
         self._show_status()
-        self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
+        if self.live is not None:
+            self._show_live()
+        else:
+            self.grid.set_notice(self._empty_replay_notice())
+            self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
+
+    def _show_live(self) -> None:
+        """Freshness line, header, the empty grid's reason and dim rows: why the screen shows what it shows."""
+        live = self.live
+        assert live is not None
+        self.sub_title = self._frame_label()
+        if self.freshness is not None:
+            self.freshness.show(*live.freshness())
+        if self._live_error is None:
+            problem = live.problem()
+            if problem is not None:
+                self.grid.set_notice(f"{problem}\n\nRetrying; the line above says when. ? for help, q to quit.")
+            elif self.grid.name_filter:
+                self.grid.set_notice(f"No StatefulSet matches the filter {self.grid.name_filter!r}.")
+            elif live.stale() or live.header() == "listing":
+                self.grid.set_notice("Listing StatefulSets…")
+            else:
+                self.grid.set_notice(f"No StatefulSets in {self.setup.description}.")
+        self.grid.set_stale(live.stale() or self._live_error is not None)
+
+    def _empty_replay_notice(self) -> str:
+        if self.grid.name_filter:
+            return f"No StatefulSet matches the filter {self.grid.name_filter!r}."
+        return "No StatefulSets at this point of the recording."
 
     def _frame_label(self) -> str:
         if self.live is not None:

@@ -126,3 +126,24 @@ def test_old_revision_cells_are_underlined_as_well_as_lower_case():
     old, new = cell_styles(row)
     assert cells_text(row) == "rR"
     assert old.underline and not new.underline
+
+
+def test_a_scale_down_counts_the_desired_range_and_the_condemned_pods_apart():
+    # kubectl get sts says 4/1 here (status counts every pod the set owns); the row says what it draws.
+    status = {"observedGeneration": 1, "readyReplicas": 4, "updatedReplicas": 3, "updateRevision": "web-new"}
+    row = row_of(
+        ("ADDED", statefulset(replicas=1, status=status)),
+        ("ADDED", pod("web-0")),
+        ("ADDED", pod("web-1")),
+        ("ADDED", pod("web-2")),
+        ("ADDED", pod("web-3", deleting=True)),
+    )
+    columns = fixed_columns(row, NAME_W).plain.split()
+    assert columns[1:4] == ["1/1", "+3", "1/1"]
+    assert cells_text(row).strip() == "R:RRT"
+
+
+def test_without_condemned_pods_the_columns_are_the_sets_status():
+    status = {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 2, "updateRevision": "web-new"}
+    row = row_of(("ADDED", statefulset(replicas=3, status=status)), ("ADDED", pod("web-0")))
+    assert fixed_columns(row, NAME_W).plain.split()[1:3] == ["1/3", "2/3"]

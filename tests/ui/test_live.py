@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
@@ -10,6 +15,7 @@ from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveFrameSource
 from stsviz.ui.screen import RolloutScreen
 from tests.fake_api import event, hang, items, obj, pod, status, stream
+from tests.ui.helpers import screen_lines
 from tests.waiting import eventually
 
 SIZE = (120, 24)
@@ -44,16 +50,22 @@ async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, RolloutScreen)
-        await eventually(lambda: "pods reconnecting in 4s, stale since" in screen.sub_title)
+        line = screen.freshness
+        await eventually(lambda: "pods ⟳4s" in line.text and "stale since" in line.text, message="pods stale")
+        assert line.text.startswith("sts ● pods ⟳4s pvc ● events ●")  # only the kind that is not current
+        assert "https://127.0.0.1:" in line.text and ": 500 InternalError: etcd leader changed" in line.text
+        assert screen.sub_title.startswith("stale since ")
         assert app.title == "stsviz live fake namespace ns"
-        assert "sts" not in screen.sub_title.split("·")[0]  # only the kind that is not current is named
         await pilot.pause()
         grid = app.query_one(StatefulSetGrid)
         assert grid.visible_keys == [("ns", "web")]
         assert set(app.setup.live.state.pods) == {("ns", "web-0"), ("ns", "web-1")}  # kept, marked stale
+        assert all(segment.style and segment.style.dim for segment in grid.render_line(1) if segment.text.strip())
         fake_time.release()
         await eventually(lambda: screen.sub_title.startswith("watching · "))
         assert app.setup.live.status.kind("pods").reconnects == 1  # watches opened after the first
+        await pilot.pause()
+        assert not any(segment.style and segment.style.dim for segment in grid.render_line(1) if segment.text.strip())
 
 
 async def test_header_says_listing_until_every_kind_has_listed(api, tmp_path, fake_time):
@@ -62,8 +74,9 @@ async def test_header_says_listing_until_every_kind_has_listed(api, tmp_path, fa
     app = live_app(api, tmp_path, fake_time)
     async with app.run_test(size=SIZE):
         screen = app.screen
-        await eventually(lambda: "events reconnecting in" in screen.sub_title)
-        assert "stale since" not in screen.sub_title  # never listed: no data to call stale
+        await eventually(lambda: "events ⟳" in screen.freshness.text)
+        assert "stale since" not in screen.freshness.text  # never listed: no data to call stale
+        assert screen.sub_title == "listing"
         fake_time.release()
         await eventually(lambda: screen.sub_title.startswith("watching"))
 
@@ -120,8 +133,8 @@ async def test_a_set_is_never_done_while_its_pods_are_not_read(api, tmp_path, fa
     app = live_app(api, tmp_path, fake_time)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await eventually(lambda: "pods reconnecting" in screen.sub_title)
-        assert "(500 InternalError: etcd is sad)" in screen.sub_title
+        await eventually(lambda: "pods ⟳" in screen.freshness.text)
+        assert screen.freshness.text.endswith(": 500 InternalError: etcd is sad")
         await pilot.pause()
         row = app.query_one(StatefulSetGrid).selected_row
         assert row is not None and not row.verdict.done
@@ -130,3 +143,46 @@ async def test_a_set_is_never_done_while_its_pods_are_not_read(api, tmp_path, fa
         fake_time.release()  # the next list works: the set's own verdict again
         await eventually(lambda: screen.sub_title.startswith("watching"))
         await eventually(lambda: app.query_one(StatefulSetGrid).selected_row.verdict.label == "done")
+
+
+def closed_port_kubeconfig(tmp_path: Path) -> Path:
+    """A kubeconfig naming a port where nothing listens (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}'}}}}]\n"
+        "users: [{name: u, user: {token: not-a-real-token-0123}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u, namespace: shop}}]\n"
+    )
+    return path
+
+
+async def test_a_closed_port_says_why_on_screen_in_the_words_of_plain(tmp_path, fake_time):
+    kubeconfig = closed_port_kubeconfig(tmp_path)
+    plain = subprocess.run(
+        [sys.executable, "-m", "stsviz", "--kubeconfig", str(kubeconfig), "--plain"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert plain.returncode == 2
+    reason = plain.stderr.strip().removeprefix("stsviz: error: ")
+    assert reason.startswith("cannot reach https://127.0.0.1:")
+    fake_time.hold = True  # the first retry waits until released: the reason must stay up meanwhile
+    source = LiveSource(resolve_target(str(kubeconfig)), Scope("shop"), timing=fake_time.timing())
+    app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="c namespace shop"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await eventually(lambda: reason in screen.freshness.text, message="the reason on the freshness line")
+        await pilot.pause()
+        grid = app.query_one(StatefulSetGrid)
+        shown = " ".join(line.strip() for line in screen_lines(grid)[1:6])
+        assert reason in shown  # the empty grid says it too, wrapped
+        assert screen.sub_title == "not connected"
+        fake_time.release()  # a retry fails the same way: still said
+        await pilot.pause(0.2)
+        assert reason in screen.freshness.text

@@ -1,4 +1,4 @@
-"""Screens as SVG snapshots, on real recordings paused at moments that matter.
+"""Screens as SVG snapshots: real recordings paused at moments that matter, and live screens on a held clock.
 
 Each replay is seeked to a fixed event and paused, on a frozen clock, at an
 explicit terminal size. `screenshots/` holds copies of these SVGs.
@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.live import LiveFrameSource
 from tests.ui.helpers import event_index
+from tests.waiting import eventually
 
 SIZE = (120, 32)
 
@@ -89,6 +95,26 @@ def test_help_screen_at_80x24(snap_compare, replay_app, recordings):
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
 
 
+def test_unreachable_cluster_at_80x24(snap_compare, tmp_path, fake_time):
+    # Port 9 (discard) has no listener here; the first retry never comes: time stands still.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: not-a-real-token-0123}}]\n"
+        "contexts: [{name: prod, context: {cluster: c, user: u, namespace: shop}}]\n"
+    )
+    fake_time.hold = True
+    source = LiveSource(resolve_target(str(kubeconfig)), Scope("shop"), timing=fake_time.timing())
+    app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="prod namespace shop"))
+
+    async def until_said(pilot) -> None:
+        await eventually(lambda: "cannot reach" in app.screen.freshness.text)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=until_said)
+
+
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
 SCREENSHOTS = {
     "rolling.svg": "test_rolling_update_mid_way.svg",
@@ -97,6 +123,7 @@ SCREENSHOTS = {
     "canary.svg": "test_partitioned_canary.svg",
     "detail.svg": "test_detail_of_a_recreated_pod_with_events.svg",
     "help.svg": "test_help_screen_at_80x24.svg",
+    "unreachable.svg": "test_unreachable_cluster_at_80x24.svg",
 }
 
 

@@ -42,6 +42,7 @@ class KindStatus:
     stale_since: datetime | None = None  # None while current (watching) or never listed
     retry_at: float | None = None  # Timing.clock time of the next attempt, while waiting
     message: str | None = None  # the last problem, one scrubbed line
+    unreachable: bool = False  # that problem was not reaching the server (no answer), not the server's answer
     warning: str | None = None  # the last list worked but not cleanly ("1 pod with invalid UTF-8: ...")
     relists: int = 0  # lists after the first (410 Gone, too large resource version)
     reconnects: int = 0  # watches opened after the first
@@ -84,6 +85,7 @@ class SourceStatus:
     now: float  # the source's Timing.clock when this was taken
     connection: str | None = None  # a problem reaching the cluster at all (exec plugin, TLS), scrubbed
     withheld: str | None = None  # why no credentials were sent (plain http): said once when refused
+    server: str = ""  # scheme://host:port, as the one-shot errors name it
 
     @property
     def current(self) -> bool:
@@ -98,6 +100,38 @@ class SourceStatus:
             if status.resource == resource:
                 return status
         raise KeyError(resource)
+
+    def headline(self) -> str | None:
+        """Why the picture is not current, in the words `stsviz --plain` would print; None when it is.
+
+        The first kind in trouble speaks (sets, then pods, claims, events): a
+        refused connection is "cannot reach SERVER: why", a server's answer is
+        "SERVER: answer". A kind the user may not read is a note, not a
+        headline, unless it is the sets (then nothing can be shown).
+        """
+        if self.connection and not any(kind.listed for kind in self.kinds):
+            return self.connection
+        for kind in self.kinds:
+            if kind.current or not kind.message:
+                continue
+            if kind.phase == FORBIDDEN and kind.resource != "statefulsets":
+                continue
+            if kind.unreachable:
+                return f"cannot reach {self.server}: {kind.message}"
+            return f"{self.server}: {kind.message}" if self.server else kind.message
+        return None
+
+    def stale_since(self) -> datetime | None:
+        """Since when the oldest kind that is not current stopped being current (None: all current)."""
+        times = [kind.stale_since for kind in self.kinds if not kind.current and kind.stale_since is not None]
+        return min(times) if times else None
+
+    def retry_in(self, now: float | None = None) -> float | None:
+        """Seconds until the next attempt of the first kind waiting to retry, if any."""
+        now = self.now if now is None else now
+        waits = [kind.retry_at - now for kind in self.kinds if not kind.current and kind.retry_at is not None]
+        waits = [wait for wait in waits if wait > 0]
+        return min(waits) if waits else None
 
     def describe(self, now: float | None = None) -> str:
         """The header line: "watching · 12.3 ev/s", or each kind that is not current."""

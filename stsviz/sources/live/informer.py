@@ -94,6 +94,7 @@ class Informer:
         self.listed = False
         self.retry_at: float | None = None
         self.message: str | None = None
+        self.unreachable = False  # the last problem was not reaching the server at all (vs. its answer)
         self.warning: str | None = None  # about the last list, which still worked (objects with bad UTF-8)
         self.relists = 0
         self.relist_reason: str | None = None  # why the last relist happened ("too old resource version: ...")
@@ -115,6 +116,7 @@ class Informer:
             stale_since=self._stale_since if self.phase != phases.WATCHING else None,
             retry_at=self.retry_at,
             message=self.message,
+            unreachable=self.unreachable,
             warning=self.warning,
             relists=self.relists,
             reconnects=max(0, self.watches - 1),
@@ -170,6 +172,8 @@ class Informer:
                     wait = self.backoff.delay()
             except (Unreachable, ShortWatch) as error:
                 self._leave_watching(str(error) or "the watch closed at once")
+                # A bound a server broke (Refused) was an answer; a refused connection was not.
+                self.unreachable = isinstance(error, Unreachable) and not isinstance(error, Refused)
                 wait = self.backoff.delay()
             except Exception as error:  # a bug or an object nobody expected: say so, start over, never stop
                 log.exception("%s: unexpected error", self.kind.resource)
@@ -241,6 +245,7 @@ class Informer:
         self._refreshed = False
         self.phase = phases.LISTING  # until the watch opens
         self.message = None
+        self.unreachable = False
         self.warning = self._repaired_warning(repaired)
         self._current_until = now
         self._stale_since = None
@@ -328,6 +333,7 @@ class Informer:
         self.phase = phases.WATCHING
         self.retry_at = None
         self.message = None
+        self.unreachable = False
         self._stale_since = None
         self.backoff.healthy()
         received = 0
@@ -395,6 +401,7 @@ class Informer:
             self._stale_since = self._current_until or self.timing.wall()
         self.phase = phase
         self.message = one_line(message)
+        self.unreachable = False
         if not quiet:
             log.warning("%s %s: %s", self.kind.resource, phase, self.message)
 

@@ -64,6 +64,7 @@ class LiveSource:
             rate=self.rate.per_second(),
             now=self.timing.clock(),
             connection=self.connection_problem,
+            server=self.target.address,
             withheld=self.connection.withheld if self.connection is not None else None,
         )
 

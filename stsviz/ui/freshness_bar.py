@@ -1,0 +1,85 @@
+"""The live screen's freshness line: is each kind current, since when not, and why.
+
+It has a line of its own under the header so it fits at 80 columns: a chip
+per kind (`sts ●` watching, `pods ⟳3s` reconnecting, `ev ✗` forbidden…),
+then "stale since" the oldest moment the screen stopped being current, then
+the reason in the words `stsviz --plain` would print. Only the reason is cut
+when the line is too narrow, with an ellipsis; the chips and the time stay.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+from stsviz.sources.live import freshness as phases
+from stsviz.sources.live.freshness import KindStatus, SourceStatus
+from stsviz.sources.live.kinds import SHORT_NAMES
+
+GOOD = Style(color="green")
+WAITING = Style(color="yellow")
+BAD = Style(color="red", bold=True)
+DIM = Style(dim=True)
+
+
+def chip(kind: KindStatus, now: float) -> tuple[str, Style]:
+    """One kind in a few cells: its short name and a mark of its phase."""
+    name = SHORT_NAMES.get(kind.resource, kind.resource)
+    if kind.phase == phases.WATCHING:
+        return f"{name} ●", GOOD
+    if kind.phase == phases.LISTING:
+        return f"{name} …", WAITING
+    if kind.phase == phases.FORBIDDEN:
+        return f"{name} ✗ forbidden", DIM if kind.resource != "statefulsets" else BAD
+    if kind.phase == phases.EXPIRED:
+        return f"{name} ✗ 401", BAD
+    if kind.retry_at is not None and kind.retry_at > now:
+        return f"{name} ⟳{math.ceil(kind.retry_at - now)}s", WAITING
+    return f"{name} ⟳", WAITING
+
+
+def freshness_line(status: SourceStatus, now: float) -> Text:
+    """The whole line, as Text: chips, rate or staleness, reason."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    for index, kind in enumerate(status.kinds):
+        label, style = chip(kind, now)
+        if index:
+            text.append(" ")
+        text.append(label, style)
+    since = status.stale_since()
+    if status.current:
+        text.append(f" · {status.rate:.1f} ev/s", DIM)
+    elif since is not None:
+        text.append(f" · stale since {since.astimezone().strftime('%H:%M:%S')}", WAITING)
+    headline = status.headline()
+    if headline:
+        text.append(" · ")
+        text.append(headline, BAD if not any(kind.listed for kind in status.kinds) else WAITING)
+    warnings = [k for k in status.kinds if k.warning]
+    for kind in warnings:
+        text.append(f" · {SHORT_NAMES.get(kind.resource, kind.resource)}: {kind.warning}", WAITING)
+    if status.withheld and any(kind.phase in (phases.EXPIRED, phases.FORBIDDEN) for kind in status.kinds):
+        text.append(f" · {status.withheld}", WAITING)
+    return text
+
+
+class FreshnessBar(Static):
+    """One line: how current the live picture is. Repaints only when the text changes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self._shown: Text | None = None
+
+    @property
+    def text(self) -> str:
+        """What the line says, as plain text."""
+        return self._shown.plain if self._shown is not None else ""
+
+    def show(self, status: SourceStatus, now: float) -> None:
+        line = freshness_line(status, now)
+        if self._shown is None or line.plain != self._shown.plain or line.spans != self._shown.spans:
+            self._shown = line
+            self.update(line)
