@@ -295,7 +295,7 @@ class FakeTime:
     sleeps: list[float] = field(default_factory=list)
     hold: bool = False
     random_value: float = 1.0
-    _released: asyncio.Event | None = None
+    _waiting: list[asyncio.Event] = field(default_factory=list)
 
     def clock(self) -> float:
         return self.now
@@ -309,14 +309,17 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         if self.hold:
-            self._released = asyncio.Event()
-            await self._released.wait()
+            released = asyncio.Event()
+            self._waiting.append(released)
+            await released.wait()
         self.now += seconds
         await asyncio.sleep(0)
 
     def release(self) -> None:
-        if self._released is not None:
-            self._released.set()
+        """Let every sleep that is waiting now end (each informer may be in one)."""
+        waiting, self._waiting = self._waiting, []
+        for released in waiting:
+            released.set()
 
     def timing(self, **overrides: Any) -> Timing:
         values: dict[str, Any] = dict(

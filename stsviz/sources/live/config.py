@@ -111,6 +111,25 @@ class Target:
             return "the server in kubeconfig"  # not a URL: whatever it holds is not shown
         return f"{parts.scheme}://{parts.netloc}"
 
+    def reread(self) -> Target | None:
+        """The same context read again from the same kubeconfig files, if its user entry changed there.
+
+        A static token or certificate cannot be refreshed, but the user can
+        paste a new one into the kubeconfig (after a cluster was rebuilt, a
+        token rotated): after a 401 that is worth a look, as kubectl would
+        pick it up on its next run. None when nothing changed or it cannot be read.
+        """
+        if self.in_cluster or not self.paths:
+            return None
+        environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
+        try:
+            fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
+        except ConfigError:
+            return None
+        if fresh._user == self._user or fresh.server != self.server:
+            return None  # nothing new; or another server, which is not a credential change
+        return fresh
+
     @property
     def secure(self) -> bool:
         """Whether the server is spoken to over TLS: the only way credentials are sent."""
@@ -281,7 +300,11 @@ class Connection:
             if self.generation != seen_generation:
                 return True
             if not self.target.refreshable:
-                return False  # a static token or certificate: loading again changes nothing
+                # A static token or certificate: only a kubeconfig edited since can give another.
+                edited = self.target.reread() if self.target.secure else None
+                if edited is None:
+                    return False
+                self.target = edited
             fresh = type.__call__(Configuration)
             try:
                 tls = await self.target.load(fresh)

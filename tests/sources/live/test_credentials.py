@@ -14,6 +14,7 @@ import pytest
 
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import ConfigError, resolve_target
+from stsviz.sources.live.informer import CREDENTIALS_EXPIRED
 from stsviz.sources.live.kinds import PODS, STATEFULSETS, Scope
 from stsviz.sources.live.scrub import ScrubFilter, one_line, remember, scrub
 from stsviz.sources.live.source import LiveSource
@@ -326,3 +327,32 @@ async def test_a_relative_exec_command_is_found_beside_the_kubeconfig(api, tmp_p
     connection = await resolve_target(str(path)).connect()
     await connection.close()
     assert plugin.runs == 1
+
+
+async def test_a_static_token_refused_is_read_again_from_the_kubeconfig_after_the_wait(api, tmp_path, fake_time):
+    """After a cluster is rebuilt the user pastes a new token into the kubeconfig: stsviz picks it up."""
+    fake_time.hold = True
+    path = api.kubeconfig(tmp_path, token="old-static-token-0123")
+    source = await start(api, tmp_path, fake_time, path, kinds=(STATEFULSETS, PODS))
+    run = Running(source)
+    try:
+        await eventually(lambda: run.phase("statefulsets") == phases.EXPIRED)
+        assert source.status().headline() == f"{source.target.address}: {CREDENTIALS_EXPIRED}"
+        api.kubeconfig(tmp_path, token=TOKEN)  # the same file, edited: the token the server takes now
+        fake_time.hold = False
+        fake_time.release()
+        await eventually(lambda: run.phase("statefulsets") == run.phase("pods") == phases.WATCHING)
+        assert source.connection is not None and source.connection.generation == 1
+    finally:
+        fake_time.hold = False
+        fake_time.release()
+        await run.stop()
+
+
+async def test_an_unchanged_kubeconfig_gives_no_fresh_static_token(api, tmp_path, fake_time):
+    path = api.kubeconfig(tmp_path, token="old-static-token-0123")
+    connection = await resolve_target(str(path)).connect()
+    try:
+        assert not await connection.refresh_credentials(connection.generation)
+    finally:
+        await connection.close()
