@@ -31,6 +31,7 @@ from stsviz.model.cells import MISSING, READY
 from stsviz.model.frame import matches_filter
 from stsviz.model.records import SetKey
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.render.order import HEALTH, NAME, needs_a_look, sort_key
 from stsviz.render.rows import cell_at, header, name_width, prefix_width, render_row, row_height
 from stsviz.ui.grid_layout import RowLines
 
@@ -92,6 +93,11 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("pagedown", "page(1)", "Page down", id="grid.page_down", show=False),
         Binding("ctrl+home", "edge_set(0)", "First set", id="grid.first_set", show=False),
         Binding("ctrl+end", "edge_set(-1)", "Last set", id="grid.last_set", show=False),
+        # k9s's vi keys, besides the arrows.
+        Binding("j", "cursor_set(1)", "Next set", id="grid.next_set_vi", show=False),
+        Binding("k", "cursor_set(-1)", "Previous set", id="grid.previous_set_vi", show=False),
+        Binding("h", "cursor_cell(-1)", "Previous ordinal", id="grid.previous_ordinal_vi", show=False),
+        Binding("l", "cursor_cell(1)", "Next ordinal", id="grid.next_ordinal_vi", show=False),
     ]
 
     class CellSelected(Message):
@@ -121,6 +127,10 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
 
     name_filter: reactive[str] = reactive("")
     """Show only sets whose namespace/name contains this substring."""
+    sort_by: reactive[str] = reactive(NAME)
+    """Row order: name, health (stalled first) or age (newest first)."""
+    only_unhealthy: reactive[bool] = reactive(False)
+    """Show only the sets that are not done."""
 
     def __init__(
         self,
@@ -224,7 +234,9 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
                 structural = True
             elif key in self._lines:
                 redraw.append(key)
-        if structural or any(self._height_changed(key) for key in redraw):
+        # Sorted by health or filtered by it, a changed verdict can move a row or hide it.
+        reorders = self.sort_by == HEALTH or self.only_unhealthy
+        if structural or (reorders and redraw) or any(self._height_changed(key) for key in redraw):
             self._relayout()
         else:
             for key in redraw:
@@ -232,6 +244,14 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         self._follow_cursor()
 
     def watch_name_filter(self) -> None:
+        self._relayout()
+        self._follow_cursor()
+
+    def watch_sort_by(self) -> None:
+        self._relayout()
+        self._scroll_to_cursor()
+
+    def watch_only_unhealthy(self) -> None:
         self._relayout()
         self._follow_cursor()
 
@@ -254,7 +274,12 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         return row_height(self._rows[key], self._name_w, self._width or None)
 
     def _relayout(self) -> None:
-        keys = sorted(key for key in self._rows if matches_filter(key, self.name_filter))
+        rows = [
+            row
+            for key, row in self._rows.items()
+            if matches_filter(key, self.name_filter) and (not self.only_unhealthy or needs_a_look(row))
+        ]
+        keys = [row.key for row in sorted(rows, key=sort_key(self.sort_by))]
         name_w = name_width([self._rows[key] for key in keys])
         width = self._wrap_width(name_w)
         if (name_w, width) != (self._name_w, self._width):

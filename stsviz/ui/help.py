@@ -7,6 +7,8 @@ screen refuses in this mode), so the help never drifts from what the keys do.
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
@@ -58,13 +60,21 @@ class HelpScreen(ModalScreen[None]):
         text.append_text(body)
         return text
 
-    def _keys(self) -> Text:
-        text = Text()
-        text.append(f"Keys ({self.mode})\n", HEADING)
-        actives = sorted(self.bindings.values(), key=_rank)
-        for active in actives:
+    def key_lines(self) -> list[tuple[str, str]]:
+        """(key, what it does) for every active binding: stsviz's own first, then Textual's."""
+        lines = []
+        for active in sorted(self.bindings.values(), key=_rank):
             binding = active.binding
-            display = binding.key_display or self.app.get_key_display(binding)
-            text.append(f" {display:<10}", "bold")
-            text.append(f" {binding.tooltip or binding.description}\n")
-        return text
+            lines.append(
+                (binding.key_display or self.app.get_key_display(binding), binding.tooltip or binding.description)
+            )
+        return lines
+
+    def _keys(self) -> Group:
+        """One row per key, its description wrapping in its own column."""
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, meaning in self.key_lines():
+            table.add_row(Text(key), Text(meaning))
+        return Group(Text(f"Keys ({self.mode})", HEADING), table)

@@ -14,7 +14,7 @@ the frame time, and the replay keys are refused.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -98,6 +98,42 @@ class RolloutScreen(Screen[None]):
             "escape", "clear_filter", "Clear filter", id="grid.clear_filter", show=False, tooltip="Show all sets again"
         ),
         Binding(
+            "ctrl+z",
+            "toggle_unhealthy",
+            "Not done",
+            id="grid.only_unhealthy",
+            show=False,
+            tooltip="Only the sets that are not done; again: all (k9s: toggle faults)",
+        ),
+        # k9s's sort keys: Shift+N name, Shift+S status (here: health), Shift+A age.
+        Binding(
+            "N",
+            "sort('name')",
+            "Sort by name",
+            id="grid.sort_name",
+            key_display="N",
+            show=False,
+            tooltip="Sort by namespace/name",
+        ),
+        Binding(
+            "S",
+            "sort('health')",
+            "Sort by health",
+            id="grid.sort_health",
+            key_display="S",
+            show=False,
+            tooltip="Sort by health: stalled, failed, progressing, done",
+        ),
+        Binding(
+            "A",
+            "sort('age')",
+            "Sort by age",
+            id="grid.sort_age",
+            key_display="A",
+            show=False,
+            tooltip="Sort by age: the newest set first",
+        ),
+        Binding(
             "question_mark",
             "help",
             "Help",
@@ -119,6 +155,8 @@ class RolloutScreen(Screen[None]):
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
         self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
         self._live_error: str | None = None
+        self._filter_opening = False  # `/` pressed, the bar not focused yet
+        self._filter_done_early = False  # and Enter too, before the bar opened
 
     @property
     def replay(self) -> ReplayControls | None:
@@ -177,7 +215,7 @@ class RolloutScreen(Screen[None]):
             as_of = rfc3339(self.live.frame_time)
             self._live_error = f"{self.live.failure(error)}; data as of {as_of or '?'}"
             self.sub_title = self._frame_label()
-            self.grid.set_notice(f"Live updates stopped: {self._live_error}")
+            self._show_notice()
             self.notify(f"live updates stopped: {self._live_error}", severity="error", timeout=30, markup=False)
 
     # -- frames -------------------------------------------------------------------
@@ -199,34 +237,47 @@ class RolloutScreen(Screen[None]):
         if self.live is not None:
             self._show_live()
         else:
-            self.grid.set_notice(self._empty_replay_notice())
             self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
+        self._show_notice()
 
     def _show_live(self) -> None:
-        """Freshness line, header, the empty grid's reason and dim rows: why the screen shows what it shows."""
+        """Freshness line, header and dim rows: how current the live picture is."""
         live = self.live
         assert live is not None
         self.sub_title = self._frame_label()
         if self.freshness is not None:
             self.freshness.show(*live.freshness())
-        if self._live_error is None:
-            problem = live.problem()
-            if problem is not None:
-                self.grid.set_notice(f"{problem}\n\nRetrying; the line above says when. ? for help, q to quit.")
-            elif self.grid.name_filter:
-                self.grid.set_notice(f"No StatefulSet matches the filter {self.grid.name_filter!r}.")
-            elif live.stale() or live.header() == "listing":
-                self.grid.set_notice("Listing StatefulSets…")
-            else:
-                self.grid.set_notice(f"No StatefulSets in {self.setup.description}.")
         self.grid.set_stale(live.stale() or self._live_error is not None)
 
-    def _empty_replay_notice(self) -> str:
+    def _show_notice(self) -> None:
+        """What the grid says when it shows no row: why there is nothing to show."""
+        self.grid.set_notice(self._notice())
+
+    def _notice(self) -> str:
+        live = self.live
+        if self._live_error is not None:
+            return f"Live updates stopped: {self._live_error}"
+        problem = live.problem() if live is not None else None
+        if problem is not None:
+            return f"{problem}\n\nRetrying; the line above says when. ? for help, q to quit."
+        if live is not None and (live.stale() or live.header() == "listing"):
+            return "Listing StatefulSets…"
         if self.grid.name_filter:
             return f"No StatefulSet matches the filter {self.grid.name_filter!r}."
+        if self.grid.only_unhealthy and self.grid.all_keys:
+            return "Every StatefulSet is done. Ctrl+Z shows them all."
+        if live is not None:
+            return f"No StatefulSets in {self.setup.description}."
         return "No StatefulSets at this point of the recording."
 
     def _frame_label(self) -> str:
+        """The header's sub-title: the frame's time (replay) or freshness (live), and the row order if not by name."""
+        shown = ([] if self.grid.sort_by == "name" else [f"by {self.grid.sort_by}"]) + (
+            ["not done only"] if self.grid.only_unhealthy else []
+        )
+        return " · ".join([self._frame_time_label(), *shown])
+
+    def _frame_time_label(self) -> str:
         if self.live is not None:
             if self._live_error is not None:
                 return f"stopped: {self._live_error}"
@@ -304,11 +355,41 @@ class RolloutScreen(Screen[None]):
 
     # -- filter ---------------------------------------------------------------------
 
+    def action_toggle_unhealthy(self) -> None:
+        self.grid.only_unhealthy = not self.grid.only_unhealthy
+        self._show_notice()
+        self.sub_title = self._frame_label()
+
+    def action_sort(self, order: str) -> None:
+        self.grid.sort_by = order
+        self.sub_title = self._frame_label()
+
     def action_open_filter(self) -> None:
         self.filter_bar.add_class("-shown")
+        if self._filter_done_early:
+            self._filter_done_early = False  # "/web<Enter>" was typed and submitted before this ran
+            return
         self.filter_bar.focus()
 
+    def on_key(self, event: events.Key) -> None:
+        if self.focused is self.filter_bar:
+            return
+        if event.key == "slash":
+            # The binding's action runs after the keys already queued behind this one:
+            # from here on, printable keys belong to the filter ("/web" typed in one burst).
+            self._filter_opening = True
+        elif not self._filter_opening:
+            return
+        elif event.key == "enter":
+            event.stop()
+            self._filter_done_early = True
+            self._filter_submitted()
+        elif event.is_printable and event.character:
+            event.stop()
+            self.filter_bar.insert_text_at_cursor(event.character)
+
     def action_clear_filter(self) -> None:
+        self._filter_opening = False
         self.filter_bar.value = ""  # Input.Changed clears the grid's filter
         self.filter_bar.remove_class("-shown")
         self.grid.focus()
@@ -316,10 +397,12 @@ class RolloutScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.grid.name_filter = event.value
+        self._show_notice()
         self.refresh_bindings()  # "Clear filter" comes and goes with the filter
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        self._filter_opening = False
         # Keep the filter (and its bar, as a reminder) and go back to the grid.
         self.grid.focus()
 
