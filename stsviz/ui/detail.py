@@ -10,6 +10,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -17,8 +18,16 @@ from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.render.describe import describe
 
 
-class PodDetail(VerticalScroll, can_focus=False):
-    """The selected pod (or missing ordinal), its claims, events and the set's verdict."""
+class PodDetail(VerticalScroll, can_focus=True):
+    """The selected pod (or missing ordinal), its claims, events and the set's verdict.
+
+    Tab focuses it, so the keyboard scrolls it (arrows, PageUp/PageDown, Home/End)
+    on a terminal too small to show it whole; Tab or Escape go back to the grid.
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.focus_next", "Back to the grid", id="detail.back", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

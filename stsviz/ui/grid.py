@@ -246,6 +246,8 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
     def watch_name_filter(self) -> None:
         self._relayout()
         self._follow_cursor()
+        # A filter cleared: the selection stays in view, once the taller grid is laid out.
+        self.call_after_refresh(self._scroll_to_cursor)
 
     def watch_sort_by(self) -> None:
         self._relayout()

@@ -125,3 +125,29 @@ async def test_a_filter_typed_in_one_burst_keeps_every_key():
         assert app.focused is grid  # Enter handed the keys back to the grid
         await pilot.press("j")  # and they move the cursor, not the filter
         assert app.screen.filter_bar.value == "web"
+
+
+async def test_tab_takes_the_keyboard_to_the_detail_pane_and_escape_brings_it_back(replay_app):
+    app = replay_app("web-lifecycle")
+    async with app.run_test(size=(80, 24)) as pilot:
+        detail = app.query_one("#detail")
+        await pilot.press("tab")
+        assert app.focused is detail
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert detail.scroll_y > 0  # at 80x24 the pane holds more than it shows
+        await pilot.press("escape")
+        assert isinstance(app.focused, StatefulSetGrid)
+
+
+async def test_clearing_the_filter_keeps_the_selected_set_in_view():
+    many = [(f"set-{n:02d}", "2026-11-25T12:00:00Z", DONE) for n in range(40)]
+    app = app_with(*sets(*many))
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(StatefulSetGrid)
+        await pilot.press("slash", *"set-3", "enter")
+        await pilot.press("j", "j", "j")  # set-33
+        assert grid.cursor_key == ("default", "set-33")
+        await pilot.press("escape")  # clears the filter
+        await pilot.pause()
+        assert any(line.startswith("default/set-33") for line in screen_lines(grid))
