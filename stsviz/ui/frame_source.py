@@ -95,6 +95,19 @@ class LiveControls(FrameSource, Protocol):
         """Whether the rows are not current (their kinds are not being watched)."""
         ...
 
+    def describe(self) -> str:
+        """What is watched: the context and the scope."""
+        ...
+
+    def switch(self, source: Any) -> None:
+        """Follow another live source (sources.live.source.LiveSource) from now on, from a fresh fold."""
+        ...
+
+    @property
+    def source(self) -> Any:
+        """The live source followed now (sources.live.source.LiveSource)."""
+        ...
+
     def failure(self, error: BaseException) -> str:
         """Why following stopped for good, as one line safe to show."""
         ...

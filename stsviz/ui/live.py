@@ -31,10 +31,11 @@ IDLE_FRAME_SECONDS = 1.0
 class LiveBatch(Message):
     """Changes that arrived since the last batch, and how fresh each kind is now."""
 
-    def __init__(self, changes: list[Change], status: SourceStatus) -> None:
+    def __init__(self, changes: list[Change], status: SourceStatus, source: object = None) -> None:
         super().__init__()
         self.changes = changes
         self.status = status
+        self.source = source  # which LiveSource sent it: after a switch, the old one's last batch is dropped
 
 
 class LiveFrameSource:
@@ -75,6 +76,8 @@ class LiveFrameSource:
     # -- what the screen calls -------------------------------------------------------
 
     def push(self, batch: LiveBatch) -> None:
+        if batch.source is not None and batch.source is not self.source:
+            return  # from the source followed before a switch of context or namespace
         self.batches += 1
         self._pending.extend(batch.changes)
         if batch.status.kinds != self.status.kinds:
@@ -125,10 +128,27 @@ class LiveFrameSource:
         """The rows are not current: the sets or the pods are not being watched."""
         return any(k.resource in ("statefulsets", "pods") and not k.current for k in self.status.kinds)
 
+    def switch(self, source: LiveSource) -> None:
+        """Follow `source` from now on (another context or namespace): a fresh fold, nothing carried over.
+
+        The screen restarts its worker; the old worker closes the old source.
+        """
+        self.source = source
+        self.state = ClusterState()
+        self.status = source.status()
+        self._pending = []
+        self._last_frame = None
+        self._status_changed = True
+
+    def describe(self) -> str:
+        """What is watched: the context and the scope ("kind-dev namespace shop")."""
+        return f"{self.source.target.describe()} {self.source.scope.describe()}"
+
     async def follow(self, post: Callable[[Message], object]) -> None:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""
+        source = self.source  # a switch replaces self.source; this worker keeps to its own
         collected: list[Change] = []
-        task = asyncio.create_task(self.source.run(collected.extend))
+        task = asyncio.create_task(source.run(collected.extend))
         try:
             while True:
                 await asyncio.sleep(self.batch_interval)
@@ -137,9 +157,9 @@ class LiveFrameSource:
                     return
                 changes = collected[:]
                 collected.clear()
-                post(LiveBatch(changes, self.source.status()))
+                post(LiveBatch(changes, source.status(), source))
         finally:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
-            await self.source.close()
+            await source.close()

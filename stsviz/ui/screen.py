@@ -32,12 +32,15 @@ from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.replay_bar import ReplayStatus
+from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_command
 
 # `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 # Actions that only make sense with a replay: refused (and hidden) otherwise.
 REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end"})
+# And with a live source: a recording has no other namespace or context to switch to.
+LIVE_ACTIONS = frozenset({"command_line"})
 
 
 class RolloutScreen(Screen[None]):
@@ -132,6 +135,14 @@ class RolloutScreen(Screen[None]):
             key_display="A",
             show=False,
             tooltip="Sort by age: the newest set first",
+        ),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="live.command",
+            key_display=":",
+            tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context",
         ),
         Binding(
             "question_mark",
@@ -267,7 +278,7 @@ class RolloutScreen(Screen[None]):
         if self.grid.only_unhealthy and self.grid.all_keys:
             return "Every StatefulSet is done. Ctrl+Z shows them all."
         if live is not None:
-            return f"No StatefulSets in {self.setup.description}."
+            return f"No StatefulSets in {live.describe()}."
         return "No StatefulSets at this point of the recording."
 
     def _frame_label(self) -> str:
@@ -310,6 +321,8 @@ class RolloutScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in REPLAY_ACTIONS and self.replay is None:
             return False
+        if action in LIVE_ACTIONS and self.live is None:
+            return False
         if action == "clear_filter":
             return bool(self.grid.name_filter)
         return True
@@ -340,6 +353,78 @@ class RolloutScreen(Screen[None]):
         assert self.replay is not None
         self.replay.seek_end()
         self.show_frame()
+
+    # -- switching namespace and context (live) ----------------------------------------------
+
+    def action_command_line(self) -> None:
+        self._command_line()
+
+    @work(group="command", exclusive=True)
+    async def _command_line(self, text: str | None = None) -> None:
+        if text is None:
+            text = await self.app.push_screen_wait(CommandPrompt())
+        if not text:
+            return
+        command = parse_command(text)
+        if command is None:
+            self.notify(f"not a command: {text.strip()}; try ns, ns NAME, ns all, ctx or ctx NAME", markup=False)
+            return
+        if command.verb == "ns":
+            await self._switch_namespace(command.argument)
+        else:
+            await self._switch_context(command.argument)
+
+    async def _switch_namespace(self, name: str | None) -> None:
+        from stsviz.sources.live.kinds import Scope
+
+        live = self.live
+        assert live is not None
+        scope = live.source.scope
+        if name is None:
+            try:
+                names = await live.source.namespaces()
+            except Exception as error:  # 403, unreachable: say why and let the name be typed
+                self.notify(f"cannot list namespaces: {live.failure(error)}; type :ns NAME", markup=False)
+                return
+            current = scope.namespace or ALL_NAMESPACES
+            name = await self.app.push_screen_wait(Picker("Namespace", [ALL_NAMESPACES, *names], current))
+            if name is None:
+                return
+        namespace = None if name in (ALL_NAMESPACES, "-A") else name
+        self._switch_to(live.source.elsewhere(scope=Scope(namespace, scope.selector)))
+
+    async def _switch_context(self, name: str | None) -> None:
+        from stsviz.sources.live.config import ConfigError
+        from stsviz.sources.live.kinds import Scope
+
+        live = self.live
+        assert live is not None
+        target = live.source.target
+        contexts = target.contexts()
+        if name is None:
+            name = await self.app.push_screen_wait(Picker("Context", contexts, target.context))
+            if name is None:
+                return
+        if name not in contexts:
+            self.notify(f"no context {name!r} in the kubeconfig", severity="error", markup=False)
+            return
+        try:
+            other = target.for_context(name)
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self._switch_to(live.source.elsewhere(target=other, scope=Scope(other.namespace, live.source.scope.selector)))
+
+    def _switch_to(self, source: object) -> None:
+        """Follow `source` instead: a fresh fold, the worker restarted, the title saying what is watched."""
+        live = self.live
+        assert live is not None
+        live.switch(source)
+        self._live_error = None
+        self.app.title = f"stsviz live {live.describe()}"
+        self._follow_live()  # exclusive: the old worker is cancelled and closes the old source
+        self.show_frame()
+        self.notify(f"watching {live.describe()}", markup=False)
 
     # -- help and the palette ----------------------------------------------------------
 

@@ -111,6 +111,26 @@ class Target:
             return "the server in kubeconfig"  # not a URL: whatever it holds is not shown
         return f"{parts.scheme}://{parts.netloc}"
 
+    def contexts(self) -> list[str]:
+        """The context names of the kubeconfig, in file order (none in-cluster): what :ctx offers."""
+        value = getattr(self._config, "value", None)
+        if not isinstance(value, dict):
+            return []
+        names = []
+        for entry in value.get("contexts") or []:
+            entry = getattr(entry, "value", entry)  # the merger wraps each entry in a ConfigNode
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+        return names
+
+    def for_context(self, context: str) -> Target:
+        """The same kubeconfig files resolved for another context; ConfigError if it cannot be used."""
+        if self.in_cluster or not self.paths:
+            raise ConfigError("in-cluster: there is no other context")
+        environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
+        return resolve_target(None, context, environ=environ, service_account_dir=self._service_account_dir)
+
     def reread(self) -> Target | None:
         """The same context read again from the same kubeconfig files, if its user entry changed there.
 

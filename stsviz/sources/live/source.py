@@ -13,6 +13,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
+
 from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
@@ -21,9 +23,13 @@ from stsviz.sources.live.informer import Informer, Sink
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError
+from stsviz.sources.live.wire import ApiError, list_page, parse_list
 
 log = logging.getLogger("stsviz.live")
+
+
+# The :ns picker lists this many namespaces at most: a picker is not a report.
+NAMESPACES_LISTED = 500
 
 
 class LiveSource:
@@ -46,6 +52,24 @@ class LiveSource:
         self.informers = [
             Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate) for kind in kinds
         ]
+
+    def elsewhere(self, *, target: Target | None = None, scope: Scope | None = None) -> LiveSource:
+        """A new, unstarted source like this one on another context or scope (the screen's :ctx and :ns)."""
+        kinds = [informer.kind for informer in self.informers]
+        return LiveSource(target or self.target, scope or self.scope, timing=self.timing, kinds=kinds)
+
+    async def namespaces(self) -> list[str]:
+        """The names of the namespaces the server lists, sorted: what the :ns picker offers.
+
+        One page of at most NAMESPACES_LISTED; raises ApiError (e.g. 403: the
+        user may not list namespaces) or Unreachable like any list.
+        """
+        connection = await self.connect()
+        timeout = aiohttp.ClientTimeout(total=self.timing.list_timeout, sock_connect=self.timing.connect_timeout)
+        raw = await list_page(connection.api, "/api/v1/namespaces", [("limit", str(NAMESPACES_LISTED))], timeout)
+        page = parse_list(raw)
+        names = [item.get("metadata", {}).get("name") for item in page.items if isinstance(item, dict)]
+        return sorted(name for name in names if isinstance(name, str))
 
     @staticmethod
     def failure(error: BaseException) -> str:

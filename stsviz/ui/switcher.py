@@ -1,0 +1,88 @@
+"""`:` — k9s's command line, for what stsviz can switch: `:ns [NAME|all]` and `:ctx [NAME]`.
+
+Without a name, a picker offers the choices (the server's namespaces, the
+kubeconfig's contexts). The screens here only ask; the rollout screen
+switches the live source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+ALL_NAMESPACES = "all"  # `:ns all`, as `-A`
+COMMANDS = {"ns": "ns", "namespace": "ns", "namespaces": "ns", "ctx": "ctx", "context": "ctx", "contexts": "ctx"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the user typed after `:`: a verb (ns or ctx) and maybe its argument."""
+
+    verb: str
+    argument: str | None = None
+
+
+def parse_command(text: str) -> Command | None:
+    """`ns`, `ns shop`, `ns all`, `ctx`, `ctx kind-dev` (k9s's spellings too); None for anything else."""
+    words = text.strip().removeprefix(":").split()
+    if not words or words[0].lower() not in COMMANDS:
+        return None
+    if len(words) > 2:
+        return None
+    return Command(COMMANDS[words[0].lower()], words[1] if len(words) == 2 else None)
+
+
+class CommandPrompt(ModalScreen[str | None]):
+    """One line at the bottom: type `ns shop` or `ctx`, Enter runs it, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="ns [NAME|all] · ctx [NAME]", id="command-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Picker(ModalScreen[str | None]):
+    """A list to choose one item from: Enter picks, Escape cancels; the current one is marked."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
+
+    def __init__(self, title: str, choices: list[str], current: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label(Content(self.title_text), id="picker-title")
+            # Names come from the cluster or the kubeconfig: Content, never markup.
+            options = [
+                Option(Content(("● " if choice == self.current else "  ") + choice), id=str(index))
+                for index, choice in enumerate(self.choices)
+            ]
+            yield OptionList(*options, id="picker-list")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if self.current in self.choices:
+            options.highlighted = self.choices.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id or 0)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

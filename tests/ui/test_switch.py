@@ -1,0 +1,77 @@
+"""`:ns` and `:ctx` switch what the live screen watches, as k9s does, without a restart."""
+
+from __future__ import annotations
+
+from stsviz.sim import SimCluster
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.live import LiveFrameSource
+from stsviz.ui.switcher import Picker, parse_command
+from tests.sim.simtools import web_manifest
+from tests.waiting import eventually
+
+SIZE = (120, 30)
+
+
+def test_the_command_line_reads_k9s_spellings():
+    assert parse_command("ns") == parse_command(":namespace")
+    assert parse_command("ns shop").argument == "shop"
+    assert parse_command("ctx kind-dev").verb == "ctx"
+    assert parse_command("deploy") is None and parse_command("ns a b") is None
+
+
+async def live_app(cluster: SimCluster, tmp_path) -> StsvizApp:
+    kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+    target = resolve_target(str(kubeconfig))
+    live = LiveFrameSource(LiveSource(target, Scope("default")), batch_interval=0.02)
+    return StsvizApp(live_setup(live, description=f"{target.describe()} namespace default"))
+
+
+async def test_ns_picker_lists_the_servers_namespaces_and_switches(tmp_path):
+    async with SimCluster(seed=3) as cluster:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+        cluster.apply(web_manifest(name="web"), namespace="default")
+        cluster.apply(web_manifest(name="cart"), namespace="shop")
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            await pilot.press("colon", *"ns", "enter")
+            await eventually(lambda: isinstance(app.screen, Picker))
+            assert {"all", "default", "shop"} <= set(app.screen.choices)
+            await pilot.press("end", "enter")  # the last namespace listed
+            choice = app.setup.live.source.scope.namespace
+            await eventually(lambda: grid.all_keys == [(choice, "cart" if choice == "shop" else "web")] or None)
+            assert app.title == f"stsviz live admin@stsviz-sim namespace {choice}"
+            await pilot.press("colon", *"ns all", "enter")
+            await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
+            assert app.setup.live.source.scope.namespace is None
+            assert app.title.endswith("all namespaces")
+
+
+async def test_ctx_switches_to_another_context_of_the_kubeconfig(tmp_path):
+    async with SimCluster(seed=3) as cluster:
+        cluster.apply(web_manifest(name="web"), namespace="default")
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            first = app.setup.live.source
+            await pilot.press("colon", *"ctx viewer@stsviz-sim", "enter")
+            await eventually(lambda: app.setup.live.source is not first)
+            assert app.setup.live.source.target.context == "viewer@stsviz-sim"
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            assert app.title == "stsviz live viewer@stsviz-sim namespace default"
+            await pilot.press("colon", *"ctx nowhere", "enter")
+            await pilot.pause()
+            assert app.setup.live.source.target.context == "viewer@stsviz-sim"  # unknown: nothing changed
+            assert any("no context 'nowhere'" in n.message for n in app._notifications)
+
+
+async def test_the_command_line_is_refused_in_replay(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE):
+        assert app.screen.check_action("command_line", ()) is False
