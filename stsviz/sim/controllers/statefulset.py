@@ -23,7 +23,6 @@ behaves exactly as on 1.20.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import datetime
 
 from ..errors import ApiError
@@ -97,7 +96,7 @@ def reports_availability(sts: dict) -> bool:
     return sts["spec"].get("minReadySeconds") is not None or rolling.get("maxUnavailable") is not None
 
 
-class StatefulSetController(Controller):
+class StatefulSetController(Controller[tuple[str, str]]):
     name = COMPONENT
 
     def __init__(self, registry: Registry, recorder: EventRecorder) -> None:
@@ -179,8 +178,8 @@ class StatefulSetController(Controller):
 
     # reconcile ---------------------------------------------------------------------------------
 
-    def reconcile(self, key: Hashable) -> None:
-        namespace, name = key  # type: ignore[misc]
+    def reconcile(self, key: tuple[str, str]) -> None:
+        namespace, name = key
         stored = self.store.view(STATEFULSETS, namespace, name)
         if stored is None:
             return
@@ -199,7 +198,7 @@ class StatefulSetController(Controller):
             self._truncate_history(sts, pods, revisions, current, update)
         self._recheck_when_available(key, sts, pods)
 
-    def _recheck_when_available(self, key: Hashable, sts: dict, pods: list[dict]) -> None:
+    def _recheck_when_available(self, key: tuple[str, str], sts: dict, pods: list[dict]) -> None:
         """No store change marks the end of a pod's minReadySeconds, so wake up when the
         first Ready pod becomes available (upstream requeues after minReadySeconds)."""
         min_ready, now = sp.min_ready_seconds(sts), self.clock.now()
