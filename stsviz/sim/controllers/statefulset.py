@@ -260,7 +260,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
         replica_count = sts["spec"].get("replicas", 1)
         # spec.ordinals.start (Kubernetes 1.26+; absent on 1.20, where it is 0): slot i holds ordinal start + i.
         start = sp.start_ordinal(sts)
-        replicas: list[dict | None] = [None] * replica_count
+        slots: list[dict | None] = [None] * replica_count
         condemned: list[dict] = []
         for pod in pods:
             status["replicas"] += 1
@@ -275,7 +275,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
                     status["updatedReplicas"] += 1
             ordinal = sp.ordinal_of(pod)
             if start <= ordinal < start + replica_count:
-                replicas[ordinal - start] = pod
+                slots[ordinal - start] = pod
             elif ordinal >= 0:
                 condemned.append(pod)
 
@@ -292,12 +292,11 @@ class StatefulSetController(Controller[tuple[str, str]]):
                 return sp.new_pod(current_set, ordinal, current_name)
             return sp.new_pod(update_set, ordinal, update_name)
 
-        for index in range(replica_count):
-            if replicas[index] is None:
-                replicas[index] = versioned_pod(index)
+        # From here on every slot holds a pod: the one that exists or the one to create.
+        replicas = [pod if pod is not None else versioned_pod(index) for index, pod in enumerate(slots)]
         condemned.sort(key=sp.ordinal_of)
         first_unhealthy: dict | None = None
-        for pod in [p for p in replicas if p is not None] + condemned:
+        for pod in replicas + condemned:
             # With minReadySeconds 0, unavailable is exactly "not healthy" (1.20's test).
             if sp.is_unavailable(pod, min_ready, now) and (
                 first_unhealthy is None or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)
@@ -310,7 +309,6 @@ class StatefulSetController(Controller[tuple[str, str]]):
 
         for index in range(replica_count):
             pod = replicas[index]
-            assert pod is not None
             if sp.is_failed(pod):
                 self.recorder.record(
                     sts,
@@ -377,7 +375,6 @@ class StatefulSetController(Controller[tuple[str, str]]):
             return self._update_with_max_unavailable(sts, replicas, update_name, update_min, status, min_ready, now)
         for index in range(len(replicas) - 1, update_min - 1, -1):
             pod = replicas[index]
-            assert pod is not None
             if sp.pod_revision(pod) != update_name and not sp.is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] -= 1
@@ -389,7 +386,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
     def _update_with_max_unavailable(
         self,
         sts: dict,
-        replicas: list[dict | None],
+        replicas: list[dict],
         update_name: str,
         update_min: int,
         status: dict,
@@ -404,13 +401,12 @@ class StatefulSetController(Controller[tuple[str, str]]):
         one-at-a-time walk (with OrderedReady the two agree at maxUnavailable 1 anyway).
         """
         budget = sp.max_unavailable(sts, len(replicas)) - sum(
-            1 for pod in replicas if pod is not None and sp.is_unavailable(pod, min_ready, now)
+            1 for pod in replicas if sp.is_unavailable(pod, min_ready, now)
         )
         for index in range(len(replicas) - 1, update_min - 1, -1):
             if budget <= 0:
                 break
             pod = replicas[index]
-            assert pod is not None
             if sp.pod_revision(pod) != update_name and not sp.is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] -= 1
