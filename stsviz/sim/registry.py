@@ -12,6 +12,7 @@ controller's pod deletion is as graceful as kubectl's.
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import random
 import uuid
@@ -358,7 +359,8 @@ class Registry:
         meta = obj["metadata"]
         return meta["name"] if scope is not None or not meta.get("namespace") else f"{meta['namespace']}/{meta['name']}"
 
-    def _snapshot(self, res: Resource, rv: int, scope: str | None, message: str) -> list[dict]:
+    # builtins.list: inside the class, `list` is the list verb above.
+    def _snapshot(self, res: Resource, rv: int, scope: str | None, message: str) -> builtins.list[dict]:
         try:
             return self.store.snapshot_at(res, rv, scope)
         except Expired:
