@@ -184,12 +184,14 @@ async def canary_partition(op: Operator) -> None:
         op.partition("web", 3)
         op.set_image("web", image)
         for partition in (2, 1, 0):
-            await op.until(
-                lambda partition=partition: (
+            # A def rather than a lambda: mypy cannot type a lambda's default argument.
+            def canaries_ready(partition: int = partition) -> bool:
+                return (
                     op.status("web").get("updatedReplicas", 0) == 4 - (partition + 1)
                     and op.status("web").get("readyReplicas", 0) == 4
                 )
-            )
+
+            await op.until(canaries_ready)
             await op.pause(8)  # the canary soaks before the partition moves
             op.partition("web", partition)
         await op.until(lambda: op.rolled_out("web"))

@@ -142,9 +142,8 @@ class ApiServer:
         assert self._runner is not None
         self._site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await self._site.start()
-        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        # The bound port, which differs from the requested one when that was 0.
+        self.port = self._site.port
 
     async def stop(self) -> None:
         await self.faults.aclose()
