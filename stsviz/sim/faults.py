@@ -133,7 +133,7 @@ def _snake(name: str) -> str:
 def invoke(faults: Faults, name: str, params: dict[str, Any]) -> Any:
     """Run the fault named in a /sim/faults/<name> request with its JSON params."""
     if name not in HTTP_FAULTS:
-        raise errors.ApiError(404, "NotFound", f'fault "{name}" not found; known: {", ".join(HTTP_FAULTS)}', {})
+        raise errors.StatusError(404, "NotFound", f'fault "{name}" not found; known: {", ".join(HTTP_FAULTS)}', {})
     method, allowed = HTTP_FAULTS[name]
     kwargs = {}
     for key, value in params.items():

@@ -83,7 +83,7 @@ class Registry:
         if ns is None:
             raise errors.namespace_not_found(namespace)
         if creating and ns["metadata"].get("deletionTimestamp"):
-            raise errors.ApiError(
+            raise errors.StatusError(
                 403,
                 "Forbidden",
                 f"unable to create new content in namespace {namespace} because it is being terminated",
@@ -374,7 +374,7 @@ class Registry:
                 raise ValueError
             return rv
         except ValueError:
-            raise errors.ApiError(
+            raise errors.StatusError(
                 500,
                 None,
                 f'resourceVersion: Invalid value: "{value}": strconv.ParseUint: parsing "{value}": invalid syntax',
@@ -395,7 +395,7 @@ class Registry:
                     "start resourceVersion (version meta.k8s.io/v1)"
                 )
             return int(data["rv"]), str(data["start"])
-        except errors.ApiError:
+        except errors.StatusError:
             raise
         except Exception as exc:
             raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
@@ -406,7 +406,7 @@ class Registry:
         """What POST pods/<name>/binding does: nodeName and PodScheduled=True in one write."""
         current = self._require(PODS, namespace, name)
         if current["spec"].get("nodeName"):
-            raise errors.ApiError(
+            raise errors.StatusError(
                 409,
                 "Conflict",
                 f'Operation cannot be fulfilled on pods/binding "{name}": pod '

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cluster import SimCluster
-from .errors import ApiError
+from .errors import StatusError
 from .resources import NAMESPACES, PODS, STATEFULSETS
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Operator:
     def delete_pod(self, name: str) -> None:
         try:
             self.registry.delete(PODS, self.namespace, name)
-        except ApiError:
+        except StatusError:
             pass
 
     def status(self, name: str) -> dict:

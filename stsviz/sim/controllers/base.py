@@ -15,7 +15,7 @@ from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 from ..clock import SimClock
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..store import Write
 
@@ -73,7 +73,7 @@ class Controller(Generic[KeyT]):
                 try:
                     self.reconcile(key)
                     self._failures.pop(key, None)
-                except ApiError as exc:
+                except StatusError as exc:
                     # Conflicts and races with other writers: retry with back-off.
                     failures = self._failures[key] = self._failures.get(key, 0) + 1
                     log.debug("%s: %s failed (%s), retry %d", self.name, key, exc.message, failures)

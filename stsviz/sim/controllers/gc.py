@@ -12,7 +12,7 @@ then goes itself.
 
 from __future__ import annotations
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..resources import NAMESPACES, RESOURCES, Resource
 from ..store import Write, deep_copy
 from .base import Controller
@@ -111,7 +111,7 @@ class GarbageCollector(Controller[tuple[str, ...]]):
                 obj["metadata"]["name"],
                 {"preconditions": {"uid": obj["metadata"]["uid"]}},
             )
-        except ApiError:
+        except StatusError:
             pass
 
 
@@ -141,7 +141,7 @@ class NamespaceController(Controller[str]):
                 if not obj["metadata"].get("deletionTimestamp"):
                     try:
                         self.registry.delete(res, name, obj["metadata"]["name"])
-                    except ApiError:
+                    except StatusError:
                         pass
         if remaining == 0:
             self.store.remove(NAMESPACES, "", name)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import PODS, PVCS, REVISIONS, STATEFULSETS
 from ..selection import from_label_selector_object, labels_match
@@ -437,7 +437,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
                 claim["metadata"]["ownerReferences"] = claim_retention.desired_owner_refs(claim, sts, None, False)
             try:
                 self.registry.create(PVCS, claim, claim["metadata"]["namespace"])
-            except ApiError as exc:
+            except StatusError as exc:
                 if exc.reason != "AlreadyExists":
                     self.recorder.record(
                         sts,
@@ -457,7 +457,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
                 COMPONENT,
             )
 
-    def _pod_event(self, verb: str, sts: dict, pod: dict, error: ApiError | None) -> None:
+    def _pod_event(self, verb: str, sts: dict, pod: dict, error: StatusError | None) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
         if error is None:
             self.recorder.record(
@@ -480,7 +480,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
         self._create_claims(sts, pod)
         try:
             self.registry.create(PODS, pod, sts["metadata"]["namespace"])
-        except ApiError as exc:
+        except StatusError as exc:
             if exc.reason != "AlreadyExists":
                 self._pod_event("create", sts, pod, exc)
             raise
@@ -489,7 +489,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
     def _delete_pod(self, sts: dict, pod: dict) -> None:
         try:
             self.registry.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as exc:
+        except StatusError as exc:
             self._pod_event("delete", sts, pod, exc)
             raise
         self._pod_event("delete", sts, pod, None)
@@ -502,7 +502,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
             sp.update_storage(sts, updated)
         try:
             self.registry.update(PODS, updated, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as exc:
+        except StatusError as exc:
             self._pod_event("update", sts, pod, exc)
             raise
 
@@ -532,5 +532,5 @@ class StatefulSetController(Controller[tuple[str, str]]):
         for revision in history[: max(0, len(history) - limit)]:
             try:
                 self.registry.delete(REVISIONS, revision["metadata"]["namespace"], revision["metadata"]["name"])
-            except ApiError:
+            except StatusError:
                 pass

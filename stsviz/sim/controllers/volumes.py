@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import PODS, PVCS, PVS
 from ..store import Write, deep_copy
@@ -207,7 +207,7 @@ class VolumeController(Controller[tuple[str, str, str]]):
         }
         try:
             self.registry.create(PVS, pv)
-        except ApiError:
+        except StatusError:
             return
         self.recorder.record(
             pvc,
