@@ -64,4 +64,4 @@ class Authenticator:
         """Non-resource URLs: discovery for any signed-in user, /version for all."""
         if user.admin or path in PUBLIC_PATHS or user.authenticated:
             return
-        raise errors.ApiError(403, "Forbidden", f'forbidden: User "{user.name}" cannot get path "{path}"', {})
+        raise errors.StatusError(403, "Forbidden", f'forbidden: User "{user.name}" cannot get path "{path}"', {})

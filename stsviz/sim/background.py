@@ -47,7 +47,8 @@ class BackgroundDemo:
     def start(self, timeout: float = 10.0) -> BackgroundDemo:
         """Start the thread and return once the API answers on its port."""
         started: Future[None] = Future()
-        self._stopped = Future()
+        stopped: Future[None] = Future()
+        self._stopped = stopped
 
         def run() -> None:
             loop = asyncio.new_event_loop()
@@ -62,7 +63,7 @@ class BackgroundDemo:
                     started.set_exception(exc)
             finally:
                 loop.close()
-                self._stopped.set_result(None)  # type: ignore[union-attr]
+                stopped.set_result(None)
 
         self._thread = threading.Thread(target=run, name="stsviz-demo-cluster", daemon=True)
         self._thread.start()

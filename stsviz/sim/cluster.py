@@ -21,6 +21,7 @@ from .api.server import ApiServer
 from .api.watch import WatchHub
 from .auth import Authenticator
 from .clock import SimClock
+from .controllers.base import Controller
 from .controllers.event_ttl import EventReaper
 from .controllers.events import EventRecorder
 from .controllers.gc import GarbageCollector, NamespaceController
@@ -85,7 +86,8 @@ class SimCluster:
         self.recorder = EventRecorder(self.registry)
         self.node_ips = {f"sim-node-{i}": f"127.0.1.{i}" for i in range(1, cfg.nodes + 1)}
         classes = {sc.name: sc for sc in cfg.storage_classes}
-        self.controllers = [
+        # Each controller queues keys of its own shape; the cluster only starts and stops them.
+        self.controllers: list[Controller[Any]] = [
             StatefulSetController(self.registry, self.recorder),
             Scheduler(self.registry, self.recorder, list(self.node_ips), classes, cfg.schedule_retry),
             VolumeController(self.registry, self.recorder, classes, bind_delay=cfg.bind_delay),

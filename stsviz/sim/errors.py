@@ -12,8 +12,14 @@ from typing import Any
 from .resources import Resource
 
 
-class ApiError(Exception):
-    """An error response: HTTP `code` with a Status body."""
+class StatusError(Exception):
+    """A failure the demo server answers: HTTP `code` with the Status body from `status()`.
+
+    Raised wherever a request fails (authentication, authorization, faults,
+    handlers, the registry); the server's middleware turns it into the
+    response, and controllers catch it from their own registry writes. The
+    live client's `ApiError` is the other end: a Status as a client receives it.
+    """
 
     def __init__(
         self,
@@ -51,24 +57,26 @@ def success_status(details: dict) -> dict:
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
-def not_found(res: Resource, name: str) -> ApiError:
-    return ApiError(404, "NotFound", f'{res.qualified} "{name}" not found', res.details(name))
+def not_found(res: Resource, name: str) -> StatusError:
+    return StatusError(404, "NotFound", f'{res.qualified} "{name}" not found', res.details(name))
 
 
-def namespace_not_found(namespace: str) -> ApiError:
-    return ApiError(404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"})
+def namespace_not_found(namespace: str) -> StatusError:
+    return StatusError(
+        404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"}
+    )
 
 
-def no_such_route() -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+def no_such_route() -> StatusError:
+    return StatusError(404, "NotFound", "the server could not find the requested resource", {})
 
 
-def already_exists(res: Resource, name: str) -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{res.qualified} "{name}" already exists', res.details(name))
+def already_exists(res: Resource, name: str) -> StatusError:
+    return StatusError(409, "AlreadyExists", f'{res.qualified} "{name}" already exists', res.details(name))
 
 
-def conflict_modified(res: Resource, name: str) -> ApiError:
-    return ApiError(
+def conflict_modified(res: Resource, name: str) -> StatusError:
+    return StatusError(
         409,
         "Conflict",
         f'Operation cannot be fulfilled on {res.qualified} "{name}": the object has been modified; '
@@ -77,9 +85,9 @@ def conflict_modified(res: Resource, name: str) -> ApiError:
     )
 
 
-def conflict_uid(res: Resource, name: str, expected: str, actual: str) -> ApiError:
+def conflict_uid(res: Resource, name: str, expected: str, actual: str) -> StatusError:
     # The real server names the kind, not the resource, in this one message.
-    return ApiError(
+    return StatusError(
         409,
         "Conflict",
         f'Operation cannot be fulfilled on {res.kind} "{name}": the UID in the precondition '
@@ -89,8 +97,8 @@ def conflict_uid(res: Resource, name: str, expected: str, actual: str) -> ApiErr
     )
 
 
-def conflict_resource_version(res: Resource, name: str, expected: str, actual: str) -> ApiError:
-    return ApiError(
+def conflict_resource_version(res: Resource, name: str, expected: str, actual: str) -> StatusError:
+    return StatusError(
         409,
         "Conflict",
         f'Operation cannot be fulfilled on {res.kind} "{name}": the ResourceVersion in the '
@@ -102,11 +110,11 @@ def conflict_resource_version(res: Resource, name: str, expected: str, actual: s
 
 def forbidden(
     user: str, verb: str, res: Resource, subresource: str | None, namespace: str | None, name: str | None
-) -> ApiError:
+) -> StatusError:
     resource = f"{res.plural}/{subresource}" if subresource else res.plural
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     subject = f'{res.qualified} "{name}"' if name else res.qualified
-    return ApiError(
+    return StatusError(
         403,
         "Forbidden",
         f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{res.group}" {scope}',
@@ -114,15 +122,15 @@ def forbidden(
     )
 
 
-def unauthorized() -> ApiError:
-    return ApiError(401, "Unauthorized", "Unauthorized")
+def unauthorized() -> StatusError:
+    return StatusError(401, "Unauthorized", "Unauthorized")
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message)
+def bad_request(message: str) -> StatusError:
+    return StatusError(400, "BadRequest", message)
 
 
-def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
+def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> StatusError:
     """422 Invalid; causes are (field, reason, message) as field.ErrorList renders them."""
     qualified = f"{kind}.{group}" if group else kind
     rendered = [f"{field}: {message}" for field, _, message in causes]
@@ -132,28 +140,28 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
         details["group"] = group
     details["kind"] = kind
     details["causes"] = [{"reason": reason, "message": message, "field": field} for field, reason, message in causes]
-    return ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
+    return StatusError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
 
 
-def patch_rejected() -> ApiError:
+def patch_rejected() -> StatusError:
     # What a 1.20 server answers to a JSON patch that does not apply.
-    return ApiError(422, "Invalid", "the server rejected our request due to an error in our request", {})
+    return StatusError(422, "Invalid", "the server rejected our request due to an error in our request", {})
 
 
-def unsupported_media_type() -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})
+def unsupported_media_type() -> StatusError:
+    return StatusError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})
 
 
-def method_not_allowed(method: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+def method_not_allowed(method: str) -> StatusError:
+    return StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
 
 
-def expired(message: str) -> ApiError:
-    return ApiError(410, "Expired", message)
+def expired(message: str) -> StatusError:
+    return StatusError(410, "Expired", message)
 
 
-def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(
+def too_many_requests(retry_after: int) -> StatusError:
+    return StatusError(
         429,
         "TooManyRequests",
         "Too many requests, please try again later.",
@@ -165,9 +173,9 @@ def too_many_requests(retry_after: int) -> ApiError:
     )
 
 
-def internal_error(cause: str) -> ApiError:
-    return ApiError(500, "InternalError", f"Internal error occurred: {cause}", {"causes": [{"message": cause}]})
+def internal_error(cause: str) -> StatusError:
+    return StatusError(500, "InternalError", f"Internal error occurred: {cause}", {"causes": [{"message": cause}]})
 
 
-def service_unavailable(message: str = "the server is currently unable to handle the request") -> ApiError:
-    return ApiError(503, "ServiceUnavailable", message, {})
+def service_unavailable(message: str = "the server is currently unable to handle the request") -> StatusError:
+    return StatusError(503, "ServiceUnavailable", message, {})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from . import errors
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 
 class Faults:
-    def __init__(self, store: Store, watches: WatchHub, pause_listening: Callable[[float], Awaitable[None]]) -> None:
+    def __init__(
+        self, store: Store, watches: WatchHub, pause_listening: Callable[[float], Coroutine[Any, Any, None]]
+    ) -> None:
         self._store = store
         self._watches = watches
         self._pause_listening = pause_listening
@@ -39,7 +41,7 @@ class Faults:
         self._throttle_left = 0
         self._retry_after = 1
         self._fail_left = 0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # the faults ----------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ def _snake(name: str) -> str:
 def invoke(faults: Faults, name: str, params: dict[str, Any]) -> Any:
     """Run the fault named in a /sim/faults/<name> request with its JSON params."""
     if name not in HTTP_FAULTS:
-        raise errors.ApiError(404, "NotFound", f'fault "{name}" not found; known: {", ".join(HTTP_FAULTS)}', {})
+        raise errors.StatusError(404, "NotFound", f'fault "{name}" not found; known: {", ".join(HTTP_FAULTS)}', {})
     method, allowed = HTTP_FAULTS[name]
     kwargs = {}
     for key, value in params.items():

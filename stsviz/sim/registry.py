@@ -12,6 +12,7 @@ controller's pod deletion is as graceful as kubectl's.
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import random
 import uuid
@@ -82,7 +83,7 @@ class Registry:
         if ns is None:
             raise errors.namespace_not_found(namespace)
         if creating and ns["metadata"].get("deletionTimestamp"):
-            raise errors.ApiError(
+            raise errors.StatusError(
                 403,
                 "Forbidden",
                 f"unable to create new content in namespace {namespace} because it is being terminated",
@@ -358,7 +359,8 @@ class Registry:
         meta = obj["metadata"]
         return meta["name"] if scope is not None or not meta.get("namespace") else f"{meta['namespace']}/{meta['name']}"
 
-    def _snapshot(self, res: Resource, rv: int, scope: str | None, message: str) -> list[dict]:
+    # builtins.list: inside the class, `list` is the list verb above.
+    def _snapshot(self, res: Resource, rv: int, scope: str | None, message: str) -> builtins.list[dict]:
         try:
             return self.store.snapshot_at(res, rv, scope)
         except Expired:
@@ -372,7 +374,7 @@ class Registry:
                 raise ValueError
             return rv
         except ValueError:
-            raise errors.ApiError(
+            raise errors.StatusError(
                 500,
                 None,
                 f'resourceVersion: Invalid value: "{value}": strconv.ParseUint: parsing "{value}": invalid syntax',
@@ -393,7 +395,7 @@ class Registry:
                     "start resourceVersion (version meta.k8s.io/v1)"
                 )
             return int(data["rv"]), str(data["start"])
-        except errors.ApiError:
+        except errors.StatusError:
             raise
         except Exception as exc:
             raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
@@ -404,7 +406,7 @@ class Registry:
         """What POST pods/<name>/binding does: nodeName and PodScheduled=True in one write."""
         current = self._require(PODS, namespace, name)
         if current["spec"].get("nodeName"):
-            raise errors.ApiError(
+            raise errors.StatusError(
                 409,
                 "Conflict",
                 f'Operation cannot be fulfilled on pods/binding "{name}": pod '

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cluster import SimCluster
-from .errors import ApiError
+from .errors import StatusError
 from .resources import NAMESPACES, PODS, STATEFULSETS
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Operator:
     def delete_pod(self, name: str) -> None:
         try:
             self.registry.delete(PODS, self.namespace, name)
-        except ApiError:
+        except StatusError:
             pass
 
     def status(self, name: str) -> dict:
@@ -184,12 +184,14 @@ async def canary_partition(op: Operator) -> None:
         op.partition("web", 3)
         op.set_image("web", image)
         for partition in (2, 1, 0):
-            await op.until(
-                lambda partition=partition: (
+            # A def rather than a lambda: mypy cannot type a lambda's default argument.
+            def canaries_ready(partition: int = partition) -> bool:
+                return (
                     op.status("web").get("updatedReplicas", 0) == 4 - (partition + 1)
                     and op.status("web").get("readyReplicas", 0) == 4
                 )
-            )
+
+            await op.until(canaries_ready)
             await op.pause(8)  # the canary soaks before the partition moves
             op.partition("web", partition)
         await op.until(lambda: op.rolled_out("web"))

@@ -196,6 +196,26 @@ async def test_unknown_paths_answer_not_found_as_a_status(cluster):
         }
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_put_and_patch_on_a_collection_are_not_allowed(cluster, method):
+    # A collection's routes are list, watch, create and deletecollection; upstream answers 405 to the rest.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method,
+            f"{cluster.url}/api/v1/namespaces/default/pods",
+            data=b"{}",
+            headers={"Content-Type": "application/merge-patch+json" if method == "PATCH" else "application/json"},
+        ) as response,
+    ):
+        assert response.status == 405
+        body = await response.json()
+        assert (body["reason"], body["message"]) == (
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+
+
 async def test_date_header_is_cluster_time_which_runs_ahead_at_speed(cluster):
     import asyncio
     from datetime import datetime

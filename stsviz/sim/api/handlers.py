@@ -37,6 +37,11 @@ class Target:
     name: str | None
     subresource: str | None
 
+    def object_name(self) -> str:
+        """The name for a verb on one object (get, update, patch, delete): `_verb` picks those only with one."""
+        assert self.name is not None
+        return self.name
+
 
 def resolve(group: str, version: str, segments: list[str]) -> Target:
     """Map the path after /api/v1 or /apis/<g>/<v> onto a resource."""
@@ -69,6 +74,9 @@ def resolve(group: str, version: str, segments: list[str]) -> Target:
 def _verb(method: str, target: Target, watch: bool) -> str:
     if method == "GET":
         return "get" if target.name else ("watch" if watch else "list")
+    if method in ("PUT", "PATCH") and not target.name:
+        # No route upstream: a collection takes list, watch, create and deletecollection only.
+        return ""
     return {
         "POST": "create",
         "PUT": "update",
@@ -123,8 +131,8 @@ class ResourceHandlers:
     async def _get(self, request: web.Request, target: Target) -> web.StreamResponse:
         res = target.res
         if target.subresource == "scale":
-            return json_response(self.registry.get_scale(res, target.namespace, target.name))
-        obj = self.registry.get(res, target.namespace, target.name)
+            return json_response(self.registry.get_scale(res, target.namespace, target.object_name()))
+        obj = self.registry.get(res, target.namespace, target.object_name())
         if tables.wants_table(request.headers.get("Accept")) and res.kind in tables.PRINTERS:
             meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
             return json_response(
@@ -213,15 +221,17 @@ class ResourceHandlers:
 
     async def _update(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
+        name = target.object_name()
         if target.subresource == "scale":
-            return json_response(self.registry.update_scale(target.res, target.namespace, target.name, body))
-        return json_response(self.registry.update(target.res, body, target.namespace, target.name, target.subresource))
+            return json_response(self.registry.update_scale(target.res, target.namespace, name, body))
+        return json_response(self.registry.update(target.res, body, target.namespace, name, target.subresource))
 
     async def _patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
         content_type = request.headers.get("Content-Type", "")
+        name = target.object_name()
         return json_response(
-            self.registry.patch(target.res, target.namespace, target.name, content_type, body, target.subresource)
+            self.registry.patch(target.res, target.namespace, name, content_type, body, target.subresource)
         )
 
     def _delete_options(self, request: web.Request, body: Any) -> dict:
@@ -237,7 +247,7 @@ class ResourceHandlers:
 
     async def _delete(self, request: web.Request, target: Target) -> web.StreamResponse:
         options = self._delete_options(request, await _body(request, target.res, required=False))
-        code, body = self.registry.delete(target.res, target.namespace, target.name, options)
+        code, body = self.registry.delete(target.res, target.namespace, target.object_name(), options)
         return json_response(body, status=code)
 
     async def _deletecollection(self, request: web.Request, target: Target) -> web.StreamResponse:

@@ -142,9 +142,8 @@ class ApiServer:
         assert self._runner is not None
         self._site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await self._site.start()
-        sockets = self._site._server.sockets if self._site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        # The bound port, which differs from the requested one when that was 0.
+        self.port = self._site.port
 
     async def stop(self) -> None:
         await self.faults.aclose()
@@ -175,7 +174,7 @@ class ApiServer:
                 self.faults.check_request()
             request[USER] = self.auth.authenticate(request.headers.get("Authorization"))
             response = await handler(request)
-        except errors.ApiError as exc:
+        except errors.StatusError as exc:
             response = json_response(exc.status(), status=exc.code, headers=exc.headers)
         except (ConnectionResetError, asyncio.CancelledError):
             raise
@@ -195,7 +194,7 @@ class ApiServer:
         """Refuse what a web page could send: another Host (DNS rebinding), another Origin, a non-API body."""
         host = request.headers.get("Host")
         if host is not None and not (loopback_host(host) or host.rpartition(":")[0] == self.host):
-            raise errors.ApiError(
+            raise errors.StatusError(
                 403,
                 "Forbidden",
                 f"forbidden: the demo cluster answers only requests for 127.0.0.1, ::1 or localhost, not Host {host!r}",
@@ -204,7 +203,7 @@ class ApiServer:
         origin = request.headers.get("Origin")
         if origin is not None and not loopback_host(urlsplit(origin).netloc):
             # kubectl and client libraries send no Origin; a browser does, on every cross-site POST.
-            raise errors.ApiError(
+            raise errors.StatusError(
                 403, "Forbidden", f"forbidden: requests from web pages ({origin!r}) are not served", {}
             )
         if request.body_exists:
@@ -247,7 +246,7 @@ class ApiServer:
 
     async def _sim(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if not request[USER].admin:
-            raise errors.ApiError(
+            raise errors.StatusError(
                 403,
                 "Forbidden",
                 f'forbidden: User "{request[USER].name}" cannot use the demo cluster\'s control endpoints',

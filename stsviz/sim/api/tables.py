@@ -293,7 +293,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] 
 
 
 def wants_table(accept: str | None) -> bool:
-    return bool(accept) and "as=Table" in accept
+    return accept is not None and "as=Table" in accept
 
 
 def to_table(kind: str, objects: list[dict], list_meta: dict, now: datetime, include_object: str) -> dict:

@@ -62,7 +62,7 @@ def _bookmark_object(res: Resource, rv: int) -> dict:
         "apiVersion": res.api_version,
         "metadata": {"resourceVersion": str(rv), "creationTimestamp": None},
     }
-    shapes = {
+    shapes: dict[str, dict[str, Any]] = {
         "Pod": {"spec": {"containers": None}, "status": {}},
         "StatefulSet": {
             "spec": {
@@ -135,6 +135,7 @@ class WatchStream:
         if was_matching:
             if change.type == "DELETED":
                 return self.line(change, "DELETED", change.object)
+            assert change.previous is not None  # was_matching says so
             gone = dict(change.previous)
             gone["metadata"] = dict(gone["metadata"], resourceVersion=str(change.rv))
             return self.line(None, "DELETED", gone)

@@ -12,25 +12,29 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 from ..clock import SimClock
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..store import Write
 
 log = logging.getLogger(__name__)
 
+# What a controller queues: usually (namespace, name), as client-go's MetaNamespaceKeyFunc.
+KeyT = TypeVar("KeyT", bound=Hashable)
 
-class Controller:
+
+class Controller(Generic[KeyT]):
     name = "controller"
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.store = registry.store
         self.clock: SimClock = registry.clock
-        self._queue: OrderedDict[Hashable, None] = OrderedDict()
+        self._queue: OrderedDict[KeyT, None] = OrderedDict()
         self._wakeup = asyncio.Event()
-        self._failures: dict[Hashable, int] = {}
+        self._failures: dict[KeyT, int] = {}
         self._task: asyncio.Task | None = None
         self.store.add_listener(self.on_change)
 
@@ -39,16 +43,16 @@ class Controller:
     def on_change(self, change: Write) -> None:
         """Map a store change to the keys to reconcile. Must not write."""
 
-    def enqueue(self, key: Hashable) -> None:
+    def enqueue(self, key: KeyT) -> None:
         self._queue[key] = None
         self._wakeup.set()
 
-    def enqueue_after(self, key: Hashable, cluster_seconds: float) -> None:
+    def enqueue_after(self, key: KeyT, cluster_seconds: float) -> None:
         self.clock.call_later(cluster_seconds, self.enqueue, key)
 
     # running ---------------------------------------------------------------------------
 
-    def reconcile(self, key: Hashable) -> None:
+    def reconcile(self, key: KeyT) -> None:
         raise NotImplementedError
 
     def start(self) -> None:
@@ -69,7 +73,7 @@ class Controller:
                 try:
                     self.reconcile(key)
                     self._failures.pop(key, None)
-                except ApiError as exc:
+                except StatusError as exc:
                     # Conflicts and races with other writers: retry with back-off.
                     failures = self._failures[key] = self._failures.get(key, 0) + 1
                     log.debug("%s: %s failed (%s), retry %d", self.name, key, exc.message, failures)

@@ -9,7 +9,7 @@ count. Event names are `<object>.<unix nanos in hex>`, as upstream.
 
 from __future__ import annotations
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import EVENTS
 
@@ -87,7 +87,7 @@ class EventRecorder:
         }
         try:
             created = self.registry.create(EVENTS, event, namespace)
-        except ApiError:
+        except StatusError:
             return  # the namespace is going away; upstream drops such events too
         self._aggregated[key] = created["metadata"]["name"]
 
@@ -111,5 +111,5 @@ class EventRecorder:
         }
         try:
             self.registry.create(EVENTS, event, self._namespace(obj))
-        except ApiError:
+        except StatusError:
             pass

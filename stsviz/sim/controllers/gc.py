@@ -12,9 +12,7 @@ then goes itself.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
-from ..errors import ApiError
+from ..errors import StatusError
 from ..resources import NAMESPACES, RESOURCES, Resource
 from ..store import Write, deep_copy
 from .base import Controller
@@ -22,7 +20,7 @@ from .base import Controller
 DEPENDENT_RESOURCES = [r for r in RESOURCES if r.namespaced and r.kind != "Event"]
 
 
-class GarbageCollector(Controller):
+class GarbageCollector(Controller[tuple[str, ...]]):
     name = "garbage-collector"
 
     def __init__(self, registry) -> None:
@@ -62,20 +60,20 @@ class GarbageCollector(Controller):
                 out.append((res, obj))
         return out
 
-    def reconcile(self, key: Hashable) -> None:
-        kind = key[0]  # type: ignore[index]
+    def reconcile(self, key: tuple[str, ...]) -> None:
+        kind = key[0]
         if kind == "owner-gone":
-            for res, obj in self._dependents(key[1]):  # type: ignore[index]
+            for res, obj in self._dependents(key[1]):
                 if not obj["metadata"].get("deletionTimestamp"):
                     self._delete(res, obj)
-            self._graph.pop(key[1], None)  # type: ignore[index]
+            self._graph.pop(key[1], None)
         elif kind == "owner-uid":
-            found = self.store.find_uid(key[1])  # type: ignore[index]
+            found = self.store.find_uid(key[1])
             if found is not None and found[1]["metadata"].get("deletionTimestamp"):
                 res, obj = found
                 self.enqueue(("finalize", res.plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
         else:
-            _, plural, namespace, name = key  # type: ignore[misc]
+            _, plural, namespace, name = key
             res = next(r for r in RESOURCES if r.plural == plural)
             owner = self.store.view(res, namespace, name)
             if owner is not None:
@@ -113,11 +111,11 @@ class GarbageCollector(Controller):
                 obj["metadata"]["name"],
                 {"preconditions": {"uid": obj["metadata"]["uid"]}},
             )
-        except ApiError:
+        except StatusError:
             pass
 
 
-class NamespaceController(Controller):
+class NamespaceController(Controller[str]):
     name = "namespace-controller"
 
     def on_change(self, change: Write) -> None:
@@ -129,8 +127,8 @@ class NamespaceController(Controller):
             if ns is not None and ns["metadata"].get("deletionTimestamp"):
                 self.enqueue(meta["namespace"])
 
-    def reconcile(self, key: Hashable) -> None:
-        name = str(key)
+    def reconcile(self, key: str) -> None:
+        name = key
         ns = self.store.view(NAMESPACES, "", name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return
@@ -143,7 +141,7 @@ class NamespaceController(Controller):
                 if not obj["metadata"].get("deletionTimestamp"):
                     try:
                         self.registry.delete(res, name, obj["metadata"]["name"])
-                    except ApiError:
+                    except StatusError:
                         pass
         if remaining == 0:
             self.store.remove(NAMESPACES, "", name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import PODS
 from ..store import Write, deep_copy
@@ -260,7 +260,7 @@ class Kubelet:
             self.registry.delete(
                 PODS, worker.namespace, worker.name, {"gracePeriodSeconds": 0, "preconditions": {"uid": worker.uid}}
             )
-        except ApiError:
+        except StatusError:
             pass  # already gone, or replaced by a pod of the same name
 
     # status -------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ class Kubelet:
         updated["status"] = self._status(worker, pod)
         try:
             self.registry.update_status(PODS, updated)
-        except ApiError:
+        except StatusError:
             pass
 
     def _status(self, worker: _PodWorker, pod: dict) -> dict:

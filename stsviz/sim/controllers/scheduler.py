@@ -9,8 +9,6 @@ picked by fewest pods, then name.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 from ..registry import Registry
 from ..resources import PODS, PVCS
 from ..store import Write, deep_copy
@@ -29,7 +27,7 @@ def claim_names(pod: dict) -> list[str]:
     ]
 
 
-class Scheduler(Controller):
+class Scheduler(Controller[tuple[str, str]]):
     name = COMPONENT
 
     def __init__(
@@ -71,8 +69,8 @@ class Scheduler(Controller):
         elif change.type == "DELETED" or after is not None:
             self._attempts.pop(change.object["metadata"]["uid"], None)
 
-    def reconcile(self, key: Hashable) -> None:
-        namespace, name = key  # type: ignore[misc]
+    def reconcile(self, key: tuple[str, str]) -> None:
+        namespace, name = key
         pod = self.store.view(PODS, namespace, name)
         if (
             pod is None
@@ -122,7 +120,7 @@ class Scheduler(Controller):
         load = self._load
         return min(load, key=lambda n: (load[n], n)) if load else None
 
-    def _unschedulable(self, pod: dict, key: Hashable, message: str) -> None:
+    def _unschedulable(self, pod: dict, key: tuple[str, str], message: str) -> None:
         updated = deep_copy(pod)
         conditions = [c for c in updated["status"].get("conditions") or [] if c.get("type") != "PodScheduled"]
         previous = next((c for c in pod["status"].get("conditions") or [] if c.get("type") == "PodScheduled"), None)

@@ -23,10 +23,9 @@ behaves exactly as on 1.20.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import datetime
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import PODS, PVCS, REVISIONS, STATEFULSETS
 from ..selection import from_label_selector_object, labels_match
@@ -97,7 +96,7 @@ def reports_availability(sts: dict) -> bool:
     return sts["spec"].get("minReadySeconds") is not None or rolling.get("maxUnavailable") is not None
 
 
-class StatefulSetController(Controller):
+class StatefulSetController(Controller[tuple[str, str]]):
     name = COMPONENT
 
     def __init__(self, registry: Registry, recorder: EventRecorder) -> None:
@@ -179,8 +178,8 @@ class StatefulSetController(Controller):
 
     # reconcile ---------------------------------------------------------------------------------
 
-    def reconcile(self, key: Hashable) -> None:
-        namespace, name = key  # type: ignore[misc]
+    def reconcile(self, key: tuple[str, str]) -> None:
+        namespace, name = key
         stored = self.store.view(STATEFULSETS, namespace, name)
         if stored is None:
             return
@@ -199,7 +198,7 @@ class StatefulSetController(Controller):
             self._truncate_history(sts, pods, revisions, current, update)
         self._recheck_when_available(key, sts, pods)
 
-    def _recheck_when_available(self, key: Hashable, sts: dict, pods: list[dict]) -> None:
+    def _recheck_when_available(self, key: tuple[str, str], sts: dict, pods: list[dict]) -> None:
         """No store change marks the end of a pod's minReadySeconds, so wake up when the
         first Ready pod becomes available (upstream requeues after minReadySeconds)."""
         min_ready, now = sp.min_ready_seconds(sts), self.clock.now()
@@ -261,7 +260,7 @@ class StatefulSetController(Controller):
         replica_count = sts["spec"].get("replicas", 1)
         # spec.ordinals.start (Kubernetes 1.26+; absent on 1.20, where it is 0): slot i holds ordinal start + i.
         start = sp.start_ordinal(sts)
-        replicas: list[dict | None] = [None] * replica_count
+        slots: list[dict | None] = [None] * replica_count
         condemned: list[dict] = []
         for pod in pods:
             status["replicas"] += 1
@@ -276,7 +275,7 @@ class StatefulSetController(Controller):
                     status["updatedReplicas"] += 1
             ordinal = sp.ordinal_of(pod)
             if start <= ordinal < start + replica_count:
-                replicas[ordinal - start] = pod
+                slots[ordinal - start] = pod
             elif ordinal >= 0:
                 condemned.append(pod)
 
@@ -293,12 +292,11 @@ class StatefulSetController(Controller):
                 return sp.new_pod(current_set, ordinal, current_name)
             return sp.new_pod(update_set, ordinal, update_name)
 
-        for index in range(replica_count):
-            if replicas[index] is None:
-                replicas[index] = versioned_pod(index)
+        # From here on every slot holds a pod: the one that exists or the one to create.
+        replicas = [pod if pod is not None else versioned_pod(index) for index, pod in enumerate(slots)]
         condemned.sort(key=sp.ordinal_of)
         first_unhealthy: dict | None = None
-        for pod in [p for p in replicas if p is not None] + condemned:
+        for pod in replicas + condemned:
             # With minReadySeconds 0, unavailable is exactly "not healthy" (1.20's test).
             if sp.is_unavailable(pod, min_ready, now) and (
                 first_unhealthy is None or sp.ordinal_of(pod) < sp.ordinal_of(first_unhealthy)
@@ -311,7 +309,6 @@ class StatefulSetController(Controller):
 
         for index in range(replica_count):
             pod = replicas[index]
-            assert pod is not None
             if sp.is_failed(pod):
                 self.recorder.record(
                     sts,
@@ -378,7 +375,6 @@ class StatefulSetController(Controller):
             return self._update_with_max_unavailable(sts, replicas, update_name, update_min, status, min_ready, now)
         for index in range(len(replicas) - 1, update_min - 1, -1):
             pod = replicas[index]
-            assert pod is not None
             if sp.pod_revision(pod) != update_name and not sp.is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] -= 1
@@ -390,7 +386,7 @@ class StatefulSetController(Controller):
     def _update_with_max_unavailable(
         self,
         sts: dict,
-        replicas: list[dict | None],
+        replicas: list[dict],
         update_name: str,
         update_min: int,
         status: dict,
@@ -405,13 +401,12 @@ class StatefulSetController(Controller):
         one-at-a-time walk (with OrderedReady the two agree at maxUnavailable 1 anyway).
         """
         budget = sp.max_unavailable(sts, len(replicas)) - sum(
-            1 for pod in replicas if pod is not None and sp.is_unavailable(pod, min_ready, now)
+            1 for pod in replicas if sp.is_unavailable(pod, min_ready, now)
         )
         for index in range(len(replicas) - 1, update_min - 1, -1):
             if budget <= 0:
                 break
             pod = replicas[index]
-            assert pod is not None
             if sp.pod_revision(pod) != update_name and not sp.is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] -= 1
@@ -442,7 +437,7 @@ class StatefulSetController(Controller):
                 claim["metadata"]["ownerReferences"] = claim_retention.desired_owner_refs(claim, sts, None, False)
             try:
                 self.registry.create(PVCS, claim, claim["metadata"]["namespace"])
-            except ApiError as exc:
+            except StatusError as exc:
                 if exc.reason != "AlreadyExists":
                     self.recorder.record(
                         sts,
@@ -462,7 +457,7 @@ class StatefulSetController(Controller):
                 COMPONENT,
             )
 
-    def _pod_event(self, verb: str, sts: dict, pod: dict, error: ApiError | None) -> None:
+    def _pod_event(self, verb: str, sts: dict, pod: dict, error: StatusError | None) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
         if error is None:
             self.recorder.record(
@@ -485,7 +480,7 @@ class StatefulSetController(Controller):
         self._create_claims(sts, pod)
         try:
             self.registry.create(PODS, pod, sts["metadata"]["namespace"])
-        except ApiError as exc:
+        except StatusError as exc:
             if exc.reason != "AlreadyExists":
                 self._pod_event("create", sts, pod, exc)
             raise
@@ -494,7 +489,7 @@ class StatefulSetController(Controller):
     def _delete_pod(self, sts: dict, pod: dict) -> None:
         try:
             self.registry.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as exc:
+        except StatusError as exc:
             self._pod_event("delete", sts, pod, exc)
             raise
         self._pod_event("delete", sts, pod, None)
@@ -507,7 +502,7 @@ class StatefulSetController(Controller):
             sp.update_storage(sts, updated)
         try:
             self.registry.update(PODS, updated, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError as exc:
+        except StatusError as exc:
             self._pod_event("update", sts, pod, exc)
             raise
 
@@ -537,5 +532,5 @@ class StatefulSetController(Controller):
         for revision in history[: max(0, len(history) - limit)]:
             try:
                 self.registry.delete(REVISIONS, revision["metadata"]["namespace"], revision["metadata"]["name"])
-            except ApiError:
+            except StatusError:
                 pass

@@ -190,7 +190,7 @@ def new_pod(sts: dict, ordinal: int, revision_name: str) -> dict:
     }
     if template_meta.get("annotations"):
         meta["annotations"] = dict(template_meta["annotations"])
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
+    pod: dict = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
     update_identity(sts, pod)
     update_storage(sts, pod)
     pod["metadata"]["labels"][REVISION_LABEL] = revision_name

@@ -10,10 +10,9 @@ Released; a deleted claim stays (pvc-protection) while a pod still uses it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 
-from ..errors import ApiError
+from ..errors import StatusError
 from ..registry import Registry
 from ..resources import PODS, PVCS, PVS
 from ..store import Write, deep_copy
@@ -49,7 +48,7 @@ class StorageClass:
         return self.provisioner != "kubernetes.io/no-provisioner"
 
 
-class VolumeController(Controller):
+class VolumeController(Controller[tuple[str, str, str]]):
     name = COMPONENT
 
     def __init__(
@@ -82,8 +81,8 @@ class VolumeController(Controller):
                 if volume.get("persistentVolumeClaim"):
                     self.enqueue(("pvc", meta["namespace"], volume["persistentVolumeClaim"]["claimName"]))
 
-    def reconcile(self, key: Hashable) -> None:
-        kind, namespace, name = key  # type: ignore[misc]
+    def reconcile(self, key: tuple[str, str, str]) -> None:
+        kind, namespace, name = key
         if kind == "pv":
             self._sync_volume(name)
         else:
@@ -208,7 +207,7 @@ class VolumeController(Controller):
         }
         try:
             self.registry.create(PVS, pv)
-        except ApiError:
+        except StatusError:
             return
         self.recorder.record(
             pvc,
