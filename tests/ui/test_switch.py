@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from stsviz.sim import SimCluster
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
@@ -46,7 +48,8 @@ async def test_ns_picker_lists_the_servers_namespaces_and_switches(tmp_path):
             choice = app.setup.live.source.scope.namespace
             await eventually(lambda: grid.all_keys == [(choice, "cart" if choice == "shop" else "web")] or None)
             assert app.title == f"stsviz live admin@stsviz-sim namespace {choice}"
-            await pilot.press("colon", *"ns all", "enter")
+            # Typed keys wait for an idle app, which a live screen seldom is: run the line as typed.
+            app.screen._command_line("ns all")
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
             assert app.setup.live.source.scope.namespace is None
             assert app.title.endswith("all namespaces")
@@ -60,13 +63,14 @@ async def test_ctx_switches_to_another_context_of_the_kubeconfig(tmp_path):
             grid = app.query_one(StatefulSetGrid)
             await eventually(lambda: grid.all_keys == [("default", "web")])
             first = app.setup.live.source
-            await pilot.press("colon", *"ctx viewer@stsviz-sim", "enter")
+            await pilot.press("colon")
+            app.screen.query_one(Input).value = "ctx viewer@stsviz-sim"
+            await pilot.press("enter")
             await eventually(lambda: app.setup.live.source is not first)
             assert app.setup.live.source.target.context == "viewer@stsviz-sim"
             await eventually(lambda: grid.all_keys == [("default", "web")])
             assert app.title == "stsviz live viewer@stsviz-sim namespace default"
-            await pilot.press("colon", *"ctx nowhere", "enter")
-            await pilot.pause()
+            await app.screen._command_line("ctx nowhere").wait()
             assert app.setup.live.source.target.context == "viewer@stsviz-sim"  # unknown: nothing changed
             assert any("no context 'nowhere'" in n.message for n in app._notifications)
 
