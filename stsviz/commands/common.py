@@ -17,6 +17,7 @@ import sys
 from typing import TextIO
 
 from stsviz.model.text import PrintableFilter, printable_line
+from stsviz.settings import Settings, SettingsError, load_settings
 from stsviz.sources.live.scrub import ScrubFilter
 
 EXIT_OK = 0
@@ -62,6 +63,14 @@ def stall_seconds(value: float | None, default: float) -> float:
     if not 0 < seconds < math.inf:  # also refuses nan
         raise UsageError("--stall-after must be a positive number of seconds")
     return seconds
+
+
+def user_settings() -> Settings:
+    """The settings file (read-only and protected contexts, colours); a broken one is a usage error."""
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
 
 
 def configure_logging(stream: TextIO | None) -> None:

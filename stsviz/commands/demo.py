@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stsviz.commands.common import EXIT_OK, UsageError, configure_logging, stall_seconds
+from stsviz.commands.common import EXIT_OK, UsageError, configure_logging, stall_seconds, user_settings
 
 NO_TERMINAL = "the demo needs a terminal; `stsviz sim` serves the demo cluster to other clients"
 
@@ -52,6 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 LiveFrameSource(source),
                 description=f"demo {args.scenario} at {args.speed:g}x ({demo.url})",
                 stall_seconds=stall_after,
+                settings=user_settings(),
             )
     finally:
         demo.stop()

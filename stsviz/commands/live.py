@@ -14,7 +14,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds
+from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds, user_settings
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.model.text import printable_line
@@ -40,6 +40,7 @@ def run_live(args: argparse.Namespace) -> int:
         raise UsageError("-l/--selector needs a label selector, e.g. app=web")
     if not one_shot and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(NO_TERMINAL)
+    settings = user_settings()
     try:
         target = resolve_target(args.kubeconfig, args.context)
     except ConfigError as error:
@@ -61,6 +62,7 @@ def run_live(args: argparse.Namespace) -> int:
         description=f"{target.describe()} {scope.describe()}",
         stall_seconds=stall_after,
         read_only=args.read_only,
+        settings=settings,
     )
 
 

@@ -11,6 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.settings import Settings
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
 from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
@@ -72,6 +73,7 @@ def live_setup(
     description: str,
     stall_seconds: float = DEFAULT_STALL_SECONDS,
     read_only: bool = False,
+    settings: Settings | None = None,
 ) -> AppSetup:
     """The app's setup for a live source; `description` names the context and scope watched."""
     return AppSetup(
@@ -81,13 +83,22 @@ def live_setup(
         live=live,
         stall_seconds=stall_seconds,
         read_only=read_only,
+        settings=settings or Settings(),
     )
 
 
 def run_live_app(
-    live: LiveControls, *, description: str, stall_seconds: float = DEFAULT_STALL_SECONDS, read_only: bool = False
+    live: LiveControls,
+    *,
+    description: str,
+    stall_seconds: float = DEFAULT_STALL_SECONDS,
+    read_only: bool = False,
+    settings: Settings | None = None,
 ) -> int:
     """Run the live screen until the user quits; the process exit code."""
-    app = StsvizApp(live_setup(live, description=description, stall_seconds=stall_seconds, read_only=read_only))
+    setup = live_setup(
+        live, description=description, stall_seconds=stall_seconds, read_only=read_only, settings=settings
+    )
+    app = StsvizApp(setup)
     app.run()
     return app.return_code or 0

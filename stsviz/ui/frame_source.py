@@ -8,12 +8,13 @@ Live mode (a cluster or the demo cluster) plugs in here without the widgets know
 from __future__ import annotations
 
 from collections.abc import Callable, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from stsviz.model import ClusterState
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.settings import Settings
 
 
 class FrameSource(Protocol):
@@ -130,3 +131,6 @@ class AppSetup:
     stall_seconds: float = DEFAULT_STALL_SECONDS
     fps: float = 30.0  # at most this many redraws a second
     warnings: tuple[str, ...] = ()  # what loading skipped (replay): a notification, and listed in help
+    settings: Settings = field(default_factory=Settings)  # the settings file: read-only and protected contexts
+    # Told every change sent and its outcome (the recorder writes them as markers).
+    action_listeners: tuple[Callable[[Any, str, bool], None], ...] = ()

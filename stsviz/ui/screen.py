@@ -24,6 +24,9 @@ from textual.worker import Worker, WorkerState
 
 from stsviz.model.records import SetKey
 from stsviz.model.times import rfc3339
+from stsviz.settings import COLORS
+from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
+from stsviz.ui.action_keys import MUTATING_ACTIONS, ActionKeys
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
@@ -43,7 +46,7 @@ REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_
 LIVE_ACTIONS = frozenset({"command_line"})
 
 
-class RolloutScreen(Screen[None]):
+class RolloutScreen(ActionKeys, Screen[None]):
     """StatefulSet rollouts, live or replayed."""
 
     # Tests turn this off so a focused filter looks the same in every snapshot.
@@ -153,6 +156,7 @@ class RolloutScreen(Screen[None]):
             tooltip="Keys, cell legend and verdict words",
         ),
         Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
+        *ACTION_BINDINGS,
     ]
 
     def __init__(self, setup: AppSetup) -> None:
@@ -196,6 +200,7 @@ class RolloutScreen(Screen[None]):
         self.set_interval(1 / self.setup.fps, self._tick)
         if self.live is not None:
             self._follow_live()
+            self._paint_context()
         if self.setup.warnings:
             count = len(self.setup.warnings)
             self.notify(
@@ -323,6 +328,8 @@ class RolloutScreen(Screen[None]):
             return False
         if action in LIVE_ACTIONS and self.live is None:
             return False
+        if action in MUTATING_ACTIONS and self.live is None:
+            return False  # a recording cannot be changed: not offered (and the gate refuses it anyway)
         if action == "clear_filter":
             return bool(self.grid.name_filter)
         return True
@@ -415,6 +422,17 @@ class RolloutScreen(Screen[None]):
             return
         self._switch_to(live.source.elsewhere(target=other, scope=Scope(other.namespace, live.source.scope.selector)))
 
+    def _paint_context(self) -> None:
+        """The context's colour from the settings file on the header: production looks like production."""
+        live = self.live
+        assert live is not None
+        settings = self.setup.settings.for_context(live.source.target.context)
+        header = self.query_one(Header)
+        for color in COLORS:
+            header.set_class(settings.color == color, f"-context-{color}")
+        if settings.read_only and not self.app.title.endswith("(read-only)"):
+            self.app.title += " (read-only)"
+
     def _switch_to(self, source: object) -> None:
         """Follow `source` instead: a fresh fold, the worker restarted, the title saying what is watched."""
         live = self.live
@@ -422,6 +440,7 @@ class RolloutScreen(Screen[None]):
         live.switch(source)
         self._live_error = None
         self.app.title = f"stsviz live {live.describe()}"
+        self._paint_context()
         self._follow_live()  # exclusive: the old worker is cancelled and closes the old source
         self.show_frame()
         self.notify(f"watching {live.describe()}", markup=False)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -23,7 +24,7 @@ from stsviz.sources.live.informer import Informer, Sink
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, list_page, parse_list
+from stsviz.sources.live.wire import ApiError, Unreachable, list_page, parse_list
 
 log = logging.getLogger("stsviz.live")
 
@@ -70,6 +71,26 @@ class LiveSource:
         page = parse_list(raw)
         names = [item.get("metadata", {}).get("name") for item in page.items if isinstance(item, dict)]
         return sorted(name for name in names if isinstance(name, str))
+
+    async def autoscalers_of(self, namespace: str, name: str) -> list[str]:
+        """The HorizontalPodAutoscalers in `namespace` that scale StatefulSet `name` (a scale will be undone).
+
+        Empty when there is none, or when they cannot be read (forbidden, not served): a warning, not a must.
+        """
+        if self.connection is None:
+            return []
+        path = f"/apis/autoscaling/v1/namespaces/{quote(namespace, safe='')}/horizontalpodautoscalers"
+        timeout = aiohttp.ClientTimeout(total=10)
+        try:
+            page = parse_list(await list_page(self.connection.api, path, [], timeout))
+        except (ApiError, Unreachable, ValueError):
+            return []
+        names = []
+        for item in page.items:
+            ref = (item.get("spec") or {}).get("scaleTargetRef") or {}
+            if ref.get("kind") == "StatefulSet" and ref.get("name") == name:
+                names.append(str((item.get("metadata") or {}).get("name")))
+        return names
 
     @staticmethod
     def failure(error: BaseException) -> str:

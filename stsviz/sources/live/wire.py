@@ -217,6 +217,51 @@ async def get(
     raise Refused(f"server redirected more than {_MAX_REDIRECTS} times; gave up")
 
 
+async def send(
+    api: Any,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    content_type: str = "application/json",
+    query: list[tuple[str, str]] | None = None,
+    timeout: aiohttp.ClientTimeout | None = None,
+) -> Any:
+    """One request that changes the cluster: the parsed JSON answer, or ApiError / Unreachable.
+
+    Only stsviz.actions.gate calls this (every mutation goes through the gate).
+    A redirect is never followed: a write sent twice, or elsewhere, is worse than none.
+    """
+    _follow_no_other_host(api)
+    headers = {"Accept": "application/json", "Content-Type": content_type}
+    try:
+        response: aiohttp.ClientResponse = await api.call_api(
+            path,
+            method,
+            query_params=query or [],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=timeout or aiohttp.ClientTimeout(total=30),
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        raise Unreachable(_describe(error)) from None
+    if response.status in _REDIRECTS:
+        response.release()
+        raise Refused(f"server answered {response.status} (a redirect) to a change; not followed")
+    if not 200 <= response.status < 300:
+        raise await _error(response)
+    try:
+        raw = await response.content.read(_ERROR_BODY_LIMIT)
+    finally:
+        response.release()
+    try:
+        return loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None  # the change was made; an odd answer does not undo it
+
+
 async def list_page(
     api: Any,
     path: str,

@@ -1,0 +1,32 @@
+"""A change the server refused (or that may not have happened), worded as kubectl words it.
+
+`Error from server (Forbidden): <message>`, `error: You must be logged in to
+the server (Unauthorized)`, a 404 on delete is "already gone", a 409 on a
+pod's UID precondition is "already replaced". A 4xx is never retried; after
+a timeout or a 5xx the outcome is unknown, and the line says so.
+"""
+
+from __future__ import annotations
+
+from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed
+from stsviz.sources.live.wire import ApiError, Unreachable
+
+
+def kubectl_error(action: Action, error: Exception) -> str:
+    """One line for the notification and the log; never a token (ApiError and Unreachable are scrubbed)."""
+    if isinstance(error, PreconditionFailed):
+        return f"error: {error}; nothing was changed"
+    if isinstance(error, Unreachable):
+        return f"Unable to connect to the server: {error}; the outcome is unknown, watch the screen"
+    if not isinstance(error, ApiError):
+        return f"error: {error}"
+    if error.status == 401:
+        return "error: You must be logged in to the server (Unauthorized)"
+    if isinstance(action, DeletePod):
+        if error.status == 404:
+            return f'Error from server (NotFound): pods "{action.target.name}" not found (already gone)'
+        if error.status == 409 and "precondition" in error.message.lower():
+            return f"{action.target.name} was already replaced (a new pod has its name); nothing was deleted"
+    if error.status >= 500:
+        return f"Error from server ({error.reason or error.status}): {error.message}; the outcome is unknown"
+    return f"Error from server ({error.reason or error.status}): {error.message}"

@@ -1,0 +1,166 @@
+"""The mutating verbs: scale, delete a pod, move the partition, restart — with kubectl's semantics.
+
+Each action knows the object the user saw (its replicas, its pod's UID), so a
+stale screen never changes something else: scale checks the replicas first
+(`kubectl scale --current-replicas`), delete carries the pod's UID as a
+precondition (a StatefulSet pod comes back under the same name). Each also
+prints the kubectl command that does the same, for the confirm dialog and
+for whoever writes the incident report.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+STS_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
+POD_PATH = "/api/v1/namespaces/{namespace}/pods/{name}"
+STRATEGIC = "application/strategic-merge-patch+json"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+GRACE_DEFAULT = "default"  # the pod's terminationGracePeriodSeconds
+GRACE_NOW = "now"  # kubectl delete --now: 1 second
+GRACE_FORCE = "force"  # kubectl delete --force --grace-period=0: gone from the API at once
+
+
+class Transport(Protocol):
+    """What an action may use to talk to the server: only the gate makes one."""
+
+    async def get(self, path: str) -> Any: ...
+
+    async def send(
+        self, method: str, path: str, *, body: Any = None, content_type: str = ..., query: list[tuple[str, str]] = ...
+    ) -> Any: ...
+
+
+class PreconditionFailed(Exception):
+    """What the user saw is not what the server has: nothing was changed. The message is kubectl's."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an action goes: the context (for the kubectl line) and the object's namespace and name."""
+
+    context: str | None
+    namespace: str
+    name: str
+
+    def path(self, template: str) -> str:
+        return template.format(namespace=quote(self.namespace, safe=""), name=quote(self.name, safe=""))
+
+    def kubectl(self, *words: str) -> str:
+        context = ["--context", self.context] if self.context else []
+        return shlex.join(["kubectl", *context, "-n", self.namespace, *words])
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change the user asked for, with everything the confirm dialog shows."""
+
+    target: Target
+    summary: str = field(init=False, default="")
+    warnings: tuple[str, ...] = ()  # what the user should know before confirming (an HPA, OnDelete)
+
+    def kubectl(self) -> str:
+        raise NotImplementedError
+
+    async def perform(self, transport: Transport) -> str:
+        """Send the change; what was done, in a line. Raises ApiError, Unreachable or PreconditionFailed."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Scale(Action):
+    seen: int = 0  # the replicas on screen when the user asked
+    replicas: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "summary", f"scale statefulset {self.target.name} from {self.seen} to {self.replicas}")
+
+    def kubectl(self) -> str:
+        name = f"statefulset/{self.target.name}"
+        return self.target.kubectl("scale", name, f"--current-replicas={self.seen}", f"--replicas={self.replicas}")
+
+    async def perform(self, transport: Transport) -> str:
+        path = self.target.path(STS_PATH) + "/scale"
+        scale = await transport.get(path)
+        current = (scale.get("spec") or {}).get("replicas", 0) if isinstance(scale, dict) else None
+        if current != self.seen:
+            raise PreconditionFailed(f"Expected replicas to be {self.seen}, was {current}")
+        # PUT the Scale back: its resourceVersion makes the server refuse (409) if it moved meanwhile.
+        scale["spec"] = {**(scale.get("spec") or {}), "replicas": self.replicas}
+        await transport.send("PUT", path, body=scale)
+        return f"statefulset.apps/{self.target.name} scaled"
+
+
+@dataclass(frozen=True)
+class DeletePod(Action):
+    uid: str = ""  # the pod the user saw: another one under the same name is left alone
+    grace: str = GRACE_DEFAULT
+
+    def __post_init__(self) -> None:
+        how = {GRACE_DEFAULT: "", GRACE_NOW: " now", GRACE_FORCE: " by force, without waiting for the kubelet"}
+        object.__setattr__(self, "summary", f"delete pod {self.target.name}{how[self.grace]}")
+
+    def kubectl(self) -> str:
+        flags = {GRACE_DEFAULT: [], GRACE_NOW: ["--now"], GRACE_FORCE: ["--force", "--grace-period=0"]}
+        return self.target.kubectl("delete", "pod", self.target.name, *flags[self.grace])
+
+    async def perform(self, transport: Transport) -> str:
+        options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": self.uid}}
+        if self.grace == GRACE_NOW:
+            options["gracePeriodSeconds"] = 1
+        elif self.grace == GRACE_FORCE:
+            options["gracePeriodSeconds"] = 0
+        await transport.send("DELETE", self.target.path(POD_PATH), body=options)
+        return f'pod "{self.target.name}" deleted'
+
+
+@dataclass(frozen=True)
+class SetPartition(Action):
+    seen: int | None = None  # the partition on screen (None: none set)
+    partition: int = 0
+
+    def __post_init__(self) -> None:
+        seen = "none" if self.seen is None else str(self.seen)
+        summary = f"set the partition of statefulset {self.target.name} from {seen} to {self.partition}"
+        object.__setattr__(self, "summary", summary)
+
+    def patch(self) -> dict[str, Any]:
+        return {"spec": {"updateStrategy": {"rollingUpdate": {"partition": self.partition}}}}
+
+    def kubectl(self) -> str:
+        body = json.dumps(self.patch(), separators=(",", ":"))
+        return self.target.kubectl("patch", "statefulset", self.target.name, "-p", body)
+
+    async def perform(self, transport: Transport) -> str:
+        await transport.send("PATCH", self.target.path(STS_PATH), body=self.patch(), content_type=STRATEGIC)
+        return f"statefulset.apps/{self.target.name} patched"
+
+
+@dataclass(frozen=True)
+class Restart(Action):
+    now: Callable[[], datetime] = datetime.now
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "summary", f"restart statefulset {self.target.name} (roll every pod)")
+
+    def kubectl(self) -> str:
+        return self.target.kubectl("rollout", "restart", f"statefulset/{self.target.name}")
+
+    async def perform(self, transport: Transport) -> str:
+        # What `kubectl rollout restart` sends: the template annotated with the time, as field manager
+        # kubectl-rollout; a changed template is a new revision, and the controller rolls it.
+        stamp = self.now().astimezone().isoformat(timespec="seconds")
+        body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        query = [("fieldManager", "kubectl-rollout")]
+        await transport.send("PATCH", self.target.path(STS_PATH), body=body, content_type=STRATEGIC, query=query)
+        return f"statefulset.apps/{self.target.name} restarted"
+
+
+Performer = Callable[[Transport], Awaitable[str]]

@@ -1,0 +1,271 @@
+"""The keys that change the cluster: scale, delete a pod, move the partition, restart.
+
+k9s's keys where k9s has one (`s`, `ctrl+d`, `r`), `+`/`-` to scale by one,
+`p` to set the partition and `>`/`<` to move it ("promote the next ordinal",
+"hold one more back"). Every one builds an action from what the screen shows,
+asks in a dialog, and hands it to the gate (stsviz.actions.gate), which may
+refuse; nothing here sends a request. The effect is shown when the watch
+reports it, never painted ahead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
+
+from stsviz.actions.gate import Failed, Gate, Refused
+from stsviz.actions.verbs import (
+    GRACE_DEFAULT,
+    GRACE_FORCE,
+    GRACE_NOW,
+    Action,
+    DeletePod,
+    Restart,
+    Scale,
+    SetPartition,
+    Target,
+)
+from stsviz.model.frame import SetRow
+from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
+
+if TYPE_CHECKING:
+    from stsviz.ui.screen import RolloutScreen
+
+# The actions that change the cluster: help marks them, tests walk them all.
+MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition"})
+DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
+ON_DELETE = "OnDelete"
+
+BINDINGS = [
+    Binding("s", "scale", "Scale", id="action.scale", tooltip="Scale the selected set (asks for the replicas)"),
+    Binding("plus", "scale_by(1)", "+1", id="action.scale_up", key_display="+", show=False, tooltip="Scale up by one"),
+    Binding(
+        "minus", "scale_by(-1)", "-1", id="action.scale_down", key_display="-", show=False, tooltip="Scale down by one"
+    ),
+    Binding("ctrl+d", "delete_pod", "Delete pod", id="action.delete_pod", tooltip="Delete the selected pod"),
+    Binding("r", "restart", "Restart", id="action.restart", tooltip="Rollout restart: roll every pod of the set"),
+    Binding(
+        "p", "set_partition", "Partition", id="action.partition", show=False, tooltip="Set the partition (asks for it)"
+    ),
+    Binding(
+        "greater_than_sign",
+        "move_partition(-1)",
+        "Promote",
+        id="action.promote",
+        key_display=">",
+        show=False,
+        tooltip="Partition down by one: the next ordinal gets the update revision",
+    ),
+    Binding(
+        "less_than_sign",
+        "move_partition(1)",
+        "Hold back",
+        id="action.hold_back",
+        key_display="<",
+        show=False,
+        tooltip="Partition up by one: hold one more ordinal on the old revision",
+    ),
+]
+
+
+def _screen(self: Any) -> RolloutScreen:
+    """The mixin is only ever a RolloutScreen."""
+    screen: RolloutScreen = self
+    return screen
+
+
+class ActionKeys:
+    """Mixed into RolloutScreen: the mutating keys and their dialogs."""
+
+    def gate(self) -> Gate:
+        """The gate for a change asked now: live or replay, --read-only, the context's settings."""
+        screen = _screen(self)
+        live = screen.live
+        setup = screen.setup
+        if live is None:
+            return Gate(api=None, context=lambda: None, settings=setup.settings)
+
+        def api() -> Any:
+            connection = live.source.connection
+            if connection is None:
+                raise Refused("not connected to the cluster yet")
+            return connection.api
+
+        return Gate(
+            api=api,
+            context=lambda: live.source.target.context,
+            read_only=setup.read_only,
+            settings=setup.settings,
+            outcomes=list(setup.action_listeners),
+        )
+
+    # -- the keys -------------------------------------------------------------------------
+
+    def action_scale(self) -> None:
+        self._scale(None)
+
+    def action_scale_by(self, delta: int) -> None:
+        self._scale(delta)
+
+    def action_delete_pod(self) -> None:
+        self._delete_pod()
+
+    def action_restart(self) -> None:
+        self._restart()
+
+    def action_set_partition(self) -> None:
+        self._partition(None)
+
+    def action_move_partition(self, delta: int) -> None:
+        self._partition(delta)
+
+    # -- the flows (workers: dialogs are awaited) ----------------------------------------------
+
+    @work(group="action", exclusive=True)
+    async def _scale(self, delta: int | None) -> None:
+        screen = _screen(self)
+        gate, row = self._start()
+        if gate is None or row is None:
+            return
+        seen = row.set.replicas
+        if delta is None:
+            wanted = await screen.app.push_screen_wait(NumberDialog(f"Scale {row.set.name} to", seen))
+            if wanted is None:
+                return
+        else:
+            wanted = max(0, seen + delta)
+        warnings = await self._autoscaler_warning(row)
+        action = Scale(_target(gate, row), warnings=warnings, seen=seen, replicas=wanted)
+        await self._confirm_and_run(gate, action, row)
+
+    @work(group="action", exclusive=True)
+    async def _delete_pod(self) -> None:
+        screen = _screen(self)
+        gate, row = self._start()
+        if gate is None or row is None:
+            return
+        cell = screen.grid.selected_cell
+        if cell is None or cell.pod is None:
+            ordinal = f" {cell.ordinal}" if cell is not None else ""
+            screen.notify(f"no pod at ordinal{ordinal} of {row.set.name} to delete", markup=False)
+            return
+        pod = cell.pod
+        target = Target(gate.context(), pod.namespace, pod.name)
+        ask = DeletePod(target, uid=pod.uid)
+        choice = await self._confirm(gate, ask, row, choices=DELETE_CHOICES, ordinal=cell.ordinal)
+        if choice is None:
+            return
+        grace = {DELETE_CHOICES[0]: GRACE_DEFAULT, DELETE_CHOICES[1]: GRACE_NOW}.get(choice, GRACE_FORCE)
+        warning = (
+            "Force: the pod leaves the API at once while its node may still run it; two pods may then run "
+            "with one identity and one volume. Only when the node is known to be gone.",
+        )
+        action = DeletePod(target, uid=pod.uid, grace=grace, warnings=warning if grace == GRACE_FORCE else ())
+        if grace == GRACE_FORCE and not await self._confirm(gate, action, row, ordinal=cell.ordinal):
+            return  # force asks twice
+        await self._run(gate, action)
+
+    @work(group="action", exclusive=True)
+    async def _restart(self) -> None:
+        gate, row = self._start()
+        if gate is None or row is None:
+            return
+        warnings: tuple[str, ...] = ()
+        if row.set.strategy == ON_DELETE:
+            warnings = ("OnDelete: no pod is replaced until you delete it; the new template waits for that.",)
+        await self._confirm_and_run(gate, Restart(_target(gate, row), warnings=warnings), row)
+
+    @work(group="action", exclusive=True)
+    async def _partition(self, delta: int | None) -> None:
+        screen = _screen(self)
+        gate, row = self._start()
+        if gate is None or row is None:
+            return
+        sts = row.set
+        if sts.strategy != "RollingUpdate":
+            text = f"{sts.name} uses {sts.strategy}: there is no partition; pods update when deleted"
+            screen.notify(text, severity="warning", markup=False)
+            return
+        seen = sts.partition
+        current = seen or 0
+        if delta is None:
+            title = f"Partition of {sts.name} (ordinals below it keep the old revision)"
+            wanted = await screen.app.push_screen_wait(NumberDialog(title, current, maximum=sts.replicas))
+            if wanted is None:
+                return
+        else:
+            wanted = min(max(0, current + delta), sts.replicas)
+            if wanted == current:
+                edge = "0: every ordinal already updates" if delta < 0 else f"{sts.replicas}: nothing updates"
+                screen.notify(f"the partition is at {edge}", markup=False)
+                return
+        await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
+
+    # -- shared steps ------------------------------------------------------------------------------
+
+    def _start(self) -> tuple[Gate | None, SetRow | None]:
+        """The gate and the selected set, or (None, None) after saying why not."""
+        screen = _screen(self)
+        gate = self.gate()
+        reason = gate.refusal()
+        if reason is not None:
+            screen.notify(reason, title="Nothing changed", severity="warning", markup=False)
+            return None, None
+        row = screen.grid.selected_row
+        if row is None:
+            screen.notify("no StatefulSet selected", markup=False)
+            return None, None
+        return gate, row
+
+    async def _confirm(
+        self,
+        gate: Gate,
+        action: Action,
+        row: SetRow,
+        *,
+        choices: tuple[str, ...] = ("Confirm",),
+        ordinal: int | None = None,
+    ) -> str | None:
+        screen = _screen(self)
+        where = f"namespace {row.set.namespace}   statefulset {row.set.name}"
+        if ordinal is not None:
+            where += f"   ordinal {ordinal}"
+        protected = gate.context_settings().protected
+        dialog = ConfirmDialog(
+            action,
+            context=gate.context(),
+            where=where,
+            choices=choices,
+            type_to_confirm=row.set.name if protected else None,
+        )
+        return await screen.app.push_screen_wait(dialog)
+
+    async def _confirm_and_run(self, gate: Gate, action: Action, row: SetRow) -> None:
+        if await self._confirm(gate, action, row) is not None:
+            await self._run(gate, action)
+
+    async def _run(self, gate: Gate, action: Action) -> None:
+        screen = _screen(self)
+        try:
+            done = await gate.run(action)
+        except Refused as refused:
+            screen.notify(str(refused), title="Nothing changed", severity="warning", markup=False)
+        except Failed as failed:
+            screen.notify(str(failed), title=action.summary, severity="error", timeout=20, markup=False)
+        else:
+            screen.notify(f"{done}; the cells follow as the watch reports it", title=action.kubectl(), markup=False)
+
+    async def _autoscaler_warning(self, row: SetRow) -> tuple[str, ...]:
+        live = _screen(self).live
+        if live is None:
+            return ()
+        names = await live.source.autoscalers_of(row.set.namespace, row.set.name)
+        if not names:
+            return ()
+        return (f"HorizontalPodAutoscaler {', '.join(names)} targets this set: it will change the replicas back.",)
+
+
+def _target(gate: Gate, row: SetRow) -> Target:
+    return Target(gate.context(), row.set.namespace, row.set.name)

@@ -1,0 +1,129 @@
+"""The dialogs in front of every change: a number to scale or partition to, and the confirmation.
+
+The confirmation names the context, the namespace and the object (and
+ordinal), shows the exact kubectl command that does the same, and whatever
+the user should know first (an autoscaler that will undo a scale, OnDelete).
+Focus starts on Cancel; `y` confirms, `n` or Escape cancel. For a protected
+context the set's name must be typed first. Cluster strings are Content, never markup.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from stsviz.actions.verbs import Action
+
+
+class ConfirmDialog(ModalScreen[str | None]):
+    """Asks before a change: returns the chosen button's label, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm", id="confirm.yes"),
+        Binding("n,escape", "cancel", "Cancel", id="confirm.no"),
+    ]
+
+    def __init__(
+        self,
+        action: Action,
+        *,
+        context: str | None,
+        where: str,
+        choices: tuple[str, ...] = ("Confirm",),
+        type_to_confirm: str | None = None,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.action = action
+        self.context = context
+        self.where = where
+        self.choices = choices
+        self.type_to_confirm = type_to_confirm
+
+    def compose(self) -> ComposeResult:
+        action = self.action
+        with Vertical(classes="dialog-body"):
+            yield Label(Content(action.summary[:1].upper() + action.summary[1:] + "?"), classes="dialog-title")
+            yield Label(Content(f"context   {self.context or '(in-cluster)'}"))
+            yield Label(Content(self.where))
+            yield Label(Content("the same with kubectl:"), classes="dialog-dim")
+            yield Label(Content(action.kubectl()), classes="dialog-command")
+            for warning in action.warnings:
+                yield Label(Content(warning), classes="dialog-warning")
+            if self.type_to_confirm is not None:
+                text = f"This context is protected: type {self.type_to_confirm} to confirm"
+                yield Label(Content(text), classes="dialog-warning")
+                yield Input(placeholder=self.type_to_confirm, id="type-to-confirm")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel", variant="default")
+                for index, label in enumerate(self.choices):
+                    yield Button(label, id=f"choice-{index}", variant="error" if index else "warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def _typed(self) -> bool:
+        if self.type_to_confirm is None:
+            return True
+        return self.query_one("#type-to-confirm", Input).value.strip() == self.type_to_confirm
+
+    def action_confirm(self) -> None:
+        if len(self.choices) == 1 and self._typed():
+            self.dismiss(self.choices[0])
+        elif self.type_to_confirm is not None and not self._typed():
+            self.notify(f"type {self.type_to_confirm} first", severity="warning", markup=False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif not self._typed():
+            self.notify(f"type {self.type_to_confirm} first", severity="warning", markup=False)
+        else:
+            self.dismiss(self.choices[int((event.button.id or "choice-0").removeprefix("choice-"))])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if len(self.choices) == 1:
+            self.action_confirm()
+
+
+class NumberDialog(ModalScreen[int | None]):
+    """One whole number, prefilled; Enter takes it, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="number.cancel")]
+
+    def __init__(self, title: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.value = value
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-body"):
+            yield Label(Content(self.title_text), classes="dialog-title")
+            yield Input(str(self.value), type="integer", id="number")
+            limits = f"from {self.minimum}" + (f" to {self.maximum}" if self.maximum is not None else "")
+            yield Label(Content(f"{limits}; Enter to go on, Escape to cancel"), classes="dialog-dim")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        try:
+            number = int(event.value)
+        except ValueError:
+            self.notify("a whole number, please", severity="warning")
+            return
+        if number < self.minimum or (self.maximum is not None and number > self.maximum):
+            self.notify(f"{number} is out of range", severity="warning")
+            return
+        self.dismiss(number)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
