@@ -193,6 +193,8 @@ class FakeApiServer:
         self.objects: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.resource_version = "100"
         self.requests: list[Seen] = []
+        self.writes: list[tuple[str, str]] = []  # (method, path) of every request that would change something
+        self.write_answer: tuple[int, str, str] = (405, "MethodNotAllowed", "the fake server takes no writes")
         self.tokens = {TOKEN}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -203,9 +205,17 @@ class FakeApiServer:
     def seen(self, resource: str, verb: str | None = None) -> list[Seen]:
         return [s for s in self.requests if s.resource == resource and (verb is None or s.verb == verb)]
 
+    async def _write(self, request: web.Request) -> web.Response:
+        """Anything but GET: recorded (tests prove a refused change never got here), then refused."""
+        self.writes.append((request.method, request.path))
+        code, reason, message = self.write_answer
+        body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code}
+        return web.json_response(body | {"message": message}, status=code)
+
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._write)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
         context = None

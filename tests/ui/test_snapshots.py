@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from stsviz.actions.verbs import DeletePod, Target
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
 from tests.ui.helpers import event_index
 from tests.waiting import eventually
@@ -115,6 +117,34 @@ def test_unreachable_cluster_at_80x24(snap_compare, tmp_path, fake_time):
     assert snap_compare(app, terminal_size=(80, 24), run_before=until_said)
 
 
+def test_confirm_dialog_names_the_object_and_the_kubectl_command(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
+    action = DeletePod(Target("prod-eu", "rolling", "web-1"), uid="uid-1")
+
+    async def ask(pilot) -> None:
+        dialog = ConfirmDialog(
+            action,
+            context="prod-eu",
+            where="namespace rolling   statefulset web   ordinal 1",
+            choices=("Delete", "Delete now", "Force delete"),
+            type_to_confirm="web",
+        )
+        app.push_screen(dialog)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ask)
+
+
+def test_scale_dialog_is_prefilled_with_the_replicas(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
+
+    async def ask(pilot) -> None:
+        app.push_screen(NumberDialog("Scale web to", 3))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ask)
+
+
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
 SCREENSHOTS = {
     "rolling.svg": "test_rolling_update_mid_way.svg",
@@ -124,6 +154,7 @@ SCREENSHOTS = {
     "detail.svg": "test_detail_of_a_recreated_pod_with_events.svg",
     "help.svg": "test_help_screen_at_80x24.svg",
     "unreachable.svg": "test_unreachable_cluster_at_80x24.svg",
+    "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
 }
 
 

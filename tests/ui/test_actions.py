@@ -1,0 +1,193 @@
+"""Changing the cluster from the keyboard, on the demo cluster: kubectl's semantics, safe on a stale view.
+
+Each change is asked for with keys, confirmed in the dialog, sent through the
+gate, and then seen on the screen only when the watch reports it.
+"""
+
+from __future__ import annotations
+
+from kubernetes_asyncio.client import AppsV1Api, CoreV1Api, V1DeleteOptions
+
+from stsviz.actions.gate import Failed, Gate
+from stsviz.actions.verbs import Restart, Target
+from stsviz.settings import ContextSettings, Settings
+from stsviz.sim import SimCluster
+from stsviz.sim.resources import PODS, STATEFULSETS
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.dialogs import ConfirmDialog
+from stsviz.ui.live import LiveFrameSource
+from tests.sim.simtools import api_client, rolled_out, web_manifest
+from tests.ui.test_gate import said
+from tests.waiting import eventually
+
+SIZE = (120, 30)
+SPEED = 40.0  # cluster seconds per real second: a rollout takes a second or two
+
+
+def sts(cluster: SimCluster, name: str = "web") -> dict:
+    found = cluster.store.view(STATEFULSETS, "default", name)
+    assert found is not None
+    return found
+
+
+def pod_uid(cluster: SimCluster, name: str) -> str | None:
+    found = cluster.store.view(PODS, "default", name)
+    return found["metadata"]["uid"] if found else None
+
+
+async def live_app(cluster: SimCluster, tmp_path, settings: Settings | None = None) -> StsvizApp:
+    kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+    target = resolve_target(str(kubeconfig))
+    live = LiveFrameSource(LiveSource(target, Scope("default")), batch_interval=0.02)
+    return StsvizApp(live_setup(live, description="demo", settings=settings))
+
+
+async def ready_screen(app: StsvizApp, cluster: SimCluster) -> None:
+    await eventually(lambda: rolled_out(cluster), timeout=20)
+    grid = app.screen.grid
+    await eventually(lambda: grid.selected_row is not None and grid.selected_row.verdict.done, timeout=20)
+
+
+async def confirm_dialog(app: StsvizApp) -> ConfirmDialog:
+    await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
+    dialog = app.screen
+    assert isinstance(dialog, ConfirmDialog)
+    return dialog
+
+
+async def test_plus_scales_up_by_one_after_confirming_and_the_grid_follows_the_watch(tmp_path):
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            await pilot.press("plus")
+            dialog = await confirm_dialog(app)
+            assert dialog.action.kubectl() == (
+                "kubectl --context admin@stsviz-sim -n default scale statefulset/web --current-replicas=2 --replicas=3"
+            )
+            assert app.focused is dialog.query_one("#cancel")  # Enter on a reflex cancels
+            assert sts(cluster)["spec"]["replicas"] == 2  # nothing sent before the confirmation
+            await pilot.press("y")
+            await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
+            grid = app.screen.grid
+            await eventually(lambda: len([c for c in grid.selected_row.cells if not c.condemned]) == 3)
+
+
+async def test_a_scale_on_a_stale_view_is_refused_in_kubectls_words(tmp_path):
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot, api_client(cluster) as client:
+            await ready_screen(app, cluster)
+            await pilot.press("plus")
+            await confirm_dialog(app)
+            # Someone else scales while the dialog is open: the user decided on 2.
+            await AppsV1Api(client).patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 5}})
+            await pilot.press("y")
+            await eventually(lambda: any("Expected replicas to be 2, was 5" in message for message in told))
+            assert sts(cluster)["spec"]["replicas"] == 5
+
+
+async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_alone(tmp_path):
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot, api_client(cluster) as client:
+            await ready_screen(app, cluster)
+            await pilot.press("right")  # web-1
+            first = pod_uid(cluster, "web-1")
+            await pilot.press("ctrl+d")
+            dialog = await confirm_dialog(app)
+            assert "ordinal 1" in str(dialog.query("Label")[2].render())
+            # Meanwhile web-1 is deleted and the controller makes a new one under the same name.
+            now = V1DeleteOptions(grace_period_seconds=0)
+            await CoreV1Api(client).delete_namespaced_pod("web-1", "default", body=now)
+            await eventually(lambda: pod_uid(cluster, "web-1") not in (None, first), timeout=20)
+            replacement = pod_uid(cluster, "web-1")
+            await pilot.press("tab", "enter")  # from Cancel to Delete
+            await eventually(lambda: any("web-1 was already replaced" in message for message in told))
+            assert pod_uid(cluster, "web-1") == replacement  # the new pod was not touched
+            # Now on the pod as it is: it goes.
+            await eventually(lambda: app.screen.grid.selected_cell.pod.uid == replacement)
+            await pilot.press("ctrl+d")
+            await confirm_dialog(app)
+            await pilot.press("tab", "enter")
+            await eventually(lambda: pod_uid(cluster, "web-1") != replacement, timeout=20)
+
+
+async def test_r_restarts_as_kubectl_rollout_restart_does(tmp_path):
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            revision = sts(cluster)["status"]["updateRevision"]
+            await pilot.press("r")
+            await confirm_dialog(app)
+            await pilot.press("y")
+            annotations = lambda: sts(cluster)["spec"]["template"]["metadata"].get("annotations") or {}  # noqa: E731
+            await eventually(lambda: "kubectl.kubernetes.io/restartedAt" in annotations())
+            await eventually(lambda: sts(cluster)["status"].get("updateRevision") != revision)
+
+
+async def test_greater_than_promotes_the_next_ordinal_and_ondelete_has_no_partition(tmp_path):
+    partitioned = web_manifest(replicas=3, updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"partition": 2}})
+    ondelete = web_manifest(replicas=1, name="old", updateStrategy={"type": "OnDelete"})
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(partitioned)
+        cluster.apply(ondelete)
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await eventually(lambda: rolled_out(cluster) and rolled_out(cluster, "old"), timeout=20)
+            grid = app.screen.grid
+            await eventually(lambda: len(grid.all_keys) == 2)
+            await pilot.press("greater_than_sign")  # old (OnDelete) is first by name
+            await eventually(lambda: any("old uses OnDelete: there is no partition" in message for message in told))
+            await pilot.press("down", "greater_than_sign")
+            dialog = await confirm_dialog(app)
+            assert dialog.action.summary == "set the partition of statefulset web from 2 to 1"
+            await pilot.press("y")
+            strategy = lambda: sts(cluster)["spec"]["updateStrategy"]  # noqa: E731
+            await eventually(lambda: strategy()["rollingUpdate"]["partition"] == 1)
+
+
+async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
+    settings = Settings((("admin@*", ContextSettings(protected=True, color="red")),), "/cfg.toml")
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path, settings=settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            assert app.screen.query_one("Header").has_class("-context-red")
+            await pilot.press("plus")
+            dialog = await confirm_dialog(app)
+            await pilot.press("y")  # not yet: the name is not typed
+            assert app.screen is dialog and sts(cluster)["spec"]["replicas"] == 2
+            dialog.query_one("#type-to-confirm").value = "web"
+            await pilot.press("y")
+            await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
+
+
+async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
+    message = 'statefulsets.apps "web" is forbidden: User "viewer" cannot patch resource "statefulsets"'
+    api.write_answer = (403, "Forbidden", message)
+    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing())
+    await source.connect()
+    try:
+        gate = Gate(api=lambda: source.connection.api, context=lambda: "fake")
+        try:
+            await gate.run(Restart(Target("fake", "ns", "web")))
+        except Failed as failed:
+            assert str(failed) == f"Error from server (Forbidden): {message}"
+        else:
+            raise AssertionError("a 403 must fail")
+        assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
+    finally:
+        await source.close()

@@ -1,0 +1,138 @@
+"""Every key and palette command that would change the cluster is refused by the one gate:
+in replay, with --read-only, and for a context the settings file marks read-only.
+
+The live screens here run against the scripted server, which records every
+request that is not a GET: a refused change must never reach it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.screen import ModalScreen
+
+from stsviz.actions.gate import READ_ONLY, REPLAY, Gate, Refused
+from stsviz.actions.verbs import Restart, Target
+from stsviz.settings import ContextSettings, Settings
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.ui.action_keys import MUTATING_ACTIONS
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.live import LiveFrameSource
+from stsviz.ui.palette import screen_actions
+from stsviz.ui.screen import RolloutScreen
+from tests.fake_api import obj, pod
+from tests.waiting import eventually
+
+SIZE = (120, 30)
+HARMLESS_TO_SKIP = {"app.quit", "command_line", "help", "open_filter"}  # they open screens or leave; no change
+
+
+def web() -> dict:
+    return obj("StatefulSet", "web", spec={"replicas": 2}, status={"observedGeneration": 1, "replicas": 2})
+
+
+def every_binding() -> list[Binding]:
+    return [*RolloutScreen.BINDINGS, *StatefulSetGrid.BINDINGS]
+
+
+def test_every_binding_that_changes_the_cluster_is_registered_as_mutating():
+    actions = {binding.action.split("(")[0] for binding in every_binding()}
+    assert actions >= MUTATING_ACTIONS  # the registry names real keys
+    assert {"scale", "delete_pod", "restart", "set_partition", "move_partition", "scale_by"} == MUTATING_ACTIONS
+
+
+def said(app: StsvizApp) -> list[str]:
+    """Every notification the app shows, kept (shown ones expire after a few seconds)."""
+    told: list[str] = []
+    notify = app.notify
+
+    def keep(message: str, *args, **kwargs):
+        told.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = keep  # type: ignore[method-assign]
+    return told
+
+
+async def settle_dialogs(app, pilot) -> None:
+    """Whatever dialog an action opened: accept it as a hurried user would (Enter, y), then leave it."""
+    for key in ("enter", "y", "enter", "y", "escape", "escape"):
+        if isinstance(app.screen, ModalScreen):
+            await pilot.press(key)
+            await pilot.pause()
+
+
+def live_app(api, tmp_path, fake_time, *, read_only: bool = False, settings: Settings | None = None) -> StsvizApp:
+    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing())
+    live = LiveFrameSource(source, batch_interval=0.02)
+    setup = live_setup(live, description="fake", read_only=read_only, settings=settings)
+    return StsvizApp(setup)
+
+
+@pytest.mark.parametrize(
+    ("read_only", "settings", "reason"),
+    [
+        (True, None, READ_ONLY),
+        (False, Settings(((("fak*"), ContextSettings(read_only=True)),), "/cfg.toml"), "context fake is read-only"),
+    ],
+    ids=["--read-only", "read-only context"],
+)
+async def test_every_key_and_palette_command_is_refused_and_nothing_is_sent(
+    api, tmp_path, fake_time, read_only, settings, reason
+):
+    api.objects["statefulsets"] = [web()]
+    api.objects["pods"] = [pod("web-0"), pod("web-1")]
+    app = live_app(api, tmp_path, fake_time, read_only=read_only, settings=settings)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RolloutScreen)
+        await eventually(lambda: screen.grid.selected_cell is not None and screen.grid.selected_cell.pod is not None)
+        tried = set()
+        for binding in every_binding():
+            name = binding.action.split("(")[0]
+            if name in HARMLESS_TO_SKIP or binding.action.startswith("app."):
+                continue
+            await screen.run_action(binding.action)
+            await pilot.pause()
+            await settle_dialogs(app, pilot)
+            tried.add(name)
+        for _name, _help, run in list(screen_actions(screen)):
+            await run()
+            await pilot.pause()
+            await settle_dialogs(app, pilot)
+        assert tried >= MUTATING_ACTIONS
+        assert api.writes == []  # nothing that changes anything reached the server
+        # Each mutating key and each of their palette commands said why, in the gate's words.
+        refusals = [message for message in told if reason in message]
+        assert len(refusals) >= 2 * len(MUTATING_ACTIONS) - 2, told  # +1/-1 share a palette name
+
+
+async def test_in_replay_the_keys_are_not_offered_and_the_gate_refuses_anyway(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        assert isinstance(screen, RolloutScreen)
+        for action in MUTATING_ACTIONS:
+            assert screen.check_action(action, ()) is False
+        offered = {name for name, _help, _run in screen_actions(screen)}
+        assert not offered & {"Scale", "Delete pod", "Restart", "Partition", "+1", "-1"}
+        gate = screen.gate()
+        assert gate.refusal() == REPLAY
+        with pytest.raises(Refused, match="replay"):
+            await gate.run(Restart(Target(None, "rolling", "web")))
+
+
+async def test_the_gate_refuses_a_read_only_context_even_when_called_directly():
+    sent = []
+    gate = Gate(
+        api=lambda: sent.append("api asked") or object(),
+        context=lambda: "prod-eu",
+        settings=Settings((("prod*", ContextSettings(read_only=True)),), "/cfg.toml"),
+    )
+    with pytest.raises(Refused, match=r"context prod-eu is read-only in /cfg\.toml"):
+        await gate.run(Restart(Target("prod-eu", "default", "web")))
+    assert sent == []
