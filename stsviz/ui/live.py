@@ -19,6 +19,7 @@ from textual.message import Message
 
 from stsviz.model import ClusterState
 from stsviz.model.events import Change
+from stsviz.sources.heap import FreezeAfterFullCollection
 
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
@@ -51,6 +52,7 @@ class LiveFrameSource:
         self._last_frame: float | None = None
         self._status_changed = False
         self.batches = 0
+        self.heap = FreezeAfterFullCollection()  # installed while following
 
     # -- FrameSource --------------------------------------------------------------
 
@@ -60,6 +62,7 @@ class LiveFrameSource:
         return self._wall()
 
     def tick(self) -> bool:
+        self.heap.tick(self._clock())
         pending, self._pending = self._pending, []
         for change in pending:
             self.state.apply_change(change)
@@ -106,6 +109,7 @@ class LiveFrameSource:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""
         collected: list[Change] = []
         task = asyncio.create_task(self.source.run(collected.extend))
+        self.heap.install()
         try:
             while True:
                 await asyncio.sleep(self.batch_interval)
@@ -116,6 +120,7 @@ class LiveFrameSource:
                 collected.clear()
                 post(LiveBatch(changes, self.source.status()))
         finally:
+            self.heap.uninstall()
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
