@@ -119,7 +119,7 @@ class DemoProcess:
         return lines[-1] if lines else "no answer in time"
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Close the child's stdin (it exits at once) and reap it; killed if it does not go in `timeout` s.
+        """Close the child's stdin, end it, and reap it; killed if it does not go in `timeout` s.
 
         Idempotent. Waits for the exit, so no orphan outlives the caller.
         """
@@ -131,6 +131,10 @@ class DemoProcess:
                 process.stdin.close()
             except OSError:  # the child is already gone: nothing to tell
                 pass
+        if process.poll() is None:
+            # It would see the closed pipe on its loop's next turn, which a busy
+            # cluster may take tens of ms to reach; SIGTERM ends it at once.
+            process.terminate()
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
