@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stsviz.commands.common import EXIT_OK, UsageError, configure_logging, stall_seconds, user_settings
+from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds, user_settings
 
 NO_TERMINAL = "the demo needs a terminal; `stsviz sim` serves the demo cluster to other clients"
 
@@ -34,17 +34,24 @@ def run_demo(args: argparse.Namespace) -> int:
     stall_after = stall_seconds(args.stall_after, default=60.0)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(NO_TERMINAL)
-    from stsviz.sim.background import BackgroundDemo
-    from stsviz.sources.live.config import resolve_target
-    from stsviz.sources.live.kinds import Scope
-    from stsviz.sources.live.source import LiveSource
-    from stsviz.sources.live.timing import Timing
-    from stsviz.ui.app import run_live_app
-    from stsviz.ui.live import LiveFrameSource
+    from stsviz.sim.process import DemoProcess
 
-    configure_logging(None)  # stderr belongs to the screen
-    demo = BackgroundDemo(args.scenario, speed=args.speed).start()
+    # The cluster gets a process of its own, as a real one would: its controllers
+    # never hold the screen's interpreter. It boots while this one imports the screen.
+    demo = DemoProcess(args.scenario, speed=args.speed).spawn()
     try:
+        from stsviz.sources.live.config import resolve_target
+        from stsviz.sources.live.kinds import Scope
+        from stsviz.sources.live.source import LiveSource
+        from stsviz.sources.live.timing import Timing
+        from stsviz.ui.app import run_live_app
+        from stsviz.ui.live import LiveFrameSource
+
+        configure_logging(None)  # stderr belongs to the screen
+        try:
+            demo.wait_ready()
+        except RuntimeError as error:
+            raise ServerError(str(error)) from None
         with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder:
             target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig")))
             source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))

@@ -9,8 +9,11 @@ Public entry points:
 - `start_demo(scenario, speed)`: a cluster running one of `SCENARIOS`.
 - `serve(port, kubeconfig_out, scenario, speed)`: run until cancelled (for
   `stsviz sim`).
-- `BackgroundDemo(scenario, speed)`: a demo on its own thread and event loop,
-  for a caller (the Textual app of `stsviz demo`) that has a loop of its own.
+- `DemoProcess(scenario, speed)`: a demo in a child process (`python -m
+  stsviz.sim`), gone when its parent stops it or ends; what `stsviz demo` runs,
+  so the cluster never competes with the screen for the interpreter.
+- `BackgroundDemo(scenario, speed)`: a demo on its own thread and event loop
+  in this process, for tests that want the cluster at hand.
 - `write_kubeconfig(path, url, tokens)`.
 
 Nothing here imports the UI.
@@ -22,6 +25,7 @@ from .controllers.kubelet import ImageBehaviours, KubeletTimings
 from .controllers.volumes import StorageClass
 from .faults import Faults
 from .kubeconfig import write_kubeconfig
+from .process import DemoProcess
 from .scenarios import SCENARIOS, Demo, serve, start_demo
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "BackgroundDemo",
     "ClusterConfig",
     "Demo",
+    "DemoProcess",
     "Faults",
     "ImageBehaviours",
     "KubeletTimings",

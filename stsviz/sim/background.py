@@ -1,9 +1,10 @@
 """The demo cluster on a thread of its own, for a caller with its own event loop.
 
-`stsviz demo` runs a Textual app; the cluster's controllers (thousands of pods
-in the `many` scenario) must not stall its frames, so the cluster gets its own
-thread and event loop. Talk to it only over HTTP (its url and tokens) and stop
-it with `stop()`, from any thread.
+Tests use it to keep the cluster in their process. `stsviz demo` does not: a
+thread still shares the interpreter's lock, and the controllers of thousands
+of pods then stall the screen's keys; it runs `process.DemoProcess` instead.
+Talk to it only over HTTP (its url and tokens) and stop it with `stop()`, from
+any thread.
 
     with BackgroundDemo("rolling-update", speed=2.0) as demo:
         demo.url, demo.tokens, demo.write_kubeconfig(path)

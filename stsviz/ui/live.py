@@ -4,7 +4,9 @@ The worker (`RolloutScreen._follow_live`, `@work(exclusive=True)`) runs
 `LiveFrameSource.follow`: it starts the source, collects its changes, and every
 `batch_interval` posts one `LiveBatch` with what arrived and the source's
 freshness. One message per event would not keep up with a busy cluster. The
-screen hands each batch back to `push`; its timer's `tick` folds them.
+screen hands each batch back to `push`; its timer's `tick` folds them, for at
+most `fold_budget` seconds a tick, so a key never waits behind a big batch (a
+first list or a relist of 20,000 pods): what is left is folded on the next ticks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.message import Message
 
 from stsviz.model import ClusterState
 from stsviz.model.events import Change
+from stsviz.sources.heap import FreezeAfterFullCollection
 
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
@@ -26,6 +29,10 @@ if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
 
 # Redraw at least this often without changes, so ages, verdicts and countdowns move on.
 IDLE_FRAME_SECONDS = 1.0
+# Folding stops for the tick after this long (at 30 ticks a second, a quarter of the time),
+# checked every FOLD_SLICE changes: folding one takes a few microseconds, reading the clock too.
+FOLD_BUDGET = 0.008
+FOLD_SLICE = 256
 
 
 class LiveBatch(Message):
@@ -41,17 +48,27 @@ class LiveBatch(Message):
 class LiveFrameSource:
     """A FrameSource over a LiveSource; `follow` is the body of the screen's worker."""
 
-    def __init__(self, source: LiveSource, *, batch_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        source: LiveSource,
+        *,
+        batch_interval: float = 0.05,
+        fold_budget: float = FOLD_BUDGET,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.source = source
         self.batch_interval = batch_interval
+        self.fold_budget = fold_budget
         self.state = ClusterState()
         self.status: SourceStatus = source.status()
-        self._clock = source.timing.clock
+        self._clock = clock or source.timing.clock
         self._wall = source.timing.wall
         self._pending: list[Change] = []
+        self._next = 0  # _pending[:_next] is folded already
         self._last_frame: float | None = None
         self._status_changed = False
         self.batches = 0
+        self.heap = FreezeAfterFullCollection()  # installed while following
 
     # -- FrameSource --------------------------------------------------------------
 
@@ -60,18 +77,44 @@ class LiveFrameSource:
         """Live, the frame is "now"; how current each kind is, the header says."""
         return self._wall()
 
+    @property
+    def backlog(self) -> int:
+        """Changes received and not folded yet."""
+        return len(self._pending) - self._next
+
     def tick(self) -> bool:
-        pending, self._pending = self._pending, []
-        for change in pending:
-            self.state.apply_change(change)
+        start = self._clock()
+        self.heap.tick(start)
+        folded = self._fold(start + self.fold_budget)
         self.state.note_pods_unread(self._pods_unread())
         now = self._clock()
         due = self._last_frame is None or now - self._last_frame >= IDLE_FRAME_SECONDS
-        changed = bool(pending) or self._status_changed or due
+        changed = folded or self._status_changed or due
         if changed:
             self._last_frame = now
             self._status_changed = False
         return changed
+
+    def _fold(self, deadline: float) -> bool:
+        """Fold pending changes in order until `deadline` (at least one slice); True if any were."""
+        pending, start = self._pending, self._next
+        apply = self.state.apply_change
+        index = start
+        while index < len(pending):
+            for change in pending[index : index + FOLD_SLICE]:
+                apply(change)
+            index = min(index + FOLD_SLICE, len(pending))
+            if self._clock() >= deadline:
+                break
+        if index >= len(pending):
+            pending.clear()
+            self._next = 0
+        elif index > FOLD_SLICE * 16:
+            del pending[:index]  # now and then, so a long backlog does not keep what is folded
+            self._next = 0
+        else:
+            self._next = index
+        return index > start
 
     # -- what the screen calls -------------------------------------------------------
 
@@ -137,6 +180,7 @@ class LiveFrameSource:
         self.state = ClusterState()
         self.status = source.status()
         self._pending = []
+        self._next = 0
         self._last_frame = None
         self._status_changed = True
 
@@ -149,6 +193,7 @@ class LiveFrameSource:
         source = self.source  # a switch replaces self.source; this worker keeps to its own
         collected: list[Change] = []
         task = asyncio.create_task(source.run(collected.extend))
+        self.heap.install()
         try:
             while True:
                 await asyncio.sleep(self.batch_interval)
@@ -159,6 +204,8 @@ class LiveFrameSource:
                 collected.clear()
                 post(LiveBatch(changes, source.status(), source))
         finally:
+            if self.source is source:  # after a switch the new worker keeps the collector's hook
+                self.heap.uninstall()
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

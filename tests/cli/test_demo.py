@@ -256,7 +256,7 @@ def moved_to_done(labels: list[str]) -> bool:
 async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
     import asyncio
 
-    from stsviz.sim import BackgroundDemo
+    from stsviz.sim import DemoProcess
     from stsviz.sources.live.config import resolve_target
     from stsviz.sources.live.kinds import Scope
     from stsviz.sources.live.source import LiveSource
@@ -266,8 +266,8 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
     from stsviz.ui.live import LiveFrameSource
     from tests.ui.helpers import screen_lines
 
-    # As `stsviz demo` wires it: its own thread, a kubeconfig, the live source in cluster time.
-    demo = await asyncio.to_thread(lambda: BackgroundDemo("rolling-update", speed=10).start())
+    # As `stsviz demo` wires it: its own process, a kubeconfig, the live source in cluster time.
+    demo = await asyncio.to_thread(lambda: DemoProcess("rolling-update", speed=10).start())
     try:
         target = resolve_target(str(demo.write_kubeconfig(tmp_path / "kubeconfig")))
         source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
@@ -296,3 +296,87 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
             assert app.screen.sub_title.startswith("watching"), app.screen.sub_title
     finally:
         await asyncio.to_thread(demo.stop)
+
+
+# -- stsviz demo on a terminal: the cluster's process never outlives the screen ----------------------
+
+
+def demo_on_a_terminal(scenario: str = "rolling-update") -> tuple[subprocess.Popen, int, int]:
+    """`stsviz demo` on a pseudo-terminal; (process, pty master, the cluster's pid) once its cluster answers."""
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stsviz", "demo", "--scenario", scenario],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={k: v for k, v in os.environ.items() if k != "STSVIZ_LOG"} | {"TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+
+    def cluster_child() -> int | None:
+        for task in Path(f"/proc/{process.pid}/task").glob("*/children"):
+            for pid in task.read_text().split():
+                if b"stsviz.sim" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return int(pid)
+        return None
+
+    return process, master, poll(cluster_child, timeout=30, what="the demo cluster's process")
+
+
+def drain(master: int, until: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Read what the screen writes (so it never blocks on a full pty) until `until()`."""
+    import os
+
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(master, selectors.EVENT_READ)
+        while not until() and time.monotonic() < deadline:
+            if selector.select(0.05):
+                try:
+                    os.read(master, 1 << 16)
+                except OSError:
+                    time.sleep(0.05)
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("key", [b"q", b"\x03"], ids=["q", "ctrl+c"])
+def test_quitting_the_demo_ends_its_cluster_process_too(key):
+    import os
+
+    process, master, cluster = demo_on_a_terminal()
+    try:
+        drain(master, lambda: False, timeout=2)  # the screen is up and following the cluster
+        os.write(master, key)
+        drain(master, lambda: process.poll() is not None)
+        assert process.wait(10) == 0
+        assert process_gone(cluster), "the demo cluster's process outlived stsviz demo"
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+
+
+def test_a_killed_demo_leaves_no_cluster_process_behind():
+    import os
+
+    process, master, cluster = demo_on_a_terminal()
+    try:
+        process.kill()  # as a crash that runs no cleanup at all
+        process.wait(10)
+        poll(lambda: process_gone(cluster), timeout=10, what="the orphaned cluster to exit")
+    finally:
+        os.close(master)

@@ -186,3 +186,28 @@ async def test_a_closed_port_says_why_on_screen_in_the_words_of_plain(tmp_path, 
         fake_time.release()  # a retry fails the same way: still said
         await pilot.pause(0.2)
         assert reason in screen.freshness.text
+
+
+async def test_a_key_is_handled_while_a_big_batch_is_still_being_folded(api, tmp_path, fake_time):
+    from stsviz.model.events import Change
+    from stsviz.model.records import Pod
+    from stsviz.ui.live import LiveBatch
+
+    api.objects["statefulsets"] = [web(replicas=3)]
+    ticks = iter(range(10**9))  # a clock that moves 1 ms each time it is read: the fold's budget runs out
+    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing())
+    live = LiveFrameSource(source, batch_interval=0.02, fold_budget=0.008, clock=lambda: next(ticks) / 1000)
+    app = StsvizApp(live_setup(live, description="fake namespace ns"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        grid = app.query_one(StatefulSetGrid)
+        await eventually(lambda: grid.visible_keys == [("ns", "web")])
+        # A relist's worth of changes in one batch: far more than one tick may fold.
+        burst = [Change("MODIFIED", Pod.from_dict(pod(f"web-{n % 3}", rv=str(n))), None) for n in range(200_000)]
+        screen.post_message(LiveBatch(burst, source.status()))
+        await eventually(lambda: 0 < live.backlog < len(burst))  # folding has begun, in slices
+        await pilot.press("right")
+        assert grid.cursor_ordinal == 1
+        assert live.backlog > 0, "the key waited for the whole batch"
+        await eventually(lambda: live.backlog == 0, timeout=30)
+        assert set(live.state.pods) == {("ns", "web-0"), ("ns", "web-1"), ("ns", "web-2")}
