@@ -168,6 +168,17 @@ class Pod:
         )
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list of strings as a tuple of interned ones; anything else (or any non-string in it) left out."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(intern(item) for item in value if isinstance(item, str))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _claim_names(volumes: Any) -> tuple[str, ...]:
     """claimName of each persistentVolumeClaim volume."""
     if not volumes:
@@ -339,6 +350,10 @@ class Claim:
     volume: str | None
     storage: str | None
     deleting: str | None
+    storage_class: str | None = None  # spec.storageClassName (None: the default class, if any)
+    access_modes: tuple[str, ...] = ()
+    capacity: str | None = None  # status.capacity.storage, once bound
+    created: str | None = None
 
     @property
     def key(self) -> ObjectKey:
@@ -358,6 +373,10 @@ class Claim:
             volume=_str(spec.get("volumeName")),
             storage=_s(requests.get("storage")),
             deleting=_str(meta.get("deletionTimestamp")),
+            storage_class=_s(spec.get("storageClassName")),
+            access_modes=_strings(spec.get("accessModes")),
+            capacity=_s(_dict(status.get("capacity")).get("storage")),
+            created=_str(meta.get("creationTimestamp")),
         )
 
 

@@ -18,6 +18,7 @@ from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
 from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, ObjectKey, Pod, SetKey, StatefulSet
 
 RECENT_EVENTS = 20
+CLAIM_PHASES_KEPT = 8
 
 
 class ClusterState:
@@ -25,6 +26,8 @@ class ClusterState:
         self.sets: dict[SetKey, StatefulSet] = {}
         self.pods: dict[ObjectKey, Pod] = {}
         self.claims: dict[ObjectKey, Claim] = {}
+        # claim -> (phase, when first seen in it), oldest first: "Pending at T, Bound at T+12s"
+        self.claim_phases: dict[ObjectKey, tuple[tuple[str, datetime | None], ...]] = {}
         # (namespace, set name) -> ordinal -> pod, for pods owned by that set
         self.pods_by_set: dict[SetKey, dict[int, Pod]] = {}
         # (namespace, kind, name) -> event name -> Event, newest last
@@ -92,6 +95,7 @@ class ClusterState:
         other.sets = self.sets.copy()
         other.pods = self.pods.copy()
         other.claims = self.claims.copy()
+        other.claim_phases = self.claim_phases.copy()
         other.pods_by_set = {key: by_ordinal.copy() for key, by_ordinal in self.pods_by_set.items()}
         other.events = {key: recent.copy() for key, recent in self.events.items()}
         other.now = self.now
@@ -173,11 +177,21 @@ class ClusterState:
         if type_ == "DELETED":
             if current is not None and current.uid == claim.uid:
                 del self.claims[claim.key]
+                self.claim_phases.pop(claim.key, None)
         else:
             self.claims[claim.key] = claim
+            self._note_claim_phase(claim, current)
         set_key = self._claiming_set(claim)
         if set_key is not None:
             self._dirty.add(set_key)
+
+    def _note_claim_phase(self, claim: Claim, before: Claim | None) -> None:
+        """Remember when the claim entered each phase (a new claim under the name starts over)."""
+        if claim.phase is None:
+            return
+        history = self.claim_phases.get(claim.key, ()) if before is not None and before.uid == claim.uid else ()
+        if not history or history[-1][0] != claim.phase:
+            self.claim_phases[claim.key] = (*history[-(CLAIM_PHASES_KEPT - 1) :], (claim.phase, self.now))
 
     def _claiming_set(self, claim: Claim) -> SetKey | None:
         """The set whose row shows this claim: claims are named <template>-<set>-<ordinal>."""

@@ -22,6 +22,7 @@ from stsviz.render.timefmt import age
 
 LABEL_WIDTH = 10
 EVENTS_SHOWN = 8  # the newest ones; ClusterState keeps a few more
+SET_WARNINGS_SHOWN = 3
 # A pod may list thousands of containers, conditions or volumes (etcd takes 1.5 MB):
 # the pane draws a screenful and counts the rest, so drawing it stays instant.
 CONTAINERS_SHOWN = 20
@@ -37,7 +38,7 @@ BAD = Style(color="red", bold=True)
 GOOD = Style(color="green")
 
 
-def _field(text: Text, label: str, value: str | Text, style: Style | None = None) -> None:
+def add_field(text: Text, label: str, value: str | Text, style: Style | None = None) -> None:
     text.append(label.ljust(LABEL_WIDTH), LABEL)
     if isinstance(value, Text):
         text.append_text(value)
@@ -46,7 +47,7 @@ def _field(text: Text, label: str, value: str | Text, style: Style | None = None
     text.append("\n")
 
 
-def _heading(text: Text, title: str) -> None:
+def add_heading(text: Text, title: str) -> None:
     text.append("\n")
     text.append(title, HEADING)
     text.append("\n")
@@ -67,6 +68,17 @@ def describe(
         return text
     # The set first: its verdict is the answer to "is the rollout ok?", the pod explains it.
     _describe_set(text, row)
+    warnings = [e for e in state.recent_events(row.set.namespace, "StatefulSet", row.set.name) if e.type == "Warning"]
+    if warnings:
+        # The controller's own complaints (FailedCreate: a claim it cannot create) explain a stuck set;
+        # its routine Normal events would only push the pod out of view.
+        add_heading(text, "Warnings")
+        for event, count in _collapse(warnings)[-SET_WARNINGS_SHOWN:]:
+            text.append(f"  {age(event.last_seen, now):>5} ", LABEL)
+            text.append(event.reason or "-", WARNING)
+            if count > 1:
+                text.append(f" x{count}", LABEL)
+            text.append(f": {event.message}\n")
     text.append("\n")
     if cell is None:
         text.append("This StatefulSet has no ordinals (replicas: 0).\n", LABEL)
@@ -94,18 +106,18 @@ def _describe_cell(
     state_value.append(glyph(cell), cell_style(cell))
     state_value.append(f" {cell.state}")
     if pod is None:
-        _field(text, "cell", state_value)
+        add_field(text, "cell", state_value)
         text.append("No pod at this ordinal", BAD)
         text.append(": the controller has not created it yet, or it was deleted.\n")
     else:
-        _field(text, "phase", pod.phase or "-")
-        _field(text, "cell", state_value)
-        _field(text, "revision", _revision(pod, row))
-        _field(text, "node", pod.node or "(not scheduled)")
-        _field(text, "age", age(pod.created, now))
-        _field(text, "restarts", str(pod.restarts), BAD if pod.restarts else None)
+        add_field(text, "phase", pod.phase or "-")
+        add_field(text, "cell", state_value)
+        add_field(text, "revision", _revision(pod, row))
+        add_field(text, "node", pod.node or "(not scheduled)")
+        add_field(text, "age", age(pod.created, now))
+        add_field(text, "restarts", str(pod.restarts), BAD if pod.restarts else None)
         if pod.deleting:
-            _field(text, "deleting", f"for {age(pod.deleting, now)}", WARNING)
+            add_field(text, "deleting", f"for {age(pod.deleting, now)}", WARNING)
     if cell.condemned:
         wanted = sts.ordinals
         span = f"{wanted.start}..{wanted.stop - 1}" if wanted else "none"
@@ -118,7 +130,7 @@ def _describe_cell(
     if pod is not None:
         _containers(text, pod)
     _claims(text, cell)
-    _events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
+    add_events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
     if pod is not None:
         _conditions(text, pod, now)
 
@@ -136,7 +148,7 @@ def _revision(pod: Pod, row: SetRow) -> Text:
 
 
 def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
-    _heading(text, "Conditions")
+    add_heading(text, "Conditions")
     if not pod.conditions:
         text.append("  (none reported)\n", LABEL)
     for condition in pod.conditions[:CONDITIONS_SHOWN]:
@@ -152,7 +164,7 @@ def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
 
 
 def _containers(text: Text, pod: Pod) -> None:
-    _heading(text, "Containers")
+    add_heading(text, "Containers")
     if not pod.containers:
         text.append("  (no status yet)\n", LABEL)
     for container in _telling_containers(pod):
@@ -191,7 +203,7 @@ def _more(text: Text, hidden: int, what: str) -> None:
 
 
 def _claims(text: Text, cell: Cell) -> None:
-    _heading(text, "Claims")
+    add_heading(text, "Claims")
     if not cell.claims:
         text.append("  (none)\n", LABEL)
     for claim in cell.claims[:CLAIMS_SHOWN]:
@@ -206,7 +218,7 @@ def _claims(text: Text, cell: Cell) -> None:
     _more(text, len(cell.claims) - CLAIMS_SHOWN, "claims")
 
 
-def _events(
+def add_events(
     text: Text,
     state: ClusterState,
     namespace: str,
@@ -214,9 +226,12 @@ def _events(
     pod_uid: str | None,
     now: datetime | None,
     note: str | None = None,
+    *,
+    kind: str = "Pod",
+    title: str = "Events",
 ) -> None:
-    _heading(text, "Events")
-    events = _collapse(state.recent_events(namespace, "Pod", pod_name, pod_uid))[-EVENTS_SHOWN:]
+    add_heading(text, title)
+    events = _collapse(state.recent_events(namespace, kind, pod_name, pod_uid))[-EVENTS_SHOWN:]
     if note is not None:
         text.append(f"  not current: {note}\n", WARNING)
     if not events and note is None:
@@ -256,6 +271,6 @@ def _describe_set(text: Text, row: SetRow) -> None:
     text.append(row.verdict.message, VERDICT_STYLES.get(row.verdict.label, Style(color="yellow")))
     text.append("\n")
     partition = f", partition {sts.partition}" if sts.partition is not None else ""
-    _field(text, "strategy", f"{sts.strategy}{partition}")
-    _field(text, "current", sts.current_revision or "-")
-    _field(text, "update", sts.update_revision or "-")
+    add_field(text, "strategy", f"{sts.strategy}{partition}")
+    add_field(text, "current", sts.current_revision or "-")
+    add_field(text, "update", sts.update_revision or "-")

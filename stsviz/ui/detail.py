@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.render.describe import describe
+from stsviz.render.volumes import describe_volumes
 
 
 class PodDetail(VerticalScroll, can_focus=True):
@@ -32,6 +33,7 @@ class PodDetail(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: Text | None = None
+        self.volumes = False  # `v`: the ordinal's claims instead of its pod
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
@@ -45,7 +47,10 @@ class PodDetail(VerticalScroll, can_focus=True):
         *,
         events_note: str | None = None,
     ) -> None:
-        text = describe(state, row, cell, now, events_note=events_note)
+        if self.volumes:
+            text = describe_volumes(state, row, cell, now)
+        else:
+            text = describe(state, row, cell, now, events_note=events_note)
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text

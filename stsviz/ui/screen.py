@@ -148,6 +148,14 @@ class RolloutScreen(ActionKeys, Screen[None]):
             tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context",
         ),
         Binding(
+            "v",
+            "toggle_volumes",
+            "Volumes",
+            id="detail.volumes",
+            show=False,
+            tooltip="Follow the selected ordinal's claims until they bind (again: back to the pod)",
+        ),
+        Binding(
             "question_mark",
             "help",
             "Help",
@@ -458,6 +466,10 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.grid.focus()
 
     # -- filter ---------------------------------------------------------------------
+
+    def action_toggle_volumes(self) -> None:
+        self.detail.volumes = not self.detail.volumes
+        self._show_detail()
 
     def action_toggle_unhealthy(self) -> None:
         self.grid.only_unhealthy = not self.grid.only_unhealthy

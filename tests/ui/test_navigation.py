@@ -151,3 +151,16 @@ async def test_clearing_the_filter_keeps_the_selected_set_in_view():
         await pilot.press("escape")  # clears the filter
         await pilot.pause()
         assert any(line.startswith("default/set-33") for line in screen_lines(grid))
+
+
+async def test_v_follows_the_selected_ordinals_volumes_and_back(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = app.query_one("#detail")
+        await pilot.press("right", "v")
+        assert detail.text.startswith("Volumes of web-1")
+        assert "www-web-1" in detail.text and "phase     Bound" in detail.text
+        await pilot.press("left")  # it follows the selection
+        assert detail.text.startswith("Volumes of web-0")
+        await pilot.press("v")
+        assert detail.text.startswith("StatefulSet rolling/web")

@@ -1,0 +1,88 @@
+"""`v`: the selected ordinal's volumes, followed until they bind.
+
+For each claim of the ordinal (`<template>-<set>-<ordinal>` for every
+volumeClaimTemplate, and any other claim the pod mounts): its phase, the
+volume it bound, its storage class, size and access modes, how it got there
+("Pending at 14:00:01, Bound 12s later") and what the cluster said about it
+(WaitForFirstConsumer, ProvisioningFailed naming the class). Textual-free,
+like the pod's detail; cluster strings are text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from stsviz.model import Cell, ClusterState, SetRow
+from stsviz.model.records import Claim
+from stsviz.model.times import parse_rfc3339
+from stsviz.render.describe import BAD, GOOD, HEADING, LABEL, NAME, WARNING, add_events, add_field, add_heading
+from stsviz.render.rows import printable
+from stsviz.render.timefmt import age, human_duration
+
+ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def describe_volumes(state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> Text:
+    text = Text(no_wrap=False)
+    if row is None or cell is None:
+        text.append("No ordinal selected.", LABEL)
+        return text
+    sts = row.set
+    text.append("Volumes", HEADING)
+    text.append(" of ")
+    text.append(f"{sts.name}-{cell.ordinal}", NAME)
+    text.append(f"  ordinal {cell.ordinal}   v: back to the pod\n", LABEL)
+    if not cell.claims:
+        text.append("\nNo claims: the set has no volumeClaimTemplates and the pod mounts none.\n", LABEL)
+    for view in cell.claims:
+        claim = state.claims.get((sts.namespace, view.name))
+        add_heading(text, view.name)
+        if claim is None:
+            text.append("  not created yet", WARNING)
+            text.append(": the controller creates it before the pod; FailedCreate below says why not.\n")
+            continue
+        _describe_claim(text, state, claim, now)
+    text.append("\n")
+    text.append("PersistentVolumes are not watched: a claim's volume is named here, not described.\n", LABEL)
+    text.rstrip()
+    text.plain = printable(text.plain)
+    return text
+
+
+def _describe_claim(text: Text, state: ClusterState, claim: Claim, now: datetime | None) -> None:
+    phase = claim.phase or "-"
+    add_field(text, "phase", phase, GOOD if phase == "Bound" else BAD if phase == "Lost" else WARNING)
+    add_field(text, "volume", claim.volume or "(none yet)")
+    add_field(text, "class", claim.storage_class or "(the default class)")
+    size = claim.capacity or claim.storage or "-"
+    if claim.capacity and claim.storage and claim.capacity != claim.storage:
+        size += f" (asked {claim.storage})"
+    add_field(text, "size", size)
+    modes = ", ".join(ACCESS_MODES.get(mode, mode) for mode in claim.access_modes) or "-"
+    add_field(text, "access", modes)
+    add_field(text, "age", age(claim.created, now))
+    if claim.deleting:
+        add_field(text, "deleting", f"for {age(claim.deleting, now)}", WARNING)
+    timeline = _timeline(state.claim_phases.get(claim.key, ()), claim.created)
+    if timeline:
+        add_field(text, "timeline", timeline)
+    add_events(text, state, claim.namespace, claim.name, claim.uid, now, kind="PersistentVolumeClaim", title="  Events")
+
+
+def _timeline(phases: tuple[tuple[str, datetime | None], ...], created: str | None) -> str:
+    """ "Pending at 14:00:01, Bound 12s later": when the claim entered each phase seen."""
+    start = parse_rfc3339(created)
+    parts: list[str] = []
+    previous: datetime | None = None
+    for phase, when in phases:
+        moment = when or (start if not parts else None)
+        if moment is None:
+            parts.append(phase)
+        elif previous is None:
+            parts.append(f"{phase} at {moment.astimezone().strftime('%H:%M:%S')}")
+        else:
+            parts.append(f"{phase} {human_duration((moment - previous).total_seconds())} later")
+        previous = moment or previous
+    return ", ".join(parts)

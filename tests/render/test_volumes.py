@@ -1,0 +1,65 @@
+"""`v`: an ordinal's claims followed until they bind, with what the cluster said about them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stsviz.model import build_frame
+from stsviz.render.volumes import describe_volumes
+from tests.k8s_objects import claim, pod, statefulset
+from tests.ui.helpers import T0, fold
+
+
+def event(name: str, claim_name: str, reason: str, message: str, type_: str = "Normal") -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+        "involvedObject": {"kind": "PersistentVolumeClaim", "name": claim_name, "namespace": "default"},
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": 1,
+        "lastTimestamp": "2026-11-25T14:00:02Z",
+    }
+
+
+def pending_then_bound() -> tuple[dict, dict]:
+    pending = claim("www-web-0", phase="Pending", volume=None)
+    pending["metadata"]["creationTimestamp"] = "2026-11-25T14:00:00Z"
+    pending["spec"] |= {"storageClassName": "standard", "accessModes": ["ReadWriteOnce"]}
+    bound = {**pending, "spec": {**pending["spec"], "volumeName": "pv-7"}}
+    bound["status"] = {"phase": "Bound", "capacity": {"storage": "2Gi"}}
+    return pending, bound
+
+
+def test_a_claim_is_followed_from_pending_to_bound_with_its_events():
+    pending, bound = pending_then_bound()
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", pending),
+        ("ADDED", event("e1", "www-web-0", "WaitForFirstConsumer", "waiting for first consumer")),
+        ("ADDED", pod("web-0", claims=("www-web-0",))),
+        ("MODIFIED", bound),
+    )
+    [row] = build_frame(state, now=T0 + timedelta(seconds=30)).rows
+    text = describe_volumes(state, row, row.cells[0], T0 + timedelta(seconds=30)).plain
+    assert "phase     Bound" in text and "volume    pv-7" in text
+    assert "class     standard" in text and "size      2Gi (asked 1Gi)" in text and "access    RWO" in text
+    assert "Pending at " in text and "Bound 3s later" in text  # folded one second apart: 14:00:01 → :04
+    assert "WaitForFirstConsumer: waiting for first consumer" in text
+
+
+def test_a_claim_not_created_says_where_to_look():
+    state = fold(("ADDED", statefulset(replicas=1)))
+    [row] = build_frame(state, now=T0).rows
+    text = describe_volumes(state, row, row.cells[0], T0).plain
+    assert "www-web-0" in text and "not created yet" in text and "FailedCreate" in text
+
+
+def test_the_timeline_survives_a_replay_checkpoint():
+    pending, bound = pending_then_bound()
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pending), ("MODIFIED", bound))
+    copied = state.copy()
+    assert copied.claim_phases == state.claim_phases
+    assert [phase for phase, _ in copied.claim_phases[("default", "www-web-0")]] == ["Pending", "Bound"]
