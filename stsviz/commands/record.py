@@ -8,8 +8,8 @@ the server answers (exit 2 if unreachable) and what it says it is (exit 1 if
 it refuses). While running, the kinds reconnect on their own as in live mode;
 on a terminal one line on stderr shows events, bytes and each kind's state.
 
-`recorder_for` is shared with the live screen's `--record FILE` (commands/live.py
-cannot import this module: it builds its own through `stsviz.sources.record`).
+The live screen's `--record FILE` (commands/live.py) builds its recorder from
+the same parts in `stsviz.sources.record`.
 """
 
 from __future__ import annotations
@@ -22,18 +22,16 @@ import sys
 from contextlib import suppress
 from typing import Any
 
-import aiohttp
-import orjson
-
 from stsviz import __version__
 from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging
 from stsviz.model.text import printable_line
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
-from stsviz.sources.live.wire import ApiError, Unreachable, get
+from stsviz.sources.live.wire import ApiError, Unreachable
 from stsviz.sources.record.files import RecordFileError
 from stsviz.sources.record.recorder import Recorder
+from stsviz.sources.record.session import header_fields, server_version
 
 PROGRESS_INTERVAL = 1.0
 DEFAULT_KEEP = 5
@@ -74,33 +72,6 @@ def run_record(args: argparse.Namespace) -> int:
     return asyncio.run(_record(target, scope, args.output, not args.no_redact, rotate_size, keep))
 
 
-def header_fields(target: Target, scope: Scope, server: dict[str, Any] | None) -> dict[str, Any]:
-    """What the command knows for the header: never a credential, a token or a kubeconfig path."""
-    return {
-        "version": __version__,
-        "context": target.describe(),
-        "server": target.address,
-        "serverVersion": server,
-        "scope": {"namespace": scope.namespace, "allNamespaces": scope.namespace is None, "selector": scope.selector},
-    }
-
-
-async def server_version(source: LiveSource) -> dict[str, Any] | None:
-    """The server's /version (gitVersion, platform), or None if it has none to give. Raises as wire.get does."""
-    connection = await source.connect()
-    timeout = aiohttp.ClientTimeout(total=source.timing.connect_timeout + 10)
-    response = await get(connection.api, "/version", [], timeout)
-    try:
-        body = orjson.loads(await response.content.read(64 * 1024))
-    except (orjson.JSONDecodeError, aiohttp.ClientError, TimeoutError):
-        return None
-    finally:
-        response.release()
-    if not isinstance(body, dict):
-        return None
-    return {key: str(body[key]) for key in ("gitVersion", "platform") if key in body}
-
-
 async def _record(target: Target, scope: Scope, output: str, redacted: bool, rotate_size: int | None, keep: int) -> int:
     probe = LiveSource(target, scope)
     try:
@@ -116,7 +87,11 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
     finally:
         await probe.close()
     recorder = Recorder(
-        output, header=header_fields(target, scope, version), redacted=redacted, rotate_size=rotate_size, keep=keep
+        output,
+        header=header_fields(target, scope, version, __version__),
+        redacted=redacted,
+        rotate_size=rotate_size,
+        keep=keep,
     )
     try:
         recorder.start()

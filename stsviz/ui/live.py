@@ -23,6 +23,7 @@ from stsviz.model.events import Change
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
     from stsviz.sources.live.source import LiveSource
+    from stsviz.sources.record.recorder import Recorder
 
 # Redraw at least this often without changes, so ages, verdicts and countdowns move on.
 IDLE_FRAME_SECONDS = 1.0
@@ -40,8 +41,9 @@ class LiveBatch(Message):
 class LiveFrameSource:
     """A FrameSource over a LiveSource; `follow` is the body of the screen's worker."""
 
-    def __init__(self, source: LiveSource, *, batch_interval: float = 0.05) -> None:
+    def __init__(self, source: LiveSource, *, batch_interval: float = 0.05, recorder: Recorder | None = None) -> None:
         self.source = source
+        self.recorder = recorder  # `--record FILE`: the header says so, with what it has written
         self.batch_interval = batch_interval
         self.state = ClusterState()
         self.status: SourceStatus = source.status()
@@ -99,8 +101,14 @@ class LiveFrameSource:
         return self.source.failure(error)
 
     def header(self) -> str:
-        """The header's sub-title: freshness per kind and the event rate."""
-        return self.status.describe(self._clock())
+        """The header's sub-title: freshness per kind and the event rate (and the recording, if any)."""
+        text = self.status.describe(self._clock())
+        recorder = self.recorder
+        if recorder is not None:
+            text += f" · rec {recorder.path.name}: {recorder.describe()}"
+            if recorder.warning:
+                text += f" ({recorder.warning})"
+        return text
 
     async def follow(self, post: Callable[[Message], object]) -> None:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""
