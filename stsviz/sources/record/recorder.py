@@ -374,11 +374,12 @@ class Recorder:
             while written < len(line):
                 written += self._write_fn(self._fd, view[written:])
         except OSError as error:
-            if written:
-                try:
-                    os.ftruncate(self._fd, self._size)  # the torn piece goes; the file ends on a whole line
-                except OSError:
-                    pass
+            # Whatever of the line reached the file goes (a filesystem may keep part of a failed write):
+            # the file ends on a whole line.
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
             self._failing = True
             self._retry_at = self._clock() + RETRY_INTERVAL
             self._lost_reason = self._lost_reason or f"cannot write: {error.strerror or error}"
