@@ -130,7 +130,8 @@ class Recorder:
         self.events = 0  # event lines written
         self.bytes = 0  # bytes written, all parts
         self.gaps = 0  # gap markers written
-        self.lost = 0  # events lost in all
+        self._failed_total = 0  # events the disk refused
+        self._dropped_total = 0  # events the full queue refused (counted where they were refused)
         self.warning: str | None = None  # the last loss, one line; stays until the recording ends
         self.failed: str | None = None  # the writer thread stopped on a bug
 
@@ -170,6 +171,11 @@ class Recorder:
             os.close(self._fd)
             self._fd = -1
 
+    @property
+    def lost(self) -> int:
+        """Events that are not in the file and never will be, in all (each one said in a gap marker)."""
+        return self._failed_total + self._dropped_total
+
     def describe(self) -> str:
         """One line of progress: events, bytes, and any loss."""
         text = f"{self.events} events, {_size_text(self.bytes)}"
@@ -205,6 +211,10 @@ class Recorder:
         except queue.Full:
             with self._dropped_lock:
                 self._dropped += 1 + dropped
+            self._dropped_total += 1
+            if self.warning is None:  # said now: the writer that would say it is the one stuck
+                self.warning = f"events lost: {_BEHIND}"
+                log.warning("recording %s: %s", self.path, self.warning)
 
     # -- the writer thread --------------------------------------------------------
 
@@ -400,7 +410,8 @@ class Recorder:
             self._lost_reason = reason
         first = not self._lost
         self._lost += count
-        self.lost += count
+        if reason != _BEHIND:
+            self._failed_total += count
         self.warning = f"{self.lost} events lost: {self._lost_reason or 'the recorder could not keep them'}"
         if first:
             log.warning("recording %s: %s", self.path, self.warning)
