@@ -72,7 +72,9 @@ async def test_a_recording_replays_to_what_kubectl_lists(realk8s_kubeconfig, kub
         await rollout_status(k)
         await agrees("rolled, scaled, pod recreated")
         await asyncio.to_thread(k, "delete", "statefulset", "web", "--wait=true", timeout=120)
-        await agrees("set deleted")
+        # The garbage collector deletes the pods after the set: the recording must see them go.
+        await eventually(lambda: not k.records()["Pod"], timeout=60, interval=0.5, message="the pods gone")
+        await agrees("set and pods deleted")
     finally:
         recorder.send_signal(signal.SIGINT)
         _, stderr = recorder.communicate(timeout=30)
