@@ -119,7 +119,7 @@ def all_bytes(directory: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_planted_secrets_reach_no_part_and_a_signal_closes_the_file(demo, tmp_path, stop):
     cluster, kubeconfig = demo
-    cluster._loop.call_soon_threadsafe(cluster._demo.cluster.apply, planted("secretive"))  # noqa: SLF001
+    cluster._loop.call_soon_threadsafe(cluster._demo.cluster.apply, planted("secretive"))
     out = tmp_path / "out"
     out.mkdir()
     path = out / "rec.jsonl"
@@ -150,7 +150,7 @@ def test_planted_secrets_reach_no_part_and_a_signal_closes_the_file(demo, tmp_pa
 
 def test_no_redact_keeps_the_values_and_the_header_says_so(demo, tmp_path):
     cluster, kubeconfig = demo
-    cluster._loop.call_soon_threadsafe(cluster._demo.cluster.apply, planted("open"))  # noqa: SLF001
+    cluster._loop.call_soon_threadsafe(cluster._demo.cluster.apply, planted("open"))
     path = tmp_path / "rec.jsonl"
     recorder = record("-o", str(path), "--kubeconfig", str(kubeconfig), "-n", "default", "--no-redact")
     deadline = time.monotonic() + 20
