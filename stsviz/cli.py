@@ -1,4 +1,4 @@
-"""Command line: `stsviz [live options]`, `stsviz replay|demo|sim ...` (and `python -m stsviz`).
+"""Command line: `stsviz [live options]`, `stsviz replay|record|demo|sim ...` (and `python -m stsviz`).
 
 Parsing and dispatch only: the work is in `stsviz.commands`, imported on use
 so that `stsviz --help` never pays for kubernetes_asyncio or Textual. Bad input
@@ -27,6 +27,7 @@ LIVE_OPTIONS = {
     "live_json": "--json",
     "live_color": "--color",
     "live_stall_after": "--stall-after",
+    "record": "--record",
 }
 
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add_demo_commands(commands)
+    add_record_command(commands)
     replay.add_argument("files", nargs="*", metavar="FILE", help="recording files")
     replay.add_argument(
         "--example",
@@ -112,6 +114,40 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
     sim.add_argument("--auth", choices=("open", "strict"), default="open", help="refuse anonymous requests")
 
 
+def add_record_command(commands: argparse._SubParsersAction) -> None:
+    record = commands.add_parser(
+        "record",
+        help="record the cluster's StatefulSets, pods, claims and Events to a file, until stopped",
+        description="Watch the cluster as `stsviz` does, headless, and write every event to FILE "
+        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands and args hashed). "
+        "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
+    )
+    record.add_argument("-o", "--output", metavar="FILE", help="the recording file (appended to if it is one)")
+    record.add_argument("--kubeconfig", dest="record_kubeconfig", metavar="FILE", help="kubeconfig file")
+    record.add_argument("--context", dest="record_context", metavar="NAME", help="kubeconfig context")
+    scope = record.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", dest="record_namespace", metavar="NS", help="record this namespace")
+    scope.add_argument(
+        "-A", "--all-namespaces", dest="record_all_namespaces", action="store_true", help="record every namespace"
+    )
+    record.add_argument(
+        "-l", "--selector", dest="record_selector", metavar="SELECTOR", help="label selector (events are not filtered)"
+    )
+    record.add_argument(
+        "--rotate-size",
+        metavar="SIZE",
+        help="start a new part when the file reaches SIZE (e.g. 100MB); closed parts are gzipped as FILE.N.gz",
+    )
+    record.add_argument(
+        "--keep", type=int, default=None, metavar="N", help="rotated parts to keep (default 5; with --rotate-size)"
+    )
+    record.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep env values, commands and args as they are (the header says so)",
+    )
+
+
 def add_live_options(parser: argparse.ArgumentParser) -> None:
     """Live mode's options, kubectl's spelling; they belong to the top level, not to `replay`."""
     live = parser.add_argument_group("live mode (no command)")
@@ -127,6 +163,9 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
         help="label selector for sets, pods and claims (events are not filtered)",
     )
     live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
+    live.add_argument(
+        "--record", metavar="FILE", help="record what the screen watches to FILE meanwhile (as `stsviz record -o FILE`)"
+    )
     output = live.add_mutually_exclusive_group()
     output.add_argument(
         "--plain", dest="live_plain", action="store_true", help="print the current frame as text and exit"
@@ -149,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in ("replay", "demo", "sim"):
+        if args.command in ("replay", "demo", "sim", "record"):
             given = [flag for dest, flag in LIVE_OPTIONS.items() if getattr(args, dest, None) not in (None, False)]
             if given:
                 raise UsageError(
@@ -160,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stsviz.commands.replay import run_replay
 
             return run_replay(args)
+        if args.command == "record":
+            from stsviz.commands.record import run_record
+
+            return run_record(args)
         if args.command == "demo":
             from stsviz.commands.demo import run_demo
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds, user_settings
 from stsviz.model import build_frame
@@ -24,6 +26,9 @@ from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.wire import ApiError, Unreachable
+from stsviz.sources.record.files import RecordFileError
+from stsviz.sources.record.recorder import Recorder
+from stsviz.sources.record.session import header_fields, server_version
 
 NO_TERMINAL = (
     "the live screen needs a terminal: use --plain or --json for one frame, "
@@ -35,6 +40,8 @@ def run_live(args: argparse.Namespace) -> int:
     one_shot = args.live_plain or args.live_json
     if args.live_color and not args.live_plain:
         raise UsageError("--color only applies to --plain")
+    if args.record and one_shot:
+        raise UsageError("--record records while the live screen runs; to record without it: stsviz record -o FILE")
     stall_after = stall_seconds(args.live_stall_after, DEFAULT_STALL_SECONDS)
     if args.selector is not None and not args.selector.strip():
         raise UsageError("-l/--selector needs a label selector, e.g. app=web")
@@ -56,14 +63,57 @@ def run_live(args: argparse.Namespace) -> int:
     from stsviz.ui.app import run_live_app
     from stsviz.ui.live import LiveFrameSource
 
-    live = LiveFrameSource(LiveSource(target, scope))
-    return run_live_app(
-        live,
-        description=f"{target.describe()} {scope.describe()}",
-        stall_seconds=stall_after,
-        read_only=args.read_only,
-        settings=settings,
-    )
+    recorder = start_recorder(args.record, target, scope) if args.record else None
+    try:
+        live = LiveFrameSource(LiveSource(target, scope, tap=recorder), recorder=recorder)
+        return run_live_app(
+            live,
+            description=f"{target.describe()} {scope.describe()}",
+            stall_seconds=stall_after,
+            read_only=args.read_only,
+            settings=settings,
+            action_listeners=(record_action(recorder),) if recorder is not None else (),
+        )
+    finally:
+        if recorder is not None:
+            recorder.close()
+            print(f"stsviz: recorded {recorder.describe()} to {printable_line(args.record)}", file=sys.stderr)
+            if recorder.warning:
+                print(f"stsviz: warning: {printable_line(recorder.warning)}", file=sys.stderr)
+
+
+def record_action(recorder: Recorder) -> Callable[[Any, str, bool], None]:
+    """A gate listener that writes each change sent from the screen, and its outcome, as a marker."""
+
+    def write(action: Any, outcome: str, ok: bool) -> None:
+        recorder.mark("action", action=action.summary, kubectl=action.kubectl(), outcome=outcome, ok=ok)
+
+    return write
+
+
+def start_recorder(path: str, target: Target, scope: Scope) -> Recorder:
+    """`--record FILE`: the recorder the live screen's source taps, started (the file is open).
+
+    The server's version goes in the header when it answers; when it does not,
+    the screen says why as it always does, and the recording starts anyway.
+    """
+    from stsviz import __version__
+
+    async def probe() -> dict[str, str] | None:
+        source = LiveSource(target, scope)
+        try:
+            return await server_version(source)
+        except (ConfigError, ApiError, Unreachable):
+            return None
+        finally:
+            await source.close()
+
+    version = asyncio.run(probe())
+    recorder = Recorder(path, header=header_fields(target, scope, version, __version__))
+    try:
+        return recorder.start()
+    except RecordFileError as error:
+        raise UsageError(str(error)) from None
 
 
 async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: bool, stall_after: float) -> int:

@@ -8,6 +8,8 @@ work. `run_replay_app` is what `stsviz replay` runs; `run_live_app` what
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -77,6 +79,7 @@ def live_setup(
     stall_seconds: float = DEFAULT_STALL_SECONDS,
     read_only: bool = False,
     settings: Settings | None = None,
+    action_listeners: tuple[Callable[[Any, str, bool], None], ...] = (),
 ) -> AppSetup:
     """The app's setup for a live source; `description` names the context and scope watched."""
     return AppSetup(
@@ -87,6 +90,7 @@ def live_setup(
         stall_seconds=stall_seconds,
         read_only=read_only,
         settings=settings or Settings(),
+        action_listeners=action_listeners,
     )
 
 
@@ -97,10 +101,16 @@ def run_live_app(
     stall_seconds: float = DEFAULT_STALL_SECONDS,
     read_only: bool = False,
     settings: Settings | None = None,
+    action_listeners: tuple[Callable[[Any, str, bool], None], ...] = (),
 ) -> int:
     """Run the live screen until the user quits; the process exit code."""
     setup = live_setup(
-        live, description=description, stall_seconds=stall_seconds, read_only=read_only, settings=settings
+        live,
+        description=description,
+        stall_seconds=stall_seconds,
+        read_only=read_only,
+        settings=settings,
+        action_listeners=action_listeners,
     )
     app = StsvizApp(setup)
     app.run()

@@ -26,6 +26,7 @@ from stsviz.sources.heap import FreezeAfterFullCollection
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
     from stsviz.sources.live.source import LiveSource
+    from stsviz.sources.record.recorder import Recorder
 
 # Redraw at least this often without changes, so ages, verdicts and countdowns move on.
 IDLE_FRAME_SECONDS = 1.0
@@ -55,8 +56,10 @@ class LiveFrameSource:
         batch_interval: float = 0.05,
         fold_budget: float = FOLD_BUDGET,
         clock: Callable[[], float] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.source = source
+        self.recorder = recorder  # `--record FILE`: the header says so, with what it has written
         self.batch_interval = batch_interval
         self.fold_budget = fold_budget
         self.state = ClusterState()
@@ -151,13 +154,19 @@ class LiveFrameSource:
         """
         status = self.status
         if status.current:
-            return f"watching · {status.rate:.1f} ev/s"
-        since = status.stale_since()
-        if since is not None:
-            return f"stale since {since.astimezone().strftime('%H:%M:%S')}"
-        if status.headline() is not None and not any(kind.listed for kind in status.kinds):
-            return "not connected"
-        return "listing"
+            text = f"watching · {status.rate:.1f} ev/s"
+        elif (since := status.stale_since()) is not None:
+            text = f"stale since {since.astimezone().strftime('%H:%M:%S')}"
+        elif status.headline() is not None and not any(kind.listed for kind in status.kinds):
+            text = "not connected"
+        else:
+            text = "listing"
+        recorder = self.recorder
+        if recorder is not None:
+            text += f" · rec {recorder.path.name}: {recorder.describe()}"
+            if recorder.warning:
+                text += f" ({recorder.warning})"
+        return text
 
     def freshness(self) -> tuple[SourceStatus, float]:
         """What the freshness line draws: the source's status and the clock it is measured on."""

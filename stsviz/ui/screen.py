@@ -376,6 +376,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     @work(group="command", exclusive=True)
     async def _command_line(self, text: str | None = None) -> None:
+        live = self.live
+        if live is not None and getattr(live, "recorder", None) is not None:
+            # One file, one scope: its header names what was watched.
+            self.notify("recording: switching would mix two scopes in one file; start another stsviz", markup=False)
+            return
         if text is None:
             text = await self.app.push_screen_wait(CommandPrompt())
         if not text:

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -61,6 +61,27 @@ log = logging.getLogger("stsviz.live")
 Sink = Callable[[list[Change]], None]
 
 
+class Tap(Protocol):
+    """Who else sees the raw watch stream (the recorder): the objects as the API sent them, before slimming.
+
+    Called on the event loop, so it must only hand the work on (a queue) and
+    return at once. The dicts are the parsed objects (managedFields already
+    cut); the informer drops them after the call, so the tap may keep them but
+    must not change them.
+    """
+
+    def event(self, resource: str, type_: str, obj: dict[str, Any], when: datetime) -> None:
+        """One ADDED, MODIFIED or DELETED from a watch."""
+
+    def listed(
+        self, resource: str, kind: str, objects: list[dict[str, Any]], resource_version: str, when: datetime
+    ) -> None:
+        """A whole list (first or relist): every object this kind now has (items carry no `kind`: `kind` says it)."""
+
+    def phase(self, resource: str, mark: str, when: datetime, reason: str | None) -> None:
+        """The watch of this kind broke (`disconnect`) or opened again (`reconnect`)."""
+
+
 CREDENTIALS_EXPIRED = "credentials expired"
 
 
@@ -79,8 +100,10 @@ class Informer:
         sink: Sink,
         timing: Timing | None = None,
         rate: EventRate | None = None,
+        tap: Tap | None = None,
     ) -> None:
         self.kind = kind
+        self.tap = tap  # None: nothing records, and the hot path pays one test per read
         self.scope = scope
         self.connection = connection
         self.sink = sink
@@ -222,8 +245,10 @@ class Informer:
         if self.phase not in (phases.FORBIDDEN, phases.EXPIRED):
             self.phase = phases.LISTING  # forbidden stays forbidden until a list succeeds
         self._generation = self.connection.generation
-        fresh, resource_version, repaired = await self._list_all()
+        fresh, resource_version, repaired, raw = await self._list_all()
         now = timing.wall()
+        if self.tap is not None:
+            self.tap.listed(self.kind.resource, self.kind.kind, raw, resource_version, now)
         changes: list[Change] = []
         old_store = self.store
         for key, old in old_store.items():
@@ -253,8 +278,9 @@ class Informer:
         if changes:
             self.sink(changes)
 
-    async def _list_all(self) -> tuple[dict[ObjectKey, Any], str, int]:
-        """Every object as a slim record, the list's resourceVersion and how many objects had bad UTF-8.
+    async def _list_all(self) -> tuple[dict[ObjectKey, Any], str, int, list[dict[str, Any]]]:
+        """Every object as a slim record, the list's resourceVersion, how many objects had bad UTF-8,
+        and the raw objects when a tap records them (else an empty list).
 
         Paged; an expired continue token restarts with one unpaged list.
 
@@ -273,7 +299,7 @@ class Informer:
                 raise
             raise Refused(f"list took longer than {timing.list_deadline:g}s: gave up") from None
 
-    async def _pages(self) -> tuple[dict[ObjectKey, Any], str, int]:
+    async def _pages(self) -> tuple[dict[ObjectKey, Any], str, int, list[dict[str, Any]]]:
         timing = self.timing
         path = self.kind.path(self.scope.namespace)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=timing.connect_timeout, sock_read=timing.list_timeout)
@@ -283,6 +309,8 @@ class Informer:
         token: str | None = None
         limit: list[tuple[str, str]] = [("limit", str(timing.list_page_size))]
         repaired = 0
+        keep_raw = self.tap is not None  # only a recorder holds the list's dicts until it ends
+        raw_objects: list[dict[str, Any]] = []
         for _ in range(timing.list_max_pages):
             query = base + limit + ([("continue", token)] if token else [])
             try:
@@ -291,6 +319,7 @@ class Informer:
                 if error.gone and token:
                     # The snapshot behind the continue token was compacted away.
                     records, token, limit, repaired = {}, None, [], 0
+                    raw_objects = []
                     continue
                 raise
             with gc_paused():
@@ -299,10 +328,12 @@ class Informer:
                 for obj in page:
                     record = record_type.from_dict(obj)
                     records[record.key] = record
+                if keep_raw:
+                    raw_objects += page
                 del page
             repaired += page_repaired
             if not token:
-                return records, resource_version, repaired
+                return records, resource_version, repaired, raw_objects
         raise Refused(f"list did not end after {timing.list_max_pages} pages: gave up")
 
     def _repaired_warning(self, repaired: int) -> str | None:
@@ -328,6 +359,8 @@ class Informer:
         self._generation = self.connection.generation
         response = await get(self.connection.api, self.kind.path(self.scope.namespace), query, timeout)
         opened = timing.clock()
+        if self.tap is not None and self.phase != phases.LISTING:
+            self.tap.phase(self.kind.resource, "reconnect", timing.wall(), None)
         self.watches += 1
         self._refreshed = False
         self.phase = phases.WATCHING
@@ -352,6 +385,7 @@ class Informer:
         now = self.timing.wall()
         from_dict = self.kind.record.from_dict
         store = self.store
+        tap = self.tap
         changes: list[Change] = []
         resource_version = None
         taken = 0
@@ -373,6 +407,8 @@ class Informer:
                 if type_ not in EVENT_TYPES:
                     continue  # BOOKMARK: only its resourceVersion matters
                 record = from_dict(obj)
+                if tap is not None:
+                    tap.event(self.kind.resource, type_, obj, now)
                 key = record.key
                 if type_ == "DELETED":
                     current = store.get(key)
@@ -399,6 +435,8 @@ class Informer:
         """
         if self.listed and self._stale_since is None:
             self._stale_since = self._current_until or self.timing.wall()
+        if self.tap is not None and self.phase == phases.WATCHING:
+            self.tap.phase(self.kind.resource, "disconnect", self.timing.wall(), one_line(message))
         self.phase = phase
         self.message = one_line(message)
         self.unreachable = False

@@ -2,7 +2,8 @@
 
 `LiveSource.run(sink)` connects (retrying while the exec plugin or the network
 fails), then runs every informer until cancelled; the sink gets lists of
-`Change`s. `status()` is plain data for the header. `snapshot()` is the
+`Change`s, and a `Tap` (the recorder), if given, the raw objects and the
+watches' breaks. `status()` is plain data for the header. `snapshot()` is the
 one-shot path behind `stsviz --plain/--json`: list every kind once and fold.
 """
 
@@ -20,7 +21,7 @@ from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
 from stsviz.sources.live.freshness import SourceStatus
-from stsviz.sources.live.informer import Informer, Sink
+from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
@@ -41,6 +42,7 @@ class LiveSource:
         *,
         timing: Timing | None = None,
         kinds: Sequence[Kind] = KINDS,
+        tap: Tap | None = None,
     ) -> None:
         self.target = target
         self.scope = scope
@@ -51,7 +53,7 @@ class LiveSource:
         self._sink: Sink = _discard
         self._snapshot_taken = False
         self.informers = [
-            Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate) for kind in kinds
+            Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate, tap) for kind in kinds
         ]
 
     def elsewhere(self, *, target: Target | None = None, scope: Scope | None = None) -> LiveSource:

@@ -20,6 +20,7 @@ from typing import Any
 
 from stsviz.model.events import Change, Record
 from stsviz.sources.heap import gc_paused
+from stsviz.sources.parts import existing_parts, part_of
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 from stsviz.sources.replay.parsing import FileEvents, parse_events
 from stsviz.sources.replay.reading import open_recording, recording_lines
@@ -41,17 +42,72 @@ def load_recording(paths: Sequence[str | Path]) -> Recording:
         raise ReplayInputError("no recording file given")
     warnings: list[str] = []
     files: list[FileEvents] = []
-    merging = len(paths) > 1
+    groups = recording_parts(paths)
+    merging = len(groups) > 1 or any(len(group) > 1 for group in groups)
     with gc_paused() as pause:
-        for path in paths:
-            name = str(path)
-            problems = Problems(name, warnings)
-            with open_recording(Path(path), name) as stream:
-                lines = recording_lines(stream, name, problems)
-                files.append(parse_events(name, lines, problems, merging=merging))
+        for group in groups:
+            parsed: list[FileEvents] = []
+            for path in group:
+                name = str(path)
+                problems = Problems(name, warnings)
+                with open_recording(Path(path), name) as stream:
+                    lines = recording_lines(stream, name, problems)
+                    parsed.append(parse_events(name, lines, problems, merging=merging))
+            if len(parsed) > 1 and all(part.header is not None for part in parsed):
+                files.append(_join(parsed))  # one recording in parts: played in order, as one file
+            else:
+                files += parsed
         recording = _assemble(files, warnings)
         pause.freeze = len(recording.events) >= FREEZE_EVENTS
     return recording
+
+
+def recording_parts(paths: Sequence[str | Path]) -> list[list[str | Path]]:
+    """The files to read, grouped: a rotated recording's parts, oldest first, then its `FILE`.
+
+    `FILE` brings its parts on disk (`FILE.1.gz`, `FILE.2.gz`, ... see
+    sources/parts.py) that were not named; parts named on the command line
+    (`FILE.3.gz FILE.4.gz FILE`, or a shell glob in any order) are put in
+    order. Every other file stands alone. Groups keep the order in which
+    their first file was named.
+    """
+    groups: dict[Path, dict[int, str | Path]] = {}  # base -> part number -> path (the base itself: a huge number)
+    order: list[Path] = []
+    seen: set[Path] = set()
+    last = 1 << 40
+    for path in paths:
+        candidate = Path(path)
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        found = part_of(candidate)
+        base, number = found if found is not None else (candidate, last)
+        if base not in groups:
+            groups[base] = {}
+            order.append(base)
+        groups[base][number] = path
+        if number == last:
+            for part_number, part in existing_parts(candidate):
+                if part not in seen:
+                    seen.add(part)
+                    groups[base].setdefault(part_number, part)
+    return [[group[number] for number in sorted(group)] for group in (groups[base] for base in order)]
+
+
+def _join(parts: list[FileEvents]) -> FileEvents:
+    """The parts of one recording as one file: events and marks in order, the first part's header."""
+    joined = FileEvents(" + ".join(part.name for part in parts))
+    joined.header = parts[0].header
+    for part in parts:
+        base = len(joined.types)
+        joined.types += part.types
+        joined.records += part.records
+        joined.stamps += part.stamps
+        joined.clues += part.clues
+        joined.keys += part.keys
+        joined.marks += [(base + index, mark) for index, mark in part.marks]
+        joined.timed = joined.timed or part.timed
+    return joined
 
 
 def _assemble(files: list[FileEvents], warnings: list[str]) -> Recording:

@@ -1,0 +1,144 @@
+"""The recording's files on disk: created private, reopened safely, rotated into gzipped parts.
+
+A recording is `FILE` (the part being written) and, once it has rotated,
+`FILE.1.gz`, `FILE.2.gz`, ... (older parts, numbered in the order they were
+written; a higher number is newer). A part is renamed `FILE.N` first, then
+compressed to `FILE.N.gz.tmp` and renamed `FILE.N.gz`; a crash in between
+leaves `FILE.N` (read as it is) and perhaps a `.tmp` (never read). Every
+rename, create and unlink is followed by an fsync of the directory, so a part
+that was written survives a power cut under its name.
+
+The directory is never created or changed in mode; the file is created 0600
+with O_EXCL and O_NOFOLLOW (a symlink planted at FILE is refused, not
+followed). An existing FILE is appended to only if it is a regular file that
+starts with an stsviz header, after cutting a torn last line off.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+from pathlib import Path
+
+from stsviz.sources.parts import existing_parts
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Enough to recognise an stsviz header line (it starts `{"stsviz":`).
+_HEAD = 64
+_TAIL_STEP = 1 << 16
+
+
+class RecordFileError(Exception):
+    """The recording file cannot be used: one line for the user."""
+
+
+def fsync_directory(path: Path) -> None:
+    """Make the directory entry of `path` (a create, rename or unlink) durable; best effort where unsupported."""
+    try:
+        fd = os.open(path.parent, os.O_RDONLY | _CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the data itself was synced
+    finally:
+        os.close(fd)
+
+
+def create_private(path: Path) -> int:
+    """A new file at `path`, mode 0600, write-only and appending; FileExistsError if anything is there."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+    fsync_directory(path)
+    return fd
+
+
+def open_recording(path: Path) -> tuple[int, int, bool]:
+    """(descriptor, size, created): `path` ready for appending whole lines.
+
+    A new file is created 0600. An existing one must be a regular file holding
+    an stsviz recording; it is made 0600 and a torn last line (a recorder
+    killed mid-write) is cut off so the next line starts on a line of its own.
+    Raises RecordFileError with the reason.
+    """
+    name = str(path)
+    try:
+        return create_private(path), 0, True
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise RecordFileError(f"{name}: cannot create it: {error.strerror or error}") from None
+    try:
+        fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+    except OSError as error:
+        if error.errno is not None and os.path.islink(path):
+            raise RecordFileError(f"{name}: is a symbolic link; not followed") from None
+        raise RecordFileError(f"{name}: cannot open it: {error.strerror or error}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordFileError(f"{name}: not a regular file; choose a file name for the recording")
+        if info.st_size:
+            head = os.pread(fd, _HEAD, 0)
+            if not head.lstrip(b"\xef\xbb\xbf").startswith(b'{"stsviz":'):
+                raise RecordFileError(f"{name}: exists and is not an stsviz recording; choose another file")
+        os.fchmod(fd, 0o600)
+        size = cut_torn_tail(fd, info.st_size)
+        os.close(fd)
+        # Reopened write-only and appending: every write lands at the end, whatever else has it open.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
+        return fd, size, False
+    except RecordFileError:
+        os.close(fd)
+        raise
+    except OSError as error:
+        os.close(fd)
+        raise RecordFileError(f"{name}: cannot append to it: {error.strerror or error}") from None
+
+
+def cut_torn_tail(fd: int, size: int) -> int:
+    """Truncate the file after its last newline (nothing if it ends with one); the new size."""
+    end = size
+    while end > 0:
+        start = max(0, end - _TAIL_STEP)
+        block = os.pread(fd, end - start, start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            keep = start + newline + 1
+            break
+        end = start
+    else:
+        keep = 0
+    if keep != size:
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+    return keep
+
+
+def next_part_number(path: Path) -> int:
+    """The number the next rotated part of `path` gets: one above every part there is."""
+    return max((number for number, _ in existing_parts(path)), default=0) + 1
+
+
+def compress_part(plain: Path, level: int = 6) -> Path:
+    """`FILE.N` -> `FILE.N.gz` (0600, synced, renamed into place), then the plain part removed."""
+    final = plain.with_name(plain.name + ".gz")
+    temporary = plain.with_name(plain.name + ".gz.tmp")
+    try:
+        os.unlink(temporary)  # left by a crash mid-compression
+    except FileNotFoundError:
+        pass
+    fd = create_private(temporary)
+    with open(plain, "rb") as source, open(fd, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out:
+            while block := source.read(1 << 20):
+                out.write(block)
+        raw.flush()
+        os.fsync(raw.fileno())
+    os.replace(temporary, final)
+    fsync_directory(final)
+    os.unlink(plain)
+    fsync_directory(plain)
+    return final

@@ -1,0 +1,538 @@
+"""The flight recorder: a live source's raw stream written to an stsviz v1 file, crash-safe and redacted.
+
+`Recorder` is the live source's `Tap`. On the event loop it only puts what it
+is handed on a bounded queue (a slow disk must never stall the watches); a
+writer thread prunes and redacts each object (`redact.py`), keeps the last
+written form of every object, and appends one complete line per `os.write`:
+
+- a header per part (format 1, recording id, part number, start time, the
+  redaction settings, and what the command adds: stsviz version, context,
+  server version, scope);
+- events `{"seq", "ts", "type", "object"}`, `ts` the receive time in UTC
+  milliseconds;
+- MARK lines: `list`/`relist` (then the difference between the list and what
+  the file already holds, as ADDED, MODIFIED and DELETED, so replay folds to
+  the list exactly as the live source does), `disconnect`, `reconnect`,
+  `gap` (events lost: the queue was full or the disk refused), `snapshot`
+  (a new part begins with every object as ADDED, so each part replays alone),
+  `start` (a recorder session appending to a file), and any mark the caller
+  adds (`mark()`, for the user's actions later).
+
+Durability: lines go to the kernel as they are written (no user-space
+buffer), the file is fsynced every `fsync_interval` and after each MARK, and
+a write that fails part way is truncated back to the last whole line. The
+file and every rotated part are 0600 (files.py). A failure of the disk (ENOSPC,
+EIO) costs the events it could not hold, counted in a gap marker once the
+disk takes writes again, and a warning; never an exception into the watches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stsviz.sources.parts import existing_parts, part_path
+from stsviz.sources.record.files import (
+    RecordFileError,
+    compress_part,
+    create_private,
+    fsync_directory,
+    next_part_number,
+    open_recording,
+)
+from stsviz.sources.record.redact import LAST_APPLIED, new_salt, redact
+
+log = logging.getLogger("stsviz.record")
+
+FORMAT_VERSION = 1
+# Items waiting for the writer: at ~1 KB a pruned event, tens of MB at most; a
+# list counts as one item. Enough for a burst of a 3,000-pod relist many times over.
+QUEUE_LIMIT = 50_000
+FSYNC_INTERVAL = 1.0
+# After a failed write, the next attempt waits this long: a full disk is not retried per event.
+RETRY_INTERVAL = 1.0
+
+_KINDS = {
+    "statefulsets": "StatefulSet",
+    "pods": "Pod",
+    "persistentvolumeclaims": "PersistentVolumeClaim",
+    "events": "Event",
+}
+_STOP = ("stop",)
+
+Write = Callable[[int, Any], int]
+ObjectKey = tuple[str, str]  # (namespace, name)
+
+
+def utc_millis(when: datetime) -> str:
+    """2026-11-25T10:00:00.500Z: what replay reads as a receive time."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class Recorder:
+    """Record a live source's stream into `path` (see the module docstring); `start()`, then `close()`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        header: dict[str, Any] | None = None,
+        redacted: bool = True,
+        rotate_size: int | None = None,
+        keep: int = 5,
+        queue_limit: int = QUEUE_LIMIT,
+        fsync_interval: float = FSYNC_INTERVAL,
+        write: Write = os.write,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.path = Path(path)
+        self.extra_header = dict(header or {})
+        self.redacted = redacted
+        self.rotate_size = rotate_size
+        self.keep = keep
+        self.fsync_interval = fsync_interval
+        self._write_fn = write
+        self._clock = clock
+        self._wall = wall
+        self._salt = new_salt() if redacted else None
+        self.recording_id = secrets.token_hex(8)
+        self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(queue_limit)
+        self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
+        self._dropped_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._compressing: list[threading.Thread] = []
+        self._fd = -1
+        self._size = 0  # bytes of whole lines in the current part
+        self._seq = 0
+        self._part = 0
+        self._store: dict[str, dict[ObjectKey, tuple[str, bytes]]] = {resource: {} for resource in _KINDS}
+        self._listed: set[str] = set()
+        self._last_sync = 0.0
+        self._unsynced = False
+        # What is lost and not yet said in a gap marker: count, reason, since when.
+        self._lost = 0
+        self._lost_reason: str | None = None
+        self._lost_since: str | None = None
+        self._retry_at = 0.0
+        self._failing = False
+        # status, read by other threads (plain ints and strings: the GIL makes each read whole)
+        self.events = 0  # event lines written
+        self.bytes = 0  # bytes written, all parts
+        self.gaps = 0  # gap markers written
+        self._failed_total = 0  # events the disk refused
+        self._dropped_total = 0  # events the full queue refused (counted where they were refused)
+        self.warning: str | None = None  # the last loss, one line; stays until the recording ends
+        self.failed: str | None = None  # the writer thread stopped on a bug
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def start(self) -> Recorder:
+        """Open (or reopen) the file and start the writer. Raises RecordFileError with a one-line reason."""
+        fd, size, created = open_recording(self.path)
+        self._fd, self._size = fd, size
+        self._part = next_part_number(self.path)
+        if not created:
+            self._restore()
+        started = utc_millis(self._wall())
+        self._last_sync = self._clock()
+        if created:
+            self._write_line(self._header(started))
+        else:
+            self._write_line(self._header(started))  # replay keeps the first header; this one dates the session
+            self._mark({"mark": "start", "reason": "recorder started again, appending"}, started)
+        self._sync()
+        self._thread = threading.Thread(target=self._run, name="stsviz-recorder", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, sync and close. Safe to call twice."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join(timeout)
+            self._thread = None
+        for compressing in self._compressing:
+            compressing.join(timeout)
+        self._compressing.clear()
+        if self._fd >= 0:
+            self._sync()
+            os.close(self._fd)
+            self._fd = -1
+
+    @property
+    def lost(self) -> int:
+        """Events that are not in the file and never will be, in all (each one said in a gap marker)."""
+        return self._failed_total + self._dropped_total
+
+    def describe(self) -> str:
+        """One line of progress: events, bytes, and any loss."""
+        text = f"{self.events} events, {_size_text(self.bytes)}"
+        if self.lost:
+            text += f", {self.lost} lost"
+        return text
+
+    # -- the Tap (called on the event loop: queue and return) ---------------------
+
+    def event(self, resource: str, type_: str, obj: dict[str, Any], when: datetime) -> None:
+        self._offer(("event", resource, type_, obj, when))
+
+    def listed(
+        self, resource: str, kind: str, objects: list[dict[str, Any]], resource_version: str, when: datetime
+    ) -> None:
+        self._offer(("list", resource, kind, objects, resource_version, when))
+
+    def phase(self, resource: str, mark: str, when: datetime, reason: str | None) -> None:
+        self._offer(("mark", {"mark": mark, "resource": resource, "reason": reason}, when))
+
+    def mark(self, mark: str, **fields: Any) -> None:
+        """A marker of the caller's (a user's action and its outcome, ...): `{"mark": mark, **fields}`."""
+        self._offer(("mark", {"mark": mark, **fields}, self._wall()))
+
+    def _offer(self, item: tuple[Any, ...]) -> None:
+        # Every item carries how many were dropped just before it: the gap marker goes in their place.
+        dropped = 0
+        if self._dropped:
+            with self._dropped_lock:
+                dropped, self._dropped = self._dropped, 0
+        try:
+            self._queue.put_nowait((*item, dropped))
+        except queue.Full:
+            with self._dropped_lock:
+                self._dropped += 1 + dropped
+            self._dropped_total += 1
+            if self.warning is None:  # said now: the writer that would say it is the one stuck
+                self.warning = f"events lost: {_BEHIND}"
+                log.warning("recording %s: %s", self.path, self.warning)
+
+    # -- the writer thread --------------------------------------------------------
+
+    def _run(self) -> None:
+        get = self._queue.get
+        try:
+            while True:
+                try:
+                    item = get(timeout=self.fsync_interval)
+                except queue.Empty:
+                    self._sync_if_due()
+                    continue
+                if item is _STOP:
+                    break
+                if item[-1]:
+                    self._lose(item[-1], _BEHIND, None)
+                self._handle(item[:-1])
+                self._sync_if_due()
+            if self._dropped:
+                self._lose(self._dropped, _BEHIND, None)
+                self._dropped = 0
+            self._flush_gap(utc_millis(self._wall()), final=True)
+        except Exception as error:  # a bug: say so, never take the watches down with it
+            self.failed = f"{type(error).__name__}: {error}"
+            self.warning = f"the recorder stopped: {self.failed}"
+            log.exception("the recorder stopped")
+
+    def _handle(self, item: tuple[Any, ...]) -> None:
+        what = item[0]
+        if what == "event":
+            _, resource, type_, obj, when = item
+            self._event(resource, type_, obj, when)
+        elif what == "list":
+            _, resource, kind, objects, resource_version, when = item
+            self._list(resource, kind, objects, resource_version, when)
+        else:
+            _, fields, when = item
+            self._mark({key: value for key, value in fields.items() if value is not None}, utc_millis(when))
+
+    def _event(self, resource: str, type_: str, obj: dict[str, Any], when: datetime) -> None:
+        found = obj.get("kind")
+        kind = found if isinstance(found, str) else _KINDS.get(resource, "")
+        pruned = redact(kind, obj, self._salt)
+        body = orjson.dumps(pruned)
+        ts = utc_millis(when)
+        if self._emit_event(ts, type_, body):
+            self._remember(resource, type_, pruned, body)
+        self._maybe_rotate(ts)
+
+    def _remember(self, resource: str, type_: str, pruned: dict[str, Any], body: bytes) -> None:
+        store = self._store.setdefault(resource, {})
+        meta = pruned.get("metadata") or {}
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        uid = str(meta.get("uid") or "")
+        current = store.pop(key, None)
+        if type_ == "DELETED":
+            if current is not None and current[0] != uid:
+                store[key] = current  # a late DELETED of an earlier incarnation
+            return
+        store[key] = (uid, body)  # re-inserted: the store's order is last-written order, as the fold's Events
+
+    def _list(
+        self, resource: str, kind: str, objects: list[dict[str, Any]], resource_version: str, when: datetime
+    ) -> None:
+        ts = utc_millis(when)
+        first = resource not in self._listed
+        self._listed.add(resource)
+        self._mark(
+            {
+                "mark": "list" if first else "relist",
+                "resource": resource,
+                "resourceVersion": resource_version,
+                "objects": len(objects),
+            },
+            ts,
+        )
+        old = self._store.get(resource, {})
+        fresh: dict[ObjectKey, tuple[str, bytes, dict[str, Any]]] = {}
+        for obj in objects:
+            pruned = redact(kind, obj, self._salt)
+            meta = pruned["metadata"]
+            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            fresh[key] = (str(meta.get("uid") or ""), orjson.dumps(pruned), pruned)
+        # The same difference the informer hands its sink: what vanished, what is new, what changed.
+        for key, (uid, body) in list(old.items()):
+            new = fresh.get(key)
+            if (new is None or new[0] != uid) and self._emit_event(ts, "DELETED", body):
+                del old[key]
+        for key, (uid, body, _) in fresh.items():
+            current = old.get(key)
+            if current is None or current[0] != uid:
+                type_ = "ADDED"
+            elif current[1] != body:
+                type_ = "MODIFIED"
+            else:
+                continue
+            if self._emit_event(ts, type_, body):
+                old.pop(key, None)
+                old[key] = (uid, body)
+        self._store[resource] = old
+        self._maybe_rotate(ts)
+
+    # -- lines -------------------------------------------------------------------
+
+    def _header(self, started: str) -> dict[str, Any]:
+        header: dict[str, Any] = {
+            "stsviz": FORMAT_VERSION,
+            "kind": "header",
+            "recording": self.recording_id,
+            "part": self._part,
+            "started": started,
+        }
+        header.update(self.extra_header)
+        header["redaction"] = (
+            {
+                "redacted": True,
+                "hashed": ["env[].value", "command", "args"],
+                "hash": "redacted: and 12 hex digits of HMAC-SHA256 under a per-file salt that is not written",
+                "removed": ["metadata.managedFields", f"metadata.annotations[{LAST_APPLIED}]"],
+            }
+            if self.redacted
+            else {
+                "redacted": False,
+                "note": "recorded with --no-redact: env values, commands and args are as the cluster has them",
+                "removed": ["metadata.managedFields", f"metadata.annotations[{LAST_APPLIED}]"],
+            }
+        )
+        return header
+
+    def _emit_event(self, ts: str, type_: str, body: bytes) -> bool:
+        if not self._flush_gap(ts):
+            self._lose(1, None, None)
+            return False
+        self._seq += 1
+        line = b'{"seq":%d,"ts":"%s","type":"%s","object":%s}\n' % (self._seq, ts.encode(), type_.encode(), body)
+        if self._put(line):
+            self.events += 1
+            return True
+        self._seq -= 1
+        self._lose(1, None, ts)
+        return False
+
+    def _mark(self, fields: dict[str, Any], ts: str) -> bool:
+        if not self._flush_gap(ts):
+            return False
+        return self._write_mark(fields, ts)
+
+    def _write_mark(self, fields: dict[str, Any], ts: str) -> bool:
+        self._seq += 1
+        line = orjson.dumps({"seq": self._seq, "ts": ts, "type": "MARK", **fields}) + b"\n"
+        if not self._put(line):
+            self._seq -= 1
+            return False
+        self._sync()  # a marker says something about everything before it: make it all durable now
+        return True
+
+    def _write_line(self, value: dict[str, Any]) -> bool:
+        return self._put(orjson.dumps(value) + b"\n")
+
+    def _put(self, line: bytes) -> bool:
+        """One whole line in one write; on failure, nothing of it stays in the file."""
+        if self._failing and self._clock() < self._retry_at:
+            return False
+        view = memoryview(line)
+        written = 0
+        try:
+            while written < len(line):
+                written += self._write_fn(self._fd, view[written:])
+        except OSError as error:
+            # Whatever of the line reached the file goes (a filesystem may keep part of a failed write):
+            # the file ends on a whole line.
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
+            self._failing = True
+            self._retry_at = self._clock() + RETRY_INTERVAL
+            self._lost_reason = self._lost_reason or f"cannot write: {error.strerror or error}"
+            return False
+        self._failing = False
+        self._size += written
+        self.bytes += written
+        self._unsynced = True
+        return True
+
+    def _lose(self, count: int, reason: str | None, when: datetime | str | None) -> None:
+        """Count events that will not be in the file; the next line written is a gap marker saying so."""
+        if not count:
+            return
+        if not self._lost:
+            self._lost_since = when if isinstance(when, str) else utc_millis(when or self._wall())
+        if reason is not None and self._lost_reason is None:
+            self._lost_reason = reason
+        first = not self._lost
+        self._lost += count
+        if reason != _BEHIND:
+            self._failed_total += count
+        self.warning = f"{self.lost} events lost: {self._lost_reason or 'the recorder could not keep them'}"
+        if first:
+            log.warning("recording %s: %s", self.path, self.warning)
+
+    def _flush_gap(self, ts: str, *, final: bool = False) -> bool:
+        """Write the pending gap marker, if any; False while the disk still refuses."""
+        if not self._lost:
+            return True
+        fields = {
+            "mark": "gap",
+            "lost": self._lost,
+            "since": self._lost_since,
+            "reason": self._lost_reason or "the recorder could not keep them",
+        }
+        if final:
+            self._failing = False  # one last try at closing time
+        if not self._write_mark(fields, ts):
+            return False
+        self.gaps += 1
+        self._lost, self._lost_reason, self._lost_since = 0, None, None
+        return True
+
+    def _sync(self) -> None:
+        if self._fd < 0 or not self._unsynced:
+            return
+        try:
+            os.fsync(self._fd)
+        except OSError as error:
+            self.warning = f"cannot sync the recording: {error.strerror or error}"
+        self._unsynced = False
+        self._last_sync = self._clock()
+
+    def _sync_if_due(self) -> None:
+        if self._unsynced and self._clock() - self._last_sync >= self.fsync_interval:
+            self._sync()
+
+    # -- rotation ------------------------------------------------------------------
+
+    def _maybe_rotate(self, ts: str) -> None:
+        if self.rotate_size is None or self._size < self.rotate_size or self._failing:
+            return
+        try:
+            self._rotate(ts)
+        except OSError as error:
+            # Keep recording into one growing file rather than not at all.
+            self.rotate_size = None
+            self.warning = f"cannot rotate the recording: {error.strerror or error}; writing on without rotating"
+            log.warning("recording %s: %s", self.path, self.warning)
+            if self._fd < 0:
+                try:
+                    self._fd, self._size, _ = open_recording(self.path)
+                except RecordFileError as reopen:
+                    raise OSError(str(reopen)) from None
+
+    def _rotate(self, ts: str) -> None:
+        self._sync()
+        os.close(self._fd)
+        self._fd = -1
+        number = next_part_number(self.path)
+        closed = part_path(self.path, number)
+        os.rename(self.path, closed)
+        fsync_directory(self.path)
+        self._fd = create_private(self.path)
+        self._size = 0
+        self._part = number + 1
+        self._write_line(self._header(ts))
+        # Each part replays alone: it opens with every object the recording holds.
+        self._write_mark({"mark": "snapshot", "objects": sum(len(s) for s in self._store.values())}, ts)
+        for store in self._store.values():
+            for _, body in store.values():
+                self._emit_event(ts, "ADDED", body)
+        self._sync()
+        thread = threading.Thread(target=self._compress, args=(closed,), name="stsviz-recorder-gzip", daemon=True)
+        self._compressing = [t for t in self._compressing if t.is_alive()] + [thread]
+        thread.start()
+
+    def _compress(self, closed: Path) -> None:
+        try:
+            compress_part(closed)
+            parts = existing_parts(self.path)
+            for _, old in parts[: max(0, len(parts) - self.keep)]:
+                os.unlink(old)
+            if len(parts) > self.keep:
+                fsync_directory(self.path)
+        except OSError as error:
+            # The plain part stays and replays as it is: nothing recorded is lost.
+            self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
+            log.warning("recording %s: %s", self.path, self.warning)
+
+    # -- appending to a file written before ---------------------------------------------
+
+    def _restore(self) -> None:
+        """Fold the file's own events into the store, so the first list writes only what changed since."""
+        with open(self.path, "rb") as stream:
+            for line in stream:
+                try:
+                    value = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                if not isinstance(value, dict):
+                    continue
+                seq = value.get("seq")
+                if isinstance(seq, int):
+                    self._seq = max(self._seq, seq)
+                obj = value.get("object")
+                type_ = value.get("type")
+                if not isinstance(obj, dict) or type_ not in ("ADDED", "MODIFIED", "DELETED"):
+                    continue
+                resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
+                if resource is not None:
+                    self._remember(resource, type_, obj, orjson.dumps(obj))
+
+
+_BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+__all__ = ["FORMAT_VERSION", "RecordFileError", "Recorder", "utc_millis"]

@@ -1,0 +1,201 @@
+"""What of an API object goes into a recording: pruned to what replay and a reader need, secrets hashed.
+
+`redact(kind, obj, salt)` is the one function every recorded object passes
+through. It builds a new dict (the input is never changed: the informer's
+parse is shared) holding:
+
+- `kind`, `apiVersion`, and metadata: name, namespace, uid, resourceVersion,
+  generation, creation and deletion times, the grace period, labels,
+  annotations without `kubectl.kubernetes.io/last-applied-configuration`,
+  owner references and finalizers; never `managedFields`;
+- for a Pod: nodeName, the volumes (a claim's name only), the containers
+  (init, ordinary, ephemeral: name, image, env, command, args); status whole;
+- for a StatefulSet: replicas, selector, serviceName, updateStrategy,
+  podManagementPolicy, ordinals, minReadySeconds, the claim templates' names,
+  storage requests and classes, the retention policy, and the pod template
+  (its metadata and spec pruned as a Pod's); status whole;
+- for a PersistentVolumeClaim: the storage request, class, access modes and
+  volume; status whole;
+- for an Event: all of it but the metadata that is cut for every kind.
+
+With a salt (the default), every container's `env[].value`, `command` and
+`args` become `redacted:` and a 12-hex-digit HMAC-SHA256 of the value under
+the salt: a change shows as a changed hash, the value does not. The salt is
+per file and never written, so the hashes cannot be tried against guesses.
+`env[].valueFrom` is kept: it names a Secret or ConfigMap key, not its value.
+Without a salt (`--no-redact`) the values are kept as they are; the header says so.
+The last-applied annotation is dropped either way: it repeats the whole spec,
+env values included, and is often the largest part of an object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+REDACTED = "redacted:"
+SALT_BYTES = 16
+
+_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "ownerReferences",
+    "finalizers",
+)
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+_SET_SPEC = (
+    "replicas",
+    "selector",
+    "serviceName",
+    "updateStrategy",
+    "podManagementPolicy",
+    "ordinals",
+    "minReadySeconds",
+    "persistentVolumeClaimRetentionPolicy",
+)
+_CLAIM_SPEC = ("storageClassName", "accessModes", "volumeName", "volumeMode")
+
+
+def new_salt() -> bytes:
+    """A fresh salt for one recording file; it lives only in the recorder's memory."""
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def redact(kind: str, obj: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+    """`obj` (an API object of `kind`) pruned for a recording; with `salt`, its secrets hashed.
+
+    Unknown shapes are passed over, never raised on: a recorder must not stop
+    for an object it does not understand (replay reports it if it matters).
+    """
+    out: dict[str, Any] = {"kind": kind}
+    api_version = obj.get("apiVersion")
+    if isinstance(api_version, str):
+        out["apiVersion"] = api_version
+    out["metadata"] = _metadata(obj.get("metadata"))
+    spec = obj.get("spec")
+    if kind == "Pod":
+        if isinstance(spec, dict):
+            out["spec"] = _pod_spec(spec, salt)
+    elif kind == "StatefulSet":
+        if isinstance(spec, dict):
+            out["spec"] = _set_spec(spec, salt)
+    elif kind == "PersistentVolumeClaim":
+        if isinstance(spec, dict):
+            out["spec"] = _claim_spec(spec)
+    else:  # Event, and anything else: small objects, kept but for the metadata cut
+        for name, value in obj.items():
+            if name not in ("kind", "apiVersion", "metadata"):
+                out[name] = value
+        return out
+    status = obj.get("status")
+    if status is not None:
+        out["status"] = status
+    return out
+
+
+def _metadata(meta: Any) -> dict[str, Any]:
+    if not isinstance(meta, dict):
+        return {}
+    out = {name: meta[name] for name in _METADATA if name in meta}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        kept = {name: value for name, value in annotations.items() if name != LAST_APPLIED}
+        if kept:
+            out["annotations"] = kept
+    return out
+
+
+def _pod_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "nodeName" in spec:
+        out["nodeName"] = spec["nodeName"]
+    volumes = spec.get("volumes")
+    if isinstance(volumes, list):
+        out["volumes"] = [_volume(volume) for volume in volumes if isinstance(volume, dict)]
+    for field in _CONTAINER_LISTS:
+        containers = spec.get(field)
+        if isinstance(containers, list):
+            out[field] = [_container(c, salt) for c in containers if isinstance(c, dict)]
+    return out
+
+
+def _volume(volume: dict[str, Any]) -> dict[str, Any]:
+    """A volume's name, and its claim's name if it is a claim (other sources may hold paths or secrets' names)."""
+    out: dict[str, Any] = {"name": volume.get("name")}
+    claim = volume.get("persistentVolumeClaim")
+    if isinstance(claim, dict):
+        out["persistentVolumeClaim"] = {"claimName": claim.get("claimName")}
+    return out
+
+
+def _container(container: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in ("name", "image"):
+        if field in container:
+            out[field] = container[field]
+    env = container.get("env")
+    if isinstance(env, list):
+        out["env"] = [_env(entry, salt) for entry in env if isinstance(entry, dict)]
+    for field in ("command", "args"):
+        if field in container:
+            value = container[field]
+            out[field] = [_hash(salt, value)] if salt is not None else value
+    return out
+
+
+def _env(entry: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": entry.get("name")}
+    if "value" in entry:
+        out["value"] = _hash(salt, entry["value"]) if salt is not None else entry["value"]
+    if "valueFrom" in entry:
+        out["valueFrom"] = entry["valueFrom"]  # names a Secret's key, not its value
+    return out
+
+
+def _hash(salt: bytes, value: Any) -> str:
+    """`redacted:` and a short keyed hash: equal values hash alike within one file, and nothing else is told."""
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else repr(value).encode()
+    if isinstance(value, list):
+        data = "\0".join(str(part) for part in value).encode("utf-8", "surrogatepass")
+    return REDACTED + hmac.new(salt, data, hashlib.sha256).hexdigest()[:12]
+
+
+def _set_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+    out = {name: spec[name] for name in _SET_SPEC if name in spec}
+    templates = spec.get("volumeClaimTemplates")
+    if isinstance(templates, list):
+        out["volumeClaimTemplates"] = [
+            {"metadata": {"name": (t.get("metadata") or {}).get("name")}, "spec": _claim_spec(t.get("spec") or {})}
+            for t in templates
+            if isinstance(t, dict) and isinstance(t.get("metadata") or {}, dict)
+        ]
+    template = spec.get("template")
+    if isinstance(template, dict):
+        pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"))}
+        pod_spec = template.get("spec")
+        if isinstance(pod_spec, dict):
+            pod["spec"] = _pod_spec(pod_spec, salt)
+        out["template"] = pod
+    return out
+
+
+def _claim_spec(spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        return {}
+    out = {name: spec[name] for name in _CLAIM_SPEC if name in spec}
+    resources = spec.get("resources")
+    if isinstance(resources, dict) and isinstance(resources.get("requests"), dict):
+        storage = resources["requests"].get("storage")
+        if storage is not None:
+            out["resources"] = {"requests": {"storage": storage}}
+    return out

@@ -1,0 +1,206 @@
+"""The Recorder's file: private, whole lines, torn tails cut, rotation into gzipped parts that replay
+joins, and a disk that is full or stalled costing a gap marker and a warning, never the watches."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from stsviz.sources.record.files import RecordFileError
+from stsviz.sources.record.recorder import Recorder
+from stsviz.sources.replay.formats import load_recording
+
+WHEN = datetime(2026, 11, 25, 10, 0, 0, 500_000, tzinfo=UTC)
+
+
+def pod(name: str, uid: str = "u", phase: str = "Pending", secret: str = "hunter2") -> dict:
+    return {
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "uid": f"{uid}-{name}", "resourceVersion": "1"},
+        "spec": {"containers": [{"name": "main", "image": "nginx", "env": [{"name": "P", "value": secret}]}]},
+        "status": {"phase": phase},
+    }
+
+
+def lines(path: Path) -> list[dict]:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    assert data.endswith(b"\n")
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+def marks(path: Path) -> list[str]:
+    return [line["mark"] for line in lines(path) if line.get("type") == "MARK"]
+
+
+def test_the_file_is_private_whole_lines_and_replays(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, header={"context": "kind-a"}).start()
+    recorder.listed("pods", "Pod", [pod("web-0"), pod("web-1")], "10", WHEN)
+    recorder.event("pods", "MODIFIED", pod("web-0", phase="Running"), WHEN)
+    recorder.phase("pods", "disconnect", WHEN, "the watch went silent")
+    recorder.phase("pods", "reconnect", WHEN, None)
+    recorder.event("pods", "DELETED", pod("web-1"), WHEN)
+    recorder.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    header, *rest = lines(path)
+    assert header["stsviz"] == 1 and header["context"] == "kind-a" and header["redaction"]["redacted"]
+    assert [line["seq"] for line in rest] == list(range(1, len(rest) + 1))
+    assert marks(path) == ["list", "disconnect", "reconnect"]
+    assert rest[1]["ts"] == "2026-11-25T10:00:00.500Z"
+    assert b"hunter2" not in path.read_bytes()
+    recording = load_recording([path])
+    assert [change.type for change in recording.events] == ["ADDED", "ADDED", "MODIFIED", "DELETED"]
+    assert recording.header["context"] == "kind-a" and not recording.warnings
+
+
+def test_a_relist_writes_the_difference_so_replay_reaches_the_list(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path).start()
+    recorder.listed("pods", "Pod", [pod("a"), pod("b"), pod("c")], "10", WHEN)
+    # b vanished, c was recreated, a changed, d is new; nothing else is written.
+    recorder.listed("pods", "Pod", [pod("a", phase="Running"), pod("c", uid="v"), pod("d")], "20", WHEN)
+    recorder.close()
+    tail = lines(path)[-6:]
+    assert tail[0]["mark"] == "relist"
+    assert [(line["type"], line["object"]["metadata"]["name"]) for line in tail[1:]] == [
+        ("DELETED", "b"),
+        ("DELETED", "c"),
+        ("MODIFIED", "a"),
+        ("ADDED", "c"),
+        ("ADDED", "d"),
+    ]
+
+
+def test_reopening_cuts_a_torn_tail_and_appends(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path).start()
+    recorder.listed("pods", "Pod", [pod("a")], "10", WHEN)
+    recorder.close()
+    with open(path, "ab") as torn:
+        torn.write(b'{"seq":9,"ts":"2026-11-25T10:00:01.000Z","type":"ADDED","obj')
+    os.chmod(path, 0o644)
+    recorder = Recorder(path).start()
+    # a is known from the file: it shows as MODIFIED only because its env hash has a new salt; b is new.
+    recorder.listed("pods", "Pod", [pod("a"), pod("b")], "11", WHEN)
+    recorder.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert marks(path) == ["list", "start", "list"]
+    recording = load_recording([path])
+    assert not recording.warnings
+    assert [(c.type, c.record.name) for c in recording.events] == [("ADDED", "a"), ("MODIFIED", "a"), ("ADDED", "b")]
+
+
+def test_what_is_not_a_recording_is_never_written_to(tmp_path: Path):
+    precious = tmp_path / "notes.txt"
+    precious.write_text("my notes\n")
+    with pytest.raises(RecordFileError, match="not an stsviz recording"):
+        Recorder(precious).start()
+    assert precious.read_text() == "my notes\n"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(RecordFileError, match="symbolic link"):
+        Recorder(link).start()
+    assert not (tmp_path / "elsewhere.jsonl").exists()
+
+
+def test_rotation_gzips_closed_parts_keeps_n_and_each_part_replays_alone(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=2).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(60):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    parts = sorted(p.name for p in tmp_path.iterdir())
+    gz = [name for name in parts if name.endswith(".gz")]
+    assert len(gz) == 2 and not [name for name in parts if name.endswith((".tmp", ".1", ".2"))], parts
+    for name in gz:
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+        assert b"hunter2" not in gzip.decompress((tmp_path / name).read_bytes())
+        assert marks(tmp_path / name)[0] == "snapshot"
+        alone = load_recording([tmp_path / name])
+        assert {c.record.name for c in alone.events} >= {"web-0", "web-1", "web-2"}
+    # The whole recording: the parts that are left, in order, then the file; it ends where the recorder did.
+    recording = load_recording([path])
+    assert len(recording.files) == 1 and " + " in recording.files[0]
+    last = {c.record.name: c.record.phase for c in recording.events}
+    assert last == {"web-0": "P57", "web-1": "P58", "web-2": "P59"}
+    shuffled = load_recording([tmp_path / gz[1], path, tmp_path / gz[0]])  # a shell glob's order
+    assert [c.record.phase for c in shuffled.events] == [c.record.phase for c in recording.events]
+
+
+class FullDisk:
+    """os.write that refuses with ENOSPC while `full`, after writing part of the line (the worst case)."""
+
+    def __init__(self) -> None:
+        self.full = False
+
+    def __call__(self, fd: int, data) -> int:
+        if self.full:
+            os.write(fd, bytes(data[:10]))  # a torn piece the recorder must take back
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return os.write(fd, data)
+
+
+def test_a_full_disk_costs_a_gap_marker_and_a_warning_never_a_torn_line(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("stsviz.sources.record.recorder.RETRY_INTERVAL", 0.0)
+    path = tmp_path / "rec.jsonl"
+    disk = FullDisk()
+    recorder = Recorder(path, write=disk).start()
+    recorder.listed("pods", "Pod", [pod("a")], "1", WHEN)
+    wait_for(lambda: recorder.events == 1)
+    disk.full = True
+    for step in range(5):
+        recorder.event("pods", "MODIFIED", pod("a", phase=f"lost-{step}"), WHEN)
+    wait_for(lambda: recorder.lost == 5)
+    assert "No space left on device" in recorder.warning
+    disk.full = False
+    recorder.event("pods", "MODIFIED", pod("a", phase="Running"), WHEN)
+    recorder.close()
+    written = lines(path)  # every line whole: the torn pieces were cut
+    gap = next(line for line in written if line.get("mark") == "gap")
+    assert gap["lost"] == 5 and "No space left" in gap["reason"]
+    assert written[-1]["object"]["status"]["phase"] == "Running"
+    assert [line["seq"] for line in written[1:]] == list(range(1, len(written)))
+
+
+def test_a_stalled_disk_fills_the_queue_not_the_caller_and_says_how_much_was_lost(tmp_path: Path):
+    gate = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        gate.wait()
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, queue_limit=10)
+    recorder.start()  # the header is written before the writer starts: the disk stalls after it
+    recorder._write_fn = stalled
+    started = time.monotonic()
+    for step in range(1000):
+        recorder.event("pods", "ADDED", pod(f"p{step}"), WHEN)
+    assert time.monotonic() - started < 1.0  # the event loop never waits for the disk
+    gate.set()
+    wait_for(recorder._queue.empty)
+    recorder.event("pods", "ADDED", pod("after"), WHEN)
+    recorder.close()
+    written = lines(path)
+    gap = next(line for line in written if line.get("mark") == "gap")
+    kept = [line for line in written if line.get("type") == "ADDED"]
+    assert gap["lost"] + len(kept) == 1001 and gap["lost"] > 900
+    assert kept[-1]["object"]["metadata"]["name"] == "after" and "fell behind" in gap["reason"]
+
+
+def wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

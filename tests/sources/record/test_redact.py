@@ -1,0 +1,122 @@
+"""The one redaction function: what is pruned, what is hashed, and that a record built from it is the same."""
+
+from __future__ import annotations
+
+import orjson
+
+from stsviz.model.records import Pod, StatefulSet
+from stsviz.sources.record.redact import LAST_APPLIED, REDACTED, redact
+
+SALT = b"0123456789abcdef"
+SECRETS = ("hunter2-password", "--token=sekrit-token", "s3cr3t-arg")
+
+
+def pod(env_value: str = "hunter2-password") -> dict:
+    container = {
+        "name": "main",
+        "image": "nginx:1.25",
+        "command": ["/bin/sh", "-c", "--token=sekrit-token"],
+        "args": ["s3cr3t-arg"],
+        "env": [
+            {"name": "PASSWORD", "value": env_value},
+            {"name": "FROM", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        ],
+        "ports": [{"containerPort": 80}],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "web-0",
+            "namespace": "default",
+            "uid": "u1",
+            "resourceVersion": "7",
+            "labels": {"app": "web", "controller-revision-hash": "web-abc"},
+            "annotations": {LAST_APPLIED: '{"env":"hunter2-password"}', "note": "kept"},
+            "ownerReferences": [{"kind": "StatefulSet", "name": "web", "controller": True, "uid": "s1"}],
+            "managedFields": [{"manager": "kubectl", "fieldsV1": {}}],
+        },
+        "spec": {
+            "nodeName": "node-1",
+            "volumes": [
+                {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-0"}},
+                {"name": "creds", "secret": {"secretName": "db-creds"}},
+            ],
+            "initContainers": [dict(container, name="init")],
+            "containers": [container],
+            "ephemeralContainers": [dict(container, name="debug")],
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def test_secrets_are_hashed_everywhere_and_structure_is_pruned():
+    original = pod()
+    before = orjson.dumps(original)
+    out = redact("Pod", original, SALT)
+    assert orjson.dumps(original) == before  # the input is never changed
+    text = orjson.dumps(out).decode()
+    for secret in SECRETS:
+        assert secret not in text
+    assert "managedFields" not in text and LAST_APPLIED not in text
+    assert out["metadata"]["annotations"] == {"note": "kept"}
+    for field in ("initContainers", "containers", "ephemeralContainers"):
+        [container] = out["spec"][field]
+        assert container["env"][0]["value"].startswith(REDACTED)
+        assert container["env"][1]["valueFrom"] == {"secretKeyRef": {"name": "db", "key": "password"}}
+        assert container["command"][0].startswith(REDACTED) and container["args"][0].startswith(REDACTED)
+        assert "ports" not in container and container["image"] == "nginx:1.25"
+    assert out["spec"]["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-0"}},
+        {"name": "creds"},
+    ]
+    assert out["status"] == original["status"]
+
+
+def test_a_changed_value_shows_as_a_changed_hash_and_the_salt_decides_the_hash():
+    one = redact("Pod", pod("a"), SALT)["spec"]["containers"][0]["env"][0]["value"]
+    same = redact("Pod", pod("a"), SALT)["spec"]["containers"][0]["env"][0]["value"]
+    other = redact("Pod", pod("b"), SALT)["spec"]["containers"][0]["env"][0]["value"]
+    salted = redact("Pod", pod("a"), b"another salt....")["spec"]["containers"][0]["env"][0]["value"]
+    assert one == same != other and one != salted
+
+
+def test_no_redact_keeps_the_values_but_never_managed_fields_or_last_applied():
+    out = redact("Pod", pod(), None)
+    assert out["spec"]["containers"][0]["env"][0]["value"] == "hunter2-password"
+    assert out["spec"]["containers"][0]["args"] == ["s3cr3t-arg"]
+    assert "managedFields" not in out["metadata"] and LAST_APPLIED not in out["metadata"]["annotations"]
+
+
+def test_the_slim_records_built_from_a_redacted_object_are_unchanged():
+    assert Pod.from_dict(redact("Pod", pod(), SALT)) == Pod.from_dict(pod())
+    sts = {
+        "metadata": {"name": "web", "namespace": "default", "uid": "s1", "generation": 3},
+        "spec": {
+            "replicas": 3,
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
+            "podManagementPolicy": "Parallel",
+            "minReadySeconds": 5,
+            "ordinals": {"start": 2},
+            "serviceName": "web",
+            "volumeClaimTemplates": [
+                {"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}
+            ],
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": pod()["spec"]},
+        },
+        "status": {"replicas": 3, "readyReplicas": 2, "updateRevision": "web-2", "observedGeneration": 3},
+    }
+    out = redact("StatefulSet", sts, SALT)
+    assert out["kind"] == "StatefulSet"  # list items carry no kind: the recorder names it
+    assert StatefulSet.from_dict(out) == StatefulSet.from_dict(sts)
+    text = orjson.dumps(out).decode()
+    assert not any(secret in text for secret in SECRETS)
+    assert out["spec"]["volumeClaimTemplates"] == [
+        {"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}
+    ]
+
+
+def test_odd_shapes_are_passed_over_not_raised_on():
+    assert redact("Pod", {"metadata": None, "spec": {"containers": "x", "volumes": [1]}}, SALT)["metadata"] == {}
+    assert redact("Event", {"metadata": {"name": "e"}, "reason": "Killing"}, SALT)["reason"] == "Killing"
