@@ -14,7 +14,7 @@ from ..auth import Authenticator, User
 from ..registry import Registry
 from ..resources import BY_PATH, NAMESPACES, Resource
 from ..selection import parse_field_selector, parse_label_selector
-from . import tables
+from . import protobuf, tables
 from .watch import WatchHub
 
 SUBRESOURCES = {"status", "scale"}
@@ -91,6 +91,11 @@ async def _body(request: web.Request, res: Resource, required: bool = True) -> A
         if required:
             raise errors.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")
         return None
+    if request.content_type == protobuf.MEDIA_TYPE:
+        if request.method == "DELETE":
+            # DeleteOptions in protobuf: nothing kubectl sends; the options go in the query too.
+            return None
+        return protobuf.decode(raw, res)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
