@@ -16,6 +16,7 @@ import builtins
 import json
 import random
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -206,7 +207,9 @@ class Registry:
         content_type: str,
         body: Any,
         subresource: str | None = None,
+        validate: Callable[[dict], None] | None = None,
     ) -> dict:
+        """`validate` sees the patched object before it is written (the fieldValidation check)."""
         apply = PATCH_TYPES.get(content_type.split(";")[0].strip())
         if apply is None:
             raise errors.unsupported_media_type()
@@ -218,6 +221,8 @@ class Registry:
         if not isinstance(patched, dict):
             raise errors.patch_rejected()
         patched.setdefault("metadata", {})
+        if validate is not None:
+            validate(patched)
         return self.update(res, patched, namespace, name, subresource)
 
     # delete ------------------------------------------------------------------------------
