@@ -22,11 +22,11 @@ from typing import Any
 
 import orjson
 
-from . import errors
+from . import admission, errors
 from .clock import SimClock
 from .defaults import admit, apply_defaults
 from .patch import PATCH_TYPES
-from .resources import NAMESPACES, PODS, Resource
+from .resources import NAMESPACES, PODS, PVCS, SERVICES, Resource
 from .selection import (
     FieldSelector,
     LabelSelector,
@@ -130,6 +130,10 @@ class Registry:
         apply_defaults(res.kind, obj)
         admit(res.kind, obj)
         validate_create(res, obj)
+        if res is SERVICES:
+            admission.allocate_cluster_ip(self.store, obj, self._random)
+        elif res is PVCS:
+            admission.default_storage_class(self.store, obj)
         return self.store.create(res, obj)
 
     def get(self, res: Resource, namespace: str | None, name: str) -> dict:
