@@ -73,6 +73,12 @@ def run_sim(args: argparse.Namespace) -> int:
 
     def ready(cluster) -> None:
         where = f", kubeconfig in {args.kubeconfig_out}" if args.kubeconfig_out else ""
+        if args.scenario is None:
+            # Without a scenario nothing runs: say so first, or `kubectl get sts -A` finding nothing puzzles.
+            where += (
+                "; the cluster is empty: kubectl apply -f your manifests, or restart with "
+                "--scenario NAME (stsviz sim --help lists them)"
+            )
         print(f"stsviz sim: serving {cluster.url}{where}; Ctrl+C stops", flush=True)
 
     try:

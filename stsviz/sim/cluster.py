@@ -32,7 +32,7 @@ from .controllers.volumes import StorageClass, VolumeController
 from .faults import Faults
 from .kubeconfig import write_kubeconfig
 from .registry import Registry
-from .resources import BY_KIND, NAMESPACES, NODES, PVS, Resource
+from .resources import BY_KIND, NAMESPACES, NODES, PVS, SERVICES, STORAGE_CLASSES, Resource
 from .store import Store
 
 
@@ -49,7 +49,8 @@ class ClusterConfig:
     persistent_volume_size: str = "1Gi"
     storage_classes: tuple[StorageClass, ...] = (
         StorageClass("fake-local"),
-        StorageClass("standard", provisioner="sim.stsviz.io/hostpath"),
+        # The default class, named as kind names its own.
+        StorageClass("standard", provisioner="sim.stsviz.io/hostpath", default=True),
         StorageClass("late-binding", provisioner="sim.stsviz.io/hostpath", binding_mode="WaitForFirstConsumer"),
         StorageClass(
             "broken",
@@ -85,12 +86,11 @@ class SimCluster:
         self.server = ApiServer(self.registry, self.auth, self.watches, cfg.host, cfg.port, info=self.info)
         self.recorder = EventRecorder(self.registry)
         self.node_ips = {f"sim-node-{i}": f"127.0.1.{i}" for i in range(1, cfg.nodes + 1)}
-        classes = {sc.name: sc for sc in cfg.storage_classes}
         # Each controller queues keys of its own shape; the cluster only starts and stops them.
         self.controllers: list[Controller[Any]] = [
             StatefulSetController(self.registry, self.recorder),
-            Scheduler(self.registry, self.recorder, list(self.node_ips), classes, cfg.schedule_retry),
-            VolumeController(self.registry, self.recorder, classes, bind_delay=cfg.bind_delay),
+            Scheduler(self.registry, self.recorder, list(self.node_ips), cfg.schedule_retry),
+            VolumeController(self.registry, self.recorder, bind_delay=cfg.bind_delay),
             GarbageCollector(self.registry),
             NamespaceController(self.registry),
         ]
@@ -132,6 +132,9 @@ class SimCluster:
             self.registry.create(NAMESPACES, {"metadata": {"name": name}})
         for name, ip in self.node_ips.items():
             self.registry.create(NODES, self._node(name, ip))
+        for sc in self.config.storage_classes:
+            self.registry.create(STORAGE_CLASSES, sc.to_object())
+        self.registry.create(SERVICES, self._kubernetes_service(), "default")
         for i in range(self.config.persistent_volumes):
             self.registry.create(
                 PVS,
@@ -145,6 +148,17 @@ class SimCluster:
                     },
                 },
             )
+
+    @staticmethod
+    def _kubernetes_service() -> dict:
+        # Every cluster has it: the API server's own Service, first address of the range.
+        return {
+            "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {
+                "clusterIP": "10.96.0.1",
+                "ports": [{"name": "https", "port": 443, "targetPort": 6443}],
+            },
+        }
 
     def _node(self, name: str, ip: str) -> dict:
         now = self.clock.timestamp()

@@ -139,7 +139,38 @@ def default_event(event: dict) -> None:
         event.setdefault(key, None)
 
 
+def default_service(svc: dict) -> None:
+    spec = svc.setdefault("spec", {})
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    for port in spec.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+        if port.get("targetPort") in (None, 0, ""):
+            port["targetPort"] = port.get("port")
+    if spec.get("clusterIP") and not spec.get("clusterIPs"):
+        spec["clusterIPs"] = [spec["clusterIP"]]
+    svc.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def default_secret(secret: dict) -> None:
+    secret.setdefault("type", "Opaque")
+
+
+def default_storage_class(sc: dict) -> None:
+    sc.setdefault("reclaimPolicy", "Delete")
+    sc.setdefault("volumeBindingMode", "Immediate")
+
+
+def default_hpa(hpa: dict) -> None:
+    hpa.setdefault("spec", {}).setdefault("minReplicas", 1)
+    hpa.setdefault("status", {}).setdefault("currentReplicas", 0)
+
+
 DEFAULTERS: dict[str, Callable[[dict], None]] = {
+    "Service": default_service,
+    "Secret": default_secret,
+    "StorageClass": default_storage_class,
+    "HorizontalPodAutoscaler": default_hpa,
     "Pod": default_pod,
     "StatefulSet": default_statefulset,
     "PersistentVolumeClaim": default_pvc,

@@ -16,16 +16,17 @@ import builtins
 import json
 import random
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
-from . import errors
+from . import admission, errors
 from .clock import SimClock
 from .defaults import admit, apply_defaults
 from .patch import PATCH_TYPES
-from .resources import NAMESPACES, PODS, Resource
+from .resources import NAMESPACES, PODS, PVCS, SERVICES, Resource
 from .selection import (
     FieldSelector,
     LabelSelector,
@@ -129,6 +130,10 @@ class Registry:
         apply_defaults(res.kind, obj)
         admit(res.kind, obj)
         validate_create(res, obj)
+        if res is SERVICES:
+            admission.allocate_cluster_ip(self.store, obj, self._random)
+        elif res is PVCS:
+            admission.default_storage_class(self.store, obj)
         return self.store.create(res, obj)
 
     def get(self, res: Resource, namespace: str | None, name: str) -> dict:
@@ -206,7 +211,9 @@ class Registry:
         content_type: str,
         body: Any,
         subresource: str | None = None,
+        validate: Callable[[dict], None] | None = None,
     ) -> dict:
+        """`validate` sees the patched object before it is written (the fieldValidation check)."""
         apply = PATCH_TYPES.get(content_type.split(";")[0].strip())
         if apply is None:
             raise errors.unsupported_media_type()
@@ -218,6 +225,8 @@ class Registry:
         if not isinstance(patched, dict):
             raise errors.patch_rejected()
         patched.setdefault("metadata", {})
+        if validate is not None:
+            validate(patched)
         return self.update(res, patched, namespace, name, subresource)
 
     # delete ------------------------------------------------------------------------------

@@ -54,6 +54,16 @@ class Resource:
 # Storage version hashes are the real 1.20 server's, so clients that cache
 # discovery see the same values as against a real cluster.
 RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        "configmaps",
+        "ConfigMap",
+        "",
+        "v1",
+        True,
+        ("cm",),
+        storage_version_hash="qFsyl6wFWjQ=",
+        status_subresource=False,
+    ),
     Resource("events", "Event", "", "v1", True, ("ev",), storage_version_hash="r2yiGXH7wu8=", status_subresource=False),
     Resource(
         "namespaces",
@@ -71,6 +81,18 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("persistentvolumes", "PersistentVolume", "", "v1", False, ("pv",), storage_version_hash="HN/zwEC+JgM="),
     Resource("pods", "Pod", "", "v1", True, ("po",), ("all",), storage_version_hash="xPOwRZ+Yhw8="),
+    Resource("secrets", "Secret", "", "v1", True, storage_version_hash="S6u1pOWzb84=", status_subresource=False),
+    Resource(
+        "services",
+        "Service",
+        "",
+        "v1",
+        True,
+        ("svc",),
+        ("all",),
+        storage_version_hash="0/CO1lhkEBI=",
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
     Resource(
         "controllerrevisions",
         "ControllerRevision",
@@ -91,19 +113,66 @@ RESOURCES: tuple[Resource, ...] = (
         storage_version_hash="H+vl74LkKdo=",
         scale_subresource=True,
     ),
+    Resource(
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        "autoscaling",
+        "v1",
+        True,
+        ("hpa",),
+        ("all",),
+        storage_version_hash="oQlkt7f5j/A=",
+    ),
+    # Reviews are asked, not stored: create is their only verb and nothing is kept.
+    Resource(
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        "authorization.k8s.io",
+        "v1",
+        False,
+        status_subresource=False,
+        verbs=("create",),
+    ),
+    Resource(
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        "authorization.k8s.io",
+        "v1",
+        False,
+        status_subresource=False,
+        verbs=("create",),
+    ),
+    Resource(
+        "storageclasses",
+        "StorageClass",
+        "storage.k8s.io",
+        "v1",
+        False,
+        ("sc",),
+        storage_version_hash="K+m6uJwbjGY=",
+        status_subresource=False,
+    ),
 )
 
 BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
 BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}
 
+CONFIGMAPS = BY_KIND["ConfigMap"]
 EVENTS = BY_KIND["Event"]
+HPAS = BY_KIND["HorizontalPodAutoscaler"]
 NAMESPACES = BY_KIND["Namespace"]
 NODES = BY_KIND["Node"]
 PVCS = BY_KIND["PersistentVolumeClaim"]
 PVS = BY_KIND["PersistentVolume"]
 PODS = BY_KIND["Pod"]
 REVISIONS = BY_KIND["ControllerRevision"]
+SECRETS = BY_KIND["Secret"]
+SELF_SUBJECT_ACCESS_REVIEWS = BY_KIND["SelfSubjectAccessReview"]
+SELF_SUBJECT_RULES_REVIEWS = BY_KIND["SelfSubjectRulesReview"]
+SERVICES = BY_KIND["Service"]
 STATEFULSETS = BY_KIND["StatefulSet"]
+STORAGE_CLASSES = BY_KIND["StorageClass"]
+REVIEWS = (SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_RULES_REVIEWS)
 
 
 def group_versions() -> dict[str, list[str]]:

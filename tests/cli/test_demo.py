@@ -187,7 +187,10 @@ def test_sim_serves_a_scenario_to_kubectl_and_stsviz_and_stops_cleanly_on_ctrl_c
 def test_sim_prints_where_it_serves_and_where_the_kubeconfig_is(tmp_path):
     kubeconfig = tmp_path / "k"
     with sim("--kubeconfig-out", str(kubeconfig)) as (process, url, line):
-        assert line == f"stsviz sim: serving {url}, kubeconfig in {kubeconfig}; Ctrl+C stops\n"
+        assert line == (
+            f"stsviz sim: serving {url}, kubeconfig in {kubeconfig}; the cluster is empty: kubectl apply -f your "
+            "manifests, or restart with --scenario NAME (stsviz sim --help lists them); Ctrl+C stops\n"
+        )
         assert kubeconfig.stat().st_mode & 0o777 == 0o600
         assert json.loads(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == url
         assert stop_with_ctrl_c(process) == ""
@@ -380,3 +383,18 @@ def test_a_killed_demo_leaves_no_cluster_process_behind():
         poll(lambda: process_gone(cluster), timeout=10, what="the orphaned cluster to exit")
     finally:
         os.close(master)
+
+
+def test_sim_help_lists_every_scenario():
+    from stsviz.cli import SCENARIO_NAMES
+    from stsviz.sim.scenarios import SCENARIOS
+
+    assert tuple(SCENARIOS) == SCENARIO_NAMES
+    result = stsviz("sim", "--help")
+    # argparse wraps the help, hyphenated names included ("scale-\nup-down"): compare without the spaces.
+    assert all(name in "".join(result.stdout.split()) for name in SCENARIOS)
+
+
+def test_sim_without_a_scenario_says_the_cluster_is_empty_on_its_first_line():
+    with sim("--port", "0") as (_, _, line):
+        assert "the cluster is empty: kubectl apply -f your manifests, or restart with --scenario NAME" in line

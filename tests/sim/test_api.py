@@ -19,7 +19,12 @@ async def test_discovery_lists_the_served_types_and_the_scale_subresource(api):
     assert (version.major, version.minor) == ("1", "20")
     assert (await CoreApi(api).get_api_versions()).versions == ["v1"]
     groups = {g.name: g.preferred_version.group_version for g in (await ApisApi(api).get_api_versions()).groups}
-    assert groups == {"apps": "apps/v1"}
+    assert groups == {
+        "apps": "apps/v1",
+        "authorization.k8s.io": "authorization.k8s.io/v1",
+        "autoscaling": "autoscaling/v1",
+        "storage.k8s.io": "storage.k8s.io/v1",
+    }
     apps = {r.name: r for r in (await AppsV1Api(api).get_api_resources()).resources}
     assert apps["statefulsets"].short_names == ["sts"]
     assert (apps["statefulsets/scale"].group, apps["statefulsets/scale"].version, apps["statefulsets/scale"].kind) == (

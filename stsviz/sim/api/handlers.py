@@ -12,9 +12,9 @@ from aiohttp import web
 from .. import errors
 from ..auth import Authenticator, User
 from ..registry import Registry
-from ..resources import BY_PATH, NAMESPACES, Resource
+from ..resources import BY_PATH, NAMESPACES, REVIEWS, Resource
 from ..selection import parse_field_selector, parse_label_selector
-from . import tables
+from . import field_validation, protobuf, reviews, tables
 from .watch import WatchHub
 
 SUBRESOURCES = {"status", "scale"}
@@ -91,6 +91,11 @@ async def _body(request: web.Request, res: Resource, required: bool = True) -> A
         if required:
             raise errors.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")
         return None
+    if request.content_type == protobuf.MEDIA_TYPE:
+        if request.method == "DELETE":
+            # DeleteOptions in protobuf: nothing kubectl sends; the options go in the query too.
+            return None
+        return protobuf.decode(raw, res)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -98,6 +103,14 @@ async def _body(request: web.Request, res: Resource, required: bool = True) -> A
             f"the object provided is unrecognized (must be of type {res.kind}): "
             f"couldn't get version/kind; json parse error: {exc}"
         ) from None
+
+
+def _warning_headers(warnings: list[str]) -> dict[str, str] | None:
+    # One Warning header per message in the real server; kubectl prints each. aiohttp's headers
+    # take one value per key here, so several are joined the way RFC 7234 allows.
+    if not warnings:
+        return None
+    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(39))}"' for w in warnings)}
 
 
 class ResourceHandlers:
@@ -213,26 +226,46 @@ class ResourceHandlers:
 
     async def _create(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
+        if target.res in REVIEWS:
+            return json_response(reviews.review(target.res, body, request[USER]), status=201)
+        warnings = field_validation.check(target.res, body, request.query.get("fieldValidation"))
         if target.res is NAMESPACES or not target.res.namespaced:
             obj = self.registry.create(target.res, body)
         else:
             obj = self.registry.create(target.res, body, target.namespace or "default")
-        return json_response(obj, status=201)
+        return json_response(obj, status=201, headers=_warning_headers(warnings))
 
     async def _update(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
         name = target.object_name()
         if target.subresource == "scale":
             return json_response(self.registry.update_scale(target.res, target.namespace, name, body))
-        return json_response(self.registry.update(target.res, body, target.namespace, name, target.subresource))
+        warnings = field_validation.check(target.res, body, request.query.get("fieldValidation"))
+        return json_response(
+            self.registry.update(target.res, body, target.namespace, name, target.subresource),
+            headers=_warning_headers(warnings),
+        )
 
     async def _patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await _body(request, target.res)
         content_type = request.headers.get("Content-Type", "")
         name = target.object_name()
-        return json_response(
-            self.registry.patch(target.res, target.namespace, name, content_type, body, target.subresource)
+        mode = request.query.get("fieldValidation")
+        warnings: list[str] = []
+
+        def validate(patched: dict) -> None:
+            warnings.extend(field_validation.check(target.res, patched, mode))
+
+        obj = self.registry.patch(
+            target.res,
+            target.namespace,
+            name,
+            content_type,
+            body,
+            target.subresource,
+            validate=validate if target.subresource != "scale" else None,
         )
+        return json_response(obj, headers=_warning_headers(warnings))
 
     def _delete_options(self, request: web.Request, body: Any) -> dict:
         options = dict(body) if isinstance(body, dict) else {}

@@ -22,7 +22,7 @@ from .. import errors
 from ..auth import Authenticator
 from ..faults import Faults, invoke
 from ..registry import Registry
-from . import discovery
+from . import discovery, openapi
 from .handlers import USER, ResourceHandlers, json_response
 from .watch import WatchHub
 
@@ -218,6 +218,9 @@ class ApiServer:
             return await self._sim(request, parts[1:])
         if request.method == "GET" and parts in (["healthz"], ["livez"], ["readyz"]):
             return web.Response(text="ok")
+        if request.method == "GET" and parts[:1] == ["openapi"]:
+            self.auth.authorize_path(user, request.path)
+            return self._openapi(request, parts[1:])
         if request.method == "GET" and len(parts) <= 3:
             doc = self._discovery(parts)
             if doc is not None:
@@ -227,6 +230,18 @@ class ApiServer:
             return await self._handlers.handle(request, "", "v1", "/".join(parts[2:]))
         if len(parts) >= 4 and parts[0] == "apis":
             return await self._handlers.handle(request, parts[1], parts[2], "/".join(parts[3:]))
+        raise errors.no_such_route()
+
+    def _openapi(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
+        if parts == ["v2"]:
+            if not openapi.accepts_json(request.headers.get("Accept")):
+                # kubectl asks for gnostic protobuf first; 406 sends it to its JSON fallbacks.
+                raise errors.StatusError(406, "NotAcceptable", "only application/json is served here", {})
+            return web.Response(body=openapi.v2_bytes(), content_type="application/json")
+        if parts == ["v3"]:
+            return json_response(openapi.v3_index())
+        if len(parts) >= 3 and parts[0] == "v3" and openapi.v3_document("/".join(parts[1:])) is not None:
+            return web.Response(body=openapi.v3_bytes("/".join(parts[1:])), content_type="application/json")
         raise errors.no_such_route()
 
     def _discovery(self, parts: list[str]) -> dict | None:

@@ -11,28 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..clock import parse_time
-
-Column = tuple[str, str, int]  # name, type, priority
-
-
-def _age(timestamp: str | None, now: datetime) -> str:
-    if not timestamp:
-        return "<unknown>"
-    seconds = max(0, int((now - parse_time(timestamp)).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    return f"{hours // 24}d"
+from . import more_tables
+from .tables_base import Column
+from .tables_base import age as _age
 
 
 def pod_status_reason(pod: dict) -> str:
@@ -290,6 +271,9 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] 
         _revision_row,
     ),
 }
+
+
+PRINTERS.update(more_tables.PRINTERS)
 
 
 def wants_table(accept: str | None) -> bool:

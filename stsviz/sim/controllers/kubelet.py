@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import StatusError
 from ..registry import Registry
-from ..resources import PODS
+from ..resources import CONFIGMAPS, PODS, SECRETS
 from ..store import Write, deep_copy
 from .events import EventRecorder
 
@@ -36,6 +36,7 @@ class KubeletTimings:
     backoff_initial: float = 10.0
     backoff_max: float = 300.0
     delete: float = 1.0  # deletionTimestamp → confirmed (at most the grace period)
+    config_retry: float = 2.0  # a missing ConfigMap or Secret is looked for again
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,43 @@ class Kubelet:
             else:
                 self._after(worker, self.timings.running, self._start, container)
 
+    def _config_error(self, worker: _PodWorker, container: _Container) -> str | None:
+        """Why the container's environment cannot be built: a ConfigMap, Secret or key it names is missing."""
+        pod = self.store.view(PODS, worker.namespace, worker.name)
+        spec: dict = next(
+            (c for c in (pod or {}).get("spec", {}).get("containers") or [] if c["name"] == container.name), {}
+        )
+        refs: list[tuple[str, dict, str | None]] = []
+        for env in spec.get("envFrom") or []:
+            for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                if isinstance(env.get(key), dict):
+                    refs.append((kind, env[key], None))
+        for env in spec.get("env") or []:
+            source = env.get("valueFrom") or {}
+            for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                if isinstance(source.get(key), dict):
+                    refs.append((kind, source[key], str(source[key].get("key", ""))))
+        for kind, ref, wanted in refs:
+            if ref.get("optional"):
+                continue
+            res = CONFIGMAPS if kind == "ConfigMap" else SECRETS
+            obj = self.store.view(res, worker.namespace, str(ref.get("name", "")))
+            if obj is None:
+                return f'{kind.lower()} "{ref.get("name", "")}" not found'
+            if wanted is not None and wanted not in (obj.get("data") or {}) | (obj.get("binaryData") or {}):
+                return f"couldn't find key {wanted} in {kind} {worker.namespace}/{ref.get('name', '')}"
+        return None
+
     def _start(self, worker: _PodWorker, container: _Container) -> None:
+        error = self._config_error(worker, container)
+        if error is not None:
+            # The kubelet's CreateContainerConfigError: it retries on each pod sync until the reference resolves.
+            if container.state.get("waiting", {}).get("message") != error:
+                self._event(worker, "Warning", "Failed", f"Error: {error}", container)
+            container.state = {"waiting": {"reason": "CreateContainerConfigError", "message": error}}
+            self._write(worker)
+            self._after(worker, self.timings.config_retry, self._start, container)
+            return
         if not container.restarts:
             self._event(
                 worker, "Normal", "Pulled", f'Container image "{container.image}" already present on machine', container

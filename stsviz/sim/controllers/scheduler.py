@@ -14,7 +14,7 @@ from ..resources import PODS, PVCS
 from ..store import Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
-from .volumes import SELECTED_NODE_ANNOTATION, StorageClass
+from .volumes import SELECTED_NODE_ANNOTATION, storage_class
 
 COMPONENT = "default-scheduler"
 
@@ -35,13 +35,11 @@ class Scheduler(Controller[tuple[str, str]]):
         registry: Registry,
         recorder: EventRecorder,
         nodes: list[str],
-        storage_classes: dict[str, StorageClass],
         retry_delay: float = 2.7,
     ) -> None:
         super().__init__(registry)
         self.recorder = recorder
         self.nodes = nodes
-        self.storage_classes = storage_classes
         self.retry_delay = retry_delay
         self.instance = f"{COMPONENT}-sim"
         # Pods per node, kept from the change stream (the scheduler cache's job).
@@ -96,7 +94,7 @@ class Scheduler(Controller[tuple[str, str]]):
                 return
             if pvc["status"].get("phase") == "Bound":
                 continue
-            sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
+            sc = storage_class(self.store, pvc["spec"].get("storageClassName") or "")
             if sc is None or sc.binding_mode != "WaitForFirstConsumer":
                 self._unschedulable(
                     pod,

@@ -6,6 +6,12 @@ volumeName, then phase Bound). WaitForFirstConsumer claims wait for the
 scheduler's selected-node annotation. A failing provisioner leaves the claim
 Pending with ProvisioningFailed events. Released claims leave Retain volumes
 Released; a deleted claim stays (pvc-protection) while a pod still uses it.
+
+StorageClasses are API objects (storage.k8s.io/v1), read at each sync, so a
+class applied after its claims lets them bind. Only the demo's provisioners
+act: `sim.stsviz.io/hostpath` provisions, `sim.stsviz.io/broken` always fails
+(with `parameters.failure`); another `kubernetes.io/` name has no volume
+plugin, and any other name is an external provisioner that never comes.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from dataclasses import dataclass
 
 from ..errors import StatusError
 from ..registry import Registry
-from ..resources import PODS, PVCS, PVS
-from ..store import Write, deep_copy
+from ..resources import PODS, PVCS, PVS, STORAGE_CLASSES
+from ..store import Store, Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
 
@@ -34,18 +40,60 @@ def quantity(text: str | None) -> int:
     return int(float(text))
 
 
+NO_PROVISIONER = "kubernetes.io/no-provisioner"
+HOSTPATH_PROVISIONER = "sim.stsviz.io/hostpath"
+BROKEN_PROVISIONER = "sim.stsviz.io/broken"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+PROVISION_DELAY = 1.0  # cluster seconds a demo provisioner takes
+
+
 @dataclass(frozen=True)
 class StorageClass:
+    """A StorageClass as the cluster's configuration names it; the API object is `to_object()`."""
+
     name: str
-    provisioner: str = "kubernetes.io/no-provisioner"
+    provisioner: str = NO_PROVISIONER
     binding_mode: str = "Immediate"  # or WaitForFirstConsumer
     reclaim_policy: str = "Delete"
     failure: str | None = None  # provisioning always fails with this message
-    provision_delay: float = 1.0
+    provision_delay: float = PROVISION_DELAY
+    default: bool = False
 
     @property
     def dynamic(self) -> bool:
-        return self.provisioner != "kubernetes.io/no-provisioner"
+        return self.provisioner != NO_PROVISIONER
+
+    def to_object(self) -> dict:
+        meta: dict = {"name": self.name}
+        if self.default:
+            meta["annotations"] = {DEFAULT_CLASS_ANNOTATION: "true"}
+        obj = {
+            "metadata": meta,
+            "provisioner": self.provisioner,
+            "reclaimPolicy": self.reclaim_policy,
+            "volumeBindingMode": self.binding_mode,
+        }
+        if self.failure:
+            obj["parameters"] = {"failure": self.failure}
+        return obj
+
+    @classmethod
+    def from_object(cls, obj: dict) -> StorageClass:
+        failure = (obj.get("parameters") or {}).get("failure")
+        if obj.get("provisioner") == BROKEN_PROVISIONER and not failure:
+            failure = "rpc error: code = Internal desc = the demo's broken provisioner always fails"
+        return cls(
+            obj["metadata"]["name"],
+            obj.get("provisioner", NO_PROVISIONER),
+            obj.get("volumeBindingMode", "Immediate"),
+            obj.get("reclaimPolicy", "Delete"),
+            failure,
+        )
+
+
+def storage_class(store: Store, name: str) -> StorageClass | None:
+    obj = store.view(STORAGE_CLASSES, "", name) if name else None
+    return StorageClass.from_object(obj) if obj is not None else None
 
 
 class VolumeController(Controller[tuple[str, str, str]]):
@@ -55,17 +103,16 @@ class VolumeController(Controller[tuple[str, str, str]]):
         self,
         registry: Registry,
         recorder: EventRecorder,
-        storage_classes: dict[str, StorageClass],
         bind_delay: float = 0.05,
         retry_delay: float = 15.0,
     ) -> None:
         super().__init__(registry)
         self.recorder = recorder
-        self.storage_classes = storage_classes
         self.bind_delay = bind_delay
         self.retry_delay = retry_delay
         self._reported: set[tuple[str, str]] = set()
         self._first_seen: dict[str, float] = {}
+        self._provisioning: set[str] = set()  # claim uids with a provisioning under way
 
     def on_change(self, change: Write) -> None:
         meta = change.object["metadata"]
@@ -75,6 +122,11 @@ class VolumeController(Controller[tuple[str, str, str]]):
                 self.enqueue(("pv", "", change.object["spec"]["volumeName"]))
         elif change.resource is PVS:
             self.enqueue(("pv", "", meta["name"]))
+        elif change.resource is STORAGE_CLASSES and change.type == "ADDED":
+            # Claims waiting for this class may now provision.
+            for pvc in self.store.items(PVCS):
+                if pvc["spec"].get("storageClassName") == meta["name"] and not pvc["spec"].get("volumeName"):
+                    self.enqueue(("pvc", pvc["metadata"]["namespace"], pvc["metadata"]["name"]))
         elif change.resource is PODS and change.type == "DELETED":
             # A claim kept by pvc-protection may now go.
             for volume in change.object["spec"].get("volumes") or []:
@@ -105,7 +157,7 @@ class VolumeController(Controller[tuple[str, str, str]]):
             if pv is not None:
                 self._finish_claim(pvc, pv)
             return
-        sc = self.storage_classes.get(pvc["spec"].get("storageClassName") or "")
+        sc = storage_class(self.store, pvc["spec"].get("storageClassName") or "")
         if (
             sc
             and sc.binding_mode == "WaitForFirstConsumer"
@@ -147,11 +199,20 @@ class VolumeController(Controller[tuple[str, str, str]]):
                 COMPONENT,
             )
             self.enqueue_after(key, self.retry_delay)
-        elif not sc.dynamic:
+        elif not sc.dynamic or sc.provisioner.startswith("kubernetes.io/"):
             self.recorder.record(
                 pvc, "Warning", "ProvisioningFailed", f"no volume plugin matched name: {sc.provisioner}", COMPONENT
             )
             self.enqueue_after(key, self.retry_delay)
+        elif sc.provisioner != HOSTPATH_PROVISIONER:
+            # An external provisioner: the controller only announces it; none runs in the demo.
+            self._report_once(
+                pvc,
+                "Normal",
+                "ExternalProvisioning",
+                f'waiting for a volume to be created, either by external provisioner "{sc.provisioner}" '
+                "or manually created by system administrator",
+            )
         else:
             self._report_once(
                 pvc,
@@ -160,7 +221,9 @@ class VolumeController(Controller[tuple[str, str, str]]):
                 f'waiting for a volume to be created, either by external provisioner "{sc.provisioner}" '
                 "or manually created by system administrator",
             )
-            self.clock.call_later(sc.provision_delay, self._provision, namespace, name, sc)
+            if pvc["metadata"]["uid"] not in self._provisioning:
+                self._provisioning.add(pvc["metadata"]["uid"])
+                self.clock.call_later(sc.provision_delay, self._provision, namespace, name, sc)
 
     def _report_once(self, pvc: dict, type_: str, reason: str, message: str) -> None:
         marker = (pvc["metadata"]["uid"], reason)
@@ -191,6 +254,8 @@ class VolumeController(Controller[tuple[str, str, str]]):
 
     def _provision(self, namespace: str, name: str, sc: StorageClass) -> None:
         pvc = self.store.view(PVCS, namespace, name)
+        if pvc is not None:
+            self._provisioning.discard(pvc["metadata"]["uid"])
         if pvc is None or pvc["spec"].get("volumeName") or pvc["metadata"].get("deletionTimestamp"):
             return
         volume_name = f"pvc-{pvc['metadata']['uid']}"

@@ -1,0 +1,123 @@
+"""Table printers for the kinds pasted manifests carry: Service, ConfigMap, Secret, StorageClass, HPA.
+
+Columns and cells are the 1.20 server's printers (pkg/printers/internalversion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .tables_base import Column, age
+
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+def _service_row(svc: dict, now: datetime) -> list[Any]:
+    spec = svc.get("spec") or {}
+    kind = spec.get("type", "ClusterIP")
+    external = ",".join(spec.get("externalIPs") or []) or ("<pending>" if kind == "LoadBalancer" else "<none>")
+    if kind == "ExternalName":
+        external = spec.get("externalName", "<none>")
+    ports = []
+    for port in spec.get("ports") or []:
+        node = f":{port['nodePort']}" if port.get("nodePort") else ""
+        ports.append(f"{port.get('port')}{node}/{port.get('protocol', 'TCP')}")
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
+    return [
+        svc["metadata"]["name"],
+        kind,
+        spec.get("clusterIP") or "<none>",
+        external,
+        ",".join(ports) or "<none>",
+        age(svc["metadata"].get("creationTimestamp"), now),
+        selector,
+    ]
+
+
+def _configmap_row(cm: dict, now: datetime) -> list[Any]:
+    count = len(cm.get("data") or {}) + len(cm.get("binaryData") or {})
+    return [cm["metadata"]["name"], count, age(cm["metadata"].get("creationTimestamp"), now)]
+
+
+def _secret_row(secret: dict, now: datetime) -> list[Any]:
+    return [
+        secret["metadata"]["name"],
+        secret.get("type", "Opaque"),
+        len(secret.get("data") or {}),
+        age(secret["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _storage_class_row(sc: dict, now: datetime) -> list[Any]:
+    name = sc["metadata"]["name"]
+    if (sc["metadata"].get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
+        name += " (default)"
+    return [
+        name,
+        sc.get("provisioner", ""),
+        sc.get("reclaimPolicy", "Delete"),
+        sc.get("volumeBindingMode", "Immediate"),
+        bool(sc.get("allowVolumeExpansion", False)),
+        age(sc["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _hpa_row(hpa: dict, now: datetime) -> list[Any]:
+    spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    target = spec.get("targetCPUUtilizationPercentage")
+    current = status.get("currentCPUUtilizationPercentage")
+    targets = f"{'<unknown>' if current is None else f'{current}%'}/{target}%" if target is not None else "<none>"
+    return [
+        hpa["metadata"]["name"],
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        targets,
+        spec.get("minReplicas", 1),
+        spec.get("maxReplicas", 0),
+        status.get("currentReplicas", 0),
+        age(hpa["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+_S, _I = "string", "integer"
+PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] = {
+    "Service": (
+        [
+            ("Name", _S, 0),
+            ("Type", _S, 0),
+            ("Cluster-IP", _S, 0),
+            ("External-IP", _S, 0),
+            ("Port(s)", _S, 0),
+            ("Age", _S, 0),
+            ("Selector", _S, 1),
+        ],
+        _service_row,
+    ),
+    "ConfigMap": ([("Name", _S, 0), ("Data", _S, 0), ("Age", _S, 0)], _configmap_row),
+    "Secret": ([("Name", _S, 0), ("Type", _S, 0), ("Data", _S, 0), ("Age", _S, 0)], _secret_row),
+    "StorageClass": (
+        [
+            ("Name", _S, 0),
+            ("Provisioner", _S, 0),
+            ("ReclaimPolicy", _S, 0),
+            ("VolumeBindingMode", _S, 0),
+            ("AllowVolumeExpansion", _S, 0),
+            ("Age", _S, 0),
+        ],
+        _storage_class_row,
+    ),
+    "HorizontalPodAutoscaler": (
+        [
+            ("Name", _S, 0),
+            ("Reference", _S, 0),
+            ("Targets", _S, 0),
+            ("MinPods", _S, 0),
+            ("MaxPods", _S, 0),
+            ("Replicas", _S, 0),
+            ("Age", _S, 0),
+        ],
+        _hpa_row,
+    ),
+}

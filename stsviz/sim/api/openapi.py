@@ -1,0 +1,168 @@
+"""OpenAPI documents: /openapi/v2, the /openapi/v3 index and one v3 document per group/version.
+
+The schemas are the real 1.20 server's (schemas/openapi-v2.json.gz, cut from
+the upstream swagger.json by tools/sim_schemas.py), so `kubectl explain` reads
+upstream's descriptions and `kubectl apply` computes strategic merge patches
+with upstream's `x-kubernetes-patch-merge-key`/`-strategy`.
+
+kubectl 1.32 asks for v3 first (as JSON) and only falls back to v2, which it
+wants as gnostic protobuf: the demo answers that 406 and serves v2 as JSON to
+whoever asks for JSON. The v3 documents are converted from v2 here (1.20 had
+no v3), and their write operations list the `fieldValidation` parameter the
+demo honours (see field_validation.py), so kubectl leaves validation to the
+server instead of fetching the v2 protobuf it cannot have.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+from functools import cache
+from importlib import resources as package_files
+from typing import Any
+
+import orjson
+
+from ..resources import RESOURCES
+
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2"
+_FIELD_VALIDATION = {
+    "name": "fieldValidation",
+    "in": "query",
+    "description": "fieldValidation instructs the server on how to handle objects in the request containing "
+    "unknown or duplicate fields: Ignore, Warn or Strict.",
+    "schema": {"type": "string", "uniqueItems": True},
+}
+
+
+@cache
+def v2_document() -> dict:
+    raw = package_files.files("stsviz.sim").joinpath("schemas/openapi-v2.json.gz").read_bytes()
+    return orjson.loads(gzip.decompress(raw))
+
+
+@cache
+def v2_bytes() -> bytes:
+    return orjson.dumps(v2_document())
+
+
+def definitions() -> dict[str, dict]:
+    return v2_document()["definitions"]
+
+
+def accepts_json(accept: str | None) -> bool:
+    """Whether an Accept header takes JSON: a bare protobuf request (kubectl's v2 fetch) does not."""
+    if not accept:
+        return True
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return any(t in ("application/json", "*/*", "application/*") for t in types)
+
+
+def _group_versions() -> list[str]:
+    """The v3 index's keys: api/v1, apis/apps/v1, ..."""
+    out: list[str] = []
+    for res in RESOURCES:
+        key = f"apis/{res.group}/{res.version}" if res.group else f"api/{res.version}"
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def v3_index() -> dict:
+    return {
+        "paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={_hash(v3_bytes(gv))}"} for gv in _group_versions()}
+    }
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha512(data).hexdigest()[:128].upper()
+
+
+@cache
+def v3_bytes(group_version: str) -> bytes:
+    return orjson.dumps(v3_document(group_version))
+
+
+def v3_document(group_version: str) -> dict | None:
+    if group_version not in _group_versions():
+        return None
+    doc = v2_document()
+    prefix = "/" + group_version + "/"
+    paths = {path: _v3_path(item) for path, item in doc["paths"].items() if path.startswith(prefix)}
+    schemas: dict[str, Any] = {}
+    _collect(paths, doc["definitions"], schemas)
+    for res in RESOURCES:
+        if ("apis/" + res.group if res.group else "api") + "/" + res.version == group_version:
+            for name, schema in doc["definitions"].items():
+                if any(g.get("kind") == res.kind for g in schema.get("x-kubernetes-group-version-kind", [])):
+                    _collect({"$ref": "#/definitions/" + name}, doc["definitions"], schemas)
+    rendered = orjson.loads(
+        orjson.dumps({"paths": paths, "schemas": schemas}).replace(b"#/definitions/", b"#/components/schemas/")
+    )
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.20.2"},
+        "paths": rendered["paths"],
+        "components": {"schemas": rendered["schemas"]},
+    }
+
+
+def _collect(node: Any, defs: dict, out: dict) -> None:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                name = ref.removeprefix("#/definitions/")
+                if name not in out:
+                    out[name] = defs[name]
+                    stack.append(defs[name])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _v3_parameter(param: dict) -> dict:
+    out = {k: v for k, v in param.items() if k in ("name", "in", "description", "required", "$ref")}
+    if "type" in param:
+        out["schema"] = {k: v for k, v in param.items() if k in ("type", "uniqueItems", "items")}
+    return out
+
+
+def _v3_operation(op: dict, verb: str) -> dict:
+    out = {k: v for k, v in op.items() if k not in ("parameters", "responses", "consumes", "produces", "schemes")}
+    params = []
+    for param in op.get("parameters", []):
+        if param.get("in") == "body":
+            types = op.get("consumes") or ["application/json"]
+            out["requestBody"] = {
+                "content": {t: {"schema": param["schema"]} for t in types},
+                "required": bool(param.get("required")),
+            }
+        else:
+            params.append(_v3_parameter(param))
+    if verb in ("post", "put", "patch"):
+        params.append(copy.deepcopy(_FIELD_VALIDATION))
+    if params:
+        out["parameters"] = params
+    produces = op.get("produces") or ["application/json"]
+    out["responses"] = {
+        code: {
+            "description": response.get("description", ""),
+            **({"content": {t: {"schema": response["schema"]} for t in produces}} if "schema" in response else {}),
+        }
+        for code, response in op.get("responses", {}).items()
+    }
+    return out
+
+
+def _v3_path(item: dict) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if key == "parameters":
+            out["parameters"] = [_v3_parameter(p) for p in value]
+        else:
+            out[key] = _v3_operation(value, key)
+    return out
