@@ -195,6 +195,8 @@ class FakeApiServer:
         self.requests: list[Seen] = []
         self.writes: list[tuple[str, str]] = []  # (method, path) of every request that would change something
         self.write_answer: tuple[int, str, str] = (405, "MethodNotAllowed", "the fake server takes no writes")
+        self.rules: list[dict[str, Any]] | None = None  # what a SelfSubjectRulesReview answers, if set
+        self.reviews: list[str] = []  # namespaces whose rules were asked for (a review changes nothing)
         self.tokens = {TOKEN}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -207,6 +209,11 @@ class FakeApiServer:
 
     async def _write(self, request: web.Request) -> web.Response:
         """Anything but GET: recorded (tests prove a refused change never got here), then refused."""
+        if request.path.endswith("/selfsubjectrulesreviews") and self.rules is not None:
+            namespace = (await request.json()).get("spec", {}).get("namespace", "")
+            self.reviews.append(namespace)
+            status = {"resourceRules": self.rules, "nonResourceRules": [], "incomplete": False}
+            return web.json_response({"kind": "SelfSubjectRulesReview", "status": status}, status=201)
         self.writes.append((request.method, request.path))
         code, reason, message = self.write_answer
         body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code}

@@ -16,6 +16,7 @@ from textual import work
 from textual.binding import Binding
 
 from stsviz.actions.gate import Failed, Gate, Refused
+from stsviz.actions.rbac import REVIEWS, Review, parse_review, request_body
 from stsviz.actions.verbs import (
     GRACE_DEFAULT,
     GRACE_FORCE,
@@ -28,6 +29,7 @@ from stsviz.actions.verbs import (
     Target,
 )
 from stsviz.model.frame import SetRow
+from stsviz.sources.live.wire import ApiError, Unreachable, send
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 # The actions that change the cluster: help marks them, tests walk them all.
 MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition"})
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
+REVIEW_EVERY = 60.0  # seconds a namespace's rules are trusted before they are asked for again
 ON_DELETE = "OnDelete"
 
 BINDINGS = [
@@ -78,6 +81,51 @@ def _screen(self: Any) -> RolloutScreen:
 
 class ActionKeys:
     """Mixed into RolloutScreen: the mutating keys and their dialogs."""
+
+    # namespace -> (its SelfSubjectRulesReview, when it was had on the source's clock)
+    _reviews: dict[str, tuple[Review, float]]
+    _reviewing: set[str]
+
+    # -- what RBAC allows (keys the user may not use are dimmed) --------------------------------
+
+    def rbac_denial(self, action: str) -> str | None:
+        """Why RBAC will refuse `action` on the selected set, or None (allowed, or not known yet)."""
+        screen = _screen(self)
+        row = screen.grid.selected_row
+        if screen.live is None or row is None or action not in MUTATING_ACTIONS:
+            return None
+        known = self._reviews.get(row.set.namespace)
+        return known[0].denial(action) if known else None
+
+    def want_review(self) -> None:
+        """Ask for the selected set's namespace's rules if they are not known or are old."""
+        screen = _screen(self)
+        live, row = screen.live, screen.grid.selected_row
+        if live is None or row is None or self.gate().refusal() is not None or live.source.connection is None:
+            return
+        namespace = row.set.namespace
+        known = self._reviews.get(namespace)
+        if namespace in self._reviewing or (known and live.source.timing.clock() - known[1] < REVIEW_EVERY):
+            return
+        self._reviewing.add(namespace)
+        self._review(namespace)
+
+    @work(group="rbac")
+    async def _review(self, namespace: str) -> None:
+        screen = _screen(self)
+        live = screen.live
+        try:
+            if live is None or live.source.connection is None:
+                return
+            try:
+                body = await send(live.source.connection.api, "POST", REVIEWS, body=request_body(namespace))
+                review = parse_review(namespace, body)
+            except (ApiError, Unreachable):
+                review = parse_review(namespace, None)  # decides nothing: the change is tried, a 403 shown
+            self._reviews[namespace] = (review, live.source.timing.clock())
+            screen.refresh_bindings()  # dim or undim the keys
+        finally:
+            self._reviewing.discard(namespace)
 
     def gate(self) -> Gate:
         """The gate for a change asked now: live or replay, --read-only, the context's settings."""

@@ -179,6 +179,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
         self._live_error: str | None = None
         self._filter_opening = False  # `/` pressed, the bar not focused yet
+        self._reviews = {}
+        self._reviewing = set()
         self._filter_done_early = False  # and Enter too, before the bar opened
 
     @property
@@ -262,7 +264,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             self._show_live()
         else:
             self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
-        self._show_notice()
+        self._show_notice_and_rbac()
 
     def _show_live(self) -> None:
         """Freshness line, header and dim rows: how current the live picture is."""
@@ -272,6 +274,10 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self.freshness is not None:
             self.freshness.show(*live.freshness())
         self.grid.set_stale(live.stale() or self._live_error is not None)
+
+    def _show_notice_and_rbac(self) -> None:
+        self._show_notice()
+        self.want_review()
 
     def _show_notice(self) -> None:
         """What the grid says when it shows no row: why there is nothing to show."""
@@ -338,6 +344,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return False
         if action in MUTATING_ACTIONS and self.live is None:
             return False  # a recording cannot be changed: not offered (and the gate refuses it anyway)
+        if action in MUTATING_ACTIONS and self.rbac_denial(action) is not None:
+            return None  # shown dimmed; pressing it says why (on_key)
         if action == "clear_filter":
             return bool(self.grid.name_filter)
         return True
@@ -495,6 +503,14 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def on_key(self, event: events.Key) -> None:
         if self.focused is self.filter_bar:
             return
+        for binding in ACTION_BINDINGS:
+            if event.key not in binding.key.split(","):
+                continue
+            denial = self.rbac_denial(binding.action.split("(")[0])
+            if denial is not None:  # a dimmed key does not run: say why instead
+                event.stop()
+                self.notify(denial, title="Not allowed", severity="warning", markup=False)
+                return
         if event.key == "slash":
             # The binding's action runs after the keys already queued behind this one:
             # from here on, printable keys belong to the filter ("/web" typed in one burst).

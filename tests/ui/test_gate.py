@@ -136,3 +136,40 @@ async def test_the_gate_refuses_a_read_only_context_even_when_called_directly():
     with pytest.raises(Refused, match=r"context prod-eu is read-only in /cfg\.toml"):
         await gate.run(Restart(Target("prod-eu", "default", "web")))
     assert sent == []
+
+
+VIEW_RULES = [{"verbs": ["get", "list", "watch"], "apiGroups": ["*"], "resources": ["*"]}]
+
+
+async def test_keys_rbac_refuses_are_dimmed_and_say_why_without_sending(api, tmp_path, fake_time):
+    api.objects["statefulsets"] = [web()]
+    api.objects["pods"] = [pod("web-0"), pod("web-1")]
+    api.rules = VIEW_RULES  # a viewer: the `view` ClusterRole's reading verbs only
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: api.reviews == ["ns"], message="the namespace's rules asked for")
+        await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
+        assert screen.check_action("delete_pod", ()) is None and screen.check_action("restart", ()) is None
+        assert screen.check_action("open_filter", ()) is True  # reading keys are untouched
+        await pilot.press("s")
+        await pilot.pause()
+        assert "you may not update statefulsets/scale.apps in ns (RBAC)" in told
+        assert not isinstance(app.screen, ModalScreen) and api.writes == []
+
+
+async def test_an_admin_keeps_every_key():
+    from stsviz.actions.rbac import parse_review
+
+    admin = parse_review(
+        "ns", {"status": {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]}}
+    )
+    assert all(admin.denial(action) is None for action in MUTATING_ACTIONS)
+    unknown = parse_review("ns", {"status": {"resourceRules": [], "incomplete": True}})
+    assert all(unknown.denial(action) is None for action in MUTATING_ACTIONS)  # incomplete decides nothing
+    scoped = parse_review(
+        "ns",
+        {"status": {"resourceRules": [{"verbs": ["patch"], "apiGroups": ["apps"], "resources": ["statefulsets"]}]}},
+    )
+    assert scoped.denial("restart") is None and scoped.denial("scale") is not None
