@@ -1,0 +1,101 @@
+"""The keys on a real Kubernetes 1.20 control plane: scale, delete a pod, partition, restart; a viewer is refused.
+
+The cells follow what the real StatefulSet controller does, as the watch
+reports it; the viewer's keys are dimmed by the real RBAC authorizer's rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from stsviz.sources.live.config import resolve_target
+from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.source import LiveSource
+from stsviz.sources.live.timing import Timing
+from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.dialogs import ConfirmDialog
+from stsviz.ui.live import LiveFrameSource
+from tests.realk8s import Kubectl
+from tests.sources.live.test_e2e import FAST, rollout_status, statefulset
+from tests.ui.test_gate import said
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+SIZE = (120, 30)
+
+
+def live_app(kubeconfig, namespace: str) -> StsvizApp:
+    source = LiveSource(resolve_target(str(kubeconfig)), Scope(namespace), timing=Timing(**FAST))
+    return StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description=namespace))
+
+
+async def confirm(app: StsvizApp, pilot, *keys: str) -> None:
+    await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
+    await pilot.press(*keys)
+
+
+def spec(k: Kubectl) -> dict:
+    return json.loads(k("get", "statefulset", "web", "-o", "json"))
+
+
+async def test_scale_delete_partition_and_restart_from_the_keys(realk8s_kubeconfig, kubectl, namespace):
+    k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
+    await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(3))
+    await rollout_status(k)
+    app = live_app(realk8s_kubeconfig, namespace)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.screen.grid
+        in_range = lambda: [c for c in grid.selected_row.cells if not c.condemned]  # noqa: E731
+        await eventually(lambda: grid.selected_row is not None and grid.selected_row.verdict.done, timeout=30)
+
+        await pilot.press("plus")
+        await confirm(app, pilot, "y")
+        await eventually(lambda: spec(k)["spec"]["replicas"] == 4, timeout=20)
+        await eventually(lambda: len(in_range()) == 4 and all(c.state == "ready" for c in in_range()), timeout=60)
+
+        await pilot.press("right")  # web-1
+        uid = grid.selected_cell.pod.uid
+        await pilot.press("ctrl+d")
+        await confirm(app, pilot, "tab", "enter")
+        # It goes, and the controller brings it back under the same name with a new UID.
+        await eventually(lambda: (c := grid.selected_cell).pod is not None and c.pod.uid != uid, timeout=60)
+        await rollout_status(k)
+
+        await pilot.press("p")
+        await eventually(lambda: app.screen.__class__.__name__ == "NumberDialog")
+        app.screen.query_one("Input").value = "2"
+        await pilot.press("enter")
+        await confirm(app, pilot, "y")
+        await eventually(lambda: spec(k)["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == 2, timeout=20)
+
+        await pilot.press("r")
+        await confirm(app, pilot, "y")
+        # With the partition at 2 only ordinals 2 and 3 take the restarted template, as the controller does.
+        await eventually(
+            lambda: (
+                [c.revision for c in in_range()] == ["old", "old", "updated", "updated"]
+                and all(c.state == "ready" for c in in_range())
+            ),
+            timeout=90,
+        )
+        annotations = spec(k)["spec"]["template"]["metadata"]["annotations"]
+        assert "kubectl.kubernetes.io/restartedAt" in annotations
+
+
+async def test_the_viewer_sees_dimmed_keys_and_nothing_changes(realk8s_kubeconfig, realk8s_run_dir, kubectl, namespace):
+    k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
+    await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(2))
+    await rollout_status(k)
+    app = live_app(realk8s_run_dir / "viewer.kubeconfig", namespace)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: screen.grid.selected_row is not None, timeout=30)
+        await eventually(lambda: screen.check_action("scale", ()) is None, timeout=20, message="scale dimmed")
+        await pilot.press("s")
+        await pilot.pause()
+        assert any("you may not update statefulsets/scale.apps" in message for message in told), told
+        assert spec(k)["spec"]["replicas"] == 2
