@@ -89,3 +89,39 @@ def claim(name: str, *, namespace: str = "default", phase: str = "Bound", volume
         "spec": {"volumeName": volume, "resources": {"requests": {"storage": "1Gi"}}},
         "status": {"phase": phase},
     }
+
+
+def controller_revision(
+    name: str,
+    *,
+    number: int,
+    namespace: str = "default",
+    owner: str | None = "web",
+    image: str = "nginx:1.19",
+    env: dict[str, str] | None = None,
+    uid: str | None = None,
+    created: str = "2026-11-25T10:00:00Z",
+) -> dict[str, Any]:
+    """A StatefulSet's ControllerRevision as the controller writes it: the template as a replace patch."""
+    container: dict[str, Any] = {"name": "app", "image": image}
+    if env is not None:
+        container["env"] = [{"name": key, "value": value} for key, value in env.items()]
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "uid": uid or f"uid-{name}",
+        "creationTimestamp": created,
+        "labels": {"app": owner or "none", "controller.kubernetes.io/hash": name.rsplit("-", 1)[-1]},
+    }
+    if owner:
+        metadata["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": owner, "uid": "sts-uid", "controller": True}
+        ]
+    template = {"metadata": {"labels": {"app": owner}}, "spec": {"containers": [container]}, "$patch": "replace"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": metadata,
+        "data": {"spec": {"template": template}},
+        "revision": number,
+    }

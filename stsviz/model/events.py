@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stsviz.model.records import Claim, Event, Pod, StatefulSet
+from stsviz.model.records import Claim, ControllerRevision, Event, Pod, StatefulSet
 
-Record = StatefulSet | Pod | Claim | Event
+Record = StatefulSet | Pod | Claim | Event | ControllerRevision
 RECORD_TYPES: dict[str, Any] = {
     "StatefulSet": StatefulSet,
     "Pod": Pod,
     "PersistentVolumeClaim": Claim,
     "Event": Event,
+    "ControllerRevision": ControllerRevision,
 }
 
 # Watch event types the fold understands; BOOKMARK and ERROR are the source's business.

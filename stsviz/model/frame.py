@@ -12,6 +12,7 @@ from typing import Any
 
 from stsviz.model.cells import READY, TERMINATING, UPDATED, cell_state, revision_channel
 from stsviz.model.records import Claim, Pod, SetKey, StatefulSet
+from stsviz.model.revisions import DiffEntry, RevisionView, rollout_diff, set_revisions
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
 from stsviz.model.state import ClusterState
 from stsviz.model.times import parse_rfc3339, rfc3339
@@ -56,6 +57,8 @@ class SetRow:
     verdict: Verdict
     cells: tuple[Cell, ...]  # desired range in ordinal order, then condemned pods
     hidden: int = 0  # ordinals past MAX_CELLS, not built
+    revisions: tuple[RevisionView, ...] = ()  # newest first
+    template_diff: tuple[DiffEntry, ...] = ()  # currentRevision -> updateRevision; empty when same or unknown
 
     @property
     def key(self) -> SetKey:
@@ -87,6 +90,8 @@ class SetRow:
             "update_revision": sts.update_revision,
             "verdict": self.verdict.to_json(),
             "cells": [cell.to_json() for cell in self.cells],
+            "revisions": [revision.to_json() for revision in self.revisions],
+            "template_diff": [entry.to_json() for entry in self.template_diff],
         }
 
 
@@ -184,11 +189,14 @@ def build_row(
             idle_seconds=state.idle_seconds(sts.key, now),
             stall_seconds=stall_seconds,
         )
+    revisions = state.revisions_of(sts)
     return SetRow(
         set=sts,
         verdict=verdict_,
         cells=tuple(cells),
         hidden=sts.replicas + len(condemned) - len(cells),
+        revisions=set_revisions(sts, revisions, pods) if revisions else (),
+        template_diff=rollout_diff(sts, revisions),
     )
 
 

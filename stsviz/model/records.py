@@ -13,6 +13,7 @@ on the ingest hot path.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from sys import intern
@@ -418,4 +419,93 @@ class Event:
             last_seen=_str(obj.get("lastTimestamp"))
             or _str(obj.get("eventTime"))
             or _str(meta.get("creationTimestamp")),
+        )
+
+
+# The container fields a template diff shows, besides name, image and env: kept as compact JSON.
+_TEMPLATE_CONTAINER_FIELDS = ("command", "args", "resources", "livenessProbe", "readinessProbe", "startupProbe")
+_TEMPLATE_CONTAINER_LISTS = (("initContainers", "initContainers"), ("containers", "containers"))
+
+
+def _compact(value: Any) -> str:
+    """A JSON value as one short, stable string (sorted keys): equal values give equal strings."""
+    return intern(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str))
+
+
+def _template_entries(template: Any) -> tuple[tuple[str, str], ...]:
+    """A pod template flattened to (path, value) pairs, sorted by path: all a template diff reads.
+
+    Paths name containers and env variables by name (`containers[app].image`,
+    `containers[app].env[LEVEL]`), so a reordered list is not a change. Only
+    what the diff shows is kept; the rest of the template (often kilobytes) is dropped.
+    """
+    template = _dict(template)
+    meta = _dict(template.get("metadata"))
+    spec = _dict(template.get("spec"))
+    entries: dict[str, str] = {}
+    for field in ("labels", "annotations"):
+        for key, value in _dict(meta.get(field)).items():
+            if isinstance(key, str):
+                entries[f"{field}[{key}]"] = value if isinstance(value, str) else _compact(value)
+    for field, prefix in _TEMPLATE_CONTAINER_LISTS:
+        containers = spec.get(field)
+        for container in containers if isinstance(containers, list) else ():
+            if not isinstance(container, dict) or not isinstance(container.get("name"), str):
+                continue
+            base = f"{prefix}[{container['name']}]"
+            entries[f"{base}.image"] = _s(container.get("image")) or ""
+            for name in _TEMPLATE_CONTAINER_FIELDS:
+                if container.get(name) is not None:
+                    entries[f"{base}.{name}"] = _compact(container[name])
+            env = container.get("env")
+            for variable in env if isinstance(env, list) else ():
+                if isinstance(variable, dict) and isinstance(variable.get("name"), str):
+                    value = variable.get("value")
+                    # valueFrom names a Secret's or ConfigMap's key: which one is the value here
+                    entries[f"{base}.env[{variable['name']}]"] = (
+                        value if isinstance(value, str) else _compact(variable.get("valueFrom"))
+                    )
+    volumes = spec.get("volumes")
+    for volume in volumes if isinstance(volumes, list) else ():
+        if isinstance(volume, dict) and isinstance(volume.get("name"), str):
+            entries[f"volumes[{volume['name']}]"] = _compact({k: v for k, v in volume.items() if k != "name"})
+    return tuple(sorted((intern(path), value) for path, value in entries.items()))
+
+
+@dataclass(slots=True)
+class ControllerRevision:
+    """An apps/v1 ControllerRevision: one pod template a StatefulSet has had, and its number.
+
+    Its name is `<set>-<hash>`, the `controller-revision-hash` label of the pods
+    made from it and the set's currentRevision/updateRevision. The template is
+    kept flattened (`_template_entries`), only what a diff between two revisions shows.
+    """
+
+    namespace: str
+    name: str
+    uid: str
+    owner_kind: str | None
+    owner_name: str | None
+    revision: int
+    created: str | None
+    template: tuple[tuple[str, str], ...]  # (path, value), sorted by path
+
+    @property
+    def key(self) -> ObjectKey:
+        return (self.namespace, self.name)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> ControllerRevision:
+        meta = obj.get("metadata") or {}
+        owner = _controller_ref(meta)
+        data = _dict(obj.get("data"))
+        return cls(
+            namespace=_s(meta.get("namespace")) or "",
+            name=intern(_name(meta)),
+            uid=_str(meta.get("uid")) or "",
+            owner_kind=_s(owner.get("kind")),
+            owner_name=_s(owner.get("name")),
+            revision=max(0, _int(obj.get("revision"))),
+            created=_str(meta.get("creationTimestamp")),
+            template=_template_entries(_dict(data.get("spec")).get("template")),
         )

@@ -15,7 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
-from stsviz.model.records import MALFORMED, ORDINAL_NAME, Claim, Event, ObjectKey, Pod, SetKey, StatefulSet
+from stsviz.model.records import (
+    MALFORMED,
+    ORDINAL_NAME,
+    Claim,
+    ControllerRevision,
+    Event,
+    ObjectKey,
+    Pod,
+    SetKey,
+    StatefulSet,
+)
 
 RECENT_EVENTS = 20
 CLAIM_PHASES_KEPT = 8
@@ -32,6 +42,8 @@ class ClusterState:
         self.pods_by_set: dict[SetKey, dict[int, Pod]] = {}
         # (namespace, kind, name) -> event name -> Event, newest last
         self.events: dict[tuple[str, str, str], dict[str, Event]] = {}
+        # (namespace, set name) -> revision name -> ControllerRevision, for revisions that set controls
+        self.revisions_by_set: dict[SetKey, dict[str, ControllerRevision]] = {}
         self.now: datetime | None = None
         self.applied = 0
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
@@ -45,6 +57,7 @@ class ClusterState:
             Pod: self._apply_pod,
             Claim: self._apply_claim,
             Event: self._apply_event,
+            ControllerRevision: self._apply_revision,
         }
 
     # -- the fold -----------------------------------------------------------
@@ -98,6 +111,7 @@ class ClusterState:
         other.claim_phases = self.claim_phases.copy()
         other.pods_by_set = {key: by_ordinal.copy() for key, by_ordinal in self.pods_by_set.items()}
         other.events = {key: recent.copy() for key, recent in self.events.items()}
+        other.revisions_by_set = {key: by_name.copy() for key, by_name in self.revisions_by_set.items()}
         other.now = self.now
         other.applied = self.applied
         other.skipped = self.skipped.copy()
@@ -224,10 +238,32 @@ class ClusterState:
         if len(recent) > RECENT_EVENTS:
             del recent[next(iter(recent))]
 
+    def _apply_revision(self, type_: str, revision: ControllerRevision) -> None:
+        if revision.owner_kind != "StatefulSet" or not revision.owner_name:
+            return  # a DaemonSet's, or an orphan: no row shows it
+        set_key = (revision.namespace, revision.owner_name)
+        by_name = self.revisions_by_set.get(set_key)
+        if type_ == "DELETED":
+            # Like pods: a late DELETED of an earlier incarnation must not remove its replacement.
+            current = by_name.get(revision.name) if by_name is not None else None
+            if by_name is not None and current is not None and current.uid == revision.uid:
+                del by_name[revision.name]
+                if not by_name:
+                    del self.revisions_by_set[set_key]
+        else:
+            if by_name is None:
+                by_name = self.revisions_by_set[set_key] = {}
+            by_name[revision.name] = revision
+        self._dirty.add(set_key)
+
     # -- queries --------------------------------------------------------------
 
     def pods_of(self, sts: StatefulSet) -> dict[int, Pod]:
         return self.pods_by_set.get(sts.key, {})
+
+    def revisions_of(self, sts: StatefulSet) -> dict[str, ControllerRevision]:
+        """The set's ControllerRevisions by name (the name is its pods' controller-revision-hash)."""
+        return self.revisions_by_set.get(sts.key, {})
 
     def recent_events(self, namespace: str, kind: str, name: str, uid: str | None = None) -> list[Event]:
         """Events about one object, oldest first; with `uid`, only about that incarnation.

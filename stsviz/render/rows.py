@@ -23,7 +23,7 @@ from stsviz.model.cells import (
     UPDATED,
 )
 from stsviz.model.frame import Cell, SetRow
-from stsviz.model.text import printable
+from stsviz.model.text import printable, printable_line
 
 # One character per cell. Upper case: the pod runs the update revision; lower
 # case: an old revision. Meaning never rests on colour alone.
@@ -236,4 +236,6 @@ def plain_frame(rows: tuple[SetRow, ...], *, color: bool = False) -> list[Text]:
     lines = [header(name_w)]
     for row in rows:
         lines.extend(render_row(row, name_w, color=color))
+        # What the rollout changes, under its row: the first thing asked of a bad rollout.
+        lines.extend(Text("  " + printable_line(entry.line())) for entry in row.template_diff)
     return lines

@@ -115,6 +115,8 @@ def test_json_contract_shape():
         "update_revision",
         "verdict",
         "cells",
+        "revisions",
+        "template_diff",
     }
     assert set(row["verdict"]) == {"done", "stalled", "message"}
     for cell in row["cells"]:

@@ -1,4 +1,4 @@
-"""What the live source watches: the four kinds, their API paths, and the scope.
+"""What the live source watches: the five kinds, their API paths, and the scope.
 
 A kind is named by its plural resource, the word kubectl and RBAC use
 ("pods", "statefulsets"), and carries the slim record type its objects fold
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from stsviz.model.records import Claim, Event, Pod, StatefulSet
+from stsviz.model.records import Claim, ControllerRevision, Event, Pod, StatefulSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,11 @@ CLAIMS = Kind("persistentvolumeclaims", "PersistentVolumeClaim", "/api/v1", Clai
 # Events carry no labels of the object they are about: a selector would hide them all.
 EVENTS = Kind("events", "Event", "/api/v1", Event, selectable=False)
 
-KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS)
+# A set's revisions carry its pod template's labels (the controller copies them), so a selector
+# that picks the set's pods picks its revisions too.
+REVISIONS = Kind("controllerrevisions", "ControllerRevision", "/apis/apps/v1", ControllerRevision)
+
+KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS, REVISIONS)
 
 # Short names for the status line.
 SHORT_NAMES = {
@@ -43,6 +47,7 @@ SHORT_NAMES = {
     "pods": "pods",
     "persistentvolumeclaims": "pvc",
     "events": "events",
+    "controllerrevisions": "rev",
 }
 
 

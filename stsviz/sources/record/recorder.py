@@ -67,6 +67,7 @@ _KINDS = {
     "pods": "Pod",
     "persistentvolumeclaims": "PersistentVolumeClaim",
     "events": "Event",
+    "controllerrevisions": "ControllerRevision",
 }
 _STOP = ("stop",)
 

@@ -16,6 +16,9 @@ parse is shared) holding:
   (its metadata and spec pruned as a Pod's); status whole;
 - for a PersistentVolumeClaim: the storage request, class, access modes and
   volume; status whole;
+- for a ControllerRevision: its number and its data's pod template
+  (`data.spec.template`, pruned as a StatefulSet's, with each container's
+  resources and probes: what a diff between revisions shows);
 - for an Event: all of it but the metadata that is cut for every kind.
 
 With a salt (the default), every container's `env[].value`, `command` and
@@ -92,6 +95,16 @@ def redact(kind: str, obj: dict[str, Any], salt: bytes | None) -> dict[str, Any]
     elif kind == "PersistentVolumeClaim":
         if isinstance(spec, dict):
             out["spec"] = _claim_spec(spec)
+    elif kind == "ControllerRevision":
+        # Its data is the whole pod template, env values included: pruned and hashed like a set's.
+        if "revision" in obj:
+            out["revision"] = obj["revision"]
+        data = obj.get("data")
+        data_spec = data.get("spec") if isinstance(data, dict) else None
+        template = data_spec.get("template") if isinstance(data_spec, dict) else None
+        if isinstance(template, dict):
+            out["data"] = {"spec": {"template": _template(template, salt, revision=True)}}
+        return out
     else:  # Event, and anything else: small objects, kept but for the metadata cut
         for name, value in obj.items():
             if name not in ("kind", "apiVersion", "metadata"):
@@ -115,7 +128,7 @@ def _metadata(meta: Any) -> dict[str, Any]:
     return out
 
 
-def _pod_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+def _pod_spec(spec: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "nodeName" in spec:
         out["nodeName"] = spec["nodeName"]
@@ -125,7 +138,7 @@ def _pod_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
     for field in _CONTAINER_LISTS:
         containers = spec.get(field)
         if isinstance(containers, list):
-            out[field] = [_container(c, salt) for c in containers if isinstance(c, dict)]
+            out[field] = [_container(c, salt, revision=revision) for c in containers if isinstance(c, dict)]
     return out
 
 
@@ -138,11 +151,18 @@ def _volume(volume: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _container(container: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
+_REVISION_CONTAINER = ("resources", "livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _container(container: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in ("name", "image"):
+    for field in ("name", "image") + (_REVISION_CONTAINER if revision else ()):
         if field in container:
-            out[field] = container[field]
+            value = container[field]
+            if salt is not None and field.endswith("Probe") and isinstance(value, dict):
+                # An exec probe's command or an httpGet header may hold a secret: a changed hash says enough.
+                value = {"redacted": _hash(salt, repr(sorted(value.items())))}
+            out[field] = value
     env = container.get("env")
     if isinstance(env, list):
         out["env"] = [_env(entry, salt) for entry in env if isinstance(entry, dict)]
@@ -181,12 +201,17 @@ def _set_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
         ]
     template = spec.get("template")
     if isinstance(template, dict):
-        pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"))}
-        pod_spec = template.get("spec")
-        if isinstance(pod_spec, dict):
-            pod["spec"] = _pod_spec(pod_spec, salt)
-        out["template"] = pod
+        out["template"] = _template(template, salt)
     return out
+
+
+def _template(template: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
+    """A pod template pruned as a Pod; a revision's keeps resources and probes too (its diff shows them)."""
+    pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"))}
+    pod_spec = template.get("spec")
+    if isinstance(pod_spec, dict):
+        pod["spec"] = _pod_spec(pod_spec, salt, revision=revision)
+    return pod
 
 
 def _claim_spec(spec: Any) -> dict[str, Any]:

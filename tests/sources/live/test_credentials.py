@@ -305,6 +305,25 @@ async def test_cli_forbidden_events_still_print_the_frame_with_a_warning(api, tm
     assert api.seen("statefulsets")[0].query == {"limit": "500"}
 
 
+async def test_cli_forbidden_revisions_leave_out_only_revisions_and_a_selector_applies_to_them(api, tmp_path):
+    api.objects["statefulsets"] = [
+        {
+            "metadata": {"name": "web", "namespace": "ns", "uid": "u1"},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "currentRevision": "web-a", "updateRevision": "web-b"},
+        }
+    ]
+    forbidden = 'controllerrevisions.apps is forbidden: User "x" cannot list resource "controllerrevisions"'
+    api.script("controllerrevisions", "list", status(403, "Forbidden", forbidden))
+    code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--json", "-l", "app=web")
+    assert code == 0, err
+    [row] = json.loads(out)["sets"]
+    assert row["revisions"] == [] and row["template_diff"] == []
+    assert err.strip() == f"stsviz: warning: controllerrevisions left out: {forbidden}"
+    # A set's revisions carry its template's labels, so the selector picks them as it picks the pods.
+    assert [s.query.get("labelSelector") for s in api.seen("controllerrevisions")] == ["app=web"]
+
+
 async def test_cli_unreachable_server_is_exit_2(tmp_path):
     from tests.fake_api import FakeApiServer
 

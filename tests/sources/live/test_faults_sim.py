@@ -36,7 +36,7 @@ from stsviz.sim.resources import PODS, PVCS, RESOURCES, STATEFULSETS
 from stsviz.sim.scenarios import statefulset
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import resolve_target
-from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.kinds import KINDS, Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
 from tests.realk8s import RECORDS, differences, state_records
@@ -296,7 +296,7 @@ async def follow(cluster: SimCluster, api: ApiClient, tmp_path: Path) -> AsyncIt
 
 async def test_close_all_watches_resumes_without_a_relist(follow):
     h = await follow()
-    assert h.faults.close_watches() == 4
+    assert h.faults.close_watches() == len(KINDS)
     h.changes.make()  # before any informer could reconnect
     await h.recovered("after close-watches")
     status = h.status()
@@ -383,7 +383,7 @@ async def test_watches_that_stay_silent_even_when_reopened(follow):
 
 async def test_429_waits_for_retry_after(follow):
     h = await follow()
-    h.faults.throttle(requests=4, retry_after=2)
+    h.faults.throttle(requests=len(KINDS), retry_after=2)
     began = time.monotonic()
     h.faults.close_watches()  # each informer's next request is answered 429 with Retry-After: 2
     await eventually(
@@ -401,7 +401,7 @@ async def test_429_waits_for_retry_after(follow):
     h.changes.make()
     await h.recovered("after 429s")
     assert time.monotonic() - began >= 2.0
-    assert h.sleeps.asked.count(2.0) == 4  # one Retry-After wait per kind, exactly what the server asked
+    assert h.sleeps.asked.count(2.0) == len(KINDS)  # one Retry-After wait per kind, exactly what the server asked
     assert h.faults.describe()["throttleRequestsLeft"] == 0
 
 

@@ -14,7 +14,7 @@ import orjson
 from stsviz.model import build_frame
 from stsviz.sim import start_demo
 from stsviz.sources.live.config import resolve_target
-from stsviz.sources.live.kinds import Scope
+from stsviz.sources.live.kinds import KINDS, Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
 from stsviz.sources.record.recorder import Recorder
@@ -56,7 +56,7 @@ async def test_replaying_the_recording_reaches_the_live_fold_through_relists_and
     await asyncio.to_thread(recorder.close)
     recording, state = replayed_state(path)
     marks = [mark["mark"] for _, mark in recording.marks]
-    assert marks.count("list") == 4 and "relist" in marks, marks
+    assert marks.count("list") == len(KINDS) and "relist" in marks, marks
     assert not recording.warnings
     now = run.state.now
     live = frame_json(run.state, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from stsviz.model.records import Pod, StatefulSet
+from stsviz.model.records import ControllerRevision, Pod, StatefulSet
 from stsviz.sources.record.redact import LAST_APPLIED, REDACTED, redact
 
 SALT = b"0123456789abcdef"
@@ -120,3 +120,41 @@ def test_the_slim_records_built_from_a_redacted_object_are_unchanged():
 def test_odd_shapes_are_passed_over_not_raised_on():
     assert redact("Pod", {"metadata": None, "spec": {"containers": "x", "volumes": [1]}}, SALT)["metadata"] == {}
     assert redact("Event", {"metadata": {"name": "e"}, "reason": "Killing"}, SALT)["reason"] == "Killing"
+
+
+def test_a_revisions_template_is_hashed_like_a_sets_and_keeps_what_its_diff_shows():
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": pod()["spec"], "$patch": "replace"}
+    container = template["spec"]["containers"][0]
+    container["resources"] = {"limits": {"memory": "1Gi"}}
+    container["livenessProbe"] = {"exec": {"command": ["check", "--password=hunter2-password"]}}
+    revision = {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": {
+            "name": "web-abc",
+            "namespace": "default",
+            "uid": "r1",
+            "ownerReferences": [{"kind": "StatefulSet", "name": "web", "controller": True, "uid": "s1"}],
+        },
+        "data": {"spec": {"template": template}},
+        "revision": 3,
+    }
+    out = redact("ControllerRevision", revision, SALT)
+    text = orjson.dumps(out).decode()
+    assert not any(secret in text for secret in SECRETS)
+    kept = out["data"]["spec"]["template"]["spec"]["containers"][0]
+    assert kept["resources"] == {"limits": {"memory": "1Gi"}} and kept["image"] == "nginx:1.25"
+    assert kept["livenessProbe"]["redacted"].startswith(REDACTED)
+    record = ControllerRevision.from_dict(out)
+    assert (record.name, record.revision, record.owner_name) == ("web-abc", 3, "web")
+    assert dict(record.template)["containers[main].image"] == "nginx:1.25"
+    # Without a salt the template's fields are kept as they are; volumes are cut to their names (and
+    # claims) as a set's are, since other sources may name paths or secrets.
+    plain = dict(ControllerRevision.from_dict(redact("ControllerRevision", revision, None)).template)
+    whole = dict(ControllerRevision.from_dict(revision).template)
+    assert plain.pop("volumes[creds]") == "{}" and whole.pop("volumes[creds]") != "{}"
+    assert plain == whole
+    assert redact("ControllerRevision", {"metadata": {"name": "r"}, "data": "x"}, SALT) == {
+        "kind": "ControllerRevision",
+        "metadata": {"name": "r"},
+    }
