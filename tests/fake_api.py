@@ -219,7 +219,8 @@ class FakeApiServer:
         body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code}
         return web.json_response(body | {"message": message}, status=code)
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1:`port` (0: any free port); the URL."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._write)
@@ -232,7 +233,7 @@ class FakeApiServer:
             context.load_cert_chain(pki.path("server"), pki.path("server-key"))
             context.verify_mode = ssl.CERT_OPTIONAL
             context.load_verify_locations(pki.path("client"))
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, ssl_context=context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"

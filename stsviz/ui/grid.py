@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -61,6 +63,10 @@ def _cell_index(row: SetRow, ordinal: int | None) -> int | None:
 NOTICE = Style(italic=True)  # the empty grid's explanation
 NOTICE_LINES = 6  # lines an empty grid keeps for it
 STALE = Style(dim=True)  # rows that are not current
+# Dim greys text only: a stale row's coloured cells are faded towards black as well, so no bright
+# green "ready" claims to be current while its kind is not watching.
+STALE_FADE = 0.55
+_BLACK = Color(0, 0, 0)
 
 
 class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
@@ -346,10 +352,12 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         if self._stale:
             for line in lines:
                 line.stylize(STALE)
-        return [self._to_strip(line) for line in lines]
+        return [self._to_strip(line, faded=self._stale) for line in lines]
 
-    def _to_strip(self, text: Text) -> Strip:
+    def _to_strip(self, text: Text, *, faded: bool = False) -> Strip:
         strip = Strip(text.render(self.app.console), text.cell_len)
+        if faded:  # before the widget's own background is applied: only the cells fade
+            strip = _faded(strip)
         return strip.extend_cell_length(self._width).apply_style(self.rich_style)
 
     def _refresh_row(self, key: SetKey) -> None:
@@ -450,3 +458,15 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         index = cell_at(row, self._name_w, self._width or None, line, round(self.scroll_offset.x) + offset.x)
         self.focus()
         self._move_cursor(key, row.cells[index].ordinal if index is not None else self.cursor_ordinal)
+
+
+def _faded(strip: Strip) -> Strip:
+    """The strip with every background colour faded towards black (a stale row's cells)."""
+    segments = []
+    for segment in strip:
+        style = segment.style
+        if style is not None and style.bgcolor is not None and not style.bgcolor.is_default:
+            faded = Color.from_rich_color(style.bgcolor).blend(_BLACK, STALE_FADE)
+            style = style + Style(bgcolor=faded.rich_color)
+        segments.append(Segment(segment.text, style, segment.control))
+    return Strip(segments, strip.cell_length)

@@ -30,6 +30,16 @@ def web(replicas: int = 2) -> dict:
     )
 
 
+def backgrounds(grid: StatefulSetGrid) -> set:
+    """The background colours of the first row's cells (the widget's own excepted)."""
+    own = grid.rich_style.bgcolor
+    return {
+        s.style.bgcolor.get_truecolor()
+        for s in grid.render_line(1)
+        if s.style and s.style.bgcolor is not None and s.style.bgcolor != own
+    }
+
+
 def live_app(api, tmp_path, fake_time, **timing) -> StsvizApp:
     source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing(**timing))
     return StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake namespace ns"))
@@ -61,11 +71,15 @@ async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake
         assert grid.visible_keys == [("ns", "web")]
         assert set(app.setup.live.state.pods) == {("ns", "web-0"), ("ns", "web-1")}  # kept, marked stale
         assert all(segment.style and segment.style.dim for segment in grid.render_line(1) if segment.text.strip())
+        stale_cells = backgrounds(grid)
         fake_time.release()
         await eventually(lambda: screen.sub_title.startswith("watching · "))
         assert app.setup.live.status.kind("pods").reconnects == 1  # watches opened after the first
         await pilot.pause()
         assert not any(segment.style and segment.style.dim for segment in grid.render_line(1) if segment.text.strip())
+        # The cells' colours were faded too, not only the text: a bright cell would claim to be current.
+        fresh_cells = backgrounds(grid)
+        assert stale_cells and fresh_cells and not stale_cells & fresh_cells
 
 
 async def test_header_says_listing_until_every_kind_has_listed(api, tmp_path, fake_time):

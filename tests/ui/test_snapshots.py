@@ -6,7 +6,13 @@ explicit terminal size. `screenshots/` holds copies of these SVGs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +24,7 @@ from stsviz.sources.live.source import LiveSource
 from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
+from tests.fake_api import FakeApiServer, event, items, obj, pod, status, stream
 from tests.ui.helpers import event_index
 from tests.waiting import eventually
 
@@ -117,6 +124,96 @@ def test_unreachable_cluster_at_80x24(snap_compare, tmp_path, fake_time):
     assert snap_compare(app, terminal_size=(80, 24), run_before=until_said)
 
 
+# A fixed port: the server's URL is on the screen. Below the ephemeral range and realk8s's 20000-31900.
+STALE_PORT = 19443
+
+
+@contextmanager
+def served_from_a_thread(server: FakeApiServer, port: int) -> Iterator[FakeApiServer]:
+    """Run the fake API server on its own loop, so a synchronous snapshot test can point the app at it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-api", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(port), loop).result(10)
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def ready_pod(name: str) -> dict:
+    body = pod(name, rv="10")
+    body["metadata"]["labels"] = {"controller-revision-hash": "web-2"}
+    body["metadata"]["creationTimestamp"] = "2026-11-25T13:57:00Z"
+    body["spec"] = {"nodeName": "node-1", "containers": [{"name": "main", "image": "nginx:1.25"}]}
+    body["status"] = {
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-11-25T13:58:00Z"}],
+        "containerStatuses": [{"name": "main", "ready": True, "restartCount": 0, "state": {"running": {}}}],
+    }
+    return body
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC for the test: the screen prints "stale since" in local time."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds(snap_compare, tmp_path, fake_time, utc):
+    # The pods watch closed and its re-watch failed: the backoff wait is held, so the screen stays stale.
+    api = FakeApiServer()
+    api.objects["statefulsets"] = [
+        obj(
+            "StatefulSet",
+            "web",
+            rv="5",
+            spec={"replicas": 3, "updateStrategy": {"type": "RollingUpdate"}},
+            status={
+                "observedGeneration": 1,
+                "replicas": 3,
+                "readyReplicas": 3,
+                "updatedReplicas": 3,
+                "currentReplicas": 3,
+                "currentRevision": "web-2",
+                "updateRevision": "web-2",
+            },
+        )
+    ]
+    api.script("pods", "list", items([ready_pod(f"web-{n}") for n in range(3)], rv="10"))
+    api.script(
+        "pods",
+        "watch",
+        stream(event("MODIFIED", ready_pod("web-2"))),
+        status(500, "InternalError", "etcd leader changed"),
+    )
+    fake_time.hold = True
+    with served_from_a_thread(api, STALE_PORT):
+        source = LiveSource(
+            resolve_target(str(api.kubeconfig(tmp_path, name="prod"))),
+            Scope("ns"),
+            timing=fake_time.timing(backoff_initial=4.0),
+        )
+        app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="prod namespace ns"))
+
+        async def until_stale(pilot) -> None:
+            await eventually(lambda: "stale since" in app.screen.freshness.text, message="pods stale")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(100, 24), run_before=until_stale)
+
+
 def test_confirm_dialog_names_the_object_and_the_kubectl_command(snap_compare, replay_app, recordings):
     app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
     action = DeletePod(Target("prod-eu", "rolling", "web-1"), uid="uid-1")
@@ -154,6 +251,7 @@ SCREENSHOTS = {
     "detail.svg": "test_detail_of_a_recreated_pod_with_events.svg",
     "help.svg": "test_help_screen_at_80x24.svg",
     "unreachable.svg": "test_unreachable_cluster_at_80x24.svg",
+    "stale.svg": "test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
 }
 
