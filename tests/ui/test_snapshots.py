@@ -124,6 +124,17 @@ def test_unreachable_cluster_at_80x24(snap_compare, tmp_path, fake_time):
     assert snap_compare(app, terminal_size=(80, 24), run_before=until_said)
 
 
+def test_volumes_panel_follows_a_pending_claim(snap_compare, replay_app, recordings):
+    # rolling: www-web-2 was created and waits for its volume (events 30-38); web-2 is selected.
+    app = replay_app("rolling", 35)
+    assert snap_compare(app, terminal_size=SIZE, press=["v", "right", "right"])
+
+
+def test_volumes_panel_shows_the_claim_bound_with_its_timeline(snap_compare, replay_app, recordings):
+    app = replay_app("rolling", 40)
+    assert snap_compare(app, terminal_size=SIZE, press=["v", "right", "right"])
+
+
 # A fixed port: the server's URL is on the screen. Below the ephemeral range and realk8s's 20000-31900.
 STALE_PORT = 19443
 
@@ -252,6 +263,7 @@ SCREENSHOTS = {
     "help.svg": "test_help_screen_at_80x24.svg",
     "unreachable.svg": "test_unreachable_cluster_at_80x24.svg",
     "stale.svg": "test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds.svg",
+    "volumes.svg": "test_volumes_panel_follows_a_pending_claim.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
 }
 
