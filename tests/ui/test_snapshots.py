@@ -168,23 +168,8 @@ def ready_pod(name: str) -> dict:
     return body
 
 
-@pytest.fixture
-def utc() -> Iterator[None]:
-    """Local time is UTC for the test: the screen prints "stale since" in local time."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
-def test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds(snap_compare, tmp_path, fake_time, utc):
-    # The pods watch closed and its re-watch failed: the backoff wait is held, so the screen stays stale.
-    api = FakeApiServer()
+def fake_web(api: FakeApiServer) -> None:
+    """A rolled-out StatefulSet web with three ready pods, as the fake server lists them."""
     api.objects["statefulsets"] = [
         obj(
             "StatefulSet",
@@ -203,6 +188,26 @@ def test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds(snap_compare, tmp_
         )
     ]
     api.script("pods", "list", items([ready_pod(f"web-{n}") for n in range(3)], rv="10"))
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC for the test: the screen prints "stale since" in local time."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds(snap_compare, tmp_path, fake_time, utc):
+    # The pods watch closed and its re-watch failed: the backoff wait is held, so the screen stays stale.
+    api = FakeApiServer()
+    fake_web(api)
     api.script(
         "pods",
         "watch",
@@ -223,6 +228,28 @@ def test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds(snap_compare, tmp_
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=(100, 24), run_before=until_stale)
+
+
+def test_a_forbidden_restart_says_so_in_kubectls_words(snap_compare, tmp_path, fake_time):
+    api = FakeApiServer()
+    fake_web(api)
+    message = 'statefulsets.apps "web" is forbidden: User "viewer" cannot patch resource "statefulsets" in "ns"'
+    api.write_answer = (403, "Forbidden", message)
+    with served_from_a_thread(api, STALE_PORT + 1):
+        source = LiveSource(
+            resolve_target(str(api.kubeconfig(tmp_path, name="prod"))), Scope("ns"), timing=fake_time.timing()
+        )
+        app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="prod namespace ns"))
+
+        async def restart_refused(pilot) -> None:
+            await eventually(lambda: (app.screen.sub_title or "").startswith("watching"), message="watching")
+            await pilot.press("r")
+            await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="confirm dialog")
+            await pilot.press("y")
+            await eventually(lambda: any("Forbidden" in str(n.message) for n in app._notifications), message="403 said")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(100, 24), run_before=restart_refused)
 
 
 def test_confirm_dialog_names_the_object_and_the_kubectl_command(snap_compare, replay_app, recordings):
@@ -264,6 +291,7 @@ SCREENSHOTS = {
     "unreachable.svg": "test_unreachable_cluster_at_80x24.svg",
     "stale.svg": "test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds.svg",
     "volumes.svg": "test_volumes_panel_follows_a_pending_claim.svg",
+    "forbidden.svg": "test_a_forbidden_restart_says_so_in_kubectls_words.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
 }
 
