@@ -193,10 +193,13 @@ def test_a_stalled_disk_fills_the_queue_not_the_caller_and_says_how_much_was_los
     recorder.event("pods", "ADDED", pod("after"), WHEN)
     recorder.close()
     written = lines(path)
-    gap = next(line for line in written if line.get("mark") == "gap")
+    # One gap marker, or two when the writer took one more event off the queue while the caller was
+    # still offering (a busy machine): either way every event is in the file or counted as lost.
+    gaps = [line for line in written if line.get("mark") == "gap"]
+    lost = sum(gap["lost"] for gap in gaps)
     kept = [line for line in written if line.get("type") == "ADDED"]
-    assert gap["lost"] + len(kept) == 1001 and gap["lost"] > 900
-    assert kept[-1]["object"]["metadata"]["name"] == "after" and "fell behind" in gap["reason"]
+    assert 1 <= len(gaps) <= 2 and lost + len(kept) == 1001 and lost > 900
+    assert kept[-1]["object"]["metadata"]["name"] == "after" and all("fell behind" in gap["reason"] for gap in gaps)
 
 
 def wait_for(condition, timeout: float = 5.0) -> None:
