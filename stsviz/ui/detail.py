@@ -46,9 +46,10 @@ class PodDetail(VerticalScroll, can_focus=True):
         now: datetime | None,
         *,
         events_note: str | None = None,
+        volumes_note: str | None = None,
     ) -> None:
         if self.volumes:
-            text = describe_volumes(state, row, cell, now)
+            text = describe_volumes(state, row, cell, now, volumes_note=volumes_note)
         else:
             text = describe(state, row, cell, now, events_note=events_note)
         # Rebuilding the text is cheap; repainting the pane every frame is not.

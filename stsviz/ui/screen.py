@@ -323,8 +323,14 @@ class RolloutScreen(ActionKeys, Screen[None]):
         source = self.setup.source
         # A kind the user may not read (or that is reconnecting) must not look like "nothing happened".
         events_note = self.live.not_current("events") if self.live is not None else None
+        volumes_note = self.live.not_current("persistentvolumes") if self.live is not None else None
         self.detail.show(
-            source.state, self.grid.selected_row, self.grid.selected_cell, source.frame_time, events_note=events_note
+            source.state,
+            self.grid.selected_row,
+            self.grid.selected_cell,
+            source.frame_time,
+            events_note=events_note,
+            volumes_note=volumes_note,
         )
 
     def _show_status(self) -> None:
