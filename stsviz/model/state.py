@@ -47,6 +47,8 @@ class ClusterState:
         self.revisions_by_set: dict[SetKey, dict[str, ControllerRevision]] = {}
         # name -> PersistentVolume (cluster-scoped), where they are watched
         self.volumes: dict[str, PersistentVolume] = {}
+        # Counts claim changes: a cell cache (frame.CellCache) keeps a cell's claims while it is unchanged.
+        self.claims_version = 0
         self.now: datetime | None = None
         self.applied = 0
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
@@ -117,6 +119,7 @@ class ClusterState:
         other.events = {key: recent.copy() for key, recent in self.events.items()}
         other.revisions_by_set = {key: by_name.copy() for key, by_name in self.revisions_by_set.items()}
         other.volumes = self.volumes.copy()
+        other.claims_version = self.claims_version
         other.now = self.now
         other.applied = self.applied
         other.skipped = self.skipped.copy()
@@ -206,6 +209,7 @@ class ClusterState:
                 self._dirty.add(set_key)
 
     def _apply_claim(self, type_: str, claim: Claim) -> None:
+        self.claims_version += 1
         current = self.claims.get(claim.key)
         if type_ == "DELETED":
             if current is not None and current.uid == claim.uid:
