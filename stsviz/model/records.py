@@ -288,6 +288,7 @@ class StatefulSet:
     available_replicas: int | None
     current_revision: str | None
     update_revision: str | None
+    service_name: str | None = None  # spec.serviceName: the headless Service that gives pods their DNS names
 
     @property
     def key(self) -> SetKey:
@@ -337,6 +338,7 @@ class StatefulSet:
             available_replicas=available if isinstance(available, int) else None,
             current_revision=_s(status.get("currentRevision")),
             update_revision=_s(status.get("updateRevision")),
+            service_name=_s(spec.get("serviceName")) or None,
         )
 
 
@@ -556,3 +558,22 @@ class PersistentVolume:
             message=_str(status.get("message")),
             created=_str(meta.get("creationTimestamp")),
         )
+
+
+@dataclass(slots=True, frozen=True)
+class Service:
+    """A v1 Service as a StatefulSet needs it: headless (clusterIP None) gives each pod a DNS name."""
+
+    namespace: str
+    name: str
+    cluster_ip: str | None  # "None" for a headless Service
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Service:
+        meta = obj.get("metadata") or {}
+        spec = _dict(obj.get("spec"))
+        return cls(namespace=_s(meta.get("namespace")) or "", name=_name(meta), cluster_ip=_s(spec.get("clusterIP")))
