@@ -102,6 +102,9 @@ def _describe_volume(text: Text, claim: Claim, volume: PersistentVolume) -> None
         add_field(text, "pv says", volume.message, BAD)
 
 
+SEEN_LATE = 5.0  # seconds between a claim's creation and its first sighting that make "at T" a guess
+
+
 def _timeline(phases: tuple[tuple[str, datetime | None], ...], created: str | None) -> str:
     """ "Pending at 14:00:01, Bound 12s later": when the claim entered each phase seen."""
     start = parse_rfc3339(created)
@@ -112,7 +115,13 @@ def _timeline(phases: tuple[tuple[str, datetime | None], ...], created: str | No
         if moment is None:
             parts.append(phase)
         elif previous is None:
-            parts.append(f"{phase} at {moment.astimezone().strftime('%H:%M:%S')}")
+            at = moment.astimezone().strftime("%H:%M:%S")
+            late = (moment - start).total_seconds() if start is not None else 0.0
+            if late > SEEN_LATE:
+                # Listed long after it was made (stsviz started later): when it got there is not known.
+                parts.append(f"{phase} when first seen at {at}, created {human_duration(late)} before")
+            else:
+                parts.append(f"{phase} at {at}")
         else:
             parts.append(f"{phase} {human_duration((moment - previous).total_seconds())} later")
         previous = moment or previous

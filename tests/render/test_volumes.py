@@ -116,3 +116,11 @@ def test_why_volumes_are_not_described_is_said():
     # Live, where the user may not list them: the source's own words.
     text = describe_volumes(state, row, row.cells[0], T0, volumes_note="pv forbidden: cannot list").plain
     assert "PersistentVolumes: pv forbidden: cannot list" in text and "not in the recording" not in text
+
+
+def test_a_claim_first_seen_long_after_it_was_made_does_not_claim_when_it_bound():
+    _, bound = pending_then_bound()  # created 14:00:00
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", bound), start=T0 + timedelta(minutes=10))
+    [row] = build_frame(state, now=T0 + timedelta(minutes=10)).rows
+    text = describe_volumes(state, row, row.cells[0], T0 + timedelta(minutes=10)).plain
+    assert "timeline  Bound when first seen at " in text and "created 10m before" in text
