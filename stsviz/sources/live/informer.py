@@ -37,6 +37,7 @@ import aiohttp
 
 from stsviz.model.events import EVENT_TYPES, Change
 from stsviz.model.records import ObjectKey
+from stsviz.sources.decoding import TYPED_RECORDS, WatchDecoder
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.freshness import KindStatus
@@ -111,6 +112,8 @@ class Informer:
         self.rate = rate
         self.backoff = Backoff(self.timing)
         self.store: dict[ObjectKey, Any] = {}
+        # The typed decoder builds the records from_dict builds, for the kinds it knows.
+        self._decoder = WatchDecoder(kind.kind) if TYPED_RECORDS.get(kind.kind) is kind.record else None
         self.resource_version: str | None = None
         # status
         self.phase = phases.LISTING
@@ -386,11 +389,29 @@ class Informer:
         from_dict = self.kind.record.from_dict
         store = self.store
         tap = self.tap
+        # The recorder takes the objects as dicts, so with a tap every line is parsed into one.
+        decode = self._decoder.decode if tap is None and self._decoder is not None else None
         changes: list[Change] = []
         resource_version = None
         taken = 0
         try:
             for data, start, end in lines:
+                if decode is not None and (decoded := decode(data, start, end)) is not None:
+                    type_, record, version = decoded
+                    taken += 1
+                    resource_version = version or resource_version
+                    if record is None:
+                        continue  # BOOKMARK: only its resourceVersion matters
+                    key = record.key
+                    if type_ == "DELETED":
+                        current = store.get(key)
+                        if current is not None and current.uid == record.uid:
+                            del store[key]
+                    else:
+                        store[key] = record
+                    changes.append(Change(type_, record, now))
+                    continue
+                # Not decoded (an ERROR, a field of an unexpected type, bad UTF-8): as a dict, as it always was.
                 event = parse_line(data, start, end)
                 if event is None:
                     continue
