@@ -538,6 +538,50 @@ class WatchDecoder:
         return type_, record, resource_version
 
 
+class _ListMeta(_Struct):
+    resourceVersion: str | None = None
+    # `continue` is a Python keyword: the field is renamed.
+    token: str | None = msgspec.field(default=None, name="continue")
+
+
+class ListDecoder:
+    """The live wire's decoder of one kind's list pages: a page's bytes to (records, resourceVersion, continue).
+
+    None means "parse this page the old way" (`wire.parse_list` and `from_dict`):
+    bytes that are not valid UTF-8 (the old way repairs them and counts the
+    objects), any object the typed path is not sure of, a body of another shape.
+    """
+
+    __slots__ = ("_convert", "_decode")
+
+    def __init__(self, kind: str) -> None:
+        struct = _STRUCTS[kind]
+        page = msgspec.defstruct(
+            f"_{struct.__name__.strip('_')}ListPage",
+            [("metadata", _ListMeta | None, None), ("items", list[struct] | None, None)],  # type: ignore[valid-type]
+            gc=False,
+        )
+        self._decode: Any = msgspec.json.Decoder(page).decode
+        self._convert = _CONVERT[struct]
+
+    def decode(self, raw: bytes) -> tuple[list[Record], str, str | None] | None:
+        if not _valid_utf8(raw):
+            return None
+        try:
+            page = self._decode(raw)
+        except UNSURE:
+            return None
+        records = []
+        convert = self._convert
+        for obj in page.items or ():
+            record = convert(obj)
+            if record is None:
+                return None
+            records.append(record)
+        meta = page.metadata or _ListMeta()
+        return records, meta.resourceVersion or "", meta.token or None
+
+
 _replay_decode = msgspec.json.Decoder(_ReplayEvent).decode
 
 

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from stsviz.model.events import EVENT_TYPES, RECORD_TYPES
 from stsviz.model.records import MALFORMED
-from stsviz.sources.decoding import WatchDecoder, decode_replay_line, record_of
+from stsviz.sources.decoding import ListDecoder, WatchDecoder, decode_replay_line, record_of
+from stsviz.sources.live.wire import parse_list
 
 EXAMPLES = Path(__file__).parents[2] / "stsviz" / "examples"
 REJECTED = "rejected"
@@ -161,6 +162,7 @@ KINDS = {
     "ControllerRevision": with_metadata(revision),
 }
 DECODERS = {kind: WatchDecoder(kind) for kind in KINDS}
+LIST_DECODERS = {kind: ListDecoder(kind) for kind in KINDS}
 any_kind = st.sampled_from(sorted(KINDS)).flatmap(lambda kind: st.tuples(st.just(kind), KINDS[kind]))
 
 
@@ -222,6 +224,23 @@ def test_watch_line_equals_the_dict_path(kind_and_object: tuple[str, dict[str, A
         assert decoded[1] is None
     else:
         assert decoded[:2] == (parsed["type"], dict_path(kind, orjson.dumps(parsed["object"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(KINDS)).flatmap(lambda kind: st.tuples(st.just(kind), st.lists(KINDS[kind], max_size=4))),
+    field(obj(resourceVersion=text, **{"continue": text})),
+)
+def test_list_page_equals_the_dict_path(kind_and_items: tuple[str, list[Any]], metadata: Any) -> None:
+    kind, items = kind_and_items
+    raw = encode({"kind": f"{kind}List", "metadata": metadata, "items": items}, False)
+    decoded = LIST_DECODERS[kind].decode(raw)
+    if decoded is None:
+        return
+    # What the informer's dict path makes of the page.
+    page = parse_list(raw)
+    assert page.repaired == 0
+    assert decoded == ([RECORD_TYPES[kind].from_dict(item) for item in page.items], page[1], page[2])
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ import aiohttp
 
 from stsviz.model.events import EVENT_TYPES, Change
 from stsviz.model.records import ObjectKey
-from stsviz.sources.decoding import TYPED_RECORDS, WatchDecoder
+from stsviz.sources.decoding import TYPED_RECORDS, ListDecoder, WatchDecoder
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.freshness import KindStatus
@@ -113,7 +113,9 @@ class Informer:
         self.backoff = Backoff(self.timing)
         self.store: dict[ObjectKey, Any] = {}
         # The typed decoder builds the records from_dict builds, for the kinds it knows.
-        self._decoder = WatchDecoder(kind.kind) if TYPED_RECORDS.get(kind.kind) is kind.record else None
+        typed = TYPED_RECORDS.get(kind.kind) is kind.record
+        self._decoder = WatchDecoder(kind.kind) if typed else None
+        self._list_decoder = ListDecoder(kind.kind) if typed else None
         self.resource_version: str | None = None
         # status
         self.phase = phases.LISTING
@@ -326,15 +328,23 @@ class Informer:
                     continue
                 raise
             with gc_paused():
-                page, resource_version, token, page_repaired = parse_list(raw)
-                del raw
-                for obj in page:
-                    record = record_type.from_dict(obj)
-                    records[record.key] = record
-                if keep_raw:
-                    raw_objects += page
-                del page
-            repaired += page_repaired
+                # Typed when nothing records (a recorder keeps the list's dicts) and the page is plain.
+                decoded = None if keep_raw or self._list_decoder is None else self._list_decoder.decode(raw)
+                if decoded is not None:
+                    for record in decoded[0]:
+                        records[record.key] = record
+                    _, resource_version, token = decoded
+                    del raw, decoded
+                else:
+                    page, resource_version, token, page_repaired = parse_list(raw)
+                    del raw
+                    for obj in page:
+                        record = record_type.from_dict(obj)
+                        records[record.key] = record
+                    if keep_raw:
+                        raw_objects += page
+                    del page
+                    repaired += page_repaired
             if not token:
                 return records, resource_version, repaired, raw_objects
         raise Refused(f"list did not end after {timing.list_max_pages} pages: gave up")
