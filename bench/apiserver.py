@@ -74,6 +74,8 @@ def make_app(pods: dict[str, list[bytes]], events: dict[str, str]) -> web.Applic
             "statefulsets": "StatefulSet",
             "persistentvolumeclaims": "PersistentVolumeClaim",
             "events": "Event",
+            # stsviz watches revisions too: without them a LiveSource never settles (the memory bench waits).
+            "controllerrevisions": "ControllerRevision",
         }.get(resource)
         if kind is None:
             raise web.HTTPNotFound()

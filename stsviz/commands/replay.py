@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from stsviz.commands.common import EXIT_OK, UsageError, stall_seconds
 from stsviz.examples import DESCRIPTIONS, example_path
@@ -31,7 +34,13 @@ def run_replay(args: argparse.Namespace) -> int:
     one_shot = args.plain or args.json
     try:
         at = parse_at(args.at or ("end" if one_shot else "+0"))
-        recording = load_recording(files)
+        # A one-shot frame of a big recording takes a while: say how far the load is, where a person sees it.
+        progress = LoadProgress(sys.stderr) if one_shot and sys.stderr.isatty() else None
+        try:
+            recording = load_recording(files, progress)
+        finally:
+            if progress is not None:
+                progress.clear()
     except ReplayInputError as error:
         raise UsageError(str(error)) from None
     for warning in recording.warnings:
@@ -59,6 +68,45 @@ def run_replay(args: argparse.Namespace) -> int:
     # File names are shown in the header: a name may carry escape sequences too.
     title = printable_line(", ".join(names))
     return run_replay_app(player, title=title, stall_seconds=stall_after, warnings=tuple(recording.warnings))
+
+
+class LoadProgress:
+    """`stsviz: loading 42% (150 of 369 MB)` on a terminal's stderr, redrawn in place, erased when done.
+
+    Nothing is drawn for a load that ends within DELAY seconds (most do), and
+    the line is redrawn at most every INTERVAL: a redraw per slice read would
+    cost more than the slice.
+    """
+
+    DELAY = 0.3  # seconds
+    INTERVAL = 0.1
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.drawn = False
+        self._next = clock() + self.DELAY
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now < self._next:
+            return
+        self._next = now + self.INTERVAL
+        percent = done * 100 // total if total else 100
+        self.stream.write(f"\rstsviz: loading {percent}% ({_megabytes(done)} of {_megabytes(total)} MB)\x1b[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        """Erase the line, so warnings and the frame start on a clean one."""
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f}"
 
 
 def resolve_files(args: argparse.Namespace) -> list[str]:

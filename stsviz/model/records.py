@@ -205,6 +205,14 @@ def _conditions(raw: Any) -> tuple[Condition, ...]:
             for c in raw
             if isinstance(c, dict)
         )
+    return shared_conditions(key)
+
+
+def shared_conditions(key: tuple[tuple[Any, Any, Any, Any], ...]) -> tuple[Condition, ...]:
+    """The conditions for (type, status, reason, lastTransitionTime) of each, one shared tuple per distinct key.
+
+    Also called by the typed decoder (stsviz.sources.decoding), so both paths build identical records.
+    """
     conditions = _conditions_cache.get(key)
     if conditions is None:
         if len(_conditions_cache) > _SHARED_LIMIT:  # bounded: odd inputs must not grow it forever
@@ -237,6 +245,14 @@ def _container(raw: dict[str, Any], init: bool) -> Container:
         detail.get("message"),
         init,
     )
+    return shared_container(key)
+
+
+def shared_container(key: tuple[Any, bool, int, Any, Any, Any, bool]) -> Container:
+    """The container for (name, ready, restarts, state, reason, message, init), one shared object per key.
+
+    Also called by the typed decoder (stsviz.sources.decoding), so both paths build identical records.
+    """
     container = _container_cache.get(key)
     if container is None:
         if len(_container_cache) > _SHARED_LIMIT:

@@ -37,6 +37,7 @@ import aiohttp
 
 from stsviz.model.events import EVENT_TYPES, Change
 from stsviz.model.records import ObjectKey
+from stsviz.sources.decoding import TYPED_RECORDS, ListDecoder, WatchDecoder
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.freshness import KindStatus
@@ -111,6 +112,10 @@ class Informer:
         self.rate = rate
         self.backoff = Backoff(self.timing)
         self.store: dict[ObjectKey, Any] = {}
+        # The typed decoder builds the records from_dict builds, for the kinds it knows.
+        typed = TYPED_RECORDS.get(kind.kind) is kind.record
+        self._decoder = WatchDecoder(kind.kind) if typed else None
+        self._list_decoder = ListDecoder(kind.kind) if typed else None
         self.resource_version: str | None = None
         # status
         self.phase = phases.LISTING
@@ -323,15 +328,23 @@ class Informer:
                     continue
                 raise
             with gc_paused():
-                page, resource_version, token, page_repaired = parse_list(raw)
-                del raw
-                for obj in page:
-                    record = record_type.from_dict(obj)
-                    records[record.key] = record
-                if keep_raw:
-                    raw_objects += page
-                del page
-            repaired += page_repaired
+                # Typed when nothing records (a recorder keeps the list's dicts) and the page is plain.
+                decoded = None if keep_raw or self._list_decoder is None else self._list_decoder.decode(raw)
+                if decoded is not None:
+                    for record in decoded[0]:
+                        records[record.key] = record
+                    _, resource_version, token = decoded
+                    del raw, decoded
+                else:
+                    page, resource_version, token, page_repaired = parse_list(raw)
+                    del raw
+                    for obj in page:
+                        record = record_type.from_dict(obj)
+                        records[record.key] = record
+                    if keep_raw:
+                        raw_objects += page
+                    del page
+                    repaired += page_repaired
             if not token:
                 return records, resource_version, repaired, raw_objects
         raise Refused(f"list did not end after {timing.list_max_pages} pages: gave up")
@@ -386,11 +399,29 @@ class Informer:
         from_dict = self.kind.record.from_dict
         store = self.store
         tap = self.tap
+        # The recorder takes the objects as dicts, so with a tap every line is parsed into one.
+        decode = self._decoder.decode if tap is None and self._decoder is not None else None
         changes: list[Change] = []
         resource_version = None
         taken = 0
         try:
             for data, start, end in lines:
+                if decode is not None and (decoded := decode(data, start, end)) is not None:
+                    type_, record, version = decoded
+                    taken += 1
+                    resource_version = version or resource_version
+                    if record is None:
+                        continue  # BOOKMARK: only its resourceVersion matters
+                    key = record.key
+                    if type_ == "DELETED":
+                        current = store.get(key)
+                        if current is not None and current.uid == record.uid:
+                            del store[key]
+                    else:
+                        store[key] = record
+                    changes.append(Change(type_, record, now))
+                    continue
+                # Not decoded (an ERROR, a field of an unexpected type, bad UTF-8): as a dict, as it always was.
                 event = parse_line(data, start, end)
                 if event is None:
                     continue

@@ -13,7 +13,7 @@ parsing.py): a million-event recording fits in a few GB, not tens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,19 @@ PACE = 0.25
 FREEZE_EVENTS = 50_000
 
 
-def load_recording(paths: Sequence[str | Path]) -> Recording:
-    """Read, parse and merge the files. Raises ReplayInputError (one line) for unusable input."""
+# How far a load has got: (bytes of the files read so far, their total size on disk).
+Progress = Callable[[int, int], None]
+
+
+def load_recording(paths: Sequence[str | Path], progress: Progress | None = None) -> Recording:
+    """Read, parse and merge the files. Raises ReplayInputError (one line) for unusable input.
+
+    The files are read a slice at a time and each line is converted as it is
+    read, so a load holds one line of JSON and the records made so far, never
+    the file (but for a pretty-printed kubectl capture, which is parsed whole).
+    `progress`, if given, is called after each slice (1 MB) read off disk, and
+    once more with (total, total) when the files are read.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
@@ -44,6 +55,8 @@ def load_recording(paths: Sequence[str | Path]) -> Recording:
     files: list[FileEvents] = []
     groups = recording_parts(paths)
     merging = len(groups) > 1 or any(len(group) > 1 for group in groups)
+    total = sum(_size(path) for group in groups for path in group)
+    before = 0  # bytes of the files already read
     with gc_paused() as pause:
         for group in groups:
             parsed: list[FileEvents] = []
@@ -51,15 +64,36 @@ def load_recording(paths: Sequence[str | Path]) -> Recording:
                 name = str(path)
                 problems = Problems(name, warnings)
                 with open_recording(Path(path), name) as stream:
-                    lines = recording_lines(stream, name, problems)
+                    report = None if progress is None else _reporter(progress, before, total)
+                    lines = recording_lines(stream, name, problems, report)
                     parsed.append(parse_events(name, lines, problems, merging=merging))
+                before += _size(path)
             if len(parsed) > 1 and all(part.header is not None for part in parsed):
                 files.append(_join(parsed))  # one recording in parts: played in order, as one file
             else:
                 files += parsed
+        if progress is not None:
+            progress(total, total)
         recording = _assemble(files, warnings)
         pause.freeze = len(recording.events) >= FREEZE_EVENTS
     return recording
+
+
+def _reporter(progress: Progress, before: int, total: int) -> Callable[[int], None]:
+    """One file's progress (bytes of it read) as the load's: the files before it, plus this one's."""
+
+    def report(read: int) -> None:
+        progress(min(before + read, total), total)
+
+    return report
+
+
+def _size(path: str | Path) -> int:
+    """A file's size on disk, 0 if it cannot be seen (opening it will say why)."""
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def recording_parts(paths: Sequence[str | Path]) -> list[list[str | Path]]:

@@ -35,6 +35,7 @@ import orjson
 from stsviz.model.events import EVENT_TYPES, RECORD_TYPES, Record
 from stsviz.model.records import MALFORMED
 from stsviz.model.times import parse_rfc3339
+from stsviz.sources.decoding import decode_replay_line
 from stsviz.sources.replay.errors import LINES_SHOWN, Problems, ReplayInputError
 from stsviz.sources.replay.times import ObjectTimes, time_problem
 
@@ -129,6 +130,22 @@ class _FileParser:
             self.problems.line(lineno, f"a {kind} whose fields are not of the types Kubernetes sends, skipped")
             self._carry(clue)
             return
+        self._keep(etype, record, clue)
+        if merging:
+            self.result.keys.append(key)
+
+    def typed_event(self, etype: str, record: Record, ts: str, lineno: int) -> None:
+        """`event` for a line the typed decoder read: timed, not merging, its record already built."""
+        self.seen += 1
+        if ts != self._last_ts:
+            stamp = parse_rfc3339(ts)
+            if stamp is None:
+                self.problems.line(lineno, f'"ts" {time_problem(ts)}: {_short(ts)}')
+            else:
+                self._last_ts, self._stamp = ts, stamp
+        self._keep(etype, record, None)
+
+    def _keep(self, etype: str, record: Record, clue: datetime | None) -> None:
         carried = self._carried
         if carried is not None:
             if clue is None or carried > clue:
@@ -139,8 +156,6 @@ class _FileParser:
         result.records.append(record)
         result.stamps.append(self._stamp)
         result.clues.append(clue)
-        if merging:
-            result.keys.append(key)
 
     def _carry(self, clue: datetime | None) -> None:
         """A dropped event's object time still tells when the events after it happened."""
@@ -226,7 +241,16 @@ class _FileParser:
         decode_error = orjson.JSONDecodeError
         event_types = EVENT_TYPES
         event = self.event
+        # Typed decoding reads only the record's fields; a merge also needs the object's times
+        # and resourceVersion, so merged files take the dict path.
+        decode = None if self.merging else decode_replay_line
+        typed_event = self.typed_event
         for lineno, line in enumerate(lines, 1):
+            if decode is not None and (decoded := decode(line)) is not None:
+                self.parsed += 1
+                typed_event(decoded[0], decoded[1], decoded[2], lineno)
+                continue
+            # Anything the typed decoder left (headers, marks, other kinds, untimed or damaged lines): as before.
             try:
                 value = loads(line)  # JSON whitespace includes \r, so CRLF files just work
             except decode_error:

@@ -18,7 +18,7 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,13 +63,20 @@ def open_recording(path: Path, name: str) -> BinaryIO:
         raise
 
 
-def recording_lines(stream: BinaryIO, name: str, problems: Problems) -> Iterator[bytes]:
+def recording_lines(
+    stream: BinaryIO, name: str, problems: Problems, progress: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
     """The file's lines (decompressed, BOM removed), each at most MAX_LINE_BYTES.
 
     A longer line is skipped with a warning naming it and stands as an empty
     line, so the lines after it keep their numbers. Raises ReplayInputError
     (one line) when there is nothing in the file but blanks and skipped lines.
+    `progress`, if given, is called with the bytes of the file read so far
+    (compressed bytes for a gzip file: what its size on disk counts), once per
+    slice read off disk.
     """
+    if progress is not None:
+        stream = _Reported(stream, progress)  # type: ignore[assignment]
     first = stream.read(len(GZIP_MAGIC))
     if first == GZIP_MAGIC:
         source: BinaryIO = io.BufferedReader(_Chunks(_gunzip(stream, first, name, problems)), _SLICE)
@@ -106,6 +113,21 @@ def recording_lines(stream: BinaryIO, name: str, problems: Problems) -> Iterator
 
 def _megabytes(size: int) -> str:
     return f"{size / (1 << 20):g} MB"
+
+
+class _Reported:
+    """A file whose reads are counted and reported: how far a load has got, at the cost of one call a slice."""
+
+    def __init__(self, stream: BinaryIO, report: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._report = report
+        self._done = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._done += len(data)
+        self._report(self._done)
+        return data
 
 
 class _Chunks(io.RawIOBase):
