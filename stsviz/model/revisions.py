@@ -137,3 +137,8 @@ def default_selection(revisions: tuple[RevisionView, ...]) -> RevisionView | Non
         return current
     older = next((view for view in revisions if not view.update), None)
     return older or (revisions[0] if revisions else None)
+
+
+def previous_revision(revisions: tuple[RevisionView, ...]) -> RevisionView | None:
+    """What `kubectl rollout undo` without --to-revision goes back to: the second highest number (or None)."""
+    return revisions[1] if len(revisions) > 1 else None
