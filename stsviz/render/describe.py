@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
+from stsviz.model.blocked import controller_notes, staged_rollout
 from stsviz.model.cells import UPDATED
 from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod
 from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
@@ -274,3 +275,9 @@ def _describe_set(text: Text, row: SetRow) -> None:
     add_field(text, "strategy", f"{sts.strategy}{partition}")
     add_field(text, "current", sts.current_revision or "-")
     add_field(text, "update", sts.update_revision or "-")
+    staged = staged_rollout(row)
+    if staged is not None:
+        text.append(staged + "\n")  # a line of its own: with a label it would wrap in the pane
+    for note in controller_notes(row):
+        text.append(note.message, WARNING)
+        text.append("\n")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from kubernetes_asyncio.client import AppsV1Api
 
-from stsviz.sim import SimCluster
-from stsviz.sim.resources import REVISIONS, STATEFULSETS
+from stsviz.model.cells import FAILED
+from stsviz.sim import SimCluster, start_demo
+from stsviz.sim.resources import PODS, REVISIONS, STATEFULSETS
 from tests.locations import needs_kubectl
 from tests.sim.simtools import api_client, rolled_out, web_manifest
 from tests.sim.test_kubectl import kubectl
@@ -128,3 +129,42 @@ async def test_undo_outside_the_panel_goes_to_the_previous_revision_and_a_vanish
             await pilot.press("y")
             await eventually(lambda: any("unable to find specified revision 1 in history" in m for m in told))
             assert sts(cluster, "default")["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.20"
+
+
+async def test_stuck_rollout_undone_from_the_keyboard_names_the_pod_to_delete_and_deleting_it_finishes(tmp_path):
+    """The issue's story on the demo's stuck-rollout: see the bad image, undo, be told web-2 is stuck, delete it."""
+    async with start_demo("stuck-rollout", speed=SPEED) as demo:
+        cluster = demo.cluster
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            grid = screen.grid
+
+            def crash_looping() -> bool:
+                row = grid.selected_row
+                return row is not None and len(row.cells) == 3 and row.cells[2].state == FAILED
+
+            await eventually(crash_looping, timeout=30, message="web-2 crash-looping on the new image")
+            await pilot.press("H")
+            assert "containers[main].image\n    nginx:1.19 → nginx:bad-1.0" in screen.revisions.text
+            assert "current  pods 0-1" in screen.revisions.text and "update  pods 2" in screen.revisions.text
+            await pilot.press("u")
+            dialog = await confirm_dialog(app)
+            assert dialog.action.details == ("containers[main].image: nginx:bad-1.0 → nginx:1.19",)
+            await pilot.press("y")
+            await eventually(lambda: any("statefulset.apps/web rolled back" in message for message in told))
+            await pilot.press("escape")
+            # Reverted, yet web-2 stays on the bad revision: the controller waits for it to be Ready.
+            stuck = "The controller will not replace web-2: not Ready on an old revision"
+            await eventually(lambda: stuck in screen.detail.text, timeout=20, message="the forced-rollback note")
+            await cluster.settle(30)
+            web_2 = cluster.store.view(PODS, "default", "web-2")
+            assert web_2["spec"]["containers"][0]["image"] == "nginx:bad-1.0"  # nothing replaced it meanwhile
+            assert stuck in screen.detail.text
+            await pilot.press("right", "right")  # web-2
+            await pilot.press("ctrl+d")
+            await confirm_dialog(app)
+            await pilot.press("tab", "enter")  # Delete
+            await eventually(lambda: rolled_out(cluster), timeout=30, message="web back on nginx:1.19 everywhere")
+            await eventually(lambda: stuck not in screen.detail.text and grid.selected_row.verdict.done, timeout=20)
