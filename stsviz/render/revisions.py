@@ -20,7 +20,7 @@ from stsviz.render.describe import GOOD, HEADING, LABEL, NAME, WARNING
 from stsviz.render.rows import printable
 from stsviz.render.timefmt import age
 
-SELECTED = Style(reverse=True)
+SELECTED = Style(bgcolor="grey30", bold=True)
 REMOVED = Style(color="red")
 ADDED = Style(color="green")
 ARROW = " → "
@@ -75,7 +75,7 @@ def _revision_line(text: Text, view: RevisionView, selected: bool, now: datetime
     line.append("▶ " if selected else "  ")
     line.append(f"{view.revision:>3} ", NAME)
     line.append(view.name)
-    line.append(f" {age(view.created, now):>4}", LABEL)
+    line.append(f" {age(view.created, now):>5}", LABEL)
     if view.current:
         line.append(" current", WARNING if not view.update else GOOD)
     if view.update:
