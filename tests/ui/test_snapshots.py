@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from stsviz.actions.verbs import DeletePod, Target
+from stsviz.actions.verbs import DeletePod, Target, Undo
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
@@ -312,6 +312,22 @@ def test_revisions_panel_with_the_diff_at_80x24(snap_compare, tmp_path, clock):
     player.seek_end()
     app = StsvizApp(replay_setup(player, title="revisions.jsonl"))
     assert snap_compare(app, terminal_size=(80, 24), press=["H"])
+
+
+def test_undo_dialog_lists_the_template_diff_at_80x24(snap_compare, tmp_path, clock):
+    player = Player(load_recording([stuck_with_revisions(tmp_path / "revisions.jsonl")]), clock=clock)
+    player.pause()
+    player.seek_end()
+    app = StsvizApp(replay_setup(player, title="revisions.jsonl"))
+    diff = ("containers[app].env[LEVEL]: (changed) → (changed)", "containers[app].image: nginx:bad-1.0 → nginx:1.19")
+    action = Undo(Target("prod-eu", "default", "web"), revision=1, seen="web-6cf64d6497", details=diff)
+
+    async def ask(pilot) -> None:
+        await pilot.press("H")
+        app.push_screen(ConfirmDialog(action, context="prod-eu", where="namespace default   statefulset web"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
 
 
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
