@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from stsviz.actions.verbs import DeletePod, Target, Undo
 from stsviz.sources.live.config import resolve_target
@@ -277,7 +278,8 @@ def test_scale_dialog_is_prefilled_with_the_replicas(snap_compare, replay_app, r
     app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
 
     async def ask(pilot) -> None:
-        app.push_screen(NumberDialog("Scale web to", 3))
+        await app.push_screen(NumberDialog("Scale web to", 3))
+        app.screen.query_one(Input).cursor_blink = False  # a blinking cursor made this snapshot flaky
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=ask)
