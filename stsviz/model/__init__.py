@@ -6,7 +6,7 @@ Nothing here does I/O or imports Textual or the Kubernetes client: sources feed
 
 from stsviz.model.cells import CELL_STATES, cell_state
 from stsviz.model.events import Change, WatchEvent
-from stsviz.model.frame import Cell, Frame, SetRow, build_frame, build_row
+from stsviz.model.frame import Cell, CellCache, Frame, SetRow, build_frame, build_row
 from stsviz.model.records import Claim, Event, Pod, StatefulSet
 from stsviz.model.rollout import Verdict, kubectl_status, verdict
 from stsviz.model.state import ClusterState
@@ -14,6 +14,7 @@ from stsviz.model.state import ClusterState
 __all__ = [
     "CELL_STATES",
     "Cell",
+    "CellCache",
     "Change",
     "Claim",
     "ClusterState",

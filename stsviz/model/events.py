@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stsviz.model.records import Claim, ControllerRevision, Event, Pod, StatefulSet
+from stsviz.model.records import Claim, ControllerRevision, Event, PersistentVolume, Pod, StatefulSet
 
-Record = StatefulSet | Pod | Claim | Event | ControllerRevision
+Record = StatefulSet | Pod | Claim | Event | ControllerRevision | PersistentVolume
 RECORD_TYPES: dict[str, Any] = {
     "StatefulSet": StatefulSet,
     "Pod": Pod,
     "PersistentVolumeClaim": Claim,
     "Event": Event,
     "ControllerRevision": ControllerRevision,
+    "PersistentVolume": PersistentVolume,
 }
 
 # Watch event types the fold understands; BOOKMARK and ERROR are the source's business.

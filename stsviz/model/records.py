@@ -288,6 +288,7 @@ class StatefulSet:
     available_replicas: int | None
     current_revision: str | None
     update_revision: str | None
+    service_name: str | None = None  # spec.serviceName: the headless Service that gives pods their DNS names
 
     @property
     def key(self) -> SetKey:
@@ -337,6 +338,7 @@ class StatefulSet:
             available_replicas=available if isinstance(available, int) else None,
             current_revision=_s(status.get("currentRevision")),
             update_revision=_s(status.get("updateRevision")),
+            service_name=_s(spec.get("serviceName")) or None,
         )
 
 
@@ -509,3 +511,69 @@ class ControllerRevision:
             created=_str(meta.get("creationTimestamp")),
             template=_template_entries(_dict(data.get("spec")).get("template")),
         )
+
+
+@dataclass(slots=True)
+class PersistentVolume:
+    """A v1 PersistentVolume as the volumes panel shows it: phase, reclaim policy, the claim it is bound to.
+
+    Cluster-scoped: its namespace is "". Its source (a host path, an NFS
+    server, CSI attributes) is not kept: the panel does not show it and it may
+    name what a shared recording should not.
+    """
+
+    name: str
+    uid: str
+    phase: str | None  # Pending | Available | Bound | Released | Failed
+    reclaim_policy: str | None  # spec.persistentVolumeReclaimPolicy: Delete | Retain | Recycle
+    storage_class: str | None
+    capacity: str | None
+    access_modes: tuple[str, ...]
+    claim_namespace: str | None  # spec.claimRef: the claim it is bound (or promised) to
+    claim_name: str | None
+    message: str | None  # status.message: why it Failed, when it did
+    created: str | None = None
+    namespace: str = ""
+
+    @property
+    def key(self) -> ObjectKey:
+        return ("", self.name)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> PersistentVolume:
+        meta = obj.get("metadata") or {}
+        spec = _dict(obj.get("spec"))
+        status = _dict(obj.get("status"))
+        claim = _dict(spec.get("claimRef"))
+        return cls(
+            name=_name(meta),
+            uid=_str(meta.get("uid")) or "",
+            phase=_s(status.get("phase")),
+            reclaim_policy=_s(spec.get("persistentVolumeReclaimPolicy")),
+            storage_class=_s(spec.get("storageClassName")),
+            capacity=_s(_dict(spec.get("capacity")).get("storage")),
+            access_modes=_strings(spec.get("accessModes")),
+            claim_namespace=_s(claim.get("namespace")),
+            claim_name=_s(claim.get("name")),
+            message=_str(status.get("message")),
+            created=_str(meta.get("creationTimestamp")),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Service:
+    """A v1 Service as a StatefulSet needs it: headless (clusterIP None) gives each pod a DNS name."""
+
+    namespace: str
+    name: str
+    cluster_ip: str | None  # "None" for a headless Service
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Service:
+        meta = obj.get("metadata") or {}
+        spec = _dict(obj.get("spec"))
+        return cls(namespace=_s(meta.get("namespace")) or "", name=_name(meta), cluster_ip=_s(spec.get("clusterIP")))

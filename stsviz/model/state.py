@@ -22,6 +22,7 @@ from stsviz.model.records import (
     ControllerRevision,
     Event,
     ObjectKey,
+    PersistentVolume,
     Pod,
     SetKey,
     StatefulSet,
@@ -44,6 +45,10 @@ class ClusterState:
         self.events: dict[tuple[str, str, str], dict[str, Event]] = {}
         # (namespace, set name) -> revision name -> ControllerRevision, for revisions that set controls
         self.revisions_by_set: dict[SetKey, dict[str, ControllerRevision]] = {}
+        # name -> PersistentVolume (cluster-scoped), where they are watched
+        self.volumes: dict[str, PersistentVolume] = {}
+        # Counts claim changes: a cell cache (frame.CellCache) keeps a cell's claims while it is unchanged.
+        self.claims_version = 0
         self.now: datetime | None = None
         self.applied = 0
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
@@ -58,6 +63,7 @@ class ClusterState:
             Claim: self._apply_claim,
             Event: self._apply_event,
             ControllerRevision: self._apply_revision,
+            PersistentVolume: self._apply_volume,
         }
 
     # -- the fold -----------------------------------------------------------
@@ -112,6 +118,8 @@ class ClusterState:
         other.pods_by_set = {key: by_ordinal.copy() for key, by_ordinal in self.pods_by_set.items()}
         other.events = {key: recent.copy() for key, recent in self.events.items()}
         other.revisions_by_set = {key: by_name.copy() for key, by_name in self.revisions_by_set.items()}
+        other.volumes = self.volumes.copy()
+        other.claims_version = self.claims_version
         other.now = self.now
         other.applied = self.applied
         other.skipped = self.skipped.copy()
@@ -186,7 +194,22 @@ class ClusterState:
                 del self.pods_by_set[set_key]
         self._dirty.add(set_key)
 
+    def _apply_volume(self, type_: str, volume: PersistentVolume) -> None:
+        current = self.volumes.get(volume.name)
+        if type_ == "DELETED":
+            if current is not None and current.uid == volume.uid:
+                del self.volumes[volume.name]
+        else:
+            self.volumes[volume.name] = volume
+        # The set whose claim it is bound to shows it (`v`): its row is redrawn with it.
+        if volume.claim_namespace and volume.claim_name:
+            claim = self.claims.get((volume.claim_namespace, volume.claim_name))
+            set_key = self._claiming_set(claim) if claim is not None else None
+            if set_key is not None:
+                self._dirty.add(set_key)
+
     def _apply_claim(self, type_: str, claim: Claim) -> None:
+        self.claims_version += 1
         current = self.claims.get(claim.key)
         if type_ == "DELETED":
             if current is not None and current.uid == claim.uid:

@@ -10,6 +10,7 @@ appended as plain text, never parsed as markup, so a name or message holding
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -17,7 +18,7 @@ from rich.text import Text
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.model.blocked import controller_notes, staged_rollout
 from stsviz.model.cells import UPDATED
-from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod
+from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod, Service, StatefulSet
 from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
 from stsviz.render.timefmt import age
 
@@ -61,14 +62,18 @@ def describe(
     now: datetime | None,
     *,
     events_note: str | None = None,
+    service: Service | Literal["missing"] | None = None,
 ) -> Text:
-    """The whole pane: the set and its verdict, then the selected pod (or missing ordinal)."""
+    """The whole pane: the set and its verdict, then the selected pod (or missing ordinal).
+
+    `service` is what the cluster said of the set's serviceName (live only; None: not known).
+    """
     text = Text(no_wrap=False)
     if row is None:
         text.append("No StatefulSet selected.", LABEL)
         return text
     # The set first: its verdict is the answer to "is the rollout ok?", the pod explains it.
-    _describe_set(text, row)
+    _describe_set(text, row, service)
     warnings = [e for e in state.recent_events(row.set.namespace, "StatefulSet", row.set.name) if e.type == "Warning"]
     if warnings:
         # The controller's own complaints (FailedCreate: a claim it cannot create) explain a stuck set;
@@ -263,7 +268,7 @@ def _collapse(events: list[Event]) -> list[tuple[Event, int]]:
     return collapsed
 
 
-def _describe_set(text: Text, row: SetRow) -> None:
+def _describe_set(text: Text, row: SetRow, service: Service | Literal["missing"] | None) -> None:
     sts = row.set
     text.append("StatefulSet", HEADING)
     text.append(" ")
@@ -275,9 +280,23 @@ def _describe_set(text: Text, row: SetRow) -> None:
     add_field(text, "strategy", f"{sts.strategy}{partition}")
     add_field(text, "current", sts.current_revision or "-")
     add_field(text, "update", sts.update_revision or "-")
+    if sts.service_name:
+        add_field(text, "service", _service(sts, service))
     staged = staged_rollout(row)
     if staged is not None:
         text.append(staged + "\n")  # a line of its own: with a label it would wrap in the pane
     for note in controller_notes(row):
         text.append(note.message, WARNING)
         text.append("\n")
+
+
+def _service(sts: StatefulSet, service: Service | Literal["missing"] | None) -> Text:
+    """The governing Service: pods get their DNS names (web-0.web) only from a headless one."""
+    line = Text(sts.service_name or "")
+    if service == "missing":
+        line.append(f": no such Service in {sts.namespace}; the pods get no DNS names of their own", BAD)
+    elif isinstance(service, Service) and service.headless:
+        line.append(" (headless)", LABEL)
+    elif isinstance(service, Service):
+        line.append(f" is not headless (clusterIP {service.cluster_ip or '-'}): the pods get no DNS names", BAD)
+    return line

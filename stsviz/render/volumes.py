@@ -4,8 +4,10 @@ For each claim of the ordinal (`<template>-<set>-<ordinal>` for every
 volumeClaimTemplate, and any other claim the pod mounts): its phase, the
 volume it bound, its storage class, size and access modes, how it got there
 ("Pending at 14:00:01, Bound 12s later") and what the cluster said about it
-(WaitForFirstConsumer, ProvisioningFailed naming the class). Textual-free,
-like the pod's detail; cluster strings are text.
+(WaitForFirstConsumer, ProvisioningFailed naming the class); then the bound
+PersistentVolume's phase and reclaim policy where volumes are watched, and
+why not where they are not (forbidden, or not in the recording).
+Textual-free, like the pod's detail; cluster strings are text.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
-from stsviz.model.records import Claim
+from stsviz.model.records import Claim, PersistentVolume
 from stsviz.model.times import parse_rfc3339
 from stsviz.render.describe import BAD, GOOD, HEADING, LABEL, NAME, WARNING, add_events, add_field, add_heading
 from stsviz.render.rows import printable
@@ -24,7 +26,10 @@ from stsviz.render.timefmt import age, human_duration
 ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
 
 
-def describe_volumes(state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None) -> Text:
+def describe_volumes(
+    state: ClusterState, row: SetRow | None, cell: Cell | None, now: datetime | None, *, volumes_note: str | None = None
+) -> Text:
+    """The panel; `volumes_note` says why PersistentVolumes are not current (live: "pv forbidden")."""
     text = Text(no_wrap=False)
     if row is None or cell is None:
         text.append("No ordinal selected.", LABEL)
@@ -44,8 +49,17 @@ def describe_volumes(state: ClusterState, row: SetRow | None, cell: Cell | None,
             text.append(": the controller creates it before the pod; FailedCreate below says why not.\n")
             continue
         _describe_claim(text, state, claim, now)
-    text.append("\n")
-    text.append("PersistentVolumes are not watched: a claim's volume is named here, not described.\n", LABEL)
+    bound = [
+        state.claims[(sts.namespace, view.name)].volume
+        for view in cell.claims
+        if (sts.namespace, view.name) in state.claims
+    ]
+    if volumes_note is not None:
+        text.append(f"\nPersistentVolumes: {volumes_note}\n", WARNING)
+    elif any(bound) and not state.volumes:
+        text.append(
+            "\nNo PersistentVolumes seen (not in the recording): a claim's volume is named, not described.\n", LABEL
+        )
     text.rstrip()
     text.plain = printable(text.plain)
     return text
@@ -55,6 +69,9 @@ def _describe_claim(text: Text, state: ClusterState, claim: Claim, now: datetime
     phase = claim.phase or "-"
     add_field(text, "phase", phase, GOOD if phase == "Bound" else BAD if phase == "Lost" else WARNING)
     add_field(text, "volume", claim.volume or "(none yet)")
+    volume = state.volumes.get(claim.volume) if claim.volume else None
+    if volume is not None:
+        _describe_volume(text, claim, volume)
     add_field(text, "class", claim.storage_class or "(the default class)")
     size = claim.capacity or claim.storage or "-"
     if claim.capacity and claim.storage and claim.capacity != claim.storage:
@@ -71,6 +88,23 @@ def _describe_claim(text: Text, state: ClusterState, claim: Claim, now: datetime
     add_events(text, state, claim.namespace, claim.name, claim.uid, now, kind="PersistentVolumeClaim", title="  Events")
 
 
+def _describe_volume(text: Text, claim: Claim, volume: PersistentVolume) -> None:
+    """The bound volume on one line: its phase and what happens to the data when the claim goes."""
+    phase = volume.phase or "-"
+    style = GOOD if phase == "Bound" else BAD if phase in ("Failed", "Lost") else WARNING
+    line = Text(phase, style)
+    if volume.reclaim_policy:
+        line.append(f", reclaim {volume.reclaim_policy}")
+    if volume.claim_name and (volume.claim_namespace, volume.claim_name) != (claim.namespace, claim.name):
+        line.append(f", bound to {volume.claim_namespace}/{volume.claim_name}", BAD)
+    add_field(text, "pv", line)
+    if volume.message:
+        add_field(text, "pv says", volume.message, BAD)
+
+
+SEEN_LATE = 5.0  # seconds between a claim's creation and its first sighting that make "at T" a guess
+
+
 def _timeline(phases: tuple[tuple[str, datetime | None], ...], created: str | None) -> str:
     """ "Pending at 14:00:01, Bound 12s later": when the claim entered each phase seen."""
     start = parse_rfc3339(created)
@@ -81,7 +115,13 @@ def _timeline(phases: tuple[tuple[str, datetime | None], ...], created: str | No
         if moment is None:
             parts.append(phase)
         elif previous is None:
-            parts.append(f"{phase} at {moment.astimezone().strftime('%H:%M:%S')}")
+            at = moment.astimezone().strftime("%H:%M:%S")
+            late = (moment - start).total_seconds() if start is not None else 0.0
+            if late > SEEN_LATE:
+                # Listed long after it was made (stsviz started later): when it got there is not known.
+                parts.append(f"{phase} when first seen at {at}, created {human_duration(late)} before")
+            else:
+                parts.append(f"{phase} at {at}")
         else:
             parts.append(f"{phase} {human_duration((moment - previous).total_seconds())} later")
         previous = moment or previous

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.render.describe import describe
 from stsviz.render.volumes import describe_volumes
+from stsviz.ui.service_checks import Answer
 
 
 class PodDetail(VerticalScroll, can_focus=True):
@@ -46,11 +47,13 @@ class PodDetail(VerticalScroll, can_focus=True):
         now: datetime | None,
         *,
         events_note: str | None = None,
+        volumes_note: str | None = None,
+        service: Answer = None,
     ) -> None:
         if self.volumes:
-            text = describe_volumes(state, row, cell, now)
+            text = describe_volumes(state, row, cell, now, volumes_note=volumes_note)
         else:
-            text = describe(state, row, cell, now, events_note=events_note)
+            text = describe(state, row, cell, now, events_note=events_note, service=service)
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text

@@ -28,10 +28,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from stsviz.model import Cell, ClusterState, SetRow, build_row
+from stsviz.model import Cell, CellCache, ClusterState, SetRow, build_row
 from stsviz.model.cells import MISSING, READY
 from stsviz.model.frame import matches_filter
-from stsviz.model.records import SetKey
+from stsviz.model.records import SetKey, StatefulSet
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.render.order import HEALTH, NAME, needs_a_look, sort_key
 from stsviz.render.rows import cell_at, header, name_width, prefix_width, render_row, row_height
@@ -150,6 +150,7 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         self.stall_seconds = stall_seconds
         self._state: ClusterState | None = None
         self._rows: dict[SetKey, SetRow] = {}  # every set, filtered or not
+        self._cells = CellCache()  # a changed row rebuilds only its changed cells
         self._lines = RowLines()  # the visible ones
         self._strips: dict[SetKey, list[Strip]] = {}
         self._header: Strip | None = None
@@ -199,6 +200,9 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- state coming down ----------------------------------------------------------
 
+    def _build(self, state: ClusterState, sts: StatefulSet, now: datetime | None) -> SetRow:
+        return build_row(state, sts, now=now, stall_seconds=self.stall_seconds, cache=self._cells)
+
     def sync(self, state: ClusterState, now: datetime | None = None) -> None:
         """Take in what changed in `state` since the last call; redraw only that."""
         if state is not self._state:
@@ -206,9 +210,8 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
             self._state = state
             state.take_dirty()
             self._strips.clear()
-            self._rows = {
-                key: build_row(state, sts, now=now, stall_seconds=self.stall_seconds) for key, sts in state.sets.items()
-            }
+            self._cells = CellCache()
+            self._rows = {key: self._build(state, sts, now) for key, sts in state.sets.items()}
             self._verdict_clock = now or state.now
             self._relayout()
             self._follow_cursor()
@@ -229,9 +232,10 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
                 if old is not None:
                     del self._rows[key]
                     self._strips.pop(key, None)
+                    self._cells.forget(key)
                     structural = True
                 continue
-            row = build_row(state, sts, now=now, stall_seconds=self.stall_seconds)
+            row = self._build(state, sts, now)
             if row == old:
                 continue
             self._rows[key] = row

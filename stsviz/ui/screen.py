@@ -36,6 +36,7 @@ from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.revisions import RevisionsPanel
+from stsviz.ui.service_checks import ServiceChecks
 from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_command
 
 # `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
@@ -192,6 +193,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._filter_opening = False  # `/` pressed, the bar not focused yet
         self._reviews = {}
         self._reviewing = set()
+        self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened
 
     @property
@@ -335,14 +337,32 @@ class RolloutScreen(ActionKeys, Screen[None]):
         source = self.setup.source
         # A kind the user may not read (or that is reconnecting) must not look like "nothing happened".
         events_note = self.live.not_current("events") if self.live is not None else None
+        row = self.grid.selected_row
         if self.revisions_open:
-            refusal = self.gate().refusal()
-            row = self.grid.selected_row
-            self.revisions.show(source.state, row, source.frame_time, undo_note=refusal)
+            self.revisions.show(source.state, row, source.frame_time, undo_note=self.gate().refusal())
             return
+        volumes_note = self.live.not_current("persistentvolumes") if self.live is not None else None
+        service = None
+        if self.live is not None and row is not None and row.set.service_name:
+            namespace, name = row.set.namespace, row.set.service_name
+            service = self.services.answer(namespace, name)
+            if self.services.due(namespace, name):
+                self.run_worker(self._check_service(namespace, name), group="service-check")
         self.detail.show(
-            source.state, self.grid.selected_row, self.grid.selected_cell, source.frame_time, events_note=events_note
+            source.state,
+            row,
+            self.grid.selected_cell,
+            source.frame_time,
+            events_note=events_note,
+            volumes_note=volumes_note,
+            service=service,
         )
+
+    async def _check_service(self, namespace: str, name: str) -> None:
+        live = self.live
+        if live is not None:
+            await self.services.ask(live.source, namespace, name)
+            self._show_detail()
 
     def _show_status(self) -> None:
         if self.status is not None and self.replay is not None:
@@ -476,6 +496,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live = self.live
         assert live is not None
         live.switch(source)
+        self.services.forget()
         self._live_error = None
         self.app.title = f"stsviz live {live.describe()}"
         self._paint_context()

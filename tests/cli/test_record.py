@@ -65,9 +65,15 @@ def test_sigkill_at_random_moments_leaves_files_that_replay_and_reopening_repair
     path = tmp_path / "rec.jsonl"
     kills = 0
     started = time.monotonic()
-    while kills < 25 and time.monotonic() - started < 45:
+    while kills < 25 and time.monotonic() - started < 120:
+        size = path.stat().st_size if path.exists() else 0
         recorder = record("-o", str(path), "--kubeconfig", str(kubeconfig), "-A")
-        time.sleep(rng.uniform(0.6, 1.6))
+        # Killed at a random moment once it writes (a busy machine may take seconds to start Python):
+        # mid-list, mid-event or between lines.
+        deadline = time.monotonic() + 20
+        while not (path.exists() and path.stat().st_size > size) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0))
         recorder.kill()
         recorder.wait(10)
         kills += 1

@@ -63,3 +63,64 @@ def test_the_timeline_survives_a_replay_checkpoint():
     copied = state.copy()
     assert copied.claim_phases == state.claim_phases
     assert [phase for phase, _ in copied.claim_phases[("default", "www-web-0")]] == ["Pending", "Bound"]
+
+
+def volume(name: str, claim_name: str, *, phase: str = "Bound", reclaim: str = "Delete", message: str | None = None):
+    body = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": name, "uid": f"uid-{name}"},
+        "spec": {
+            "capacity": {"storage": "2Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": reclaim,
+            "storageClassName": "standard",
+            "claimRef": {"namespace": "default", "name": claim_name},
+            "hostPath": {"path": "/var/lib/secret-place"},
+        },
+        "status": {"phase": phase},
+    }
+    if message:
+        body["status"]["message"] = message
+    return body
+
+
+def test_the_bound_volume_shows_its_phase_and_what_happens_to_the_data():
+    _, bound = pending_then_bound()
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", bound), ("ADDED", volume("pv-7", "www-web-0")))
+    [row] = build_frame(state, now=T0).rows
+    text = describe_volumes(state, row, row.cells[0], T0).plain
+    assert "pv        Bound, reclaim Delete" in text
+    assert "No PersistentVolumes seen" not in text
+
+
+def test_a_volume_bound_to_another_claim_or_failed_says_so():
+    _, bound = pending_then_bound()
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", bound),
+        ("ADDED", volume("pv-7", "www-old-0", phase="Failed", reclaim="Recycle", message="recycle failed: busy")),
+    )
+    [row] = build_frame(state, now=T0).rows
+    text = describe_volumes(state, row, row.cells[0], T0).plain
+    assert "pv        Failed, reclaim Recycle, bound to default/www-old-0" in text
+    assert "pv says   recycle failed: busy" in text
+
+
+def test_why_volumes_are_not_described_is_said():
+    _, bound = pending_then_bound()
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", bound))
+    [row] = build_frame(state, now=T0).rows
+    # Replay of a recording without volumes:
+    assert "No PersistentVolumes seen (not in the recording)" in describe_volumes(state, row, row.cells[0], T0).plain
+    # Live, where the user may not list them: the source's own words.
+    text = describe_volumes(state, row, row.cells[0], T0, volumes_note="pv forbidden: cannot list").plain
+    assert "PersistentVolumes: pv forbidden: cannot list" in text and "not in the recording" not in text
+
+
+def test_a_claim_first_seen_long_after_it_was_made_does_not_claim_when_it_bound():
+    _, bound = pending_then_bound()  # created 14:00:00
+    state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", bound), start=T0 + timedelta(minutes=10))
+    [row] = build_frame(state, now=T0 + timedelta(minutes=10)).rows
+    text = describe_volumes(state, row, row.cells[0], T0 + timedelta(minutes=10)).plain
+    assert "timeline  Bound when first seen at " in text and "created 10m before" in text

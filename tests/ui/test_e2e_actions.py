@@ -100,6 +100,26 @@ async def test_the_viewer_sees_dimmed_keys_and_nothing_changes(realk8s_kubeconfi
         await pilot.pause()
         assert any("you may not update statefulsets/scale.apps" in message for message in told), told
         assert spec(k)["spec"]["replicas"] == 2
+        # The view role reads claims but not the cluster-scoped volumes: `v` says so rather than nothing.
+        await pilot.press("v")
+        await eventually(lambda: "PersistentVolumes: pv forbidden" in screen.detail.text, timeout=20)
+        assert "phase     Bound" in screen.detail.text
+
+
+async def test_v_follows_a_claim_to_its_volume(realk8s_kubeconfig, kubectl, namespace):
+    k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
+    await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(1))
+    await rollout_status(k)
+    claim = json.loads(k("get", "pvc", "www-web-0", "-o", "json"))
+    volume = json.loads(k("get", "pv", claim["spec"]["volumeName"], "-o", "json"))
+    app = live_app(realk8s_kubeconfig, namespace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: screen.grid.selected_row is not None, timeout=30)
+        await pilot.press("v")
+        expected = f"pv        {volume['status']['phase']}, reclaim {volume['spec']['persistentVolumeReclaimPolicy']}"
+        await eventually(lambda: expected in screen.detail.text, timeout=20, message=expected)
+        assert f"volume    {volume['metadata']['name']}" in screen.detail.text
 
 
 async def test_undo_from_the_revisions_panel_matches_kubectl_rollout_undo_on_a_twin(

@@ -1,4 +1,4 @@
-"""What the live source watches: the five kinds, their API paths, and the scope.
+"""What the live source watches: the six kinds, their API paths, and the scope.
 
 A kind is named by its plural resource, the word kubectl and RBAC use
 ("pods", "statefulsets"), and carries the slim record type its objects fold
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from stsviz.model.records import Claim, ControllerRevision, Event, Pod, StatefulSet
+from stsviz.model.records import Claim, ControllerRevision, Event, PersistentVolume, Pod, StatefulSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +21,11 @@ class Kind:
     api: str  # "/apis/apps/v1" or "/api/v1"
     record: Any  # the slim record type: StatefulSet, Pod, Claim, Event
     selectable: bool = True  # whether a label selector applies to it
+    cluster_scoped: bool = False  # no namespace: watched cluster-wide whatever the scope
 
     def path(self, namespace: str | None) -> str:
         """The collection URL path, in one namespace or across all."""
-        if namespace is None:
+        if namespace is None or self.cluster_scoped:
             return f"{self.api}/{self.resource}"
         return f"{self.api}/namespaces/{quote(namespace, safe='')}/{self.resource}"
 
@@ -39,7 +40,13 @@ EVENTS = Kind("events", "Event", "/api/v1", Event, selectable=False)
 # that picks the set's pods picks its revisions too.
 REVISIONS = Kind("controllerrevisions", "ControllerRevision", "/apis/apps/v1", ControllerRevision)
 
-KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS, REVISIONS)
+# Volumes are cluster-scoped and carry no labels of the set: all of them are watched (a cluster
+# has about as many as claims). The built-in view role may not list them: that degrades alone.
+VOLUMES = Kind(
+    "persistentvolumes", "PersistentVolume", "/api/v1", PersistentVolume, selectable=False, cluster_scoped=True
+)
+
+KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS, REVISIONS, VOLUMES)
 
 # Short names for the status line.
 SHORT_NAMES = {
@@ -48,6 +55,7 @@ SHORT_NAMES = {
     "persistentvolumeclaims": "pvc",
     "events": "events",
     "controllerrevisions": "rev",
+    "persistentvolumes": "pv",
 }
 
 

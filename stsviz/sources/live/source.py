@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import aiohttp
 
 from stsviz.model.events import Change
+from stsviz.model.records import MALFORMED, Service
 from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
 from stsviz.sources.live.freshness import SourceStatus
@@ -25,13 +26,17 @@ from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Unreachable, list_page, parse_list
+from stsviz.sources.live.wire import ApiError, Unreachable, get, list_page, loads, parse_list
 
 log = logging.getLogger("stsviz.live")
 
 
 # The :ns picker lists this many namespaces at most: a picker is not a report.
 NAMESPACES_LISTED = 500
+
+
+# A Service is a few hundred bytes; a bigger answer is not one (and is not read whole).
+_SERVICE_BYTES = 1 << 20
 
 
 class LiveSource:
@@ -93,6 +98,29 @@ class LiveSource:
             if ref.get("kind") == "StatefulSet" and ref.get("name") == name:
                 names.append(str((item.get("metadata") or {}).get("name")))
         return names
+
+    async def service_of(self, namespace: str, name: str) -> Service | Literal["missing"] | None:
+        """The Service a set's serviceName names, "missing" on a 404, None when it cannot be known.
+
+        Asked when the screen shows the set rather than watched: one small GET,
+        and the pods' DNS names depend on it being there and headless.
+        """
+        if self.connection is None:
+            return None
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/services/{quote(name, safe='')}"
+        try:
+            response = await get(self.connection.api, path, [], aiohttp.ClientTimeout(total=10))
+            raw = b""
+            try:
+                while len(raw) <= _SERVICE_BYTES and (piece := await response.content.readany()):
+                    raw += piece
+            finally:
+                response.close()
+            return Service.from_dict(loads(raw))
+        except ApiError as error:
+            return "missing" if error.status == 404 else None
+        except (Unreachable, aiohttp.ClientError, OSError, TimeoutError, ValueError, *MALFORMED):
+            return None
 
     @staticmethod
     def failure(error: BaseException) -> str:

@@ -68,6 +68,7 @@ _KINDS = {
     "persistentvolumeclaims": "PersistentVolumeClaim",
     "events": "Event",
     "controllerrevisions": "ControllerRevision",
+    "persistentvolumes": "PersistentVolume",
 }
 _STOP = ("stop",)
 

@@ -19,6 +19,9 @@ parse is shared) holding:
 - for a ControllerRevision: its number and its data's pod template
   (`data.spec.template`, pruned as a StatefulSet's, with each container's
   resources and probes: what a diff between revisions shows);
+- for a PersistentVolume: capacity, access modes, class, reclaim policy and
+  the claim it is bound to; never its source (a host path, an NFS server, CSI
+  attributes and secret references); status whole;
 - for an Event: all of it but the metadata that is cut for every kind.
 
 With a salt (the default), every container's `env[].value`, `command` and
@@ -95,6 +98,9 @@ def redact(kind: str, obj: dict[str, Any], salt: bytes | None) -> dict[str, Any]
     elif kind == "PersistentVolumeClaim":
         if isinstance(spec, dict):
             out["spec"] = _claim_spec(spec)
+    elif kind == "PersistentVolume":
+        if isinstance(spec, dict):
+            out["spec"] = _volume_spec(spec)
     elif kind == "ControllerRevision":
         # Its data is the whole pod template, env values included: pruned and hashed like a set's.
         if "revision" in obj:
@@ -212,6 +218,17 @@ def _template(template: dict[str, Any], salt: bytes | None, *, revision: bool = 
     if isinstance(pod_spec, dict):
         pod["spec"] = _pod_spec(pod_spec, salt, revision=revision)
     return pod
+
+
+_VOLUME_SPEC = ("capacity", "accessModes", "storageClassName", "persistentVolumeReclaimPolicy", "volumeMode")
+
+
+def _volume_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    out = {name: spec[name] for name in _VOLUME_SPEC if name in spec}
+    claim = spec.get("claimRef")
+    if isinstance(claim, dict):
+        out["claimRef"] = {name: claim[name] for name in ("namespace", "name", "uid") if name in claim}
+    return out
 
 
 def _claim_spec(spec: Any) -> dict[str, Any]:

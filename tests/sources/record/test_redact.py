@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from stsviz.model.records import ControllerRevision, Pod, StatefulSet
+from stsviz.model.records import ControllerRevision, PersistentVolume, Pod, StatefulSet
 from stsviz.sources.record.redact import LAST_APPLIED, REDACTED, redact
 
 SALT = b"0123456789abcdef"
@@ -158,3 +158,27 @@ def test_a_revisions_template_is_hashed_like_a_sets_and_keeps_what_its_diff_show
         "kind": "ControllerRevision",
         "metadata": {"name": "r"},
     }
+
+
+def test_a_volume_keeps_its_phase_policy_and_claim_never_its_source():
+    volume = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv-1", "uid": "v1", "annotations": {LAST_APPLIED: "{}"}},
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": "standard",
+            "claimRef": {"namespace": "default", "name": "www-web-0", "uid": "c1", "resourceVersion": "7"},
+            "nfs": {"server": "10.0.0.9", "path": "/exports/secret-team"},
+            "csi": {"driver": "x", "nodePublishSecretRef": {"name": "csi-creds"}},
+        },
+        "status": {"phase": "Bound"},
+    }
+    out = redact("PersistentVolume", volume, SALT)
+    text = orjson.dumps(out).decode()
+    assert "10.0.0.9" not in text and "secret-team" not in text and "csi-creds" not in text
+    assert out["spec"]["claimRef"] == {"namespace": "default", "name": "www-web-0", "uid": "c1"}
+    assert out["status"] == {"phase": "Bound"}
+    assert PersistentVolume.from_dict(out) == PersistentVolume.from_dict(volume)
