@@ -362,7 +362,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live = self.live
         if live is not None:
             await self.services.ask(live.source, namespace, name)
-            self._show_detail()
+            # The answer may come after the app began to close and the pane's body is gone.
+            if self.detail.query("#detail-body"):
+                self._show_detail()
 
     def _show_status(self) -> None:
         if self.status is not None and self.replay is not None:
