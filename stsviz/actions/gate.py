@@ -94,8 +94,8 @@ class _Transport(Transport):
     def __init__(self, api: Any) -> None:
         self._api = api
 
-    async def get(self, path: str) -> Any:
-        response = await get(self._api, path, [], aiohttp.ClientTimeout(total=30))
+    async def get(self, path: str, query: list[tuple[str, str]] | None = None) -> Any:
+        response = await get(self._api, path, list(query or ()), aiohttp.ClientTimeout(total=30))
         try:
             return await response.json()
         finally:

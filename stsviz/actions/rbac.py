@@ -19,6 +19,11 @@ NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "restart": (("patch", "apps", "statefulsets"),),
     "set_partition": (("patch", "apps", "statefulsets"),),
     "move_partition": (("patch", "apps", "statefulsets"),),
+    "undo": (
+        ("get", "apps", "statefulsets"),
+        ("list", "apps", "controllerrevisions"),
+        ("patch", "apps", "statefulsets"),
+    ),
 }
 REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 STS_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
 POD_PATH = "/api/v1/namespaces/{namespace}/pods/{name}"
+REVISIONS_PATH = "/apis/apps/v1/namespaces/{namespace}/controllerrevisions"
 STRATEGIC = "application/strategic-merge-patch+json"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -31,7 +32,7 @@ GRACE_FORCE = "force"  # kubectl delete --force --grace-period=0: gone from the 
 class Transport(Protocol):
     """What an action may use to talk to the server: only the gate makes one."""
 
-    async def get(self, path: str) -> Any: ...
+    async def get(self, path: str, query: list[tuple[str, str]] | None = ...) -> Any: ...
 
     async def send(
         self, method: str, path: str, *, body: Any = None, content_type: str = ..., query: list[tuple[str, str]] = ...
@@ -65,6 +66,7 @@ class Action:
     target: Target
     summary: str = field(init=False, default="")
     warnings: tuple[str, ...] = ()  # what the user should know before confirming (an HPA, OnDelete)
+    details: tuple[str, ...] = ()  # what it changes, line by line (an undo's template diff)
 
     def kubectl(self) -> str:
         raise NotImplementedError
@@ -161,6 +163,78 @@ class Restart(Action):
         query = [("fieldManager", "kubectl-rollout")]
         await transport.send("PATCH", self.target.path(STS_PATH), body=body, content_type=STRATEGIC, query=query)
         return f"statefulset.apps/{self.target.name} restarted"
+
+
+@dataclass(frozen=True)
+class Undo(Action):
+    """`kubectl rollout undo statefulset/NAME --to-revision=N`, step for step (kubectl's StatefulSetRollbacker).
+
+    GET the set, list the ControllerRevisions it controls, take the one
+    numbered N; if the set's template already equals it, skip; else PATCH the
+    revision's data (the template with `$patch: replace`) as a strategic merge
+    patch. The revision's raw data is read here, at confirm time: the fold
+    keeps only a flattened template.
+    """
+
+    revision: int = 0
+    seen: str = ""  # the revision's name the user chose: a renumbered history is not rolled back blindly
+
+    def __post_init__(self) -> None:
+        summary = f"roll back statefulset {self.target.name} to revision {self.revision}"
+        object.__setattr__(self, "summary", summary)
+
+    def kubectl(self) -> str:
+        words = ("rollout", "undo", f"statefulset/{self.target.name}", f"--to-revision={self.revision}")
+        return self.target.kubectl(*words)
+
+    async def perform(self, transport: Transport) -> str:
+        sts = await transport.get(self.target.path(STS_PATH))
+        meta = sts.get("metadata") or {}
+        selector = label_selector((sts.get("spec") or {}).get("selector") or {})
+        path = REVISIONS_PATH.format(namespace=quote(self.target.namespace, safe=""))
+        listing = await transport.get(path, [("labelSelector", selector)])
+        history = [item for item in listing.get("items") or () if _controlled_by(item, meta.get("uid"))]
+        found = next((item for item in history if item.get("revision") == self.revision), None)
+        if found is None:
+            raise PreconditionFailed(f"unable to find specified revision {self.revision} in history")
+        name = (found.get("metadata") or {}).get("name")
+        if self.seen and name != self.seen:
+            raise PreconditionFailed(f"revision {self.revision} is now {name}, not {self.seen}")
+        data = found.get("data")
+        if data == template_patch(sts):
+            matches = f"current template already matches revision {self.revision}"
+            return f"statefulset.apps/{self.target.name} skipped rollback ({matches})"
+        await transport.send("PATCH", self.target.path(STS_PATH), body=data, content_type=STRATEGIC)
+        return f"statefulset.apps/{self.target.name} rolled back"
+
+
+def template_patch(sts: dict[str, Any]) -> dict[str, Any]:
+    """kubectl's getStatefulSetPatch: what a revision's data holds when it equals the set's template."""
+    template = dict((sts.get("spec") or {}).get("template") or {})
+    template["$patch"] = "replace"
+    return {"spec": {"template": template}}
+
+
+def _controlled_by(item: dict[str, Any], uid: str | None) -> bool:
+    refs = (item.get("metadata") or {}).get("ownerReferences") or ()
+    return uid is not None and any(ref.get("controller") and ref.get("uid") == uid for ref in refs)
+
+
+def label_selector(selector: dict[str, Any]) -> str:
+    """A LabelSelector as the query string kubectl lists with (`app=web,tier in (a,b),!canary`)."""
+    parts = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or ():
+        key, operator = expression.get("key", ""), expression.get("operator")
+        values = ",".join(sorted(expression.get("values") or ()))
+        if operator == "In":
+            parts.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            parts.append(key)
+        elif operator == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts)
 
 
 Performer = Callable[[Transport], Awaitable[str]]

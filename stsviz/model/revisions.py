@@ -116,3 +116,29 @@ def rollout_diff(
     if not current or not update or current == update:
         return ()
     return template_diff(revisions.get(current), revisions.get(update), show_values=show_values)
+
+
+def ordinal_ranges(ordinals: tuple[int, ...] | list[int]) -> str:
+    """`0-1,3`: ascending ordinals as compact ranges, "" for none."""
+    runs: list[list[int]] = []
+    for ordinal in sorted(set(ordinals)):
+        if runs and ordinal == runs[-1][1] + 1:
+            runs[-1][1] = ordinal
+        else:
+            runs.append([ordinal, ordinal])
+    return ",".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
+
+
+def default_selection(revisions: tuple[RevisionView, ...]) -> RevisionView | None:
+    """The revision the panel selects first: the current one when it differs from the update one
+    (the diff is then what the rollout changes), else the newest older one (what an undo would go back to)."""
+    current = next((view for view in revisions if view.current and not view.update), None)
+    if current is not None:
+        return current
+    older = next((view for view in revisions if not view.update), None)
+    return older or (revisions[0] if revisions else None)
+
+
+def previous_revision(revisions: tuple[RevisionView, ...]) -> RevisionView | None:
+    """What `kubectl rollout undo` without --to-revision goes back to: the second highest number (or None)."""
+    return revisions[1] if len(revisions) > 1 else None

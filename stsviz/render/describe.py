@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
+from stsviz.model.blocked import controller_notes, staged_rollout
 from stsviz.model.cells import UPDATED
 from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod, Service, StatefulSet
 from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
@@ -281,6 +282,12 @@ def _describe_set(text: Text, row: SetRow, service: Service | Literal["missing"]
     add_field(text, "update", sts.update_revision or "-")
     if sts.service_name:
         add_field(text, "service", _service(sts, service))
+    staged = staged_rollout(row)
+    if staged is not None:
+        text.append(staged + "\n")  # a line of its own: with a label it would wrap in the pane
+    for note in controller_notes(row):
+        text.append(note.message, WARNING)
+        text.append("\n")
 
 
 def _service(sts: StatefulSet, service: Service | Literal["missing"] | None) -> Text:

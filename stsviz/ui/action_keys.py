@@ -1,11 +1,13 @@
-"""The keys that change the cluster: scale, delete a pod, move the partition, restart.
+"""The keys that change the cluster: scale, delete a pod, move the partition, restart, undo.
 
 k9s's keys where k9s has one (`s`, `ctrl+d`, `r`), `+`/`-` to scale by one,
 `p` to set the partition and `>`/`<` to move it ("promote the next ordinal",
-"hold one more back"). Every one builds an action from what the screen shows,
-asks in a dialog, and hands it to the gate (stsviz.actions.gate), which may
-refuse; nothing here sends a request. The effect is shown when the watch
-reports it, never painted ahead.
+"hold one more back"), `u` to roll back to the revision selected in the
+revisions panel (elsewhere: the previous one, as `kubectl rollout undo`).
+Every one builds an action from what the screen shows, asks in a dialog,
+and hands it to the gate (stsviz.actions.gate), which may refuse; nothing
+here sends a request. The effect is shown when the watch reports it, never
+painted ahead.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from stsviz.actions.verbs import (
     Scale,
     SetPartition,
     Target,
+    Undo,
 )
 from stsviz.model.frame import SetRow
+from stsviz.model.revisions import DiffEntry, RevisionView, previous_revision, template_diff
 from stsviz.sources.live.wire import ApiError, Unreachable, send
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 
@@ -36,7 +40,8 @@ if TYPE_CHECKING:
     from stsviz.ui.screen import RolloutScreen
 
 # The actions that change the cluster: help marks them, tests walk them all.
-MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition"})
+MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition", "undo"})
+DIFF_SHOWN = 8  # template lines the undo dialog lists; the rest are counted
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 REVIEW_EVERY = 60.0  # seconds a namespace's rules are trusted before they are asked for again
 ON_DELETE = "OnDelete"
@@ -69,6 +74,14 @@ BINDINGS = [
         key_display="<",
         show=False,
         tooltip="Partition up by one: hold one more ordinal on the old revision",
+    ),
+    Binding(
+        "u",
+        "undo",
+        "Undo",
+        id="action.undo",
+        show=False,
+        tooltip="Roll back to the revision selected in H (elsewhere: the previous one), as kubectl rollout undo",
     ),
 ]
 
@@ -169,6 +182,9 @@ class ActionKeys:
     def action_move_partition(self, delta: int) -> None:
         self._partition(delta)
 
+    def action_undo(self) -> None:
+        self._undo()
+
     # -- the flows (workers: dialogs are awaited) ----------------------------------------------
 
     @work(group="action", exclusive=True)
@@ -251,6 +267,21 @@ class ActionKeys:
                 return
         await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
 
+    @work(group="action", exclusive=True)
+    async def _undo(self) -> None:
+        screen = _screen(self)
+        gate, row = self._start()
+        if gate is None or row is None:
+            return
+        chosen = screen.revisions.selected if screen.revisions_open else previous_revision(row.revisions)
+        if chosen is None:
+            screen.notify(f"{row.set.name}: no last revision to roll back to", severity="warning", markup=False)
+            return
+        action = Undo(
+            _target(gate, row), revision=chosen.revision, seen=chosen.name, **_undo_notes(screen, row, chosen)
+        )
+        await self._confirm_and_run(gate, action, row)
+
     # -- shared steps ------------------------------------------------------------------------------
 
     def _start(self) -> tuple[Gate | None, SetRow | None]:
@@ -313,6 +344,28 @@ class ActionKeys:
         if not names:
             return ()
         return (f"HorizontalPodAutoscaler {', '.join(names)} targets this set: it will change the replicas back.",)
+
+
+def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dict[str, tuple[str, ...]]:
+    """The undo dialog's diff (from the update revision, the template now, to the chosen one) and warnings."""
+    revisions = screen.setup.source.state.revisions_of(row.set)
+    update = next((view for view in row.revisions if view.update), None)
+    warnings: list[str] = []
+    diff: tuple[DiffEntry, ...]
+    if update is None:
+        warnings.append("The set's update revision is not known: the change cannot be shown.")
+        diff = ()
+    elif update.name == chosen.name:
+        warnings.append(f"Revision {chosen.revision} is the update revision: kubectl skips the rollback.")
+        diff = ()
+    else:
+        diff = template_diff(revisions.get(update.name), revisions.get(chosen.name))
+    if row.set.strategy == ON_DELETE:
+        warnings.append("OnDelete: no pod changes until you delete it.")
+    details = [f"{entry.path}: {entry.before or '(none)'} → {entry.after or '(none)'}" for entry in diff]
+    if len(details) > DIFF_SHOWN:
+        details[DIFF_SHOWN - 1 :] = [f"+{len(diff) - DIFF_SHOWN + 1} more fields (H shows them all)"]
+    return {"warnings": tuple(warnings), "details": tuple(details)}
 
 
 def _target(gate: Gate, row: SetRow) -> Target:

@@ -51,6 +51,10 @@ class ConfirmDialog(ModalScreen[str | None]):
             yield Label(Content(self.where))
             yield Label(Content("the same with kubectl:"), classes="dialog-dim")
             yield Label(Content(action.kubectl()), classes="dialog-command")
+            if action.details:
+                yield Label(Content("it changes the pod template:"), classes="dialog-dim")
+                for line in action.details:
+                    yield Label(Content(line), classes="dialog-diff")
             for warning in action.warnings:
                 yield Label(Content(warning), classes="dialog-warning")
             if self.type_to_confirm is not None:

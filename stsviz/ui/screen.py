@@ -35,6 +35,7 @@ from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.replay_bar import ReplayStatus
+from stsviz.ui.revisions import RevisionsPanel
 from stsviz.ui.service_checks import ServiceChecks
 from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_command
 
@@ -157,6 +158,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
             tooltip="Follow the selected ordinal's claims until they bind (again: back to the pod)",
         ),
         Binding(
+            "H",
+            "toggle_revisions",
+            "History",
+            id="view.revisions",
+            key_display="H",
+            show=False,
+            tooltip="The selected set's revisions, who runs which, and the diff to the update revision (u: undo)",
+        ),
+        Binding(
             "question_mark",
             "help",
             "Help",
@@ -175,6 +185,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         # more while the app shuts down and the widgets are already gone.
         self.grid = StatefulSetGrid(stall_seconds=setup.stall_seconds, id="grid")
         self.detail = PodDetail(id="detail")
+        self.revisions = RevisionsPanel(id="revisions")
         self.filter_bar = FilterBar(id="filter")
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
         self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
@@ -200,6 +211,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         with Horizontal(id="main"):
             yield self.grid
             yield self.detail
+            yield self.revisions
         yield self.filter_bar
         if self.status is not None:
             yield self.status
@@ -325,8 +337,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
         source = self.setup.source
         # A kind the user may not read (or that is reconnecting) must not look like "nothing happened".
         events_note = self.live.not_current("events") if self.live is not None else None
-        volumes_note = self.live.not_current("persistentvolumes") if self.live is not None else None
         row = self.grid.selected_row
+        if self.revisions_open:
+            self.revisions.show(source.state, row, source.frame_time, undo_note=self.gate().refusal())
+            return
+        volumes_note = self.live.not_current("persistentvolumes") if self.live is not None else None
         service = None
         if self.live is not None and row is not None and row.set.service_name:
             namespace, name = row.set.namespace, row.set.service_name
@@ -347,7 +362,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live = self.live
         if live is not None:
             await self.services.ask(live.source, namespace, name)
-            self._show_detail()
+            # The answer may come after the app began to close and the pane's body is gone.
+            if self.detail.query("#detail-body"):
+                self._show_detail()
 
     def _show_status(self) -> None:
         if self.status is not None and self.replay is not None:
@@ -506,6 +523,27 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def action_toggle_volumes(self) -> None:
         self.detail.volumes = not self.detail.volumes
         self._show_detail()
+
+    @property
+    def revisions_open(self) -> bool:
+        return self.has_class("-revisions")
+
+    def action_toggle_revisions(self) -> None:
+        if self.revisions_open:
+            self._close_revisions()
+            return
+        if self.grid.selected_row is None:
+            self.notify("no StatefulSet selected", markup=False)
+            return
+        self.add_class("-revisions")
+        self._show_detail()
+        self.revisions.focus()
+
+    @on(RevisionsPanel.Closed)
+    def _close_revisions(self) -> None:
+        self.remove_class("-revisions")
+        self._show_detail()
+        self.grid.focus()
 
     def action_toggle_unhealthy(self) -> None:
         self.grid.only_unhealthy = not self.grid.only_unhealthy

@@ -1,4 +1,4 @@
-"""The keys on a real Kubernetes 1.20 control plane: scale, delete a pod, partition, restart; a viewer is refused.
+"""The keys on a real Kubernetes 1.20 control plane: scale, delete a pod, partition, restart, undo; a viewer is refused.
 
 The cells follow what the real StatefulSet controller does, as the watch
 reports it; the viewer's keys are dimmed by the real RBAC authorizer's rules.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 
 import pytest
 
@@ -119,3 +120,65 @@ async def test_v_follows_a_claim_to_its_volume(realk8s_kubeconfig, kubectl, name
         expected = f"pv        {volume['status']['phase']}, reclaim {volume['spec']['persistentVolumeReclaimPolicy']}"
         await eventually(lambda: expected in screen.detail.text, timeout=20, message=expected)
         assert f"volume    {volume['metadata']['name']}" in screen.detail.text
+
+
+async def test_undo_from_the_revisions_panel_matches_kubectl_rollout_undo_on_a_twin(
+    realk8s_kubeconfig, kubectl, namespace
+):
+    """`H`, select revision 1, `u`: the same template and update revision (name and number) as kubectl's undo."""
+    twin = f"{namespace}-twin"[:63]
+    Kubectl(kubectl, realk8s_kubeconfig)("create", "namespace", twin)
+    try:
+        ours, theirs = Kubectl(kubectl, realk8s_kubeconfig, namespace), Kubectl(kubectl, realk8s_kubeconfig, twin)
+        for k in (ours, theirs):
+            await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(2))
+        for k in (ours, theirs):
+            await rollout_status(k)
+            await asyncio.to_thread(k, "set", "image", "statefulset/web", "app=nginx:1.26")
+        for k in (ours, theirs):
+            await rollout_status(k)
+        app = live_app(realk8s_kubeconfig, namespace)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            grid = screen.grid
+            await eventually(
+                lambda: grid.selected_row is not None and [v.revision for v in grid.selected_row.revisions] == [2, 1],
+                timeout=30,
+            )
+            await pilot.press("H")
+            assert "nginx:1.25 → nginx:1.26" in screen.revisions.text
+            assert screen.revisions.selected.revision == 1
+            await pilot.press("u")
+            await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
+            assert app.screen.action.details == ("containers[app].image: nginx:1.26 → nginx:1.25",)
+            await pilot.press("y")
+            await eventually(lambda: any("statefulset.apps/web rolled back" in m for m in told), timeout=20)
+            out = await asyncio.to_thread(theirs, "rollout", "undo", "statefulset/web", "--to-revision=1")
+            assert out.strip() == "statefulset.apps/web rolled back"
+            for k in (ours, theirs):
+                await rollout_status(k)
+
+            def update_revision(k: Kubectl) -> tuple[str, int]:
+                name = spec(k)["status"]["updateRevision"]
+                return name, json.loads(k("get", "controllerrevision", name, "-o", "json"))["revision"]
+
+            assert spec(ours)["spec"]["template"] == spec(theirs)["spec"]["template"]
+            assert update_revision(ours) == update_revision(theirs)
+            assert update_revision(ours)[1] == 3
+            await eventually(lambda: [v.revision for v in grid.selected_row.revisions] == [3, 2], timeout=20)
+            # Undo to the update revision: the real kubectl and stsviz both skip it.
+            await pilot.press("up")
+            await pilot.press("u")
+            await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
+            await pilot.press("y")
+            skipped = "statefulset.apps/web skipped rollback (current template already matches revision 3)"
+            await eventually(lambda: any(skipped in m for m in told), timeout=20)
+            out = await asyncio.to_thread(theirs, "rollout", "undo", "statefulset/web", "--to-revision=3")
+            assert out.strip() == skipped
+    finally:
+        await asyncio.to_thread(
+            subprocess.run,
+            [kubectl, "--kubeconfig", str(realk8s_kubeconfig), "delete", "namespace", twin, "--wait=false"],
+            capture_output=True,
+        )

@@ -41,7 +41,7 @@ def every_binding() -> list[Binding]:
 def test_every_binding_that_changes_the_cluster_is_registered_as_mutating():
     actions = {binding.action.split("(")[0] for binding in every_binding()}
     assert actions >= MUTATING_ACTIONS  # the registry names real keys
-    assert {"scale", "delete_pod", "restart", "set_partition", "move_partition", "scale_by"} == MUTATING_ACTIONS
+    assert {"scale", "delete_pod", "restart", "set_partition", "move_partition", "scale_by", "undo"} == MUTATING_ACTIONS
 
 
 def said(app: StsvizApp) -> list[str]:

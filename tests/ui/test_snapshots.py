@@ -16,14 +16,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
-from stsviz.actions.verbs import DeletePod, Target
+from stsviz.actions.verbs import DeletePod, Target, Undo
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
-from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.sources.replay.formats import load_recording
+from stsviz.sources.replay.player import Player
+from stsviz.ui.app import StsvizApp, live_setup, replay_setup
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
+from tests import k8s_objects
 from tests.fake_api import FakeApiServer, event, items, obj, pod, status, stream
 from tests.ui.helpers import event_index
 from tests.waiting import eventually
@@ -274,10 +278,58 @@ def test_scale_dialog_is_prefilled_with_the_replicas(snap_compare, replay_app, r
     app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
 
     async def ask(pilot) -> None:
-        app.push_screen(NumberDialog("Scale web to", 3))
+        await app.push_screen(NumberDialog("Scale web to", 3))
+        app.screen.query_one(Input).cursor_blink = False  # a blinking cursor made this snapshot flaky
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=ask)
+
+
+def stuck_with_revisions(path: Path) -> Path:
+    """A stuck rollout with its ControllerRevisions (the shared recordings have none): web-2 crash-loops on
+    revision 2's image while 0-1 run revision 1; revision 2 also changed an env variable."""
+    old, bad = "web-6cf64d6497", "web-6dd5f77bd9"
+    status = {"replicas": 3, "readyReplicas": 2, "currentReplicas": 2, "updatedReplicas": 1}
+    objects = [
+        k8s_objects.statefulset(rolling_update=True, status={**status, "currentRevision": old, "updateRevision": bad}),
+        k8s_objects.controller_revision(old, number=1, env={"LEVEL": "info"}, created="2026-11-25T09:00:00Z"),
+        k8s_objects.controller_revision(
+            bad, number=2, image="nginx:bad-1.0", env={"LEVEL": "debug"}, created="2026-11-25T09:58:00Z"
+        ),
+        k8s_objects.pod("web-0", revision=old),
+        k8s_objects.pod("web-1", revision=old),
+        k8s_objects.pod("web-2", revision=bad, ready=False, waiting="CrashLoopBackOff", restarts=4),
+    ]
+    lines = [
+        json.dumps({"seq": seq, "ts": f"2026-11-25T10:00:{seq:02d}.000Z", "type": "ADDED", "object": obj})
+        for seq, obj in enumerate(objects)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_revisions_panel_with_the_diff_at_80x24(snap_compare, tmp_path, clock):
+    player = Player(load_recording([stuck_with_revisions(tmp_path / "revisions.jsonl")]), clock=clock)
+    player.pause()
+    player.seek_end()
+    app = StsvizApp(replay_setup(player, title="revisions.jsonl"))
+    assert snap_compare(app, terminal_size=(80, 24), press=["H"])
+
+
+def test_undo_dialog_lists_the_template_diff_at_80x24(snap_compare, tmp_path, clock):
+    player = Player(load_recording([stuck_with_revisions(tmp_path / "revisions.jsonl")]), clock=clock)
+    player.pause()
+    player.seek_end()
+    app = StsvizApp(replay_setup(player, title="revisions.jsonl"))
+    diff = ("containers[app].env[LEVEL]: (changed) → (changed)", "containers[app].image: nginx:bad-1.0 → nginx:1.19")
+    action = Undo(Target("prod-eu", "default", "web"), revision=1, seen="web-6cf64d6497", details=diff)
+
+    async def ask(pilot) -> None:
+        await pilot.press("H")
+        app.push_screen(ConfirmDialog(action, context="prod-eu", where="namespace default   statefulset web"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
 
 
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
@@ -293,6 +345,7 @@ SCREENSHOTS = {
     "volumes.svg": "test_volumes_panel_follows_a_pending_claim.svg",
     "forbidden.svg": "test_a_forbidden_restart_says_so_in_kubectls_words.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
+    "revisions.svg": "test_revisions_panel_with_the_diff_at_80x24.svg",
 }
 
 

@@ -4,7 +4,9 @@ A revision's data is the set's pod template as a strategic-merge patch
 (`{"spec":{"template":{..., "$patch":"replace"}}}`, Go's json.Marshal:
 sorted keys, compact, HTML-escaped); its name is `<set>-<hash>` where the hash
 is FNV-1 32 over that data and the collision count, spelled with
-SafeEncodeString. Same template, same name as on a real cluster.
+SafeEncodeString. Same template, same name as on a real cluster. The data
+is kept in that key order, so it is served as the bytes that were hashed
+(`kubectl rollout undo` compares them with its own encoding of the set).
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def new_revision(sts: dict, number: int, collision_count: int) -> dict:
         "apiVersion": REVISIONS.api_version,
         "kind": REVISIONS.kind,
         "metadata": meta,
-        "data": patch,
+        # Served as the apiserver serves a RawExtension: the very bytes hashed (keys sorted, compact), so
+        # `kubectl rollout undo` finds a template equal to its own encoding ("skipped rollback").
+        "data": json.loads(go_json(patch)),
         "revision": number,
     }
 

@@ -1,0 +1,73 @@
+"""What the controller will not do (forced rollback, OnDelete) and the partition as stages: pure rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stsviz.model import ClusterState, WatchEvent, build_frame
+from stsviz.model.blocked import controller_notes, staged_rollout
+from stsviz.model.frame import SetRow
+from stsviz.model.revisions import ordinal_ranges
+from tests.k8s_objects import pod, statefulset
+
+REVERTED = {"currentRevision": "web-old", "updateRevision": "web-old"}
+
+
+def row(sts: dict[str, Any], *pods: dict[str, Any]) -> SetRow:
+    state = ClusterState()
+    for obj in (sts, *pods):
+        state.apply(WatchEvent("ADDED", obj))
+    return build_frame(state).rows[0]
+
+
+def reverted(**spec: Any) -> SetRow:
+    """web reverted to web-old while web-2 still crash-loops on web-bad."""
+    return row(
+        statefulset(status=REVERTED, **spec),
+        pod("web-0", revision="web-old"),
+        pod("web-1", revision="web-old"),
+        pod("web-2", revision="web-bad", ready=False, waiting="CrashLoopBackOff"),
+    )
+
+
+def test_after_a_revert_a_not_ready_pod_on_the_old_revision_is_named_for_deletion():
+    (note,) = controller_notes(reverted())
+    assert note.delete == ("web-2",)
+    assert note.message.startswith("The controller will not replace web-2: not Ready on an old revision")
+    assert "kubernetes#67250" in note.message and "ctrl+d" in note.message
+
+
+def test_a_ready_pod_on_an_old_revision_or_one_below_the_partition_is_the_controllers_business():
+    ready = row(
+        statefulset(status=REVERTED),
+        pod("web-0", revision="web-old"),
+        pod("web-1", revision="web-old"),
+        pod("web-2", revision="web-bad"),
+    )
+    assert controller_notes(ready) == ()  # it will be replaced in turn
+    assert controller_notes(reverted(partition=3)) == ()  # held back by the partition on purpose
+
+
+def test_parallel_sets_replace_old_pods_without_waiting():
+    sts = statefulset(status=REVERTED)
+    sts["spec"]["podManagementPolicy"] = "Parallel"
+    assert controller_notes(row(sts, pod("web-2", revision="web-bad", ready=False))) == ()
+
+
+def test_ondelete_names_the_ordinals_still_on_an_old_revision():
+    sts = statefulset(strategy="OnDelete", status={"currentRevision": "web-old", "updateRevision": "web-new"})
+    (note,) = controller_notes(
+        row(sts, pod("web-0", revision="web-old"), pod("web-1", revision="web-old"), pod("web-2", revision="web-new"))
+    )
+    assert note.delete == ("web-0", "web-1")
+    assert note.message.startswith("OnDelete: ordinals 0-1 still run an old revision")
+
+
+def test_the_partition_reads_as_stages():
+    assert staged_rollout(reverted(partition=3, replicas=5)) == "2 of 5 ordinals promoted, partition 3"
+    assert staged_rollout(reverted(partition=0)) == "3 of 3 ordinals promoted, partition 0"
+    assert staged_rollout(reverted()) is None
+
+
+def test_ordinal_ranges_are_compact():
+    assert [ordinal_ranges(o) for o in ([0, 1], [2], [0, 1, 3, 5, 6], [])] == ["0-1", "2", "0-1,3,5-6", ""]
