@@ -93,6 +93,10 @@ class ReplayControls(FrameSource, Protocol):
         """Swap in a job that ran (on the UI loop); False if a newer request made it obsolete."""
         ...
 
+    def cancel_seek(self) -> None:
+        """Drop the pending seek; its job stops early."""
+        ...
+
 
 class LiveControls(FrameSource, Protocol):
     """A live source the screen follows from a worker (stsviz.ui.live.LiveFrameSource)."""

@@ -418,6 +418,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self.replay is not None and self.replay.finish_seek(job):
             self.show_frame()
 
+    def on_unmount(self) -> None:
+        # Quitting must not wait for a long fold: the worker's thread is joined as Python exits.
+        if self.replay is not None:
+            self.replay.cancel_seek()
+
     # -- switching namespace and context (live) ----------------------------------------------
 
     def action_command_line(self) -> None:

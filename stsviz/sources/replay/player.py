@@ -351,6 +351,10 @@ class Player:
         self._set_offset(job.offset)
         return True
 
+    def cancel_seek(self) -> None:
+        """Drop the pending seek: its job stops at its next check and is never swapped in."""
+        self._pending = None
+
     def _plan_from_keyframes(self, index: int, offset: float) -> SeekJob:
         """A job from the newest keyframe at or before `index` (or from an empty state)."""
         every = self._checkpoint_every
@@ -414,6 +418,8 @@ class SeekJob:
 
     def run(self) -> bool:
         """Fold to `index`; False if it stopped early because a newer seek made it unwanted."""
+        if not self.wanted():
+            return False  # overtaken before it started (keys pressed in a row): not even the copy
         state = self.base.copy() if self.base is not None else ClusterState()
         apply = state.apply_change
         events, every, wanted = self.events, self.every, self.wanted

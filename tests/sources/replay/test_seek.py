@@ -158,3 +158,16 @@ def test_a_seek_past_what_was_folded_keeps_the_keyframes_it_passed(tmp_path, no_
     assert back is not None and back.start == 20  # from a keyframe the first job took on its way
     assert back.run() and player.finish_seek(back)
     assert_shows(player, 22)
+
+
+def test_a_cancelled_seek_changes_nothing(tmp_path, no_inline):
+    """What quitting during a long seek does: the fold stops and the screen keeps what it showed."""
+    recording = timed_recording(tmp_path, [i * 0.5 for i in range(40)])
+    player = Player(recording, clock=FakeClock(), checkpoint_every=5)
+    player.seek_end()
+    job = player.request_seek(9)
+    assert job is not None
+    player.cancel_seek()
+    assert player.pending is None
+    assert not job.run() and not player.finish_seek(job)
+    assert_shows(player, 40)
