@@ -5,11 +5,12 @@ many events have been folded into `state`. While playing, `tick()` moves the
 playhead by (clock delta x speed) and folds every event that has become due.
 Time only comes from the injected `clock`, so tests and snapshots drive it.
 
-Seeking uses keyframes: a `ClusterState.copy()` kept every `keyframe_every`
-events as the fold passes them. A seek starts from the newest keyframe at or
-before the target (or from the current state when that is nearer, going
-forward), so it costs one copy plus at most `keyframe_every` folded events
-once the keyframes up to the target exist. When `state` is replaced that way
+Seeking uses keyframes: a `ClusterState.copy()` kept every `checkpoint_every`
+events (KEYFRAME_EVERY, spread out past MAX_KEYFRAMES) as the fold passes
+them. A seek starts from the newest keyframe at or before the target (or from
+the current state when that is nearer, going forward), so it costs one copy
+plus at most one interval of folded events once the keyframes up to the
+target exist. When `state` is replaced that way
 `refolds` goes up: a view redraws everything then, not only `state.take_dirty()`.
 
 A seek can also be split so the fold runs elsewhere (the screen runs it in a
