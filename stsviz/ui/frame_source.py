@@ -31,6 +31,14 @@ class FrameSource(Protocol):
         ...
 
 
+class SeekRun(Protocol):
+    """A seek's fold (stsviz.sources.replay.player.SeekJob): safe to run on a worker thread."""
+
+    def run(self) -> bool:
+        """Fold; False if it stopped because a newer seek made it unwanted."""
+        ...
+
+
 class ReplayControls(FrameSource, Protocol):
     """The replay Player's controls (stsviz.sources.replay.player.Player)."""
 
@@ -67,6 +75,27 @@ class ReplayControls(FrameSource, Protocol):
 
     def seek_index(self, index: int) -> None: ...
     def seek_end(self) -> None: ...
+
+    @property
+    def pending(self) -> int | None:
+        """The event index a seek in flight will show, or None."""
+        ...
+
+    def request_seek(self, index: int) -> SeekRun | None:
+        """Seek now if cheap (None), else a fold to run off the UI loop; the latest request wins."""
+        ...
+
+    def request_step(self, count: int) -> SeekRun | None:
+        """`step` as a request: counts from where a pending seek will land; pauses."""
+        ...
+
+    def finish_seek(self, job: Any) -> bool:
+        """Swap in a job that ran (on the UI loop); False if a newer request made it obsolete."""
+        ...
+
+    def cancel_seek(self) -> None:
+        """Drop the pending seek; its job stops early."""
+        ...
 
 
 class LiveControls(FrameSource, Protocol):

@@ -1,5 +1,7 @@
 """The replay status bar: play state, position, offset/duration and speed.
 
+While a seek runs off the UI loop it says "seeking" and where to instead.
+
 It reads the player it is given and repaints only when the line would change,
 so calling it on every tick of a playing replay is cheap.
 """
@@ -16,6 +18,7 @@ from stsviz.ui.frame_source import ReplayControls
 PLAYING = Style(color="green", bold=True)
 PAUSED = Style(color="yellow", bold=True)
 LABEL = Style(dim=True)
+SEEKING = Style(color="cyan", bold=True)
 
 
 def speed_label(speed: float) -> str:
@@ -24,6 +27,13 @@ def speed_label(speed: float) -> str:
 
 def status_line(player: ReplayControls) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
+    pending = player.pending
+    if pending is not None:
+        # The fold runs in a thread: the keys still answer, and say where the screen is going.
+        text.append(" … seeking ", SEEKING)
+        text.append("  event ", LABEL)
+        text.append(f"{player.position} → {pending}/{len(player.recording)}")
+        return text
     if player.playing:
         text.append(" ▶ playing ", PLAYING)
     elif player.at_end:

@@ -14,6 +14,8 @@ the frame time, and the replay keys are refused.
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,7 +31,7 @@ from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
 from stsviz.ui.action_keys import MUTATING_ACTIONS, ActionKeys
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
-from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
+from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls, SeekRun
 from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
@@ -396,8 +398,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def action_step(self, events: int) -> None:
         assert self.replay is not None
-        self.replay.step(events)  # and pauses: stepping is for looking closely
-        self.show_frame()
+        self._seek(self.replay.request_step(events))  # and pauses: stepping is for looking closely
 
     def action_speed(self, direction: int) -> None:
         replay = self.replay
@@ -408,13 +409,36 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def action_seek_start(self) -> None:
         assert self.replay is not None
-        self.replay.seek_index(0)
-        self.show_frame()
+        self._seek(self.replay.request_seek(0))
 
     def action_seek_end(self) -> None:
         assert self.replay is not None
-        self.replay.seek_end()
-        self.show_frame()
+        self._seek(self.replay.request_seek(len(self.replay.recording)))
+
+    def _seek(self, job: SeekRun | None) -> None:
+        """Show a seek: now if it was cheap, else when its fold (in a thread) lands; the latest wins.
+
+        A long fold on the UI loop would freeze every key for seconds on a big
+        recording; in a thread the keys answer, and an obsolete job stops early.
+        """
+        if job is None:
+            self.show_frame()
+            return
+        self._show_status()  # "seeking"
+        self.run_worker(partial(self._run_seek, job), thread=True, group="seek", exit_on_error=False)
+
+    def _run_seek(self, job: SeekRun) -> None:
+        if job.run():
+            self.app.call_from_thread(self._seek_done, job)
+
+    def _seek_done(self, job: SeekRun) -> None:
+        if self.replay is not None and self.replay.finish_seek(job):
+            self.show_frame()
+
+    def on_unmount(self) -> None:
+        # Quitting must not wait for a long fold: the worker's thread is joined as Python exits.
+        if self.replay is not None:
+            self.replay.cancel_seek()
 
     # -- switching namespace and context (live) ----------------------------------------------
 

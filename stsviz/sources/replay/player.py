@@ -5,34 +5,57 @@ many events have been folded into `state`. While playing, `tick()` moves the
 playhead by (clock delta x speed) and folds every event that has become due.
 Time only comes from the injected `clock`, so tests and snapshots drive it.
 
-Seeking forward folds on; seeking back refolds (ClusterState is a pure fold)
-from the nearest checkpoint, a copy kept every few thousand events. After a
-backward seek `state` is a new object and `refolds` has gone up: a view
-redraws everything then, not only `state.take_dirty()`.
+Seeking uses keyframes: a `ClusterState.copy()` kept every `checkpoint_every`
+events (KEYFRAME_EVERY, spread out past MAX_KEYFRAMES) as the fold passes
+them. A seek starts from the newest keyframe at or before the target (or from
+the current state when that is nearer, going forward), so it costs one copy
+plus at most one interval of folded events once the keyframes up to the
+target exist. When `state` is replaced that way
+`refolds` goes up: a view redraws everything then, not only `state.take_dirty()`.
+
+A seek can also be split so the fold runs elsewhere (the screen runs it in a
+thread): `request_seek` returns a `SeekJob` (or None when folding on a few
+events now is cheaper than a thread), `SeekJob.run` folds into a state nothing
+else holds, and `finish_seek` swaps it in. Only the latest request is
+pending: an older job stops at its next check and is never swapped in, and
+`tick()` folds nothing while a seek is pending, so playback never folds into a
+state about to be replaced.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
 from stsviz.model.times import parse_rfc3339
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.replay.errors import ReplayInputError
+from stsviz.sources.replay.formats import FREEZE_EVENTS
 from stsviz.sources.replay.recording import Recording
 
 MIN_SPEED = 0.25
 MAX_SPEED = 64.0
-# A copy per this many events at least, and at most MAX_CHECKPOINTS copies in all:
-# seeking back costs at most one interval of folding, memory stays bounded.
-CHECKPOINT_EVERY = 5_000
-MAX_CHECKPOINTS = 50
+# A keyframe per this many events at least, and at most MAX_KEYFRAMES in all.
+# Measured (2026-12-01, shared 2-core machine, real recordings replicated to
+# 200,000 events): a fold costs ~4.3 us/event and a copy ~10 ms and ~1.7 MB at
+# the end, so 10,000 events is ~45 ms of folding per seek, well under the 200 ms
+# goal even with the copy; more keyframes would cost memory (one copy of the
+# indexes each) for little gain. Past 1,000,000 events they spread out.
+KEYFRAME_EVERY = 10_000
+MAX_KEYFRAMES = 100
+# A seek that folds at most this many events without a copy (~9 ms) runs where it
+# is asked: a thread's round trip would only make steps on a small recording lag.
+INLINE_EVENTS = 2_000
+# A job's fold looks at whether it is still wanted this often (events).
+_CHECK_EVERY = 1_000
 # Folding more events than this at once runs with the cycle collector paused.
 _BULK = 5_000
 
@@ -100,9 +123,16 @@ class Player:
         self._anchor_clock = 0.0
         self._anchor_offset = 0.0
         count = len(self._events)
-        self._checkpoint_every = checkpoint_every or max(CHECKPOINT_EVERY, -(-count // MAX_CHECKPOINTS))
-        self._checkpoints: dict[int, ClusterState] = {}
+        self._checkpoint_every = checkpoint_every or max(KEYFRAME_EVERY, -(-count // MAX_KEYFRAMES))
+        self._checkpoints: dict[int, ClusterState] = {}  # the keyframes, by position; never folded into
         self._time_keys: list[float] | None = None
+        self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
+        # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
+        # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
+        # events: 100 keyframes are millions of tracked dicts, and each full collection walked
+        # them all, ~1 s, in a seek or on the UI loop (seek p95 ~760 ms, 40 ms typical). Frozen,
+        # they are still freed by refcount; keyframes hold no cycles.
+        self._freeze_keyframes = count >= FREEZE_EVENTS
 
     # -- what the screen shows ------------------------------------------------
 
@@ -115,6 +145,11 @@ class Player:
     def offset(self) -> float:
         """The playhead, in seconds from the first event (as of the last tick or seek)."""
         return self._offset
+
+    @property
+    def pending(self) -> int | None:
+        """The event index a seek in flight will show, or None when no seek is pending."""
+        return self._pending.index if self._pending is not None else None
 
     @property
     def duration(self) -> float:
@@ -167,8 +202,8 @@ class Player:
 
     def tick(self) -> bool:
         """Fold every event due at the clock's time. True if the state or `playing` changed."""
-        if not self._playing:
-            return False
+        if not self._playing or self._pending is not None:
+            return False  # a pending seek replaces `state`: folding into it now would be lost
         playhead = min(self._playhead(), self.duration)
         self._offset = playhead
         end = bisect_right(self._offsets, playhead, lo=self._position)
@@ -185,7 +220,7 @@ class Player:
     def step(self, count: int = 1) -> None:
         """Apply (or, negative, take back) whole events; pauses playback."""
         self.pause()
-        self.seek_index(self._position + count)
+        self.seek_index(self._target() + count)
 
     def seek_index(self, index: int) -> None:
         """Show the state after the first `index` events."""
@@ -247,20 +282,99 @@ class Player:
             self._anchor(seconds)
 
     def _move_to(self, index: int) -> None:
-        if index < self._position:
-            self._restore(index)
-        if index > self._position:
+        """Show the state after `index` events now, on this thread (the bounded way, from a keyframe)."""
+        self._pending = None  # a synchronous seek is the latest request: any job in flight is dropped
+        job = self._plan(index, 0.0)
+        if job is None:
             self._fold_to(index)
+        else:
+            job.run()
+            self._swap(job)
 
-    def _restore(self, index: int) -> None:
-        """Go back: start from the newest checkpoint at or before `index`."""
+    def _target(self) -> int:
+        """Where the screen will be once the pending seek lands: steps count from there."""
+        return self._pending.index if self._pending is not None else self._position
+
+    def _plan(self, index: int, offset: float) -> SeekJob | None:
+        """A job that reaches `index` from the best keyframe, or None to fold on from `state`."""
+        job = self._plan_from_keyframes(index, offset)
+        position = self._position
+        if position <= index and (job.start <= position or index - position <= self._checkpoint_every):
+            return None  # the current state is as near as any keyframe (or near enough): fold on from it
+        return job
+
+    def _swap(self, job: SeekJob) -> None:
+        assert job.state is not None
+        self._keep_keyframes(job)
+        self.state = job.state
+        self._position = job.index
+        self.refolds += 1
+
+    def _keep_keyframes(self, job: SeekJob) -> None:
+        added = False
+        for position, keyframe in job.keyframes.items():
+            added |= self._checkpoints.setdefault(position, keyframe) is keyframe
+        if added and self._freeze_keyframes:
+            gc.freeze()
+
+    # -- seeking off this thread ---------------------------------------------------
+
+    def request_seek(self, index: int) -> SeekJob | None:
+        """Ask for the state after `index` events; the latest request wins.
+
+        None: it was cheap (a short fold, no copy: INLINE_EVENTS) and is shown already.
+        Else the returned job must be `run()` (any thread) and then handed to
+        `finish_seek` on this thread; until then `pending` says where it goes,
+        `tick()` folds nothing, and a newer request makes this one obsolete.
+        Playing goes on from the new place once it is swapped in.
+        """
+        index = max(0, min(index, len(self._events)))
+        offset = self._offsets[index - 1] if index else 0.0
+        if self._pending is None and self._position <= index <= self._position + INLINE_EVENTS:
+            self._fold_to(index)  # a step or a short hop forward: quicker than a thread's round trip
+            self._set_offset(offset)
+            return None
+        # The state on show may be folded into by the UI loop: a job starts from a keyframe (never
+        # changed after it is taken) or from nothing.
+        job = self._plan_from_keyframes(index, offset)
+        if job.base is None and index <= INLINE_EVENTS:
+            job.run()  # near the start (or a small recording): no copy and a short fold
+            self._pending = None
+            self._swap(job)
+            self._set_offset(offset)
+            return None
+        self._pending = job
+        job.wanted = lambda: self._pending is job
+        return job
+
+    def request_step(self, count: int) -> SeekJob | None:
+        """`step` as a request (it pauses too): counts from where the pending seek, if any, will land."""
+        self.pause()
+        return self.request_seek(self._target() + count)
+
+    def finish_seek(self, job: SeekJob) -> bool:
+        """Swap in a job that ran; False (nothing changes) if a newer request made it obsolete."""
+        if job.state is not None:
+            self._keep_keyframes(job)  # valid whoever asked: they spare the next seek the fold
+        if job is not self._pending or job.state is None:
+            return False
+        self._pending = None
+        self._swap(job)
+        self._set_offset(job.offset)
+        return True
+
+    def cancel_seek(self) -> None:
+        """Drop the pending seek: its job stops at its next check and is never swapped in."""
+        self._pending = None
+
+    def _plan_from_keyframes(self, index: int, offset: float) -> SeekJob:
+        """A job from the newest keyframe at or before `index` (or from an empty state)."""
         every = self._checkpoint_every
         mark = (index // every) * every
         while mark > 0 and mark not in self._checkpoints:
             mark -= every
-        self.state = self._checkpoints[mark].copy() if mark > 0 else ClusterState()
-        self._position = mark
-        self.refolds += 1
+        base = self._checkpoints.get(mark) if mark > 0 else None
+        return SeekJob(index, offset, self._events, base, mark, every, self._checkpoints.keys() | set())
 
     def _fold_to(self, index: int) -> None:
         events = self._events
@@ -275,6 +389,8 @@ class Player:
                 position = stop
                 if position % every == 0 and position not in self._checkpoints:
                     self._checkpoints[position] = self.state.copy()
+                    if self._freeze_keyframes:
+                        gc.freeze()
         self._position = position
 
     def _times(self) -> list[float]:
@@ -293,6 +409,46 @@ class Player:
                 keys.append(newest)
             self._time_keys = keys
         return self._time_keys
+
+
+@dataclass(slots=True, eq=False)
+class SeekJob:
+    """One seek's fold: `base` (a keyframe, or empty) copied, then events[start:index] folded.
+
+    `run` touches nothing but its own new state, so it may run on any thread;
+    the keyframes it passes are kept in `keyframes` for the player to take.
+    """
+
+    index: int
+    offset: float
+    events: Sequence[Change]
+    base: ClusterState | None
+    start: int
+    every: int
+    known: set[int]  # keyframe positions the player has already
+    wanted: Callable[[], bool] = lambda: True
+    state: ClusterState | None = None  # set when `run` finished; None if it stopped as unwanted
+    keyframes: dict[int, ClusterState] = field(default_factory=dict)
+
+    def run(self) -> bool:
+        """Fold to `index`; False if it stopped early because a newer seek made it unwanted."""
+        if not self.wanted():
+            return False  # overtaken before it started (keys pressed in a row): not even the copy
+        state = self.base.copy() if self.base is not None else ClusterState()
+        apply = state.apply_change
+        events, every, wanted = self.events, self.every, self.wanted
+        position = self.start
+        while position < self.index:
+            if not wanted():
+                return False
+            stop = min(self.index, position + _CHECK_EVERY, (position // every + 1) * every)
+            for change in events[position:stop]:
+                apply(change)
+            position = stop
+            if position % every == 0 and position not in self.known:
+                self.keyframes[position] = state.copy()
+        self.state = state
+        return True
 
 
 def _clamp_speed(speed: float) -> float:
