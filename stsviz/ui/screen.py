@@ -14,6 +14,7 @@ the frame time, and the replay keys are refused.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from textual import events, on, work
@@ -45,6 +46,8 @@ from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_comm
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 # Actions that only make sense with a replay: refused (and hidden) otherwise.
+log = logging.getLogger("stsviz.ui")
+
 REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end"})
 # And with a live source: a recording has no other namespace or context to switch to.
 LIVE_ACTIONS = frozenset({"command_line"})
@@ -428,8 +431,20 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.run_worker(partial(self._run_seek, job), thread=True, group="seek", exit_on_error=False)
 
     def _run_seek(self, job: SeekRun) -> None:
-        if job.run():
+        try:
+            done = job.run()
+        except Exception as error:  # a bug in the fold: say so, and leave the replay where it was
+            log.exception("replay seek failed")
+            self.app.call_from_thread(self._seek_failed, job, f"{type(error).__name__}: {error}")
+            return
+        if done:
             self.app.call_from_thread(self._seek_done, job)
+
+    def _seek_failed(self, job: SeekRun, reason: str) -> None:
+        if self.replay is not None:
+            self.replay.cancel_seek()
+            self._show_status()
+        self.notify(reason, title="Seek failed; the replay stays where it was", severity="error", markup=False)
 
     def _seek_done(self, job: SeekRun) -> None:
         if self.replay is not None and self.replay.finish_seek(job):

@@ -66,3 +66,23 @@ async def test_the_last_of_several_quick_seeks_is_where_the_screen_ends(replay_a
         await pilot.pause()
         assert f"event {end - 3}/{end}" in status_line(player).plain
         assert app.screen.sub_title.startswith(rfc3339(player.frame_time))  # the header followed the last seek
+
+
+async def test_a_seek_whose_fold_fails_says_so_and_leaves_the_replay_where_it_was(replay_app, monkeypatch):
+    monkeypatch.setattr(player_module, "INLINE_EVENTS", 0)
+
+    def broken(job: SeekJob) -> bool:
+        raise RuntimeError("fold broke")
+
+    monkeypatch.setattr(SeekJob, "run", broken)
+    app = replay_app("rolling")
+    player = app.setup.replay
+    told: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.notify = lambda message, **kwargs: told.append(f"{kwargs.get('title')}: {message}")  # type: ignore[method-assign]
+        end = len(player.recording)
+        await pilot.press("comma")
+        await eventually(lambda: told, message="the failure said")
+        assert told == ["Seek failed; the replay stays where it was: RuntimeError: fold broke"]
+        assert player.pending is None and player.position == end
+        assert "seeking" not in status_line(player).plain
