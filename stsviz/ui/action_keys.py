@@ -12,6 +12,7 @@ painted ahead.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition", "undo"})
 DIFF_SHOWN = 8  # template lines the undo dialog lists; the rest are counted
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
+log = logging.getLogger("stsviz.ui")
+
 REVIEW_EVERY = 60.0  # seconds a namespace's rules are trusted before they are asked for again
+REVIEW_RETRY = 5.0  # seconds before a review that failed is asked for again
 ON_DELETE = "OnDelete"
 
 BINDINGS = [
@@ -130,12 +134,16 @@ class ActionKeys:
         try:
             if live is None or live.source.connection is None:
                 return
+            asked = live.source.timing.clock()
             try:
                 body = await send(live.source.connection.api, "POST", REVIEWS, body=request_body(namespace))
                 review = parse_review(namespace, body)
-            except (ApiError, Unreachable):
+            except (ApiError, Unreachable) as error:
                 review = parse_review(namespace, None)  # decides nothing: the change is tried, a 403 shown
-            self._reviews[namespace] = (review, live.source.timing.clock())
+                # A failed review is asked again soon, not trusted for a minute: the keys stay undimmed till then.
+                asked -= REVIEW_EVERY - REVIEW_RETRY
+                log.info("rules review in %s failed, asked again in %gs: %s", namespace, REVIEW_RETRY, error)
+            self._reviews[namespace] = (review, asked)
             screen.refresh_bindings()  # dim or undim the keys
         finally:
             self._reviewing.discard(namespace)

@@ -95,7 +95,7 @@ async def test_the_viewer_sees_dimmed_keys_and_nothing_changes(realk8s_kubeconfi
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await eventually(lambda: screen.grid.selected_row is not None, timeout=30)
-        await eventually(lambda: screen.check_action("scale", ()) is None, timeout=20, message="scale dimmed")
+        await eventually(lambda: screen.check_action("scale", ()) is None, timeout=30, message="scale dimmed")
         await pilot.press("s")
         await pilot.pause()
         assert any("you may not update statefulsets/scale.apps" in message for message in told), told
@@ -182,3 +182,45 @@ async def test_undo_from_the_revisions_panel_matches_kubectl_rollout_undo_on_a_t
             [kubectl, "--kubeconfig", str(realk8s_kubeconfig), "delete", "namespace", twin, "--wait=false"],
             capture_output=True,
         )
+
+
+async def test_s_scales_three_to_five_to_two_and_the_cells_follow_in_order(realk8s_kubeconfig, kubectl, namespace):
+    k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
+    await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(3))
+    await rollout_status(k)
+    app = live_app(realk8s_kubeconfig, namespace)
+    seen: list[tuple[int, ...]] = []  # the ordinals that have a pod, as the grid showed them over time
+
+    grids: list = []  # the rollout screen's grid (a dialog may be on top when the timer fires)
+
+    def watch_cells() -> None:
+        row = grids[0].selected_row
+        if row is not None:
+            present = tuple(c.ordinal for c in row.cells if c.pod is not None and c.state != "terminating")
+            if not seen or seen[-1] != present:
+                seen.append(present)
+
+    async def scale_to(pilot, replicas: int) -> None:
+        await pilot.press("s")
+        await eventually(lambda: app.screen.__class__.__name__ == "NumberDialog")
+        app.screen.query_one("Input").value = str(replicas)
+        await pilot.press("enter")
+        await confirm(app, pilot, "y")
+
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.screen.grid
+        await eventually(lambda: grid.selected_row is not None and grid.selected_row.verdict.done, timeout=30)
+        grids.append(grid)
+        app.set_interval(0.02, watch_cells)
+        await scale_to(pilot, 5)
+        await eventually(lambda: grid.selected_row.verdict.done and len(grid.selected_row.cells) == 5, timeout=60)
+        await scale_to(pilot, 2)
+        await eventually(lambda: grid.selected_row.verdict.done and len(grid.selected_row.cells) == 2, timeout=60)
+    assert spec(k)["spec"]["replicas"] == 2
+    # The set is Parallel: the controller may add or remove several at once, but the pods are
+    # always ordinals 0..n-1 (removed from the top), growing to 5, then shrinking to 2, never back.
+    assert seen[0] == (0, 1, 2) and seen[-1] == (0, 1) and (0, 1, 2, 3, 4) in seen, seen
+    assert all(present == tuple(range(len(present))) for present in seen), seen
+    sizes = [len(present) for present in seen]
+    peak = sizes.index(5)
+    assert sizes[: peak + 1] == sorted(sizes[: peak + 1]) and sizes[peak:] == sorted(sizes[peak:], reverse=True), seen

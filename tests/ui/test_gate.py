@@ -159,6 +159,21 @@ async def test_keys_rbac_refuses_are_dimmed_and_say_why_without_sending(api, tmp
         assert not isinstance(app.screen, ModalScreen) and api.writes == []
 
 
+async def test_a_review_that_failed_is_asked_again_soon_not_trusted_for_a_minute(api, tmp_path, fake_time):
+    api.objects["statefulsets"] = [web()]
+    api.objects["pods"] = [pod("web-0")]
+    api.write_answer = (503, "ServiceUnavailable", "the authorizer is restarting")  # the first review fails
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: ("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews") in api.writes)
+        assert screen.check_action("scale", ()) is True  # nothing known: the keys stay, a 403 would be shown
+        api.rules = VIEW_RULES
+        fake_time.now += 6  # past the retry, well inside the minute a good review is trusted for
+        await eventually(lambda: api.reviews == ["ns"], message="the review asked again")
+        await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
+
+
 async def test_an_admin_keeps_every_key():
     from stsviz.actions.rbac import parse_review
 
