@@ -19,7 +19,7 @@ from typing import Any
 
 from .cluster import SimCluster
 from .errors import StatusError
-from .resources import NAMESPACES, PODS, STATEFULSETS
+from .resources import NAMESPACES, PODS, SERVICES, STATEFULSETS
 
 log = logging.getLogger(__name__)
 SMP = "application/strategic-merge-patch+json"
@@ -82,7 +82,15 @@ class Operator:
             self.registry.create(NAMESPACES, {"metadata": {"name": self.namespace}})
 
     def create(self, manifest: dict) -> None:
+        """The set, and the headless Service its serviceName names, as a user's manifest holds both."""
         self.ensure_namespace()
+        spec = manifest["spec"]
+        service = spec.get("serviceName")
+        if service and self.cluster.store.view(SERVICES, self.namespace, service) is None:
+            selector = spec["selector"]["matchLabels"]
+            ports = [{"name": "http", "port": 80}]
+            service_spec = {"clusterIP": "None", "selector": selector, "ports": ports}
+            self.registry.create(SERVICES, {"metadata": {"name": service}, "spec": service_spec}, self.namespace)
         self.registry.create(STATEFULSETS, manifest, self.namespace)
 
     def set_image(self, name: str, image: str) -> None:

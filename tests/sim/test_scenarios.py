@@ -149,3 +149,15 @@ async def test_many_runs_hundreds_of_sets_and_thousands_of_pods():
         sets = await apps.list_stateful_set_for_all_namespaces()
         assert len(sets.items) == 300
         assert len({s.metadata.namespace for s in sets.items}) == 10
+
+
+async def test_each_scenarios_set_has_the_headless_service_its_service_name_names():
+    # As a user's manifest would: without it stsviz rightly says the pods get no DNS names.
+    for name in ("rolling-update", "parallel", "pvc-pending"):
+        async with demo(name) as (_, core, apps):
+            await eventually(lambda: apps.list_stateful_set_for_all_namespaces(), message="sets")
+            sets = (await apps.list_stateful_set_for_all_namespaces()).items
+            assert sets, name
+            for sts in sets:
+                service = await core.read_namespaced_service(sts.spec.service_name, sts.metadata.namespace)
+                assert service.spec.cluster_ip == "None", (name, sts.metadata.name)
