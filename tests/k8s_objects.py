@@ -125,3 +125,28 @@ def controller_revision(
         "data": {"spec": {"template": template}},
         "revision": number,
     }
+
+
+def event(
+    name: str,
+    about: str,
+    message: str,
+    *,
+    kind: str = "Pod",
+    reason: str = "BackOff",
+    type_: str = "Warning",
+    count: int = 3,
+    last_seen: str = "2026-11-25T14:00:04Z",
+) -> dict[str, Any]:
+    """A core/v1 Event about object `about` of `kind` in namespace default."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+        "involvedObject": {"kind": kind, "name": about, "namespace": "default"},
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": count,
+        "lastTimestamp": last_seen,
+    }

@@ -6,24 +6,10 @@ from datetime import timedelta
 
 from stsviz.model import build_frame
 from stsviz.render.describe import describe
-from tests.k8s_objects import claim, pod, statefulset
+from tests.k8s_objects import claim, event, pod, statefulset
 from tests.ui.helpers import T0, fold
 
 MARKUP_SET = "[bold]web[/]"
-
-
-def event(name: str, pod_name: str, message: str, *, reason: str = "BackOff", type_: str = "Warning") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
-        "involvedObject": {"kind": "Pod", "name": pod_name, "namespace": "default"},
-        "type": type_,
-        "reason": reason,
-        "message": message,
-        "count": 3,
-        "lastTimestamp": "2026-11-25T14:00:04Z",
-    }
 
 
 def crashing_pod(name: str = "web-1", **kwargs) -> dict:

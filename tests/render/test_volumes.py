@@ -6,22 +6,8 @@ from datetime import timedelta
 
 from stsviz.model import build_frame
 from stsviz.render.volumes import describe_volumes
-from tests.k8s_objects import claim, pod, statefulset
+from tests.k8s_objects import claim, event, pod, statefulset
 from tests.ui.helpers import T0, fold
-
-
-def event(name: str, claim_name: str, reason: str, message: str, type_: str = "Normal") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
-        "involvedObject": {"kind": "PersistentVolumeClaim", "name": claim_name, "namespace": "default"},
-        "type": type_,
-        "reason": reason,
-        "message": message,
-        "count": 1,
-        "lastTimestamp": "2026-11-25T14:00:02Z",
-    }
 
 
 def pending_then_bound() -> tuple[dict, dict]:
@@ -38,7 +24,19 @@ def test_a_claim_is_followed_from_pending_to_bound_with_its_events():
     state = fold(
         ("ADDED", statefulset(replicas=1)),
         ("ADDED", pending),
-        ("ADDED", event("e1", "www-web-0", "WaitForFirstConsumer", "waiting for first consumer")),
+        (
+            "ADDED",
+            event(
+                "e1",
+                "www-web-0",
+                "waiting for first consumer",
+                kind="PersistentVolumeClaim",
+                reason="WaitForFirstConsumer",
+                type_="Normal",
+                count=1,
+                last_seen="2026-11-25T14:00:02Z",
+            ),
+        ),
         ("ADDED", pod("web-0", claims=("www-web-0",))),
         ("MODIFIED", bound),
     )
