@@ -26,7 +26,7 @@ from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Unreachable, get, list_page, loads, parse_list
+from stsviz.sources.live.wire import ApiError, Unreachable, list_page, loads, parse_list
 
 log = logging.getLogger("stsviz.live")
 
@@ -109,13 +109,9 @@ class LiveSource:
             return None
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/services/{quote(name, safe='')}"
         try:
-            response = await get(self.connection.api, path, [], aiohttp.ClientTimeout(total=10))
-            raw = b""
-            try:
-                while len(raw) <= _SERVICE_BYTES and (piece := await response.content.readany()):
-                    raw += piece
-            finally:
-                response.close()
+            # list_page's bounded read serves one object as well as one page.
+            timeout = aiohttp.ClientTimeout(total=10)
+            raw = await list_page(self.connection.api, path, [], timeout, max_bytes=_SERVICE_BYTES)
             return Service.from_dict(loads(raw))
         except ApiError as error:
             return "missing" if error.status == 404 else None
