@@ -16,7 +16,7 @@ from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.model.text import printable_line
 from stsviz.render.output import write_frame
 from stsviz.sources.replay.errors import ReplayInputError
-from stsviz.sources.replay.formats import load_recording
+from stsviz.sources.replay.formats import RecordingLoad, load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
 
@@ -32,6 +32,8 @@ def run_replay(args: argparse.Namespace) -> int:
     stall_after = stall_seconds(args.stall_after, DEFAULT_STALL_SECONDS)
     files = resolve_files(args)
     one_shot = args.plain or args.json
+    if not one_shot and args.at is None:
+        return _replay_while_loading(args, files, stall_after)
     try:
         at = parse_at(args.at or ("end" if one_shot else "+0"))
         # A one-shot frame of a big recording takes a while: say how far the load is, where a person sees it.
@@ -62,12 +64,49 @@ def run_replay(args: argparse.Namespace) -> int:
 
     if not args.paused:
         player.play()  # like a video: it runs until you press space
+    return run_replay_app(player, title=_title(args), stall_seconds=stall_after, warnings=tuple(recording.warnings))
+
+
+# How long the screen waits for a load's first events before it opens anyway (with a progress bar).
+FIRST_EVENTS_WAIT = 0.5
+
+
+def _replay_while_loading(args: argparse.Namespace, files: list[str], stall_after: float) -> int:
+    """The replay screen from the start of the recording, opened while the rest of it loads.
+
+    A file that cannot be read at all says so before the screen opens, as a
+    one-line error; one that turns out unusable later (only found at its end)
+    closes the screen and says so the same way.
+    """
+    try:
+        load = RecordingLoad(files)
+    except ReplayInputError as error:
+        raise UsageError(str(error)) from None
+    load.start()
+    deadline = time.monotonic() + FIRST_EVENTS_WAIT
+    while not load.finished and len(load.recording) == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if load.error is not None:
+        raise UsageError(load.error)
+    player = Player(load.recording)
+    player.set_speed(args.speed)
+    from stsviz.ui.app import run_replay_app
+
+    if not args.paused:
+        player.play()  # like a video: it runs until you press space (and waits for what is loading)
+    code = run_replay_app(player, title=_title(args), stall_seconds=stall_after, loading=load)
+    load.cancel()
+    if load.error is not None and load.error != "loading cancelled":
+        raise UsageError(load.error)
+    return code
+
+
+def _title(args: argparse.Namespace) -> str:
     names = [Path(name).name for name in args.files]
     if args.example:
         names.append(f"example {args.example}")
     # File names are shown in the header: a name may carry escape sequences too.
-    title = printable_line(", ".join(names))
-    return run_replay_app(player, title=title, stall_seconds=stall_after, warnings=tuple(recording.warnings))
+    return printable_line(", ".join(names))
 
 
 class LoadProgress:

@@ -16,7 +16,7 @@ from textual.binding import Binding
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.settings import Settings
-from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls
+from stsviz.ui.frame_source import AppSetup, LiveControls, Loading, ReplayControls
 from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
 
@@ -46,8 +46,12 @@ def replay_setup(
     title: str,
     stall_seconds: float = DEFAULT_STALL_SECONDS,
     warnings: tuple[str, ...] = (),
+    loading: Loading | None = None,
 ) -> AppSetup:
-    """The app's setup for a replay Player; `title` names what is replayed (file names)."""
+    """The app's setup for a replay Player; `title` names what is replayed (file names).
+
+    `loading`: the recording is still being read (the screen shows how far, and its warnings once done).
+    """
     return AppSetup(
         mode="replay",
         description=title,
@@ -55,6 +59,7 @@ def replay_setup(
         replay=player,
         stall_seconds=stall_seconds,
         warnings=warnings,
+        loading=loading,
     )
 
 
@@ -64,9 +69,11 @@ def run_replay_app(
     title: str,
     stall_seconds: float = DEFAULT_STALL_SECONDS,
     warnings: tuple[str, ...] = (),
+    loading: Loading | None = None,
 ) -> int:
     """Run the replay screen until the user quits; the process exit code."""
-    app = StsvizApp(replay_setup(player, title=title, stall_seconds=stall_seconds, warnings=warnings))
+    setup = replay_setup(player, title=title, stall_seconds=stall_seconds, warnings=warnings, loading=loading)
+    app = StsvizApp(setup)
     app.run()
     _leaving()
     return app.return_code or 0

@@ -98,6 +98,34 @@ class ReplayControls(FrameSource, Protocol):
         ...
 
 
+class Loading(Protocol):
+    """A recording still loading on another thread (stsviz.sources.replay.formats.RecordingLoad)."""
+
+    @property
+    def done(self) -> int:
+        """Bytes of the files read so far."""
+        ...
+
+    @property
+    def total(self) -> int:
+        """Bytes of the files in all."""
+        ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def error(self) -> str | None:
+        """Why the load failed, one line; None while it runs or once it succeeded."""
+        ...
+
+    def warnings(self) -> list[str]:
+        """What the load skipped, once it has finished."""
+        ...
+
+    def cancel(self) -> None: ...
+
+
 class LiveControls(FrameSource, Protocol):
     """A live source the screen follows from a worker (stsviz.ui.live.LiveFrameSource)."""
 
@@ -160,6 +188,7 @@ class AppSetup:
     stall_seconds: float = DEFAULT_STALL_SECONDS
     fps: float = 30.0  # at most this many redraws a second
     warnings: tuple[str, ...] = ()  # what loading skipped (replay): a notification, and listed in help
+    loading: Loading | None = None  # a replay whose recording is still loading: a progress bar until it ends
     settings: Settings = field(default_factory=Settings)  # the settings file: read-only and protected contexts
     # Told every change sent and its outcome (the recorder writes them as markers).
     action_listeners: tuple[Callable[[Any, str, bool], None], ...] = ()

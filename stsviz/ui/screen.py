@@ -37,6 +37,7 @@ from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
+from stsviz.ui.load_bar import LoadBar
 from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.revisions import RevisionsPanel
 from stsviz.ui.service_checks import ServiceChecks
@@ -193,6 +194,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.revisions = RevisionsPanel(id="revisions")
         self.filter_bar = FilterBar(id="filter")
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
+        self.load_bar = LoadBar(id="load-bar") if setup.loading is not None else None
+        self.warnings = list(setup.warnings)  # what loading skipped; a load still running adds its own at the end
         self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
         self._live_error: str | None = None
         self._filter_opening = False  # `/` pressed, the bar not focused yet
@@ -218,6 +221,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
             yield self.detail
             yield self.revisions
         yield self.filter_bar
+        if self.load_bar is not None:
+            yield self.load_bar
         if self.status is not None:
             yield self.status
         yield Footer()
@@ -230,8 +235,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self.live is not None:
             self._follow_live()
             self._paint_context()
-        if self.setup.warnings:
-            count = len(self.setup.warnings)
+        self._notify_warnings()
+
+    def _notify_warnings(self) -> None:
+        if self.warnings:
+            count = len(self.warnings)
             self.notify(
                 f"{count} warning{'s' if count > 1 else ''} while loading; ? shows {'them' if count > 1 else 'it'}",
                 title="Some input was skipped",
@@ -266,12 +274,31 @@ class RolloutScreen(ActionKeys, Screen[None]):
     # -- frames -------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if self.load_bar is not None:
+            self._follow_load()
         if self.setup.source.tick():
             self.show_frame()
         elif self.replay is not None and self.replay.playing:
             self._show_status()  # the offset moves on between events
         elif self.live is not None:
             self._show_live()  # countdowns move on; Textual repaints only a change
+
+    def _follow_load(self) -> None:
+        """A recording still loading: the bar moves on; when it ends the bar goes and its warnings show."""
+        loading, bar = self.setup.loading, self.load_bar
+        assert loading is not None and bar is not None
+        if not loading.finished:
+            bar.show(loading)
+            self._show_status()  # the count of events loaded moves on
+            return
+        self.load_bar = None
+        bar.remove()
+        if loading.error is not None:
+            self.app.exit(return_code=2)  # unusable after all: the command says why once the screen is gone
+            return
+        self.warnings += loading.warnings()
+        self._notify_warnings()
+        self._show_status()
 
     def show_frame(self) -> None:
         """Hand the source's current state down to every widget."""
@@ -454,6 +481,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
         # Quitting must not wait for a long fold: the worker's thread is joined as Python exits.
         if self.replay is not None:
             self.replay.cancel_seek()
+        if self.setup.loading is not None:
+            self.setup.loading.cancel()  # a load still running stops at its next slice
 
     # -- switching namespace and context (live) ----------------------------------------------
 
@@ -548,7 +577,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
     # -- help and the palette ----------------------------------------------------------
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.setup.mode, dict(self.active_bindings), list(self.setup.warnings)))
+        self.app.push_screen(HelpScreen(self.setup.mode, dict(self.active_bindings), list(self.warnings)))
 
     def go_to_set(self, key: SetKey) -> None:
         """Select a set, as the palette's "Go to" does; a filter that hides it is cleared."""

@@ -1,35 +1,37 @@
-"""`load_recording`: read one or more recording files into one `Recording`.
+"""Loading recording files into one `Recording`, which can be played while it loads.
 
 Formats (detected per file, never by name): the stsviz v1 event log, the
 realk8s merged.jsonl, and `kubectl get -w --output-watch-events -o json`
-captures, compact or pretty-printed, any of them gzipped. kubectl watches one
-type per command, so a user brings a file per type; several files are merged
-into one stream by `metadata.resourceVersion` (etcd's commit order), or by
-receive time when every file carries one.
+captures, compact or pretty-printed, any of them gzipped. Several files are
+merged into one stream (merging.py).
 
 Events are kept as slim `Change`s, converted as each line is parsed (see
-parsing.py): a million-event recording fits in a few GB, not tens.
+parsing.py): a million-event recording fits in about a GB, not tens. A single
+file with receive times (an stsviz recording, a merged.jsonl) is handed over a
+slice at a time as it is read, so the replay screen shows its first frame and
+plays while the rest of a multi-GB file loads on another thread.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from stsviz.model.events import Change, Record
+from stsviz.model.events import Change
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.parts import existing_parts, part_of
 from stsviz.sources.replay.errors import Problems, ReplayInputError
+from stsviz.sources.replay.merging import PACE, ReceiveOffsets, assemble, join_parts
 from stsviz.sources.replay.parsing import FileEvents, parse_events
 from stsviz.sources.replay.reading import open_recording, recording_lines
 from stsviz.sources.replay.recording import Recording
-from stsviz.sources.replay.times import derive_times
 
-# Seconds between events when the files carry no times: readable, and a
-# 100-event capture still plays in under half a minute.
-PACE = 0.25
+__all__ = ["FREEZE_EVENTS", "PACE", "Progress", "RecordingLoad", "load_recording", "recording_parts"]
+
+log = logging.getLogger(__name__)
+
 # From this many events on, the loaded recording is frozen out of the cycle collector.
 FREEZE_EVENTS = 50_000
 
@@ -39,7 +41,7 @@ Progress = Callable[[int, int], None]
 
 
 def load_recording(paths: Sequence[str | Path], progress: Progress | None = None) -> Recording:
-    """Read, parse and merge the files. Raises ReplayInputError (one line) for unusable input.
+    """Read, parse and merge the files, all of them before returning. Raises ReplayInputError (one line).
 
     The files are read a slice at a time and each line is converted as it is
     read, so a load holds one line of JSON and the records made so far, never
@@ -47,45 +49,160 @@ def load_recording(paths: Sequence[str | Path], progress: Progress | None = None
     `progress`, if given, is called after each slice (1 MB) read off disk, and
     once more with (total, total) when the files are read.
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    if not paths:
-        raise ReplayInputError("no recording file given")
-    warnings: list[str] = []
-    files: list[FileEvents] = []
-    groups = recording_parts(paths)
-    merging = len(groups) > 1 or any(len(group) > 1 for group in groups)
-    total = sum(_size(path) for group in groups for path in group)
-    before = 0  # bytes of the files already read
-    with gc_paused() as pause:
-        for group in groups:
-            parsed: list[FileEvents] = []
-            for path in group:
-                name = str(path)
-                problems = Problems(name, warnings)
-                with open_recording(Path(path), name) as stream:
-                    report = None if progress is None else _reporter(progress, before, total)
-                    lines = recording_lines(stream, name, problems, report)
-                    parsed.append(parse_events(name, lines, problems, merging=merging))
-                before += _size(path)
-            if len(parsed) > 1 and all(part.header is not None for part in parsed):
-                files.append(_join(parsed))  # one recording in parts: played in order, as one file
+    return RecordingLoad(paths, progress).run()
+
+
+class RecordingLoad:
+    """One load, run on any thread; `recording` can be played from another while it grows.
+
+    `recording` exists from the start, empty and not `complete`. A single file
+    with receive times is handed over as it is read, a slice (1 MB of the file)
+    at a time; files to merge, and captures without receive times, are put in
+    order once all are read and handed over at the end. `done` and `total` are
+    bytes of the files read and to read; `error` is why the load failed (one
+    line), set before `run` raises. `start` runs it on a thread of its own,
+    which `cancel` stops at its next slice.
+    """
+
+    def __init__(self, paths: Sequence[str | Path] | str | Path, progress: Progress | None = None) -> None:
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if not paths:
+            raise ReplayInputError("no recording file given")
+        self.groups = recording_parts(paths)
+        self.merging = len(self.groups) > 1 or any(len(group) > 1 for group in self.groups)
+        self.total = sum(_size(path) for group in self.groups for path in group)
+        self.done = 0
+        self.error: str | None = None
+        self.recording = Recording(events=[], offsets=[], timed=False, complete=False)
+        self._progress = progress
+        self._offsets = ReceiveOffsets()
+        self._reading: FileEvents | None = None  # the file being handed over as it is read
+        self._cancelled = False
+
+    @property
+    def finished(self) -> bool:
+        """The load ended: the recording is complete, or `error` says why not."""
+        return self.recording.complete or self.error is not None
+
+    def warnings(self) -> list[str]:
+        """What the load skipped or doubted, one line each (complete once it has finished)."""
+        return self.recording.warnings
+
+    def start(self) -> threading.Thread:
+        """Run the load on a daemon thread; its outcome is read from `finished` and `error`."""
+        thread = threading.Thread(target=self._run_quietly, name="stsviz-load", daemon=True)
+        thread.start()
+        return thread
+
+    def cancel(self) -> None:
+        """Stop a load running on another thread (the screen is closing): it ends at its next slice."""
+        self._cancelled = True
+
+    def _run_quietly(self) -> None:
+        try:
+            self.run()
+        except (ReplayInputError, _Cancelled):
+            pass  # `error` says why, for whoever waits on it
+        except Exception:
+            log.exception("loading the recording failed")
+
+    def run(self) -> Recording:
+        """Read everything into `recording` and return it. Raises ReplayInputError (one line)."""
+        try:
+            return self._run()
+        except ReplayInputError as error:
+            self.error = str(error)
+            raise
+        except _Cancelled:
+            self.error = "loading cancelled"
+            raise
+        except BaseException as error:  # a bug: a screen waiting on the load must not wait forever
+            self.error = f"loading stopped: {type(error).__name__}: {error}"
+            raise
+
+    def _run(self) -> Recording:
+        warnings: list[str] = []
+        files: list[FileEvents] = []
+        before = 0  # bytes of the files already read
+        with gc_paused() as pause:
+            for group in self.groups:
+                parsed: list[FileEvents] = []
+                for path in group:
+                    name = str(path)
+                    problems = Problems(name, warnings)
+                    self._reading = None if self.merging else FileEvents(name)
+                    with open_recording(Path(path), name) as stream:
+                        lines = recording_lines(stream, name, problems, self._reporter(before))
+                        parsed.append(parse_events(name, lines, problems, merging=self.merging, result=self._reading))
+                    self._reading = None
+                    before += _size(path)
+                if len(parsed) > 1 and all(part.header is not None for part in parsed):
+                    files.append(join_parts(parsed))  # one recording in parts: played in order, as one file
+                else:
+                    files += parsed
+            self._read(self.total)
+            recording = self.recording
+            if len(files) == 1 and files[0].flushed:
+                self._hand_over(files[0], final=True)  # the rest of what was handed over as it was read
             else:
-                files += parsed
-        if progress is not None:
-            progress(total, total)
-        recording = _assemble(files, warnings)
-        pause.freeze = len(recording.events) >= FREEZE_EVENTS
-    return recording
+                whole = assemble(files, warnings)
+                recording.events.extend(whole.events)
+                recording.offsets.extend(whole.offsets)
+                recording.header, recording.marks, recording.timed = whole.header, whole.marks, whole.timed
+                recording.loaded = len(recording.events)
+            recording.warnings = warnings
+            recording.files = tuple(f.name for f in files)
+            pause.freeze = len(recording) >= FREEZE_EVENTS
+        recording.complete = True
+        return recording
 
+    def _reporter(self, before: int) -> Callable[[int], None]:
+        """One file's progress (bytes of it read) as the load's, and a hand-over of what it gave so far."""
 
-def _reporter(progress: Progress, before: int, total: int) -> Callable[[int], None]:
-    """One file's progress (bytes of it read) as the load's: the files before it, plus this one's."""
+        def report(read: int) -> None:
+            if self._cancelled:
+                raise _Cancelled
+            if self._reading is not None:
+                self._hand_over(self._reading)
+            self._read(before + read)
 
-    def report(read: int) -> None:
-        progress(min(before + read, total), total)
+        return report
 
-    return report
+    def _read(self, done: int) -> None:
+        self.done = min(done, self.total)
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+
+    def _hand_over(self, pending: FileEvents, *, final: bool = False) -> None:
+        """Move the events parsed so far that have a receive time into `recording`.
+
+        Until the file shows a first receive time nothing moves: it may be a
+        capture without any, whose times are derived once it is all read.
+        """
+        stamps = pending.stamps
+        if self._offsets.start is None:
+            first = next((stamp for stamp in stamps if stamp is not None), None)
+            if first is None:
+                return
+            # The events before the first usable time take it (parsing.finish does the same).
+            for index, stamp in enumerate(stamps):
+                if stamp is not None:
+                    break
+                stamps[index] = first
+        recording = self.recording
+        self._offsets.extend(stamps, recording.offsets)  # type: ignore[arg-type]
+        recording.events.extend(map(Change, pending.types, pending.records, stamps))
+        pending.flushed += len(stamps)
+        for held in (pending.types, pending.records, stamps, pending.clues, pending.keys):
+            held.clear()
+        handed = pending.flushed
+        marks = pending.marks
+        while marks and (final or marks[0][0] <= handed):
+            recording.marks.append(marks.pop(0))
+        recording.header = pending.header
+        recording.timed = True
+        recording.loaded = len(recording.events)  # last: readers on other threads see complete events only
 
 
 def _size(path: str | Path) -> int:
@@ -128,101 +245,5 @@ def recording_parts(paths: Sequence[str | Path]) -> list[list[str | Path]]:
     return [[group[number] for number in sorted(group)] for group in (groups[base] for base in order)]
 
 
-def _join(parts: list[FileEvents]) -> FileEvents:
-    """The parts of one recording as one file: events and marks in order, the first part's header."""
-    joined = FileEvents(" + ".join(part.name for part in parts))
-    joined.header = parts[0].header
-    for part in parts:
-        base = len(joined.types)
-        joined.types += part.types
-        joined.records += part.records
-        joined.stamps += part.stamps
-        joined.clues += part.clues
-        joined.keys += part.keys
-        joined.marks += [(base + index, mark) for index, mark in part.marks]
-        joined.timed = joined.timed or part.timed
-    return joined
-
-
-def _assemble(files: list[FileEvents], warnings: list[str]) -> Recording:
-    header = next((f.header for f in files if f.header is not None), None)
-    names = tuple(f.name for f in files)
-    with_events = [f for f in files if len(f)]
-    timed = bool(with_events) and all(f.timed for f in with_events)
-    if len(files) == 1:
-        only = files[0]
-        types, records, stamps, clues, marks = only.types, only.records, only.stamps, only.clues, only.marks
-    else:
-        if with_events and not timed and any(f.timed for f in with_events):
-            warnings.append(
-                "some files have receive times and some do not: merged by resourceVersion, played at an even pace"
-            )
-        types, records, stamps, clues, marks = _merge(files, by_time=timed)
-    if timed:
-        times: list[datetime | None] = stamps
-        offsets = _offsets_from_times(stamps)  # type: ignore[arg-type]
-    else:
-        times = derive_times(clues, stamps)
-        offsets = [index * PACE for index in range(len(types))]
-    events = list(map(Change, types, records, times))
-    return Recording(
-        events=events, offsets=offsets, timed=timed, warnings=warnings, header=header, marks=marks, files=names
-    )
-
-
-def _offsets_from_times(times: list[datetime]) -> list[float]:
-    """Seconds since the first event, never decreasing (a clock step back must not rewind playback)."""
-    if not times:
-        return []
-    start = times[0]
-    offsets: list[float] = []
-    append = offsets.append
-    previous: datetime | None = None
-    offset = 0.0
-    for time in times:
-        if time is not previous:  # events parsed from the same ts string share one datetime
-            previous = time
-            seconds = (time - start).total_seconds()
-            if seconds > offset:
-                offset = seconds
-        append(offset)
-    return offsets
-
-
-def _merge(
-    files: list[FileEvents], *, by_time: bool
-) -> tuple[list[str], list[Record], list[datetime | None], list[datetime | None], list[tuple[int, dict[str, Any]]]]:
-    """One stream from several files: a stable sort, so ties keep file order."""
-    types: list[str] = []
-    records: list[Record] = []
-    stamps: list[datetime | None] = []
-    clues: list[datetime | None] = []
-    keys: list[Any] = []
-    for f in files:
-        types += f.types
-        records += f.records
-        stamps += f.stamps
-        clues += f.clues
-        keys += zip(f.stamps, f.keys) if by_time else f.keys
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    # Where each file's local event index landed, to carry its markers along.
-    landed = [0] * len(order)
-    for position, index in enumerate(order):
-        landed[index] = position
-    marks: list[tuple[int, dict[str, Any]]] = []
-    base = 0
-    for f in files:
-        for local, mark in f.marks:
-            if local < len(f):
-                marks.append((landed[base + local], mark))
-            else:  # after the file's last event
-                marks.append(((landed[base + local - 1] + 1) if local else 0, mark))
-        base += len(f)
-    marks.sort(key=lambda pair: pair[0])
-    return (
-        [types[i] for i in order],
-        [records[i] for i in order],
-        [stamps[i] for i in order],
-        [clues[i] for i in order],
-        marks,
-    )
+class _Cancelled(Exception):
+    """Raised inside a load's read when `cancel` was called: unwinds it, closing the file."""

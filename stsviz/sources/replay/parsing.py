@@ -59,17 +59,22 @@ class FileEvents:
     header: dict[str, Any] | None = None
     marks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (events before it, marker)
     timed: bool = False
+    # Events already handed over to a recording that is read while it loads, and
+    # removed from the lists above: the file's event i is at index i - flushed.
+    flushed: int = 0
 
     def __len__(self) -> int:
         return len(self.types)
 
 
 class _FileParser:
-    def __init__(self, name: str, problems: Problems, *, merging: bool = False) -> None:
+    def __init__(
+        self, name: str, problems: Problems, *, merging: bool = False, result: FileEvents | None = None
+    ) -> None:
         self.name = name
         self.problems = problems
         self.merging = merging
-        self.result = FileEvents(name)
+        self.result = result if result is not None else FileEvents(name)
         self.parsed = 0  # values that were JSON at all
         self.seen = 0  # ADDED/MODIFIED/DELETED events, kept or not
         self.skipped_types: Counter[str] = Counter()
@@ -185,7 +190,7 @@ class _FileParser:
                 self.skipped_types[etype] += 1
             return
         if etype == "MARK":
-            result.marks.append((len(result.types), value))
+            result.marks.append((result.flushed + len(result.types), value))
             return
         if value.get("kind") == "header" and "stsviz" in value:
             self.header(value, lineno)
@@ -354,15 +359,24 @@ class _FileParser:
         return f"{name}: unknown format: JSON, but no watch events; expected {FORMATS}"
 
 
-def parse_events(name: str, lines: Iterable[bytes], problems: Problems, *, merging: bool = False) -> FileEvents:
+def parse_events(
+    name: str,
+    lines: Iterable[bytes],
+    problems: Problems,
+    *,
+    merging: bool = False,
+    result: FileEvents | None = None,
+) -> FileEvents:
     """Parse one file's lines (decompressed, BOM removed, see reading.py). Raises ReplayInputError.
 
     `merging`: the file will be merged with others, so keep each event's merge
     key and the time its object shows (in case another file has no receive times).
+    `result`: where the events go (returned), for a caller that takes them out
+    while the lines are still being read.
     One compact object per line is parsed as the lines come; only a pretty-printed
     capture is joined into one text, as its objects span lines.
     """
-    parser = _FileParser(name, problems, merging=merging)
+    parser = _FileParser(name, problems, merging=merging, result=result)
     lines = iter(lines)
     head: list[bytes] = []  # blank lines, then the first line with something on it
     first_line = b""

@@ -20,6 +20,11 @@ else holds, and `finish_seek` swaps it in. Only the latest request is
 pending: an older job stops at its next check and is never swapped in, and
 `tick()` folds nothing while a seek is pending, so playback never folds into a
 state about to be replaced.
+
+A recording may still be loading (formats.RecordingLoad on another thread):
+the player plays and seeks within what has loaded (`len(recording)`), waits at
+its end instead of stopping, and spaces its keyframes for the whole recording
+once it is complete.
 """
 
 from __future__ import annotations
@@ -122,8 +127,9 @@ class Player:
         # While playing, the playhead is anchor_offset + (clock() - anchor_clock) * speed.
         self._anchor_clock = 0.0
         self._anchor_offset = 0.0
-        count = len(self._events)
-        self._checkpoint_every = checkpoint_every or max(KEYFRAME_EVERY, -(-count // MAX_KEYFRAMES))
+        count = len(recording)
+        self._spaced = checkpoint_every is not None or recording.complete  # keyframe spacing is final
+        self._checkpoint_every = checkpoint_every or _keyframe_every(count)
         self._checkpoints: dict[int, ClusterState] = {}  # the keyframes, by position; never folded into
         self._time_keys: list[float] | None = None
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
@@ -160,12 +166,17 @@ class Player:
         return self._playing
 
     @property
+    def loading(self) -> bool:
+        """The recording is still being read: its end is where the load has got."""
+        return not self.recording.complete
+
+    @property
     def speed(self) -> float:
         return self._speed
 
     @property
     def at_end(self) -> bool:
-        return self._position >= len(self._events)
+        return self._position >= len(self.recording)
 
     @property
     def frame_time(self) -> datetime | None:
@@ -177,7 +188,7 @@ class Player:
     def play(self) -> None:
         if self._playing:
             return
-        if self.at_end:
+        if self.at_end and not self.loading:
             self.seek_index(0)  # play at the end starts over, as media players do
             if self.at_end:
                 return  # nothing to play
@@ -202,18 +213,41 @@ class Player:
 
     def tick(self) -> bool:
         """Fold every event due at the clock's time. True if the state or `playing` changed."""
+        loading = self._follow_load()
         if not self._playing or self._pending is not None:
             return False  # a pending seek replaces `state`: folding into it now would be lost
-        playhead = min(self._playhead(), self.duration)
+        playhead = self._playhead()
+        duration = self.duration
+        if playhead > duration:
+            playhead = duration
+            if loading:
+                self._anchor(duration)  # wait at what has loaded, and go on from there when more comes
         self._offset = playhead
-        end = bisect_right(self._offsets, playhead, lo=self._position)
+        end = bisect_right(self._offsets, playhead, lo=self._position, hi=len(self.recording))
         changed = end > self._position
         if changed:
             self._fold_to(end)
-        if self.at_end:
+        if self.at_end and not loading:
             self._playing = False  # reached the end: stop rather than spin
             changed = True
         return changed
+
+    def _follow_load(self) -> bool:
+        """Whether the recording is still loading; once it is complete, keyframes are spaced for its size."""
+        if self._spaced:
+            return False
+        recording = self.recording
+        if not recording.complete:
+            return True
+        self._spaced = True
+        count = len(recording)
+        # Keep the keyframes taken while loading that fall on the new spacing (a multiple of the old).
+        every = self._checkpoint_every
+        every = -(-_keyframe_every(count) // every) * every
+        self._checkpoint_every = every
+        self._checkpoints = {position: state for position, state in self._checkpoints.items() if position % every == 0}
+        self._freeze_keyframes = count >= FREEZE_EVENTS
+        return False
 
     # -- stepping and seeking -----------------------------------------------------
 
@@ -224,14 +258,14 @@ class Player:
 
     def seek_index(self, index: int) -> None:
         """Show the state after the first `index` events."""
-        index = max(0, min(index, len(self._events)))
+        index = max(0, min(index, len(self.recording)))
         self._move_to(index)
         self._set_offset(self._offsets[index - 1] if index else 0.0)
 
     def seek_offset(self, seconds: float) -> None:
         """Move the playhead; every event at or before it is applied."""
         seconds = max(0.0, min(float(seconds), self.duration))
-        self._move_to(bisect_right(self._offsets, seconds))
+        self._move_to(bisect_right(self._offsets, seconds, hi=len(self.recording)))
         self._set_offset(seconds)
 
     def seek_time(self, moment: datetime) -> None:
@@ -249,13 +283,13 @@ class Player:
             # The playhead goes where asked (between events), not back to the last event.
             seconds = (moment - start).total_seconds()
             low = self._offsets[index - 1] if index else 0.0
-            high = self._offsets[index] if index < len(self._offsets) else self.duration
+            high = self._offsets[index] if index < len(self.recording) else self.duration
             self._set_offset(max(low, min(seconds, high)))
         else:
             self._set_offset(self._offsets[index - 1] if index else 0.0)
 
     def seek_end(self) -> None:
-        self._move_to(len(self._events))
+        self._move_to(len(self.recording))
         self._set_offset(self.duration)
 
     def seek_at(self, target: SeekTarget) -> None:
@@ -312,8 +346,10 @@ class Player:
 
     def _keep_keyframes(self, job: SeekJob) -> None:
         added = False
+        every = self._checkpoint_every  # a job planned before the load completed may have taken more
         for position, keyframe in job.keyframes.items():
-            added |= self._checkpoints.setdefault(position, keyframe) is keyframe
+            if position % every == 0:
+                added |= self._checkpoints.setdefault(position, keyframe) is keyframe
         if added and self._freeze_keyframes:
             gc.freeze()
 
@@ -328,7 +364,8 @@ class Player:
         `tick()` folds nothing, and a newer request makes this one obsolete.
         Playing goes on from the new place once it is swapped in.
         """
-        index = max(0, min(index, len(self._events)))
+        self._follow_load()
+        index = max(0, min(index, len(self.recording)))
         offset = self._offsets[index - 1] if index else 0.0
         if self._pending is None and self._position <= index <= self._position + INLINE_EVENTS:
             self._fold_to(index)  # a step or a short hop forward: quicker than a thread's round trip
@@ -395,11 +432,12 @@ class Player:
 
     def _times(self) -> list[float]:
         """Per event, the newest known wall time so far as POSIX seconds (-inf before any)."""
-        if self._time_keys is None:
+        count = len(self.recording)
+        if self._time_keys is None or len(self._time_keys) != count:  # none yet, or more has loaded
             keys: list[float] = []
             newest = -math.inf
             last = None
-            for event in self._events:
+            for event in self._events[:count]:
                 moment = event.time
                 if moment is not None and moment is not last:
                     last = moment
@@ -449,6 +487,10 @@ class SeekJob:
                 self.keyframes[position] = state.copy()
         self.state = state
         return True
+
+
+def _keyframe_every(count: int) -> int:
+    return max(KEYFRAME_EVERY, -(-count // MAX_KEYFRAMES))
 
 
 def _clamp_speed(speed: float) -> float:

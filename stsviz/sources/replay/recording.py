@@ -19,6 +19,11 @@ class Recording:
     play at an even pace and `Change.time` is derived from the objects, see times.py).
     `marks` are the recorder's markers (relist, disconnect, gap, ...) as
     (number of events before the marker, the marker line).
+
+    A recording can be read while it loads (formats.RecordingLoad, on another
+    thread): `events` and `offsets` only grow, `loaded` says how many of them
+    are complete and may be read (the loader raises it after appending), and
+    `complete` turns True once the files are read to the end.
     """
 
     events: list[Change]
@@ -28,13 +33,20 @@ class Recording:
     header: dict[str, Any] | None = None
     marks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     files: tuple[str, ...] = ()
+    complete: bool = True
+    loaded: int = -1  # -1: all of `events`
+
+    def __post_init__(self) -> None:
+        if self.loaded < 0:
+            self.loaded = len(self.events)
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self.loaded
 
     @property
     def duration(self) -> float:
-        return self.offsets[-1] if self.offsets else 0.0
+        loaded = self.loaded
+        return self.offsets[loaded - 1] if loaded else 0.0
 
     @property
     def start(self) -> datetime | None:
@@ -44,4 +56,5 @@ class Recording:
     @property
     def end(self) -> datetime | None:
         """The wall time of the last dated event."""
-        return next((event.time for event in reversed(self.events) if event.time is not None), None)
+        events = self.events
+        return next((events[i].time for i in range(self.loaded - 1, -1, -1) if events[i].time is not None), None)

@@ -16,13 +16,13 @@ from tests import k8s_objects
 
 
 def write_recording(path: Path, pods: int, *, compress: bool = False) -> int:
-    """A v1 recording of one set and `pods` pod events (~1 KB each); its size on disk."""
+    """A v1 recording of one set and `pods` pod events (~1 KB each, restarts counting up); its size on disk."""
     lines = [{"stsviz": 1, "kind": "header"}]
     lines.append(
         {"ts": "2026-12-01T00:00:00.000Z", "type": "ADDED", "object": k8s_objects.statefulset("web", replicas=3)}
     )
     for n in range(pods):
-        pod = k8s_objects.pod(f"web-{n % 3}")
+        pod = k8s_objects.pod(f"web-{n % 3}", restarts=n)  # each event changes what is shown
         pod["metadata"]["annotations"] = {"note": f"{n:08d}" * 100}  # bulk, and poor compression
         lines.append({"ts": f"2026-12-01T00:00:{n % 60:02d}.000Z", "type": "MODIFIED", "object": pod})
     data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)

@@ -1,0 +1,192 @@
+"""A recording can be played while it loads: handed over a slice at a time, the same events in the end."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from stsviz.sources.heap import gc_paused
+from stsviz.sources.replay import Player, ReplayInputError, load_recording
+from stsviz.sources.replay.errors import Problems
+from stsviz.sources.replay.formats import RecordingLoad
+from stsviz.sources.replay.merging import assemble
+from stsviz.sources.replay.parsing import parse_events
+from stsviz.sources.replay.reading import open_recording, recording_lines
+from tests.sources.replay.test_progress import write_recording
+
+
+def whole(path: Path):
+    """The recording as the merge path builds it, all at once, for comparison."""
+    warnings: list[str] = []
+    problems = Problems(str(path), warnings)
+    with open_recording(path, str(path)) as stream:
+        parsed = parse_events(str(path), recording_lines(stream, str(path), problems), problems)
+    return assemble([parsed], warnings)
+
+
+def loaded_counts(path: Path) -> tuple[RecordingLoad, list[int]]:
+    """A load, and how many events could be read each time it reported progress."""
+    seen: list[int] = []
+    load = RecordingLoad([path], lambda done, total: seen.append(load.recording.loaded))
+    load.run()
+    return load, seen
+
+
+def test_a_timed_file_is_handed_over_while_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 4000)  # ~4 MB: several slices
+    load, seen = loaded_counts(path)
+    total = len(load.recording)
+    assert total == 4001
+    # Readable part way: more than nothing, less than all, before the last slice was read.
+    assert any(0 < count < total for count in seen)
+    assert seen == sorted(seen)
+    assert load.recording.complete and load.finished and load.done == load.total
+
+
+def test_what_was_handed_over_equals_the_whole_load(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    lines = [json.dumps({"stsviz": 1, "kind": "header"})]
+    write_recording(path, 3000)
+    data = path.read_text().splitlines()
+    # Marks between events, and the first events without a receive time (they take the first one).
+    body = [line for line in data if '"header"' not in line]
+    first = json.loads(body[0])
+    del first["ts"]
+    lines.append(json.dumps(first))
+    for index, line in enumerate(body[1:], 1):
+        lines.append(line)
+        if index % 700 == 0:
+            lines.append(json.dumps({"ts": "2026-12-01T00:00:00Z", "type": "MARK", "mark": "relist", "n": index}))
+    path.write_text("\n".join(lines) + "\n")
+    load, seen = loaded_counts(path)
+    assert any(0 < count < len(load.recording) for count in seen)
+    streamed, reference = load.recording, whole(path)
+    assert streamed.events == reference.events
+    assert streamed.offsets == reference.offsets
+    assert streamed.marks == reference.marks and len(streamed.marks) == 4
+    assert streamed.header == reference.header and streamed.timed
+    assert any('no "ts"' in warning for warning in streamed.warnings)
+
+
+def test_an_untimed_capture_is_handed_over_at_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 3000)
+    untimed = []
+    for line in path.read_text().splitlines():
+        value = json.loads(line)
+        value.pop("ts", None)
+        if value.get("kind") != "header":
+            untimed.append(json.dumps(value))
+    path.write_text("\n".join(untimed) + "\n")
+    load, seen = loaded_counts(path)
+    assert set(seen[:-1]) == {0}  # its times are derived from the whole stream
+    assert len(load.recording) == 3001 and not load.recording.timed
+    assert load.recording.events == whole(path).events
+
+
+def test_a_failed_load_says_why_and_is_finished(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    load = RecordingLoad([path])
+    with pytest.raises(ReplayInputError):
+        load.run()
+    assert load.finished and load.error is not None and "file is empty" in load.error
+    assert not load.recording.complete
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_player_waits_at_what_has_loaded_and_plays_on(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 3000)
+    reference = load_recording([path])
+    load = RecordingLoad([path])
+    recording = load.recording
+    clock = Clock()
+    player = Player(recording, clock=clock)
+    assert player.loading and len(recording) == 0
+    player.play()
+    assert player.tick() is False and player.playing  # nothing loaded yet: waiting, not at an end
+    # Half of it arrives (as the loader would hand it over).
+    half = 1500
+    recording.events.extend(reference.events[:half])
+    recording.offsets.extend(reference.offsets[:half])
+    recording.timed = True
+    recording.loaded = half
+    clock.now = 10_000.0  # far past the loaded end
+    assert player.tick()
+    assert player.position == half and player.playing  # caught up with the load, still playing
+    # The rest arrives and the load completes: playing goes on from where it waited.
+    recording.events.extend(reference.events[half:])
+    recording.offsets.extend(reference.offsets[half:])
+    recording.loaded = len(reference)
+    recording.complete = True
+    clock.now += 1e9
+    player.tick()
+    assert player.at_end and not player.playing and not player.loading
+    end = Player(reference)
+    end.seek_end()
+    assert _pods(player) == _pods(end)
+
+
+def _pods(player: Player) -> dict:
+    return dict(player.state.pods)
+
+
+def test_seeks_while_and_after_loading_equal_folding_from_the_start(tmp_path: Path, monkeypatch) -> None:
+    # Small keyframe spacing, so keyframes are taken while loading and spaced again once it is complete.
+    monkeypatch.setattr("stsviz.sources.replay.player.KEYFRAME_EVERY", 500)
+    monkeypatch.setattr("stsviz.sources.replay.player.MAX_KEYFRAMES", 2)
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 3000)
+    reference = load_recording([path])
+    recording = RecordingLoad([path]).recording
+    player = Player(recording)
+    recording.events.extend(reference.events)
+    recording.offsets.extend(reference.offsets)
+    recording.loaded = len(reference)
+
+    def expected(index: int) -> dict:
+        other = Player(reference, checkpoint_every=len(reference) + 1)
+        other.seek_index(index)
+        return _pods(other)
+
+    for index in (2600, 700, 3001, 1200):
+        player.seek_index(index)
+        assert _pods(player) == expected(index)
+    recording.complete = True
+    player.tick()
+    for index in (2999, 1001, 2000, 10):
+        player.seek_index(index)
+        assert _pods(player) == expected(index)
+
+
+def test_overlapping_pauses_on_two_threads_bring_the_collector_back_once_both_end() -> None:
+    assert gc.isenabled()
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other() -> None:
+        with gc_paused():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=other)
+    with gc_paused():
+        worker.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the other thread's pause has not ended
+    release.set()
+    worker.join(5)
+    assert gc.isenabled()
