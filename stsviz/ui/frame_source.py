@@ -125,6 +125,10 @@ class Loading(Protocol):
 
     def cancel(self) -> None: ...
 
+    def resume(self) -> None:
+        """Go on loading: the screen has drawn the first events (a load may wait for that)."""
+        ...
+
 
 class LiveControls(FrameSource, Protocol):
     """A live source the screen follows from a worker (stsviz.ui.live.LiveFrameSource)."""

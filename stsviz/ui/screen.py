@@ -236,6 +236,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
             self._follow_live()
             self._paint_context()
         self._notify_warnings()
+        if self.setup.loading is not None:
+            self.call_after_refresh(self.setup.loading.resume)  # the first frame is drawn: load the rest
 
     def _notify_warnings(self) -> None:
         if self.warnings:

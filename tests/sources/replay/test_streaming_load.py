@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,21 @@ def test_overlapping_pauses_on_two_threads_bring_the_collector_back_once_both_en
     release.set()
     worker.join(5)
     assert gc.isenabled()
+
+
+def test_a_held_load_waits_after_its_first_events_until_resumed(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 4000)
+    load = RecordingLoad([path])
+    load.start(hold_first_frame=True)
+    deadline = time.monotonic() + 10
+    while not load.recording.loaded and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first = load.recording.loaded
+    time.sleep(0.3)  # held: the screen draws the first frame without the load beside it
+    assert 0 < first == load.recording.loaded < 4001 and not load.finished
+    load.resume()
+    deadline = time.monotonic() + 10
+    while not load.finished and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert load.recording.complete and len(load.recording) == 4001
