@@ -17,7 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+
+import orjson
 
 from stsviz.model.events import Change
 from stsviz.sources.heap import gc_paused
@@ -77,7 +80,11 @@ class RecordingLoad:
         if not paths:
             raise ReplayInputError("no recording file given")
         self.groups = recording_parts(paths)
-        self.merging = len(self.groups) > 1 or any(len(group) > 1 for group in self.groups)
+        # One file, or the parts of one recording (each opens with its header), play in file order:
+        # read with the typed decoder and handed over as they are read. Anything else is merged.
+        self.merging = len(self.groups) > 1 or not all(
+            len(group) == 1 or all(map(_starts_with_header, group)) for group in self.groups
+        )
         self.total = sum(_size(path) for group in self.groups for path in group)
         self.done = 0
         self.error: str | None = None
@@ -85,6 +92,9 @@ class RecordingLoad:
         self._progress = progress
         self._offsets = ReceiveOffsets()
         self._reading: FileEvents | None = None  # the file being handed over as it is read
+        self._streaming = not self.merging  # False once a part ended with nothing it could hand over
+        self._part_base = 0  # events handed over before the part being read
+        self._last_stamp: datetime | None = None  # the receive time of the last event handed over
         self._cancelled = False
         self._resumed = threading.Event()
         self._resumed.set()
@@ -147,11 +157,18 @@ class RecordingLoad:
                 for path in group:
                     name = str(path)
                     problems = Problems(name, warnings)
-                    self._reading = None if self.merging else FileEvents(name)
+                    self._reading = FileEvents(name) if self._streaming else None
+                    self._part_base = len(self.recording.events)
                     with open_recording(Path(path), name) as stream:
                         lines = recording_lines(stream, name, problems, self._reporter(before))
-                        parsed.append(parse_events(name, lines, problems, merging=self.merging, result=self._reading))
+                        part = parse_events(name, lines, problems, merging=self.merging, result=self._reading)
                     self._reading = None
+                    if self._streaming:
+                        if self._offsets.start is not None:
+                            self._hand_over(part, final=True)  # the rest of it, and its marks
+                        elif len(part):
+                            self._streaming = False  # no receive times: the parts are put in order at the end
+                    parsed.append(part)
                     before += _size(path)
                 if len(parsed) > 1 and all(part.header is not None for part in parsed):
                     files.append(join_parts(parsed))  # one recording in parts: played in order, as one file
@@ -159,9 +176,7 @@ class RecordingLoad:
                     files += parsed
             self._read(self.total)
             recording = self.recording
-            if len(files) == 1 and files[0].flushed:
-                self._hand_over(files[0], final=True)  # the rest of what was handed over as it was read
-            else:
+            if not (self._streaming and self._offsets.start is not None):  # else all is handed over already
                 whole = assemble(files, warnings)
                 recording.events.extend(whole.events)
                 recording.offsets.extend(whole.offsets)
@@ -200,15 +215,17 @@ class RecordingLoad:
         capture without any, whose times are derived once it is all read.
         """
         stamps = pending.stamps
-        if self._offsets.start is None:
-            first = next((stamp for stamp in stamps if stamp is not None), None)
-            if first is None:
-                return
-            # The events before the first usable time take it (parsing.finish does the same).
-            for index, stamp in enumerate(stamps):
-                if stamp is not None:
-                    break
-                stamps[index] = first
+        # Events before the first usable time take it, as parsing.finish does; those at the start
+        # of a later part take the time of the event before them (the last of the part before).
+        fill = self._last_stamp or next((stamp for stamp in stamps if stamp is not None), None)
+        if fill is None:
+            return
+        for index, stamp in enumerate(stamps):
+            if stamp is not None:
+                break
+            stamps[index] = fill
+        if stamps:
+            self._last_stamp = stamps[-1]
         recording = self.recording
         self._offsets.extend(stamps, recording.offsets)  # type: ignore[arg-type]
         recording.events.extend(map(Change, pending.types, pending.records, stamps))
@@ -218,10 +235,26 @@ class RecordingLoad:
         handed = pending.flushed
         marks = pending.marks
         while marks and (final or marks[0][0] <= handed):
-            recording.marks.append(marks.pop(0))
-        recording.header = pending.header
+            index, mark = marks.pop(0)
+            recording.marks.append((self._part_base + index, mark))
+        if recording.header is None:
+            recording.header = pending.header  # the first part's header describes the recording
         recording.timed = True
         recording.loaded = len(recording.events)  # last: readers on other threads see complete events only
+
+
+def _starts_with_header(path: str | Path) -> bool:
+    """Whether the file's first line is an stsviz header: a part of a rotated recording, played in order."""
+    name = str(path)
+    try:
+        with open_recording(Path(path), name) as stream:
+            for line in recording_lines(stream, name, Problems(name, [])):
+                if line.strip():
+                    value = orjson.loads(line)
+                    return type(value) is dict and value.get("kind") == "header" and "stsviz" in value
+    except (ReplayInputError, orjson.JSONDecodeError):
+        pass
+    return False
 
 
 def _size(path: str | Path) -> int:

@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from stsviz.sources.heap import gc_paused
+from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay import Player, ReplayInputError, load_recording
 from stsviz.sources.replay.errors import Problems
 from stsviz.sources.replay.formats import RecordingLoad
 from stsviz.sources.replay.merging import assemble
 from stsviz.sources.replay.parsing import parse_events
 from stsviz.sources.replay.reading import open_recording, recording_lines
+from tests.k8s_objects import pod
+from tests.sources.record.test_recorder import WHEN
 from tests.sources.replay.test_progress import write_recording
 
 
@@ -209,3 +212,39 @@ def test_a_held_load_waits_after_its_first_events_until_resumed(tmp_path: Path) 
     while not load.finished and time.monotonic() < deadline:
         time.sleep(0.005)
     assert load.recording.complete and len(load.recording) == 4001
+
+
+def test_the_parts_of_a_rotated_recording_are_handed_over_in_order_as_they_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=3).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(80):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    parts = sorted(tmp_path.glob("rec.jsonl.*.gz")) + [path]
+    assert len(parts) == 4
+    load, seen = loaded_counts(path)
+    assert not load.merging  # one recording in parts: played in file order, not merged
+    last = tmp_path / "alone" / "last.jsonl"  # the file by itself (by its own name it brings its parts)
+    last.parent.mkdir()
+    last.write_bytes(path.read_bytes())
+    alone = [load_recording([part]) for part in [*parts[:-1], last]]
+    total = sum(len(recording) for recording in alone)
+    assert len(load.recording) == total
+    assert any(0 < count < total for count in seen)  # the first parts were playable before the last was read
+    assert load.recording.events == [event for recording in alone for event in recording.events]
+    expected_marks, base = [], 0
+    for recording in alone:
+        expected_marks += [(base + index, mark) for index, mark in recording.marks]
+        base += len(recording)
+    assert load.recording.marks == expected_marks and len(expected_marks) >= 4
+    assert load.recording.header == alone[0].header
+
+
+def test_files_that_are_not_parts_of_one_recording_are_merged(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_recording(first, 100)
+    write_recording(second, 100)
+    load = RecordingLoad([first, second])
+    assert load.merging
+    assert len(load.run()) == 202
