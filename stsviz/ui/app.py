@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.driver import Driver
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.settings import Settings
@@ -35,6 +36,14 @@ class StsvizApp(App[int]):
         super().__init__()
         self.setup = setup
         self.title = f"stsviz {setup.mode} {setup.description}"
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver":  # not imported elsewhere: it needs termios
+            from stsviz.ui.driver import PromptDriver
+
+            return PromptDriver  # `q` does not wait for the input thread's 0.1 s polls
+        return driver
 
     def get_default_screen(self) -> RolloutScreen:
         return RolloutScreen(self.setup)

@@ -1,0 +1,112 @@
+"""The screen's terminal driver (stsviz/ui/driver.py) on a real pseudo-terminal: keys arrive, `q` leaves it clean.
+
+Pilot tests run Textual's headless driver; only a pty exercises the one a
+user's terminal gets.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import selectors
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+ALT_SCREEN_OFF = b"\x1b[?1049l"
+CURSOR_SHOWN = b"\x1b[?25h"
+
+
+class Pty:
+    def __init__(self, *args: str) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+        self.attrs_before = termios.tcgetattr(slave)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stsviz", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={k: v for k, v in os.environ.items() if k != "STSVIZ_LOG"} | {"TERM": "xterm-256color"},
+            start_new_session=True,
+        )
+        self.slave = slave
+        self.output = b""
+
+    def read_until(self, wanted: bytes, timeout: float = 20.0) -> bool:
+        """Read what the screen writes until `wanted` has appeared after the last call, or it exits."""
+        start = len(self.output)
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.master, selectors.EVENT_READ)
+            while wanted not in self.output[start:] and time.monotonic() < deadline:
+                if selector.select(0.05):
+                    try:
+                        chunk = os.read(self.master, 1 << 16)
+                    except OSError:
+                        return wanted in self.output[start:]
+                    if not chunk:
+                        break
+                    self.output += chunk
+        return wanted in self.output[start:]
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
+
+
+@pytest.fixture
+def terminal():
+    opened: list[Pty] = []
+
+    def start(*args: str) -> Pty:
+        opened.append(Pty(*args))
+        return opened[-1]
+
+    yield start
+    for pty in opened:
+        pty.close()
+
+
+def test_keys_reach_the_screen_and_q_restores_the_terminal(terminal) -> None:
+    screen = terminal("replay", "--example", "rolling", "--paused")
+    assert screen.read_until(b"event 0/94"), screen.output[-500:]
+    os.write(screen.master, b".")  # step one event
+    assert screen.read_until(b"1/94")
+    os.write(screen.master, b"q")
+    screen.read_until(ALT_SCREEN_OFF, timeout=10)
+    assert screen.process.wait(10) == 0
+    tail = screen.output[-200:]
+    assert ALT_SCREEN_OFF in tail and CURSOR_SHOWN in tail  # the shell gets its screen and cursor back
+    assert termios.tcgetattr(screen.slave)[3] == screen.attrs_before[3]  # echo and canonical mode as before
+
+
+def test_after_a_suspend_and_fg_the_screen_takes_keys_again(terminal) -> None:
+    import signal
+
+    screen = terminal("replay", "--example", "rolling", "--paused")
+    assert screen.read_until(b"event 0/94")
+    os.kill(screen.process.pid, signal.SIGTSTP)  # a shell's suspend (Ctrl+Z is stsviz's unhealthy filter)
+    assert screen.read_until(ALT_SCREEN_OFF, timeout=10)
+    deadline = time.monotonic() + 10
+    while process_state(screen.process.pid) != "T" and time.monotonic() < deadline:
+        time.sleep(0.01)  # it stops itself once it has given the terminal back
+    assert process_state(screen.process.pid) == "T"
+    os.kill(screen.process.pid, signal.SIGCONT)  # `fg`
+    assert screen.read_until(b"event 0/94", timeout=10)
+    os.write(screen.master, b".")
+    assert screen.read_until(b"1/94")  # the input thread came back with the screen
+    os.write(screen.master, b"q")
+    screen.read_until(ALT_SCREEN_OFF, timeout=10)  # read on: a full pty would hold the exit up
+    assert screen.process.wait(10) == 0
