@@ -57,9 +57,16 @@ class PodDetail(VerticalScroll, can_focus=True):
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text
-            self.query_one("#detail-body", Static).update(text)
+            body = self.query_one("#detail-body", Static)
+            # A layout of the whole screen costs ~12 ms at 160x45 (most of a key's time): the new text
+            # is laid out again only when it takes another number of lines than the shown one did.
+            height, width = body.size.height, body.size.width
+            body.update(text, layout=False)
+            if not width or body.get_content_height(self.size, self.app.size, width) != height:
+                body.refresh(layout=True)
 
     @property
     def text(self) -> str:
         """What the pane shows, as plain text (for tests and copy/paste)."""
         return self._shown.plain if self._shown is not None else ""
+
