@@ -74,8 +74,10 @@ def make_app(pods: dict[str, list[bytes]], events: dict[str, str]) -> web.Applic
             "statefulsets": "StatefulSet",
             "persistentvolumeclaims": "PersistentVolumeClaim",
             "events": "Event",
-            # stsviz watches revisions too: without them a LiveSource never settles (the memory bench waits).
+            # stsviz watches revisions and volumes too: without them a LiveSource never settles (the memory
+            # bench waits for every kind to be watching).
             "controllerrevisions": "ControllerRevision",
+            "persistentvolumes": "PersistentVolume",
         }.get(resource)
         if kind is None:
             raise web.HTTPNotFound()
