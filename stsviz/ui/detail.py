@@ -69,4 +69,3 @@ class PodDetail(VerticalScroll, can_focus=True):
     def text(self) -> str:
         """What the pane shows, as plain text (for tests and copy/paste)."""
         return self._shown.plain if self._shown is not None else ""
-

@@ -18,7 +18,7 @@ def megabytes(size: int) -> str:
 
 
 class LoadBar(Horizontal):
-    """`loading  ██████░░░░ 42%  150 of 369 MB` on one line."""
+    """`loading ━━━━━━╺━━━━ 42%  150 of 369 MB` on one line (it fits in 80 columns)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -37,4 +37,4 @@ class LoadBar(Horizontal):
             return
         self._shown = (done, total)
         self._bar.update(total=max(total, 1), progress=done)
-        self._amount.update(f" {megabytes(done)} of {megabytes(total)} MB; playing what has loaded")
+        self._amount.update(f" {megabytes(done)} of {megabytes(total)} MB")

@@ -36,7 +36,7 @@ def status_line(player: ReplayControls) -> Text:
         return text
     if player.playing:
         text.append(" ▶ playing ", PLAYING)
-    elif player.at_end:
+    elif player.at_end and not player.loading:  # at what has loaded so far, it is only paused
         text.append(" ■ at end  ", PAUSED)
     else:
         text.append(" ‖ paused  ", PAUSED)

@@ -22,13 +22,14 @@ from stsviz.actions.verbs import DeletePod, Target, Undo
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
-from stsviz.sources.replay.formats import load_recording
+from stsviz.sources.replay.formats import RecordingLoad, load_recording
 from stsviz.sources.replay.player import Player
 from stsviz.ui.app import StsvizApp, live_setup, replay_setup
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
 from tests import k8s_objects
 from tests.fake_api import FakeApiServer, event, items, obj, pod, status, stream
+from tests.sources.replay.test_progress import write_recording
 from tests.ui.helpers import event_index
 from tests.waiting import eventually
 
@@ -332,6 +333,29 @@ def test_undo_dialog_lists_the_template_diff_at_80x24(snap_compare, tmp_path, cl
     assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
 
 
+def test_replay_screen_while_a_big_recording_loads_at_80x24(snap_compare, tmp_path, clock):
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 6000)  # ~9 MB
+    held, gate = threading.Event(), threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done >= 2 << 20:  # held after 2 MB: what has loaded is the same on every run
+            held.set()
+            gate.wait(30)
+
+    load = RecordingLoad([path], progress)
+    load.start()
+    try:
+        assert held.wait(30)
+        player = Player(load.recording, clock=clock)
+        player.pause()
+        player.seek_end()  # the end of what has loaded
+        app = StsvizApp(replay_setup(player, title="big.jsonl", loading=load))
+        assert snap_compare(app, terminal_size=(80, 24))
+    finally:
+        gate.set()
+
+
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.
 SCREENSHOTS = {
     "rolling.svg": "test_rolling_update_mid_way.svg",
@@ -346,6 +370,7 @@ SCREENSHOTS = {
     "forbidden.svg": "test_a_forbidden_restart_says_so_in_kubectls_words.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
     "revisions.svg": "test_revisions_panel_with_the_diff_at_80x24.svg",
+    "loading.svg": "test_replay_screen_while_a_big_recording_loads_at_80x24.svg",
 }
 
 
