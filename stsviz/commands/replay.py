@@ -92,6 +92,7 @@ def _replay_while_loading(args: argparse.Namespace, files: list[str], stall_afte
     if load.error is not None:
         raise UsageError(load.error)
     player = Player(load.recording)
+    player.seek_offset(0.0)  # what happened at the very start, as `--at +0` shows it
     player.set_speed(args.speed)
     if not args.paused:
         player.play()  # like a video: it runs until you press space (and waits for what is loading)

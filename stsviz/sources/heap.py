@@ -62,6 +62,40 @@ def gc_paused() -> Iterator[Pause]:
                 gc.enable()
 
 
+_full_pauses = 0
+_threshold: tuple[int, int, int] = (700, 10, 10)
+_NEVER = 1 << 30
+
+
+@contextmanager
+def full_collections_paused() -> Iterator[Pause]:
+    """Young collections go on, full ones wait until the block ends: bulk work beside a running screen.
+
+    `gc_paused` switches the collector off for the whole process: a replay
+    loading on a worker thread for a minute would leave the screen's own
+    garbage uncollected all that time (and `freeze` would keep it for good).
+    Young collections walk only what was made since the last one; full ones
+    would walk the growing recording (~1 s at a million events, the screen
+    frozen meanwhile), so only those wait. `.freeze` as in `gc_paused`.
+    """
+    global _full_pauses, _threshold
+    pause = Pause()
+    with _lock:
+        if _full_pauses == 0:
+            _threshold = gc.get_threshold()
+            gc.set_threshold(_threshold[0], _threshold[1], _NEVER)
+        _full_pauses += 1
+    try:
+        yield pause
+    finally:
+        if pause.freeze:
+            gc.freeze()
+        with _lock:
+            _full_pauses -= 1
+            if _full_pauses == 0:
+                gc.set_threshold(*_threshold)
+
+
 class FreezeAfterFullCollection:
     """A long-running screen's full collections kept short: what survives one is frozen.
 

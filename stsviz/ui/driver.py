@@ -72,7 +72,9 @@ class PromptDriver(LinuxDriver):
         ) -> None:
             for last, (selector_key, mask) in loop_last(selector_events):
                 if selector_key.fd != fileno:
-                    read(wake_read, 64)  # the wake pipe: the loop checks exit_event next
+                    # The wake pipe: disable_input writes it just before it sets exit_event.
+                    read(wake_read, 64)
+                    self.exit_event.wait(0.1)
                     continue
                 if mask & EVENT_READ:
                     unicode_data = decode(read(fileno, 1024 * 4), final=final and last)

@@ -344,7 +344,7 @@ def test_replay_screen_while_a_big_recording_loads_at_80x24(snap_compare, tmp_pa
             gate.wait(30)
 
     load = RecordingLoad([path], progress)
-    load.start()
+    loader = load.start()
     try:
         assert held.wait(30)
         player = Player(load.recording, clock=clock)
@@ -354,6 +354,7 @@ def test_replay_screen_while_a_big_recording_loads_at_80x24(snap_compare, tmp_pa
         assert snap_compare(app, terminal_size=(80, 24))
     finally:
         gate.set()
+        loader.join(30)  # no load left running into the next test
 
 
 # screenshots/ shows the main screens as they are: the reviewed snapshots, copied.

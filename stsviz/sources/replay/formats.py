@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from stsviz.model.events import Change
-from stsviz.sources.heap import gc_paused
+from stsviz.sources.heap import full_collections_paused, gc_paused
 from stsviz.sources.parts import existing_parts, part_of
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 from stsviz.sources.replay.merging import PACE, ReceiveOffsets, assemble, join_parts
@@ -96,6 +96,7 @@ class RecordingLoad:
         self._part_base = 0  # events handed over before the part being read
         self._last_stamp: datetime | None = None  # the receive time of the last event handed over
         self._cancelled = False
+        self._background = False  # run by `start`: beside a screen, which keeps collecting its garbage
         self._resumed = threading.Event()
         self._resumed.set()
 
@@ -112,6 +113,7 @@ class RecordingLoad:
         """Run the load on a daemon thread; its outcome is read from `finished` and `error`."""
         if hold_first_frame:
             self._resumed.clear()
+        self._background = True
         thread = threading.Thread(target=self._run_quietly, name="stsviz-load", daemon=True)
         thread.start()
         return thread
@@ -151,7 +153,7 @@ class RecordingLoad:
         warnings: list[str] = []
         files: list[FileEvents] = []
         before = 0  # bytes of the files already read
-        with gc_paused() as pause:
+        with full_collections_paused() if self._background else gc_paused() as pause:
             for group in self.groups:
                 parsed: list[FileEvents] = []
                 for path in group:
@@ -168,6 +170,8 @@ class RecordingLoad:
                             self._hand_over(part, final=True)  # the rest of it, and its marks
                         elif len(part):
                             self._streaming = False  # no receive times: the parts are put in order at the end
+                        else:
+                            self._take_marks(part)  # a part with a header and marks but no events yet
                     parsed.append(part)
                     before += _size(path)
                 if len(parsed) > 1 and all(part.header is not None for part in parsed):
@@ -187,6 +191,13 @@ class RecordingLoad:
             pause.freeze = len(recording) >= FREEZE_EVENTS
         recording.complete = True
         return recording
+
+    def _take_marks(self, part: FileEvents) -> None:
+        recording = self.recording
+        recording.marks += [(self._part_base + index, mark) for index, mark in part.marks]
+        part.marks.clear()
+        if recording.header is None:
+            recording.header = part.header
 
     def _reporter(self, before: int) -> Callable[[int], None]:
         """One file's progress (bytes of it read) as the load's, and a hand-over of what it gave so far."""

@@ -34,7 +34,8 @@ def join_parts(parts: list[FileEvents]) -> FileEvents:
         joined.clues += part.clues
         joined.keys += part.keys
         joined.marks += [(base + index, mark) for index, mark in part.marks]
-        joined.timed = joined.timed or part.timed
+    # Timed only if every part with events has receive times; else all play at an even pace.
+    joined.timed = any(len(part) for part in parts) and all(part.timed for part in parts if len(part))
     return joined
 
 

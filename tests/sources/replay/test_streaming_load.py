@@ -248,3 +248,50 @@ def test_files_that_are_not_parts_of_one_recording_are_merged(tmp_path: Path) ->
     load = RecordingLoad([first, second])
     assert load.merging
     assert len(load.run()) == 202
+
+
+def _lines(path: Path, *values: dict) -> Path:
+    path.write_text("".join(json.dumps(value) + "\n" for value in values))
+    return path
+
+
+def _event(seconds: int, phase: str, *, timed: bool = True) -> dict:
+    event = {"type": "MODIFIED", "object": pod("web-0", phase=phase)}
+    if timed:
+        event["ts"] = f"2026-12-01T00:00:{seconds:02d}.000Z"
+    return event
+
+
+HEADER = {"stsviz": 1, "kind": "header"}
+
+
+def test_the_marks_of_a_first_part_without_events_are_kept(tmp_path: Path) -> None:
+    _lines(tmp_path / "rec.jsonl.1", HEADER, {"ts": "2026-12-01T00:00:00.000Z", "type": "MARK", "mark": "relist"})
+    path = _lines(tmp_path / "rec.jsonl", HEADER, _event(1, "A"), _event(2, "B"))
+    recording = load_recording([path])
+    assert [mark["mark"] for _, mark in recording.marks] == ["relist"] and recording.marks[0][0] == 0
+    assert [change.record.phase for change in recording.events] == ["A", "B"]
+
+
+def test_a_part_without_times_before_a_timed_one_plays_at_an_even_pace(tmp_path: Path) -> None:
+    _lines(tmp_path / "rec.jsonl.1", HEADER, _event(0, "A", timed=False), _event(0, "B", timed=False))
+    path = _lines(tmp_path / "rec.jsonl", HEADER, _event(5, "C"))
+    recording = load_recording([path])
+    assert [change.record.phase for change in recording.events] == ["A", "B", "C"]
+    assert not recording.timed and recording.offsets == [0.0, 0.25, 0.5]
+
+
+def test_a_load_beside_the_screen_leaves_young_collections_on_and_restores_the_collector(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_recording(path, 4000)
+    threshold = gc.get_threshold()
+    load = RecordingLoad([path])
+    loader = load.start(hold_first_frame=True)
+    deadline = time.monotonic() + 10
+    while not load.recording.loaded and time.monotonic() < deadline:
+        time.sleep(0.005)
+    # The screen's own garbage is still collected while the recording loads; only full collections wait.
+    assert gc.isenabled() and gc.get_threshold()[:2] == threshold[:2] and gc.get_threshold()[2] > threshold[2]
+    load.resume()
+    loader.join(10)
+    assert load.recording.complete and gc.get_threshold() == threshold and gc.isenabled()
