@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from textual import events
 
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
@@ -225,3 +228,27 @@ async def test_a_key_is_handled_while_a_big_batch_is_still_being_folded(api, tmp
         assert live.backlog > 0, "the key waited for the whole batch"
         await eventually(lambda: live.backlog == 0, timeout=30)
         assert set(live.state.pods) == {("ns", "web-0"), ("ns", "web-1"), ("ns", "web-2")}
+
+
+async def test_keys_held_down_never_hold_the_data_back(api, tmp_path, fake_time):
+    # Ticks right after a key wait for the key's frame (screen.KEYS_FIRST), but only a couple of
+    # them: keys arriving faster than that (a held arrow) must not freeze the picture.
+    api.objects["statefulsets"] = [web(replicas=3)]
+    api.script("pods", "list", items([pod("web-0"), pod("web-1"), pod("web-2")], rv="10"))
+    phases = [f"Phase{n}" for n in range(20)]
+    changes = [
+        event("MODIFIED", pod("web-0", rv=str(11 + n), status={"phase": phase})) for n, phase in enumerate(phases)
+    ]
+    api.script("pods", "watch", stream(*changes, pause=0.05, then="hang"))
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE) as pilot:
+        live = app.setup.live
+
+        async def last_change_shown_while_keys_come() -> bool:
+            for key in ("right", "left", "right"):  # a key every 10 ms, as a held arrow's auto-repeat
+                app.post_message(events.Key(key, None))
+                await asyncio.sleep(0.01)
+            return live.state.pods[("ns", "web-0")].phase == phases[-1]
+
+        await pilot.pause()
+        await eventually(last_change_shown_while_keys_come, timeout=15, message="the last change, keys held down")
