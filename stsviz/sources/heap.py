@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 
 class Pause:
@@ -20,16 +20,60 @@ class Pause:
     freeze = False  # set True to gc.freeze() everything alive when the block ends
 
 
-# The collector is one switch for the whole process, and a replay loads on a worker
-# thread while the screen folds on its own: pauses are counted, so the last one to
-# end (on whichever thread) restores what the first one found.
-_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
+class _SharedSetting:
+    """A collector setting shared by blocks that may overlap, on any thread.
+
+    The collector is one switch for the whole process, and a replay loads on a
+    worker thread while the screen folds on its own: the first block to start
+    applies the setting, the last to end restores what the first one found.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, apply: Callable[[], Callable[[], None]]) -> None:
+        self._apply = apply  # changes the setting; returns how to restore it
+        self._blocks = 0
+        self._restore: Callable[[], None] = _nothing
+
+    @contextmanager
+    def block(self) -> Iterator[Pause]:
+        pause = Pause()
+        with self._lock:
+            if self._blocks == 0:
+                self._restore = self._apply()
+            self._blocks += 1
+        try:
+            yield pause
+        finally:
+            if pause.freeze:
+                gc.freeze()
+            with self._lock:
+                self._blocks -= 1
+                if self._blocks == 0:
+                    self._restore()
 
 
-@contextmanager
-def gc_paused() -> Iterator[Pause]:
+def _nothing() -> None:
+    pass
+
+
+def _collector_off() -> Callable[[], None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    return gc.enable if was_enabled else _nothing
+
+
+def _full_collections_off() -> Callable[[], None]:
+    threshold = gc.get_threshold()
+    gc.set_threshold(threshold[0], threshold[1], 1 << 30)  # a full collection after 2**30 young ones: never
+    return lambda: gc.set_threshold(*threshold)
+
+
+_collector_pauses = _SharedSetting(_collector_off)
+_full_collection_pauses = _SharedSetting(_full_collections_off)
+
+
+def gc_paused() -> AbstractContextManager[Pause]:
     """No cycle collection inside the block; the collector's previous state is restored after it.
 
     Measured: live, one read of 4.4 KB pod events folds at twice the
@@ -44,31 +88,10 @@ def gc_paused() -> Iterator[Pause]:
     ~0.02 s frozen). Frozen objects are still freed by refcount; records have
     no cycles to leak.
     """
-    global _pauses, _was_enabled
-    pause = Pause()
-    with _lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield pause
-    finally:
-        if pause.freeze:
-            gc.freeze()
-        with _lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
+    return _collector_pauses.block()
 
 
-_full_pauses = 0
-_threshold: tuple[int, int, int] = (700, 10, 10)
-_NEVER = 1 << 30
-
-
-@contextmanager
-def full_collections_paused() -> Iterator[Pause]:
+def full_collections_paused() -> AbstractContextManager[Pause]:
     """Young collections go on, full ones wait until the block ends: bulk work beside a running screen.
 
     `gc_paused` switches the collector off for the whole process: a replay
@@ -78,22 +101,7 @@ def full_collections_paused() -> Iterator[Pause]:
     would walk the growing recording (~1 s at a million events, the screen
     frozen meanwhile), so only those wait. `.freeze` as in `gc_paused`.
     """
-    global _full_pauses, _threshold
-    pause = Pause()
-    with _lock:
-        if _full_pauses == 0:
-            _threshold = gc.get_threshold()
-            gc.set_threshold(_threshold[0], _threshold[1], _NEVER)
-        _full_pauses += 1
-    try:
-        yield pause
-    finally:
-        if pause.freeze:
-            gc.freeze()
-        with _lock:
-            _full_pauses -= 1
-            if _full_pauses == 0:
-                gc.set_threshold(*_threshold)
+    return _full_collection_pauses.block()
 
 
 class FreezeAfterFullCollection:

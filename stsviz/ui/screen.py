@@ -4,8 +4,9 @@ The screen owns the source and drives it from one timer (at most `fps`
 redraws a second; the timer ends with the screen): each tick asks the source
 to fold what is due, hands the new state down to the grid, lets the detail
 pane follow the grid's selection, and shows the frame's time in the header.
-It never reads the wall clock itself: a replay Player runs on the clock it was
-given, so tests decide what time it is.
+Frame times never come from the wall clock: a replay Player runs on the clock
+it was given, so tests decide what time it is. The screen reads the monotonic
+clock only to let a key's frame go before the next tick (live, KEYS_FIRST).
 
 Live, a worker owned by the screen follows the source and posts batches
 (stsviz/ui/live.py); the header then says how fresh each kind is instead of

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
@@ -437,7 +438,7 @@ class Player:
             keys: list[float] = []
             newest = -math.inf
             last = None
-            for event in self._events[:count]:
+            for event in islice(self._events, count):
                 moment = event.time
                 if moment is not None and moment is not last:
                     last = moment

@@ -113,13 +113,18 @@ def test_what_is_not_a_recording_is_never_written_to(tmp_path: Path):
     assert not (tmp_path / "elsewhere.jsonl").exists()
 
 
-def test_rotation_gzips_closed_parts_keeps_n_and_each_part_replays_alone(tmp_path: Path):
-    path = tmp_path / "rec.jsonl"
-    recorder = Recorder(path, rotate_size=4096, keep=2).start()
+def rotated_recording(path: Path, *, changes: int, keep: int) -> None:
+    """Three pods listed, then `changes` phase changes (P0, P1, ...), rotated every 4 KB, `keep` parts kept."""
+    recorder = Recorder(path, rotate_size=4096, keep=keep).start()
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
-    for step in range(60):
+    for step in range(changes):
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
     recorder.close()
+
+
+def test_rotation_gzips_closed_parts_keeps_n_and_each_part_replays_alone(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=60, keep=2)
     parts = sorted(p.name for p in tmp_path.iterdir())
     gz = [name for name in parts if name.endswith(".gz")]
     assert len(gz) == 2 and not [name for name in parts if name.endswith((".tmp", ".1", ".2"))], parts

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from stsviz.sources.heap import gc_paused
-from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay import Player, ReplayInputError, load_recording
 from stsviz.sources.replay.errors import Problems
 from stsviz.sources.replay.formats import RecordingLoad
@@ -19,7 +18,7 @@ from stsviz.sources.replay.merging import assemble
 from stsviz.sources.replay.parsing import parse_events
 from stsviz.sources.replay.reading import open_recording, recording_lines
 from tests.k8s_objects import pod
-from tests.sources.record.test_recorder import WHEN
+from tests.sources.record.test_recorder import rotated_recording
 from tests.sources.replay.test_progress import write_recording
 
 
@@ -216,11 +215,7 @@ def test_a_held_load_waits_after_its_first_events_until_resumed(tmp_path: Path) 
 
 def test_the_parts_of_a_rotated_recording_are_handed_over_in_order_as_they_are_read(tmp_path: Path) -> None:
     path = tmp_path / "rec.jsonl"
-    recorder = Recorder(path, rotate_size=4096, keep=3).start()
-    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
-    for step in range(80):
-        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
-    recorder.close()
+    rotated_recording(path, changes=80, keep=3)
     parts = sorted(tmp_path.glob("rec.jsonl.*.gz")) + [path]
     assert len(parts) == 4
     load, seen = loaded_counts(path)
