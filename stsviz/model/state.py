@@ -57,6 +57,13 @@ class ClusterState:
         # what the rollout looked like at its last progress, and when that was
         self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None]] = {}
         self._dirty: set[SetKey] = set()
+        # Copy-on-write of the nested indexes' inner dicts: once `copy()` has been taken both
+        # states share them, and each copies one before it first changes it (`_inner`). These
+        # are the keys whose inner dict this state has made its own since.
+        self._sharing = False
+        self._own_pods_by_set: set[SetKey] = set()
+        self._own_events: set[tuple[str, str, str]] = set()
+        self._own_revisions: set[SetKey] = set()
         self._handlers: dict[type, Callable[[str, Any], None]] = {
             StatefulSet: self._apply_set,
             Pod: self._apply_pod,
@@ -106,18 +113,31 @@ class ClusterState:
         self.applied += 1
 
     def copy(self) -> ClusterState:
-        """An independent state equal to this one, for replay's checkpoints.
+        """An independent state equal to this one, for replay's keyframes.
 
-        Records are never mutated, so they are shared; only the indexes are copied.
+        Records are never mutated, so they are shared. The flat indexes are
+        copied; the nested ones (pods per set, events per object, revisions per
+        set) share their inner dicts with this state, and either state copies
+        an inner dict before it first changes it. A keyframe then costs its
+        outer dicts and what changes after it, not the whole cluster again:
+        at 1,000,000 replayed events, 100 keyframes took ~0.47 KB per event
+        when every inner dict was copied.
         """
         other = ClusterState()
         other.sets = self.sets.copy()
         other.pods = self.pods.copy()
         other.claims = self.claims.copy()
         other.claim_phases = self.claim_phases.copy()
-        other.pods_by_set = {key: by_ordinal.copy() for key, by_ordinal in self.pods_by_set.items()}
-        other.events = {key: recent.copy() for key, recent in self.events.items()}
-        other.revisions_by_set = {key: by_name.copy() for key, by_name in self.revisions_by_set.items()}
+        other.pods_by_set = self.pods_by_set.copy()
+        other.events = self.events.copy()
+        other.revisions_by_set = self.revisions_by_set.copy()
+        other._sharing = True
+        # This state shares its inner dicts from now on too. (A keyframe owns none, so copying
+        # one, as seeks do on other threads, changes nothing in it.)
+        self._sharing = True
+        for owned in (self._own_pods_by_set, self._own_events, self._own_revisions):
+            if owned:
+                owned.clear()
         other.volumes = self.volumes.copy()
         other.claims_version = self.claims_version
         other.now = self.now
@@ -180,7 +200,8 @@ class ClusterState:
         self.pods[key] = pod
         set_key = _owning_set(pod)
         if set_key is not None:
-            self.pods_by_set.setdefault(set_key, {})[pod.ordinal] = pod  # type: ignore[index]
+            by_ordinal = self._inner(self.pods_by_set, self._own_pods_by_set, set_key, create=True)
+            by_ordinal[pod.ordinal] = pod  # type: ignore[index]
             self._dirty.add(set_key)
 
     def _unindex(self, pod: Pod) -> None:
@@ -189,6 +210,7 @@ class ClusterState:
             return
         by_ordinal = self.pods_by_set.get(set_key)
         if by_ordinal is not None and by_ordinal.get(pod.ordinal) is pod:  # type: ignore[arg-type]
+            by_ordinal = self._inner(self.pods_by_set, self._own_pods_by_set, set_key)
             del by_ordinal[pod.ordinal]  # type: ignore[arg-type]
             if not by_ordinal:
                 del self.pods_by_set[set_key]
@@ -249,13 +271,12 @@ class ClusterState:
         if not event.object_kind or not event.object_name:
             return
         key = (event.namespace, event.object_kind, event.object_name)
-        recent = self.events.get(key)
         if type_ == "DELETED":
-            if recent is not None:
-                recent.pop(event.name, None)
+            recent = self.events.get(key)
+            if recent is not None and event.name in recent:
+                del self._inner(self.events, self._own_events, key)[event.name]
             return
-        if recent is None:
-            recent = self.events[key] = {}
+        recent = self._inner(self.events, self._own_events, key, create=True)
         recent.pop(event.name, None)  # re-insert so the newest occurrence is last
         recent[event.name] = event
         if len(recent) > RECENT_EVENTS:
@@ -270,14 +291,32 @@ class ClusterState:
             # Like pods: a late DELETED of an earlier incarnation must not remove its replacement.
             current = by_name.get(revision.name) if by_name is not None else None
             if by_name is not None and current is not None and current.uid == revision.uid:
+                by_name = self._inner(self.revisions_by_set, self._own_revisions, set_key)
                 del by_name[revision.name]
                 if not by_name:
                     del self.revisions_by_set[set_key]
         else:
-            if by_name is None:
-                by_name = self.revisions_by_set[set_key] = {}
+            by_name = self._inner(self.revisions_by_set, self._own_revisions, set_key, create=True)
             by_name[revision.name] = revision
         self._dirty.add(set_key)
+
+    def _inner(self, index: dict[Any, dict[Any, Any]], owned: set[Any], key: Any, *, create: bool = False) -> Any:
+        """index[key], safe for this state to change: copied first if a keyframe may share it.
+
+        With `create`, an absent key gets a new empty dict (this state's own);
+        without, the key must be there.
+        """
+        inner = index.get(key)
+        if inner is None:
+            if not create:
+                raise KeyError(key)
+            inner = index[key] = {}
+            if self._sharing:
+                owned.add(key)
+        elif self._sharing and key not in owned:
+            inner = index[key] = inner.copy()
+            owned.add(key)
+        return inner
 
     # -- queries --------------------------------------------------------------
 

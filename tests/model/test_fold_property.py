@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsviz.model import ClusterState, WatchEvent, build_frame
-from tests.k8s_objects import claim, pod, statefulset
+from tests.folds import fold_contents
+from tests.k8s_objects import claim, controller_revision, pod, statefulset
+from tests.k8s_objects import event as k8s_event
 
 NAMES = ["web", "db"]
 
@@ -153,3 +155,59 @@ def test_every_pod_shape_gets_the_reference_cell(raw):
     state.apply(WatchEvent("ADDED", raw))
     [cell] = build_frame(state).rows[0].cells
     assert cell.state == reference_state(raw)
+
+
+@st.composite
+def any_events(draw):
+    """Events of every kind the nested indexes hold: pods per set, Events per object, revisions per set."""
+    kind = draw(st.sampled_from(["fold", "Event", "ControllerRevision"]))
+    if kind == "fold":
+        return draw(events())
+    type_ = draw(st.sampled_from(["ADDED", "MODIFIED", "DELETED"]))
+    owner = draw(st.sampled_from(NAMES))
+    if kind == "Event":
+        name = f"ev-{draw(st.integers(0, 30))}"
+        obj = k8s_event(name, f"{owner}-{draw(st.integers(0, 2))}", draw(st.sampled_from(["a", "b"])))
+    else:
+        obj = controller_revision(f"{owner}-{draw(st.sampled_from(['r1', 'r2']))}", number=draw(st.integers(1, 3)))
+    return WatchEvent(type_, obj)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(any_events(), max_size=40),
+    st.lists(any_events(), max_size=40),
+    st.lists(any_events(), max_size=40),
+    st.lists(any_events(), max_size=20),
+)
+def test_a_copy_and_its_original_fold_on_apart(before, after, branch, later):
+    """Replay's keyframes share inner indexes with the state they were copied from: neither sees the other's changes.
+
+    The original folds `after`, a copy `branch`, a copy of that copy `later`; each
+    must equal a fresh fold of its own history, and the first copy must be
+    unchanged by its own copy folding on.
+    """
+    original = ClusterState()
+    for item in before:
+        original.apply(item)
+    keyframe = original.copy()
+    for item in after:
+        original.apply(item)
+    branched = keyframe.copy()
+    for item in branch:
+        branched.apply(item)
+    again = branched.copy()
+    for item in later:
+        again.apply(item)
+
+    def fresh(*parts):
+        state = ClusterState()
+        for part in parts:
+            for item in part:
+                state.apply(item)
+        return fold_contents(state)
+
+    assert fold_contents(original) == fresh(before, after)
+    assert fold_contents(keyframe) == fresh(before)
+    assert fold_contents(branched) == fresh(before, branch)
+    assert fold_contents(again) == fresh(before, branch, later)

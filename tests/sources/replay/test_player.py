@@ -29,6 +29,7 @@ from stsviz.sources.replay import (
     load_recording,
     parse_at,
 )
+from tests.folds import fold_contents
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 
@@ -86,11 +87,6 @@ def fresh(recording, count: int) -> ClusterState:
     for change in recording.events[:count]:
         state.apply_change(change)
     return state
-
-
-def fold_contents(state: ClusterState) -> dict:
-    """Everything the fold knows, except the dispatch table and what a view has yet to redraw."""
-    return {k: v for k, v in vars(state).items() if k not in ("_handlers", "_dirty")}
 
 
 def assert_shows(player: Player, count: int) -> None:

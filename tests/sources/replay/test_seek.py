@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from stsviz.model import build_frame
 from stsviz.sources.replay import Player, load_recording
 from stsviz.sources.replay import player as player_module
-from tests.sources.replay.test_player import START, FakeClock, fold_contents, fresh, pod_event, timed_recording
+from tests.folds import fold_contents
+from tests.sources.replay.test_player import START, FakeClock, fresh, pod_event, timed_recording
 
 PHASES = ("Pending", "Running", "Failed", "Succeeded")
 
