@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from stsviz.model.events import EVENT_TYPES, Change, WatchEvent
 from stsviz.model.records import (
@@ -27,6 +27,10 @@ from stsviz.model.records import (
     SetKey,
     StatefulSet,
 )
+
+K = TypeVar("K")  # a nested index's key, its inner dicts' keys and values
+IK = TypeVar("IK")
+V = TypeVar("V")
 
 RECENT_EVENTS = 20
 CLAIM_PHASES_KEPT = 8
@@ -300,7 +304,7 @@ class ClusterState:
             by_name[revision.name] = revision
         self._dirty.add(set_key)
 
-    def _inner(self, index: dict[Any, dict[Any, Any]], owned: set[Any], key: Any, *, create: bool = False) -> Any:
+    def _inner(self, index: dict[K, dict[IK, V]], owned: set[K], key: K, *, create: bool = False) -> dict[IK, V]:
         """index[key], safe for this state to change: copied first if a keyframe may share it.
 
         With `create`, an absent key gets a new empty dict (this state's own);
