@@ -476,7 +476,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
             self.show_frame()
             return
         self._show_status()  # "seeking"
-        self.run_worker(partial(self._run_seek, job), thread=True, group="seek", exit_on_error=False)
+        # Named here: Textual would otherwise describe the worker by the repr of its work.
+        self.run_worker(
+            partial(self._run_seek, job),
+            name="seek",
+            description="replay seek",
+            thread=True,
+            group="seek",
+            exit_on_error=False,
+        )
 
     def _run_seek(self, job: SeekRun) -> None:
         try:

@@ -458,16 +458,18 @@ class SeekJob:
     the keyframes it passes are kept in `keyframes` for the player to take.
     """
 
+    # Only the positions are in its repr: the events are the whole recording (Textual describes
+    # a worker by the repr of its work: 2.3 s on the UI loop at 200,000 events, before this).
     index: int
     offset: float
-    events: Sequence[Change]
-    base: ClusterState | None
+    events: Sequence[Change] = field(repr=False)
+    base: ClusterState | None = field(repr=False)
     start: int
     every: int
-    known: set[int]  # keyframe positions the player has already
-    wanted: Callable[[], bool] = lambda: True
-    state: ClusterState | None = None  # set when `run` finished; None if it stopped as unwanted
-    keyframes: dict[int, ClusterState] = field(default_factory=dict)
+    known: set[int] = field(repr=False)  # keyframe positions the player has already
+    wanted: Callable[[], bool] = field(default=lambda: True, repr=False)
+    state: ClusterState | None = field(default=None, repr=False)  # set when `run` finished; None if unwanted
+    keyframes: dict[int, ClusterState] = field(default_factory=dict, repr=False)
 
     def run(self) -> bool:
         """Fold to `index`; False if it stopped early because a newer seek made it unwanted."""
