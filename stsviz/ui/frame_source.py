@@ -86,8 +86,26 @@ class ReplayControls(FrameSource, Protocol):
         """The event index a seek in flight will show, or None."""
         ...
 
+    @property
+    def pending_offset(self) -> float | None:
+        """Where on the timeline a seek in flight will put the playhead, or None."""
+        ...
+
+    @property
+    def mark_offsets(self) -> list[float]:
+        """Where the recorder's marks are on the timeline, in seconds."""
+        ...
+
     def request_seek(self, index: int) -> SeekRun | None:
         """Seek now if cheap (None), else a fold to run off the UI loop; the latest request wins."""
+        ...
+
+    def request_seek_offset(self, seconds: float) -> SeekRun | None:
+        """`request_seek` to a point on the timeline (seconds from the first event); the playhead goes there."""
+        ...
+
+    def request_jump(self, seconds: float) -> SeekRun | None:
+        """`request_seek_offset` this many seconds on (or back) from where the screen is or is going."""
         ...
 
     def request_step(self, count: int) -> SeekRun | None:

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from stsviz.render.legend import cell_legend, verdict_legend
+from stsviz.render.timeline import timeline_legend
 
 HEADING = "bold underline"
 
@@ -47,6 +48,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._keys(), id="help-keys")
             yield Static(self._section("Cells", cell_legend()), id="help-cells")
             yield Static(self._section("Verdicts", verdict_legend()), id="help-verdicts")
+            if self.mode == "replay":
+                yield Static(self._section("Timeline", timeline_legend()), id="help-timeline")
             if self.notes:
                 notes = Text("\n".join(self.notes))  # warnings quote file and server text: plain Text
                 yield Static(self._section("Notes", notes), id="help-notes")
@@ -65,9 +68,9 @@ class HelpScreen(ModalScreen[None]):
         lines = []
         for active in sorted(self.bindings.values(), key=_rank):
             binding = active.binding
-            lines.append(
-                (binding.key_display or self.app.get_key_display(binding), binding.tooltip or binding.description)
-            )
+            line = (binding.key_display or self.app.get_key_display(binding), binding.tooltip or binding.description)
+            if line not in lines:  # keys that share a line (0-9) are listed once
+                lines.append(line)
         return lines
 
     def _keys(self) -> Group:

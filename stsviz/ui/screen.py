@@ -44,6 +44,7 @@ from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.revisions import RevisionsPanel
 from stsviz.ui.service_checks import ServiceChecks
 from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_command
+from stsviz.ui.timeline import Timeline
 
 # `]` and `[` walk this ladder; 1x is real time as recorded (the Player allows 0.25x to 64x).
 # Live, keys before data: for this long after a key, at most this many ticks wait, so the key's frame
@@ -52,11 +53,12 @@ from stsviz.ui.switcher import ALL_NAMESPACES, CommandPrompt, Picker, parse_comm
 KEYS_FIRST = 0.05  # seconds
 KEYS_FIRST_TICKS = 2
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+JUMP_SECONDS = 10  # `<` and `>`, as a video player's ten-second skip
 
 # Actions that only make sense with a replay: refused (and hidden) otherwise.
 log = logging.getLogger("stsviz.ui")
 
-REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end"})
+REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end", "jump", "seek_fraction"})
 # And with a live source: a recording has no other namespace or context to switch to.
 LIVE_ACTIONS = frozenset({"command_line"})
 
@@ -107,6 +109,37 @@ class RolloutScreen(ActionKeys, Screen[None]):
         ),
         Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
         Binding("G", "seek_end", "End", id="replay.end", key_display="G", tooltip="Jump to the last event"),
+        # A video player's: `<` and `>` ten seconds (beside `,` and `.`, one event), digits a tenth of the way.
+        Binding(
+            "less_than_sign",
+            f"jump(-{JUMP_SECONDS})",
+            f"Back {JUMP_SECONDS}s",
+            id="replay.jump_back",
+            key_display="<",
+            show=False,
+            tooltip=f"Back {JUMP_SECONDS} seconds of the recording",
+        ),
+        Binding(
+            "greater_than_sign",
+            f"jump({JUMP_SECONDS})",
+            f"Forward {JUMP_SECONDS}s",
+            id="replay.jump_forward",
+            key_display=">",
+            show=False,
+            tooltip=f"Forward {JUMP_SECONDS} seconds of the recording",
+        ),
+        *(
+            Binding(
+                str(digit),
+                f"seek_fraction({digit / 10})",
+                f"Jump to {digit * 10}%",
+                id=f"replay.tenth_{digit}",
+                key_display="0-9",
+                show=False,
+                tooltip="Jump to 0%, 10% ... 90% of the recording (or click on the timeline)",
+            )
+            for digit in range(10)
+        ),
         Binding(
             "slash",
             "open_filter",
@@ -202,6 +235,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.filter_bar = FilterBar(id="filter")
         self.status = ReplayStatus(id="replay-status") if setup.replay is not None else None
         self.load_bar = LoadBar(id="load-bar") if setup.loading is not None else None
+        self.timeline = Timeline(id="timeline") if setup.replay is not None else None
         self.warnings = list(setup.warnings)  # what loading skipped; a load still running adds its own at the end
         self.freshness = FreshnessBar(id="freshness") if setup.live is not None else None
         self._live_error: str | None = None
@@ -232,6 +266,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
         yield self.filter_bar
         if self.load_bar is not None:
             yield self.load_bar
+        if self.timeline is not None:
+            yield self.timeline
         if self.status is not None:
             yield self.status
         yield Footer()
@@ -422,6 +458,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def _show_status(self) -> None:
         if self.status is not None and self.replay is not None:
             self.status.show(self.replay)
+        if self.timeline is not None and self.replay is not None:
+            self.timeline.show(self.replay)
 
     @on(StatefulSetGrid.CellSelected)
     def _selection_changed(self) -> None:
@@ -465,6 +503,19 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def action_seek_end(self) -> None:
         assert self.replay is not None
         self._seek(self.replay.request_seek(len(self.replay.recording)))
+
+    def action_jump(self, seconds: float) -> None:
+        assert self.replay is not None
+        self._seek(self.replay.request_jump(seconds))  # playing goes on from there, as in a video player
+
+    def action_seek_fraction(self, fraction: float) -> None:
+        assert self.replay is not None
+        self._seek(self.replay.request_seek_offset(fraction * (self.replay.duration or 0.0)))
+
+    @on(Timeline.Scrub)
+    def _scrub(self, message: Timeline.Scrub) -> None:
+        if self.replay is not None:
+            self._seek(self.replay.request_seek_offset(message.seconds))
 
     def _seek(self, job: SeekRun | None) -> None:
         """Show a seek: now if it was cheap, else when its fold (in a thread) lands; the latest wins.

@@ -133,6 +133,7 @@ class Player:
         self._checkpoint_every = checkpoint_every or _keyframe_every(count)
         self._checkpoints: dict[int, ClusterState] = {}  # the keyframes, by position; never folded into
         self._time_keys: list[float] | None = None
+        self._mark_offsets: list[float] = []
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
@@ -159,6 +160,11 @@ class Player:
         return self._pending.index if self._pending is not None else None
 
     @property
+    def pending_offset(self) -> float | None:
+        """Where on the timeline a seek in flight will put the playhead, or None when none is pending."""
+        return self._pending.offset if self._pending is not None else None
+
+    @property
     def duration(self) -> float:
         return self.recording.duration
 
@@ -178,6 +184,15 @@ class Player:
     @property
     def at_end(self) -> bool:
         return self._position >= len(self.recording)
+
+    @property
+    def mark_offsets(self) -> list[float]:
+        """Where the recorder's marks (disconnect, relist, gap, action...) are on the timeline, in seconds."""
+        marks, offsets = self.recording.marks, self._offsets
+        if len(self._mark_offsets) != len(marks):  # none yet, or more have loaded
+            loaded = len(self.recording)
+            self._mark_offsets = [offsets[min(index, loaded) - 1] if index and loaded else 0.0 for index, _ in marks]
+        return self._mark_offsets
 
     @property
     def frame_time(self) -> datetime | None:
@@ -367,7 +382,25 @@ class Player:
         """
         self._follow_load()
         index = max(0, min(index, len(self.recording)))
-        offset = self._offsets[index - 1] if index else 0.0
+        return self._request(index, self._offsets[index - 1] if index else 0.0)
+
+    def request_seek_offset(self, seconds: float) -> SeekJob | None:
+        """`request_seek` to a point on the timeline, in seconds from the first event.
+
+        The events at or before it are shown and the playhead is put there (not
+        back on the last event), so jumps of a few seconds through a quiet stretch
+        move on instead of landing on the same event again.
+        """
+        self._follow_load()
+        seconds = max(0.0, min(float(seconds), self.duration))
+        return self._request(bisect_right(self._offsets, seconds, hi=len(self.recording)), seconds)
+
+    def request_jump(self, seconds: float) -> SeekJob | None:
+        """`request_seek_offset` this many seconds on (negative: back) from where the screen is or is going."""
+        target = self._pending.offset if self._pending is not None else self._offset
+        return self.request_seek_offset(target + seconds)
+
+    def _request(self, index: int, offset: float) -> SeekJob | None:
         if self._pending is None and self._position <= index <= self._position + INLINE_EVENTS:
             self._fold_to(index)  # a step or a short hop forward: quicker than a thread's round trip
             self._set_offset(offset)

@@ -183,3 +183,49 @@ def test_a_seek_job_describes_itself_without_the_recording(tmp_path, no_inline):
     job = player.request_seek(len(player.recording))
     assert job is not None
     assert len(repr(job)) < 200 and "Change(" not in repr(job)
+
+
+def test_a_seek_to_a_moment_shows_the_events_up_to_it_with_the_playhead_there(tmp_path):
+    player = Player(timed_recording(tmp_path, [0, 1, 2, 30, 31, 32]), clock=FakeClock())
+    land_at = player.request_seek_offset(15.0)
+    assert land_at is None  # six events: folded at once
+    assert (player.position, player.offset) == (3, 15.0)  # the events at 0, 1 and 2 s; the playhead where asked
+    assert_shows(player, 3)
+    player.request_seek_offset(1e9)
+    assert (player.position, player.offset) == (6, 32.0)  # past the end: the end
+
+
+def test_ten_second_jumps_cross_a_quiet_stretch_instead_of_landing_on_the_same_event(tmp_path):
+    player = Player(timed_recording(tmp_path, [0, 1, 40, 41]), clock=FakeClock())
+    places = []
+    for _ in range(5):
+        player.request_jump(10)
+        places.append((player.position, player.offset))
+    assert places == [(2, 10.0), (2, 20.0), (2, 30.0), (3, 40.0), (4, 41.0)]
+    player.request_jump(-10)
+    assert (player.position, player.offset) == (2, 31.0)
+    assert_shows(player, 2)
+
+
+def test_a_jump_counts_from_where_the_pending_seek_lands(tmp_path, no_inline):
+    player = Player(timed_recording(tmp_path, [i * 1.0 for i in range(60)]), clock=FakeClock())
+    first = player.request_seek_offset(30.0)
+    second = player.request_jump(10)  # asked before the first landed: from 30 s, not from 0
+    assert first is not None and second is not None
+    assert player.pending_offset == 40.0
+    assert second.run() and player.finish_seek(second)
+    assert (player.position, player.offset) == (41, 40.0)
+    assert_shows(player, 41)
+
+
+def test_marks_are_placed_on_the_timeline_at_their_events(tmp_path):
+    lines = [json.dumps({"stsviz": 1, "kind": "header", "started": START.isoformat()})]
+    for index in range(4):
+        ts = (START + timedelta(seconds=10 * index)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        lines.append(json.dumps({"seq": index + 1, "ts": ts, **pod_event(index, "ADDED")}))
+        if index == 1:
+            lines.append(json.dumps({"seq": 9, "ts": ts, "type": "MARK", "mark": "disconnect", "kind": "pods"}))
+    path = tmp_path / "rec.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    player = Player(load_recording([path]), clock=FakeClock())
+    assert player.mark_offsets == [10.0]  # after the second event, at 10 s

@@ -1,0 +1,80 @@
+"""The replay timeline: digits, `<` and `>`, and the mouse move the replay like a video player's.
+
+Each way lands where a fresh fold to that moment would (the Player's seeks are
+tested for that in tests/sources/replay/test_seek.py); here, that the screen
+asks for the right moment and shows it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from stsviz.render.timeline import PLAYHEAD, seconds_at
+from stsviz.ui.help import HelpScreen
+from stsviz.ui.replay_bar import status_line
+from stsviz.ui.timeline import MARGIN, Timeline
+from tests.waiting import eventually
+
+
+def landed(player, seconds: float) -> bool:
+    """The screen shows the events at or before `seconds`, the playhead there."""
+    index = bisect_right(player.recording.offsets, seconds, hi=len(player.recording))
+    return player.pending is None and player.position == index and abs(player.offset - seconds) < 1e-9
+
+
+async def test_digits_jump_to_tenths_of_the_recording(replay_app):
+    app = replay_app("rolling", index=0)
+    player = app.setup.replay
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await eventually(lambda: landed(player, player.duration / 2), message="half way")
+        await pilot.press("9")
+        await eventually(lambda: landed(player, player.duration * 0.9), message="nine tenths")
+        await pilot.press("0")
+        await eventually(lambda: landed(player, 0.0), message="the start")
+
+
+async def test_angle_brackets_skip_ten_seconds(replay_app):
+    app = replay_app("rolling", index=0)
+    player = app.setup.replay
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        await eventually(lambda: landed(player, 20.0), message="20 s in")
+        await pilot.press("less_than_sign")
+        await eventually(lambda: landed(player, 10.0), message="back to 10 s")
+        assert "time 0:10.0" in status_line(player).plain
+
+
+async def test_a_click_on_the_timeline_seeks_there_and_the_playhead_follows(replay_app):
+    app = replay_app("rolling", index=0)
+    player = app.setup.replay
+    async with app.run_test(size=(80, 24)) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        width = timeline.track_width
+        await pilot.click(Timeline, offset=(MARGIN + 30, 0))
+        await eventually(lambda: landed(player, seconds_at(30, player.duration, width)), message="the click")
+        await pilot.pause()
+        assert timeline.render().plain.index(PLAYHEAD) == MARGIN + 30
+
+
+async def test_dragging_along_the_timeline_ends_where_the_mouse_is_let_go(replay_app):
+    app = replay_app("scale", index=0)
+    player = app.setup.replay
+    async with app.run_test(size=(80, 24)) as pilot:
+        width = app.screen.query_one(Timeline).track_width
+        await pilot.mouse_down(Timeline, offset=(MARGIN + 5, 0))
+        for x in (15, 40, 60, 25):
+            await pilot.hover(Timeline, offset=(MARGIN + x, 0))
+        await pilot.mouse_up(Timeline, offset=(MARGIN + 25, 0))
+        await eventually(lambda: landed(player, seconds_at(25, player.duration, width)), message="the drag's end")
+
+
+async def test_help_lists_the_digits_once_and_explains_the_timeline(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = [key for key, _ in help_screen.key_lines()]
+        assert keys.count("0-9") == 1 and "<" in keys and ">" in keys
+        assert "a recorder's mark" in str(help_screen.query_one("#help-timeline").render())
