@@ -30,7 +30,7 @@ def write_replicated(path: Path, events: int) -> int:
     """Write `events` lines made of copies of the real recordings; returns the byte size."""
     template = [orjson.loads(line) for line in recording_lines()]
     template = [e for e in template if "ts" in e]
-    epoch = [time_seconds(e["ts"]) for e in template]
+    epoch = monotonic([time_seconds(e["ts"]) for e in template])
     start, span = epoch[0], epoch[-1] - epoch[0] + 1
     written = 0
     with path.open("wb") as out:
@@ -54,6 +54,19 @@ def write_replicated(path: Path, events: int) -> int:
             out.write(b"\n".join(chunk) + b"\n")
             copy += 1
     return path.stat().st_size
+
+
+def monotonic(seconds: list[float]) -> list[float]:
+    """The recordings one after another in time: each one that starts earlier than the one before ended
+    (they were recorded on different days) is moved to start a second after it, so the replicated file's
+    times only grow and its timeline is as long as all of them together."""
+    result: list[float] = []
+    shift = 0.0
+    for value in seconds:
+        if result and value + shift < result[-1] - 1:
+            shift = result[-1] + 1 - value
+        result.append(value + shift)
+    return result
 
 
 def time_seconds(ts: str) -> float:
