@@ -53,7 +53,7 @@ from stsviz.ui.timeline import Timeline
 KEYS_FIRST = 0.05  # seconds
 KEYS_FIRST_TICKS = 2
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
-JUMP_SECONDS = 10  # `<` and `>`, as a video player's ten-second skip
+JUMP_SECONDS = 10  # Shift+Left and Shift+Right, as a video player's ten-second skip
 
 # Actions that only make sense with a replay: refused (and hidden) otherwise.
 log = logging.getLogger("stsviz.ui")
@@ -109,22 +109,23 @@ class RolloutScreen(ActionKeys, Screen[None]):
         ),
         Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
         Binding("G", "seek_end", "End", id="replay.end", key_display="G", tooltip="Jump to the last event"),
-        # A video player's: `<` and `>` ten seconds (beside `,` and `.`, one event), digits a tenth of the way.
+        # As in a video player: Shift+arrows skip ten seconds (the arrows move over the grid; `<` `>`
+        # are live's partition keys, so they mean nothing here), digits go a tenth of the way.
         Binding(
-            "less_than_sign",
+            "shift+left",
             f"jump(-{JUMP_SECONDS})",
             f"Back {JUMP_SECONDS}s",
             id="replay.jump_back",
-            key_display="<",
+            key_display="shift+←",
             show=False,
             tooltip=f"Back {JUMP_SECONDS} seconds of the recording",
         ),
         Binding(
-            "greater_than_sign",
+            "shift+right",
             f"jump({JUMP_SECONDS})",
             f"Forward {JUMP_SECONDS}s",
             id="replay.jump_forward",
-            key_display=">",
+            key_display="shift+→",
             show=False,
             tooltip=f"Forward {JUMP_SECONDS} seconds of the recording",
         ),

@@ -65,17 +65,24 @@ class Timeline(Widget):
     # -- the mouse: click, or press and drag ------------------------------------------
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button != 1:
+            return  # the left button only: others are the terminal's (paste, menus)
         self._dragging = True
         self.capture_mouse()
         self._scrub(event.x)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._dragging:
+        if self._dragging and event.button == 1:
             self._scrub(event.x)
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         self._dragging = False
         self.release_mouse()
+
+    def on_mouse_release(self, event: events.MouseRelease) -> None:
+        # The capture ended without a button going up here (help or the palette opened mid-drag):
+        # moving over the line afterwards must not seek.
+        self._dragging = False
 
     def _scrub(self, x: int) -> None:
         width = self.track_width

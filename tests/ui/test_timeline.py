@@ -1,4 +1,4 @@
-"""The replay timeline: digits, `<` and `>`, and the mouse move the replay like a video player's.
+"""The replay timeline: digits, Shift+arrows and the mouse move the replay like a video player's.
 
 Each way lands where a fresh fold to that moment would (the Player's seeks are
 tested for that in tests/sources/replay/test_seek.py); here, that the screen
@@ -34,13 +34,15 @@ async def test_digits_jump_to_tenths_of_the_recording(replay_app):
         await eventually(lambda: landed(player, 0.0), message="the start")
 
 
-async def test_angle_brackets_skip_ten_seconds(replay_app):
+async def test_shift_arrows_skip_ten_seconds_and_plain_arrows_still_move_over_ordinals(replay_app):
     app = replay_app("rolling", index=0)
     player = app.setup.replay
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("greater_than_sign", "greater_than_sign")
+        ordinal = app.screen.grid.cursor_ordinal
+        await pilot.press("shift+right", "shift+right")
         await eventually(lambda: landed(player, 20.0), message="20 s in")
-        await pilot.press("less_than_sign")
+        assert app.screen.grid.cursor_ordinal == ordinal  # the arrows with Shift move in time, not over cells
+        await pilot.press("shift+left")
         await eventually(lambda: landed(player, 10.0), message="back to 10 s")
         assert "time 0:10.0" in status_line(player).plain
 
@@ -76,5 +78,18 @@ async def test_help_lists_the_digits_once_and_explains_the_timeline(replay_app):
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         keys = [key for key, _ in help_screen.key_lines()]
-        assert keys.count("0-9") == 1 and "<" in keys and ">" in keys
+        assert keys.count("0-9") == 1 and "shift+←" in keys and "shift+→" in keys
         assert "a recorder's mark" in str(help_screen.query_one("#help-timeline").render())
+
+
+async def test_a_drag_cut_short_by_another_screen_does_not_go_on_scrubbing(replay_app):
+    app = replay_app("rolling", index=0)
+    player = app.setup.replay
+    async with app.run_test(size=(80, 24)) as pilot:
+        width = app.screen.query_one(Timeline).track_width
+        await pilot.mouse_down(Timeline, offset=(MARGIN + 5, 0))
+        await eventually(lambda: landed(player, seconds_at(5, player.duration, width)), message="the press")
+        await pilot.press("question_mark", "escape")  # help took the mouse mid-drag; no button came up here
+        await pilot.hover(Timeline, offset=(MARGIN + 50, 0))
+        await pilot.pause()
+        assert landed(player, seconds_at(5, player.duration, width))

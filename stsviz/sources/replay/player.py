@@ -50,11 +50,12 @@ from stsviz.sources.replay.recording import Recording
 MIN_SPEED = 0.25
 MAX_SPEED = 64.0
 # A keyframe per this many events at least, and at most MAX_KEYFRAMES in all.
-# Measured (2026-12-01, shared 2-core machine, real recordings replicated to
-# 200,000 events): a fold costs ~4.3 us/event and a copy ~10 ms and ~1.7 MB at
-# the end, so 10,000 events is ~45 ms of folding per seek, well under the 200 ms
-# goal even with the copy; more keyframes would cost memory (one copy of the
-# indexes each) for little gain. Past 1,000,000 events they spread out.
+# Measured (2026-12-01, shared 2-core machine, real recordings replicated):
+# a fold costs ~2-4 us/event, so 10,000 events is ~20-45 ms of folding per
+# seek, well under the 200 ms goal even with the copy; a keyframe costs its flat
+# indexes plus what changes after it (copy-on-write: ~1.3 MB on average over
+# 1,000,000 events), so more of them would cost memory for little gain. Past
+# 1,000,000 events they spread out.
 KEYFRAME_EVERY = 10_000
 MAX_KEYFRAMES = 100
 # A seek that folds at most this many events without a copy (~9 ms) runs where it
@@ -134,6 +135,7 @@ class Player:
         self._checkpoints: dict[int, ClusterState] = {}  # the keyframes, by position; never folded into
         self._time_keys: list[float] | None = None
         self._mark_offsets: list[float] = []
+        self._marks_placed = (0, 0)  # (marks, events loaded) when _mark_offsets was made
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
@@ -188,9 +190,11 @@ class Player:
     @property
     def mark_offsets(self) -> list[float]:
         """Where the recorder's marks (disconnect, relist, gap, action...) are on the timeline, in seconds."""
-        marks, offsets = self.recording.marks, self._offsets
-        if len(self._mark_offsets) != len(marks):  # none yet, or more have loaded
-            loaded = len(self.recording)
+        marks, offsets, loaded = self.recording.marks, self._offsets, len(self.recording)
+        # Again when more has loaded: the loader hands marks over before it raises `loaded`, so a mark
+        # read in between sits at the end of what had loaded until then.
+        if self._marks_placed != (len(marks), loaded):
+            self._marks_placed = (len(marks), loaded)
             self._mark_offsets = [offsets[min(index, loaded) - 1] if index and loaded else 0.0 for index, _ in marks]
         return self._mark_offsets
 

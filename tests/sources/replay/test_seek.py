@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from stsviz.model import build_frame
 from stsviz.sources.replay import Player, load_recording
 from stsviz.sources.replay import player as player_module
+from stsviz.sources.replay.recording import Recording
 from tests.folds import fold_contents
 from tests.sources.replay.test_player import START, FakeClock, fresh, pod_event, timed_recording
 
@@ -229,3 +230,14 @@ def test_marks_are_placed_on_the_timeline_at_their_events(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     player = Player(load_recording([path]), clock=FakeClock())
     assert player.mark_offsets == [10.0]  # after the second event, at 10 s
+
+
+def test_a_mark_handed_over_before_its_events_moves_to_its_place_once_they_load(tmp_path):
+    """The loader hands a mark over just before it raises `loaded`: read in between, it sat at the old end."""
+    whole = timed_recording(tmp_path, [float(i) for i in range(10)])
+    loading = Recording(events=whole.events, offsets=whole.offsets, timed=True, complete=False, loaded=5)
+    loading.marks.append((8, {"type": "MARK", "mark": "disconnect"}))
+    player = Player(loading, clock=FakeClock())
+    assert player.mark_offsets == [4.0]  # as far as has loaded
+    loading.loaded = 10
+    assert player.mark_offsets == [7.0]  # after the eighth event, at 7 s
