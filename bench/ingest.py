@@ -59,7 +59,7 @@ def write_replicated(path: Path, events: int) -> int:
 def monotonic(seconds: list[float]) -> list[float]:
     """The recordings one after another in time: each one that starts earlier than the one before ended
     (they were recorded on different days) is moved to start a second after it, so the replicated file's
-    times only grow and its timeline is as long as all of them together."""
+    timeline is as long as all of them together (steps back under a second, as in the real files, stay)."""
     result: list[float] = []
     shift = 0.0
     for value in seconds:
