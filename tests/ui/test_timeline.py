@@ -7,12 +7,17 @@ asks for the right moment and shows it.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
+from datetime import timedelta
 
-from stsviz.render.timeline import PLAYHEAD, seconds_at
+from stsviz.render.timeline import MARK, PLAYHEAD, seconds_at
+from stsviz.sources.replay import Player, load_recording
+from stsviz.ui.app import StsvizApp, replay_setup
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.replay_bar import status_line
 from stsviz.ui.timeline import MARGIN, Timeline
+from tests.sources.replay.test_player import START, pod_event
 from tests.waiting import eventually
 
 
@@ -93,3 +98,23 @@ async def test_a_drag_cut_short_by_another_screen_does_not_go_on_scrubbing(repla
         await pilot.hover(Timeline, offset=(MARGIN + 50, 0))
         await pilot.pause()
         assert landed(player, seconds_at(5, player.duration, width))
+
+
+async def test_the_recorders_marks_show_on_the_timeline_where_they_happened(tmp_path, clock):
+    lines = [json.dumps({"stsviz": 1, "kind": "header", "started": START.isoformat()})]
+    for index in range(11):
+        ts = (START + timedelta(seconds=index)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        lines.append(json.dumps({"seq": index + 1, "ts": ts, **pod_event(index % 3, "ADDED")}))
+        if index == 5:
+            lines.append(json.dumps({"seq": 99, "ts": ts, "type": "MARK", "mark": "disconnect", "kind": "pods"}))
+    path = tmp_path / "marked.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    player = Player(load_recording([path]), clock=clock)
+    player.pause()
+    app = StsvizApp(replay_setup(player, title="marked.jsonl"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+        line = timeline.render().plain
+        # Half way along the track: the disconnect came after the sixth event, at 5 of 10 seconds.
+        assert line.index(MARK) == MARGIN + round((timeline.track_width - 1) / 2)
