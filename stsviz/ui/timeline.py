@@ -35,7 +35,7 @@ class Timeline(Widget):
         self._duration = 0.0
         self._playhead = 0.0
         self._marks: list[float] = []
-        self._drawn: tuple[int, int, int, int] | None = None  # (width, head cell, duration, marks) as last drawn
+        self._drawn: tuple[int, int, int] | None = None  # (width, head cell, tenths of the duration) as last drawn
         self._dragging = False
 
     @property
@@ -47,11 +47,11 @@ class Timeline(Widget):
         self._duration = player.duration or 0.0
         pending = player.pending_offset
         self._playhead = pending if pending is not None else player.offset or 0.0
-        self._marks = player.mark_offsets
+        marks = player.mark_offsets  # a new list whenever a mark is added or placed anew
         width = self.track_width
-        drawn = (width, cell_at(self._playhead, self._duration, width), round(self._duration * 10), len(self._marks))
-        if drawn != self._drawn:
-            self._drawn = drawn
+        drawn = (width, cell_at(self._playhead, self._duration, width), round(self._duration * 10))
+        if drawn != self._drawn or marks is not self._marks:
+            self._drawn, self._marks = drawn, marks
             self.refresh()
 
     def render(self) -> Text:
