@@ -30,6 +30,13 @@ def _rank(active: ActiveBinding) -> int:
     return ours + (2 if isinstance(active.node, App) else 1)
 
 
+def _joined(keys: list[str]) -> str:
+    """Keys that share a meaning on one line: `0-9` for a run of digits, else `a, b`."""
+    if len(keys) > 2 and all(len(key) == 1 for key in keys):
+        return f"{keys[0]}-{keys[-1]}"
+    return ", ".join(keys)
+
+
 class HelpScreen(ModalScreen[None]):
     """Keys, legend and verdicts; Escape, `?` or `q` closes it."""
 
@@ -65,13 +72,12 @@ class HelpScreen(ModalScreen[None]):
 
     def key_lines(self) -> list[tuple[str, str]]:
         """(key, what it does) for every active binding: stsviz's own first, then Textual's."""
-        lines = []
+        keys: dict[str, list[str]] = {}  # meaning -> its keys, in order
         for active in sorted(self.bindings.values(), key=_rank):
             binding = active.binding
-            line = (binding.key_display or self.app.get_key_display(binding), binding.tooltip or binding.description)
-            if line not in lines:  # keys that share a line (0-9) are listed once
-                lines.append(line)
-        return lines
+            key = binding.key_display or self.app.get_key_display(binding)
+            keys.setdefault(binding.tooltip or binding.description, []).append(key)
+        return [(_joined(shared), meaning) for meaning, shared in keys.items()]
 
     def _keys(self) -> Group:
         """One row per key, its description wrapping in its own column."""

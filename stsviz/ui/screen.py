@@ -135,7 +135,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
                 f"seek_fraction({digit / 10})",
                 f"Jump to {digit * 10}%",
                 id=f"replay.tenth_{digit}",
-                key_display="0-9",
+                key_display=str(digit),
                 show=False,
                 tooltip="Jump to 0%, 10% ... 90% of the recording (or click on the timeline)",
             )
