@@ -32,7 +32,7 @@ def _rank(active: ActiveBinding) -> int:
 
 def _joined(keys: list[str]) -> str:
     """Keys that share a meaning on one line: `0-9` for a run of digits, else `a, b`."""
-    if len(keys) > 2 and all(len(key) == 1 for key in keys):
+    if len(keys) > 2 and "".join(keys) in "0123456789":
         return f"{keys[0]}-{keys[-1]}"
     return ", ".join(keys)
 

@@ -15,6 +15,7 @@ from stsviz.ui.frame_source import AppSetup
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.replay_bar import ReplayStatus
 from stsviz.ui.screen import RolloutScreen
+from stsviz.ui.timeline import Timeline
 from tests.k8s_objects import pod, statefulset
 from tests.ui.helpers import FrozenClock, event_index, fold, screen_lines
 from tests.waiting import eventually
@@ -202,7 +203,8 @@ async def test_without_a_replay_the_replay_keys_are_refused_and_hidden():
         assert not app.query(ReplayStatus)
         assert app.title == "stsviz live kind-dev" and app.screen.sub_title == "2026-11-25T14:00:01.000Z"
         shown = {binding.action for _, binding, enabled, _ in app.screen.active_bindings.values() if enabled}
-        assert "toggle_play" not in shown and "open_filter" in shown
+        assert not shown & {"toggle_play", "jump(-10)", "jump(10)", "seek_fraction(0.5)"} and "open_filter" in shown
+        assert not app.screen.query(Timeline)
         assert row_line(app, "default/web").split()[-1] == "r."
 
 

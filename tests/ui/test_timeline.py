@@ -15,6 +15,7 @@ from stsviz.render.timeline import MARK, PLAYHEAD, seconds_at
 from stsviz.sources.replay import Player, load_recording
 from stsviz.ui.app import StsvizApp, replay_setup
 from stsviz.ui.help import HelpScreen
+from stsviz.ui.palette import screen_actions
 from stsviz.ui.replay_bar import status_line
 from stsviz.ui.timeline import MARGIN, Timeline
 from tests.sources.replay.test_player import START, pod_event
@@ -25,6 +26,11 @@ def landed(player, seconds: float) -> bool:
     """The screen shows the events at or before `seconds`, the playhead there."""
     index = bisect_right(player.recording.offsets, seconds, hi=len(player.recording))
     return player.pending is None and player.position == index and abs(player.offset - seconds) < 1e-9
+
+
+def landed_on_cell(player, timeline: Timeline, cell: int) -> bool:
+    """`landed` at the moment a cell of the timeline's track stands for."""
+    return landed(player, seconds_at(cell, player.duration, timeline.track_width))
 
 
 async def test_digits_jump_to_tenths_of_the_recording(replay_app):
@@ -57,9 +63,8 @@ async def test_a_click_on_the_timeline_seeks_there_and_the_playhead_follows(repl
     player = app.setup.replay
     async with app.run_test(size=(80, 24)) as pilot:
         timeline = app.screen.query_one(Timeline)
-        width = timeline.track_width
         await pilot.click(Timeline, offset=(MARGIN + 30, 0))
-        await eventually(lambda: landed(player, seconds_at(30, player.duration, width)), message="the click")
+        await eventually(lambda: landed_on_cell(player, timeline, 30), message="the click")
         await pilot.pause()
         assert timeline.render().plain.index(PLAYHEAD) == MARGIN + 30
 
@@ -68,15 +73,15 @@ async def test_dragging_along_the_timeline_ends_where_the_mouse_is_let_go(replay
     app = replay_app("scale", index=0)
     player = app.setup.replay
     async with app.run_test(size=(80, 24)) as pilot:
-        width = app.screen.query_one(Timeline).track_width
+        timeline = app.screen.query_one(Timeline)
         await pilot.mouse_down(Timeline, offset=(MARGIN + 5, 0))
         for x in (15, 40, 60, 25):
             await pilot.hover(Timeline, offset=(MARGIN + x, 0))
         await pilot.mouse_up(Timeline, offset=(MARGIN + 25, 0))
-        await eventually(lambda: landed(player, seconds_at(25, player.duration, width)), message="the drag's end")
+        await eventually(lambda: landed_on_cell(player, timeline, 25), message="the drag's end")
 
 
-async def test_help_lists_the_digits_once_and_explains_the_timeline(replay_app):
+async def test_help_and_the_palette_offer_the_timeline_keys(replay_app):
     app = replay_app("rolling")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
@@ -85,19 +90,22 @@ async def test_help_lists_the_digits_once_and_explains_the_timeline(replay_app):
         keys = [key for key, _ in help_screen.key_lines()]
         assert keys.count("0-9") == 1 and "shift+←" in keys and "shift+→" in keys
         assert "a recorder's mark" in str(help_screen.query_one("#help-timeline").render())
+        await pilot.press("escape")
+        offered = {name for name, _help, _run in screen_actions(app.screen)}
+        assert {"Back 10s", "Forward 10s", "Jump to 0%", "Jump to 50%", "Jump to 90%"} <= offered
 
 
 async def test_a_drag_cut_short_by_another_screen_does_not_go_on_scrubbing(replay_app):
     app = replay_app("rolling", index=0)
     player = app.setup.replay
     async with app.run_test(size=(80, 24)) as pilot:
-        width = app.screen.query_one(Timeline).track_width
+        timeline = app.screen.query_one(Timeline)
         await pilot.mouse_down(Timeline, offset=(MARGIN + 5, 0))
-        await eventually(lambda: landed(player, seconds_at(5, player.duration, width)), message="the press")
+        await eventually(lambda: landed_on_cell(player, timeline, 5), message="the press")
         await pilot.press("question_mark", "escape")  # help took the mouse mid-drag; no button came up here
         await pilot.hover(Timeline, offset=(MARGIN + 50, 0))
         await pilot.pause()
-        assert landed(player, seconds_at(5, player.duration, width))
+        assert landed_on_cell(player, timeline, 5)
 
 
 async def test_the_recorders_marks_show_on_the_timeline_where_they_happened(tmp_path, clock):

@@ -284,9 +284,14 @@ class Player:
 
     def seek_offset(self, seconds: float) -> None:
         """Move the playhead; every event at or before it is applied."""
-        seconds = max(0.0, min(float(seconds), self.duration))
-        self._move_to(bisect_right(self._offsets, seconds, hi=len(self.recording)))
+        index, seconds = self._at(seconds)
+        self._move_to(index)
         self._set_offset(seconds)
+
+    def _at(self, seconds: float) -> tuple[int, float]:
+        """A moment on the timeline, kept within the recording, and how many events are at or before it."""
+        seconds = max(0.0, min(float(seconds), self.duration))
+        return bisect_right(self._offsets, seconds, hi=len(self.recording)), seconds
 
     def seek_time(self, moment: datetime) -> None:
         """Show the state after the last event with time <= `moment` (naive means UTC).
@@ -396,8 +401,7 @@ class Player:
         move on instead of landing on the same event again.
         """
         self._follow_load()
-        seconds = max(0.0, min(float(seconds), self.duration))
-        return self._request(bisect_right(self._offsets, seconds, hi=len(self.recording)), seconds)
+        return self._request(*self._at(seconds))
 
     def request_jump(self, seconds: float) -> SeekJob | None:
         """`request_seek_offset` this many seconds on (negative: back) from where the screen is or is going."""
