@@ -1,6 +1,8 @@
 """What the user may change, from a SelfSubjectRulesReview: the keys the user may not use are dimmed.
 
-One review per namespace (cached by the screen, asked again now and then).
+One review per namespace (cached by the screen, asked again now and then),
+asked by `ask_review`: a create that changes nothing, so the gate does not
+stand in front of it.
 A review that is incomplete (the server's authorizer could not list every
 rule) or that could not be had at all decides nothing: the change is tried
 and a 403 is shown as kubectl shows it.
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from stsviz.sources.live.wire import send
 
 # What each mutating action needs: (verb, API group, resource), as RBAC names them.
 NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -67,6 +71,11 @@ class Review:
                 qualified = f"{resource}.{group}" if group else resource
                 return f"you may not {verb} {qualified} in {self.namespace} (RBAC)"
         return None
+
+
+async def ask_review(api: Any, namespace: str) -> Review:
+    """The server's review of what the user may do in `namespace`; ApiError or Unreachable when it could not be had."""
+    return parse_review(namespace, await send(api, "POST", REVIEWS, body=request_body(namespace)))
 
 
 def request_body(namespace: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ k9s's keys where k9s has one (`s`, `ctrl+d`, `r`), `+`/`-` to scale by one,
 revisions panel (elsewhere: the previous one, as `kubectl rollout undo`).
 Every one builds an action from what the screen shows, asks in a dialog,
 and hands it to the gate (stsviz.actions.gate), which may refuse; nothing
-here sends a request. The effect is shown when the watch reports it, never
+here sends a change (the RBAC review, which changes nothing, is asked
+through `actions.rbac.ask_review`). The effect is shown when the watch reports it, never
 painted ahead.
 """
 
@@ -19,7 +20,7 @@ from textual import work
 from textual.binding import Binding
 
 from stsviz.actions.gate import Failed, Gate, Refused
-from stsviz.actions.rbac import REVIEWS, Review, parse_review, request_body
+from stsviz.actions.rbac import Review, ask_review, parse_review
 from stsviz.actions.verbs import (
     GRACE_DEFAULT,
     GRACE_FORCE,
@@ -34,7 +35,7 @@ from stsviz.actions.verbs import (
 )
 from stsviz.model.frame import SetRow
 from stsviz.model.revisions import DiffEntry, RevisionView, previous_revision, template_diff
-from stsviz.sources.live.wire import ApiError, Unreachable, send
+from stsviz.sources.live.wire import ApiError, Unreachable
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 
 if TYPE_CHECKING:
@@ -136,8 +137,7 @@ class ActionKeys:
                 return
             asked = live.source.timing.clock()
             try:
-                body = await send(live.source.connection.api, "POST", REVIEWS, body=request_body(namespace))
-                review = parse_review(namespace, body)
+                review = await ask_review(live.source.connection.api, namespace)
             except (ApiError, Unreachable) as error:
                 review = parse_review(namespace, None)  # decides nothing: the change is tried, a 403 shown
                 # A failed review is asked again soon, not trusted for a minute: the keys stay undimmed till then.

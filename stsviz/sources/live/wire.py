@@ -229,7 +229,8 @@ async def send(
 ) -> Any:
     """One request that changes the cluster: the parsed JSON answer, or ApiError / Unreachable.
 
-    Only stsviz.actions.gate calls this (every mutation goes through the gate).
+    Only stsviz.actions calls this: the gate's actions (every mutation goes through
+    the gate) and the RBAC review (`rbac.ask_review`, a create that changes nothing).
     A redirect is never followed: a write sent twice, or elsewhere, is worse than none.
     """
     _follow_no_other_host(api)
