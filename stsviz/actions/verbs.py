@@ -1,4 +1,4 @@
-"""The mutating verbs: scale, delete a pod, move the partition, restart — with kubectl's semantics.
+"""The mutating verbs: scale, delete a pod, move the partition, restart, undo — with kubectl's semantics.
 
 Each action knows the object the user saw (its replicas, its pod's UID), so a
 stale screen never changes something else: scale checks the replicas first

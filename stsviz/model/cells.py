@@ -1,4 +1,4 @@
-"""What a cell means: the state of the pod at one ordinal, by DESIGN.md's rules.
+"""What a cell means: the state of the pod at one ordinal (the README's glyph table lists the rules).
 
 First match wins; the order matters (a terminating pod that is still Ready is
 terminating, a crash-looping pod in phase Running is failed).

@@ -1,1 +1,1 @@
-"""The Textual app: screens, widgets and the row renderer they share with --plain."""
+"""The Textual app: screens, widgets, dialogs, the live worker; the renderers it shares with --plain are in render/."""

@@ -1,4 +1,5 @@
-"""Live mode's source: list+watch of StatefulSets, pods, claims and events from a real cluster.
+"""Live mode's source: list+watch of StatefulSets, pods, claims, Events,
+ControllerRevisions and PersistentVolumes from a real cluster.
 
 No Textual here. `config.resolve_target` finds the kubeconfig and context (or
 in-cluster config), `source.LiveSource` runs one `informer.Informer` per kind
