@@ -35,7 +35,10 @@ FAILED_WAITING_REASONS = frozenset(
     }
 )
 
-# What from_dict raises for an object whose fields have types the API never sends.
+# What from_dict raises for an object whose fields have types the API never sends. A field
+# stsviz reads is either absent (or null), and then has its default, or of the type
+# Kubernetes sends: anything else makes the whole object malformed, never a default in
+# disguise (`"replicas": "three"` is not a set of 1).
 MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 # Identical condition and container lines repeat across pods and events: one
@@ -45,14 +48,50 @@ _conditions_cache: dict[tuple[Any, ...], tuple[Condition, ...]] = {}
 _container_cache: dict[tuple[Any, ...], Container] = {}
 
 
+class WrongType(ValueError):
+    """A field stsviz reads holds a value of a type Kubernetes never sends there."""
+
+
 def _s(value: Any) -> str | None:
-    """Intern short repeated strings; keep None as None."""
-    return intern(value) if isinstance(value, str) else None
+    """A string field, interned (short and repeated); None when absent."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return intern(value)
+    raise WrongType(f"a {type(value).__name__} where a string goes")
 
 
 def _str(value: Any) -> str | None:
-    """A string field kept as is (unique per object, not worth interning), or None if it is not one."""
-    return value if isinstance(value, str) else None
+    """A string field kept as is (unique per object, not worth interning); None when absent."""
+    if value is None or type(value) is str:
+        return value
+    raise WrongType(f"a {type(value).__name__} where a string goes")
+
+
+def _bool(value: Any) -> bool:
+    if value is None:
+        return False
+    if type(value) is bool:
+        return value
+    raise WrongType(f"a {type(value).__name__} where a boolean goes")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """An object field; {} when absent."""
+    if value is None:
+        return {}
+    if type(value) is dict:
+        return value
+    raise WrongType(f"a {type(value).__name__} where an object goes")
+
+
+def _list(value: Any) -> list[Any]:
+    """A list field; [] when absent."""
+    if value is None:
+        return []
+    if type(value) is list:
+        return value
+    raise WrongType(f"a {type(value).__name__} where a list goes")
 
 
 def _name(meta: dict[str, Any]) -> str:
@@ -64,7 +103,16 @@ def _name(meta: dict[str, Any]) -> str:
 
 
 def _int(value: Any, default: int = 0) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    """An integer field; `default` when absent."""
+    if value is None:
+        return default
+    if type(value) is int:
+        return value
+    raise WrongType(f"a {type(value).__name__} where an integer goes")
+
+
+def _maybe_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
 
 
 # (namespace, name): how an object is found. A StatefulSet's is a SetKey.
@@ -143,9 +191,9 @@ class Pod:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> Pod:
-        meta = obj.get("metadata") or {}
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
+        meta = _dict(obj.get("metadata"))
+        spec = _dict(obj.get("spec"))
+        status = _dict(obj.get("status"))
         name = _name(meta)
         owner = _controller_ref(meta)
         match = ORDINAL_NAME.match(name)
@@ -159,7 +207,7 @@ class Pod:
             ordinal=int(match.group(2)) if match else None,
             phase=_s(status.get("phase")),
             deleting=_str(meta.get("deletionTimestamp")),
-            revision=_s((meta.get("labels") or {}).get("controller-revision-hash")),
+            revision=_s(_dict(meta.get("labels")).get("controller-revision-hash")),
             node=_s(spec.get("nodeName")),
             created=_str(meta.get("creationTimestamp")),
             conditions=_conditions(status.get("conditions")),
@@ -170,42 +218,35 @@ class Pod:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    """A list of strings as a tuple of interned ones; anything else (or any non-string in it) left out."""
-    if not isinstance(value, list):
-        return ()
-    return tuple(intern(item) for item in value if isinstance(item, str))
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    """A list of strings as a tuple of interned ones; () when absent."""
+    items = _list(value)
+    for item in items:
+        if type(item) is not str:
+            raise WrongType(f"a {type(item).__name__} in a list of strings")
+    return tuple(intern(item) for item in items)
 
 
 def _claim_names(volumes: Any) -> tuple[str, ...]:
     """claimName of each persistentVolumeClaim volume."""
-    if not volumes:
-        return ()
     names = []
-    for volume in volumes:
-        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+    for volume in _list(volumes):
+        claim = _dict(volume).get("persistentVolumeClaim")
         if claim is not None:
-            name = claim.get("claimName") if isinstance(claim, dict) else None
-            if isinstance(name, str):
-                names.append(intern(name))
+            name = _s(_dict(claim).get("claimName"))
+            if name is not None:
+                names.append(name)
     return tuple(names)
 
 
 def _conditions(raw: Any) -> tuple[Condition, ...]:
-    if not raw:
+    conditions = _list(raw)
+    if not conditions:
         return ()
-    try:
-        key = tuple((c["type"], c.get("status"), c.get("reason"), c.get("lastTransitionTime")) for c in raw)
-    except (TypeError, KeyError, AttributeError):  # a malformed entry: keep the well-formed ones
-        key = tuple(
-            (c.get("type"), c.get("status"), c.get("reason"), c.get("lastTransitionTime"))
-            for c in raw
-            if isinstance(c, dict)
-        )
-    return shared_conditions(key)
+    return shared_conditions(tuple(_condition_key(_dict(c)) for c in conditions))
+
+
+def _condition_key(c: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    return (_str(c.get("type")), _str(c.get("status")), _str(c.get("reason")), _str(c.get("lastTransitionTime")))
 
 
 def shared_conditions(key: tuple[tuple[Any, Any, Any, Any], ...]) -> tuple[Condition, ...]:
@@ -226,23 +267,20 @@ def shared_conditions(key: tuple[tuple[Any, Any, Any, Any], ...]) -> tuple[Condi
 
 
 def _containers(raw: Any, init: bool) -> tuple[Container, ...]:
-    if not raw:
-        return ()
-    return tuple(_container(c, init) for c in raw if isinstance(c, dict))
+    return tuple(_container(_dict(c), init) for c in _list(raw))
 
 
 def _container(raw: dict[str, Any], init: bool) -> Container:
-    state = raw.get("state") or {}
-    kind, detail = next(iter(state.items()), ("unknown", None)) if isinstance(state, dict) else ("unknown", None)
-    if not isinstance(detail, dict):
-        detail = {}
+    # The state holds one key, the state's name: the first is taken, whatever it is.
+    kind, detail = next(iter(_dict(raw.get("state")).items()), ("unknown", None))
+    detail = _dict(detail)
     key = (
-        raw.get("name"),
-        bool(raw.get("ready")),
+        _str(raw.get("name")),
+        _bool(raw.get("ready")),
         _int(raw.get("restartCount")),
         kind,
-        detail.get("reason"),
-        detail.get("message"),
+        _str(detail.get("reason")),
+        _str(detail.get("message")),
         init,
     )
     return shared_container(key)
@@ -272,9 +310,9 @@ def shared_container(key: tuple[Any, bool, int, Any, Any, Any, bool]) -> Contain
 
 
 def _controller_ref(meta: dict[str, Any]) -> dict[str, Any]:
-    refs = meta.get("ownerReferences") or ()
-    for ref in refs:
-        if isinstance(ref, dict) and ref.get("controller"):
+    for ref in _list(meta.get("ownerReferences")):
+        ref = _dict(ref)
+        if _bool(ref.get("controller")):
             return ref
     return {}
 
@@ -316,15 +354,12 @@ class StatefulSet:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> StatefulSet:
-        meta = obj.get("metadata") or {}
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        strategy = spec.get("updateStrategy") or {}
+        meta = _dict(obj.get("metadata"))
+        spec = _dict(obj.get("spec"))
+        status = _dict(obj.get("status"))
+        strategy = _dict(spec.get("updateStrategy"))
         rolling = strategy.get("rollingUpdate")
-        rolling_dict = rolling if isinstance(rolling, dict) else {}
-        partition = rolling_dict.get("partition")
-        replicas = spec.get("replicas")
-        available = status.get("availableReplicas")
+        partition = _maybe_int(_dict(rolling).get("partition"))
         return cls(
             namespace=_s(meta.get("namespace")) or "",
             name=intern(_name(meta)),
@@ -334,28 +369,30 @@ class StatefulSet:
             created=_str(meta.get("creationTimestamp")),
             # The API server defaults replicas to 1; a capture can still omit it.
             # Validation keeps both non-negative; a hand-made file might not.
-            replicas=max(0, _int(replicas, 1)),
-            ordinals_start=max(0, _int((spec.get("ordinals") or {}).get("start"))),
+            replicas=max(0, _int(spec.get("replicas"), 1)),
+            ordinals_start=max(0, _int(_dict(spec.get("ordinals")).get("start"))),
             strategy=_s(strategy.get("type")) or "RollingUpdate",
-            has_rolling_update=isinstance(rolling, dict),
-            partition=max(0, partition) if type(partition) is int else None,
+            has_rolling_update=rolling is not None,
+            partition=max(0, partition) if partition is not None else None,
             min_ready_seconds=_int(spec.get("minReadySeconds")),
             pod_management=_s(spec.get("podManagementPolicy")) or "OrderedReady",
-            claim_templates=tuple(
-                intern(t["metadata"]["name"])
-                for t in spec.get("volumeClaimTemplates") or ()
-                if isinstance(t, dict) and isinstance((t.get("metadata") or {}).get("name"), str)
-            ),
+            claim_templates=_template_names(spec.get("volumeClaimTemplates")),
             # The server omits zero counts from status, so absent means 0.
             observed_generation=_int(status.get("observedGeneration")),
             ready_replicas=_int(status.get("readyReplicas")),
             current_replicas=_int(status.get("currentReplicas")),
             updated_replicas=_int(status.get("updatedReplicas")),
-            available_replicas=available if isinstance(available, int) else None,
+            available_replicas=_maybe_int(status.get("availableReplicas")),
             current_revision=_s(status.get("currentRevision")),
             update_revision=_s(status.get("updateRevision")),
             service_name=_s(spec.get("serviceName")) or None,
         )
+
+
+def _template_names(templates: Any) -> tuple[str, ...]:
+    """The names of a set's volumeClaimTemplates (a template without one is left out)."""
+    names = (_s(_dict(_dict(t).get("metadata")).get("name")) for t in _list(templates))
+    return tuple(name for name in names if name is not None)
 
 
 @dataclass(slots=True)
@@ -380,10 +417,10 @@ class Claim:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> Claim:
-        meta = obj.get("metadata") or {}
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        requests = (spec.get("resources") or {}).get("requests") or {}
+        meta = _dict(obj.get("metadata"))
+        spec = _dict(obj.get("spec"))
+        status = _dict(obj.get("status"))
+        requests = _dict(_dict(spec.get("resources")).get("requests"))
         return cls(
             namespace=_s(meta.get("namespace")) or "",
             name=_name(meta),
@@ -421,8 +458,9 @@ class Event:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> Event:
-        meta = obj.get("metadata") or {}
-        involved = obj.get("involvedObject") or obj.get("regarding") or {}
+        meta = _dict(obj.get("metadata"))
+        # core/v1 names the object involvedObject, events.k8s.io/v1 regarding.
+        involved = _dict(obj.get("involvedObject")) or _dict(obj.get("regarding"))
         return cls(
             namespace=_s(meta.get("namespace")) or "",
             name=_name(meta),
@@ -450,19 +488,24 @@ def _compact(value: Any) -> str:
     return intern(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str))
 
 
-def _template_entries(template: Any) -> tuple[tuple[str, str], ...]:
+def _object(value: Any) -> dict[str, Any]:
+    return value if type(value) is dict else {}
+
+
+def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """A pod template flattened to (path, value) pairs, sorted by path: all a template diff reads.
 
     Paths name containers and env variables by name (`containers[app].image`,
     `containers[app].env[LEVEL]`), so a reordered list is not a change. Only
     what the diff shows is kept; the rest of the template (often kilobytes) is dropped.
+    Inside the template, a value of an odd type is shown as the JSON it is, not refused:
+    the diff prints values, it does not compute with them.
     """
-    template = _dict(template)
-    meta = _dict(template.get("metadata"))
-    spec = _dict(template.get("spec"))
+    meta = _object(template.get("metadata"))
+    spec = _object(template.get("spec"))
     entries: dict[str, str] = {}
     for field in ("labels", "annotations"):
-        for key, value in _dict(meta.get(field)).items():
+        for key, value in _object(meta.get(field)).items():
             if isinstance(key, str):
                 entries[f"{field}[{key}]"] = value if isinstance(value, str) else _compact(value)
     for field, prefix in _TEMPLATE_CONTAINER_LISTS:
@@ -471,7 +514,8 @@ def _template_entries(template: Any) -> tuple[tuple[str, str], ...]:
             if not isinstance(container, dict) or not isinstance(container.get("name"), str):
                 continue
             base = f"{prefix}[{container['name']}]"
-            entries[f"{base}.image"] = _s(container.get("image")) or ""
+            image = container.get("image")
+            entries[f"{base}.image"] = intern(image) if type(image) is str else "" if image is None else _compact(image)
             for name in _TEMPLATE_CONTAINER_FIELDS:
                 if container.get(name) is not None:
                     entries[f"{base}.{name}"] = _compact(container[name])
@@ -514,9 +558,9 @@ class ControllerRevision:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> ControllerRevision:
-        meta = obj.get("metadata") or {}
+        meta = _dict(obj.get("metadata"))
         owner = _controller_ref(meta)
-        data = _dict(obj.get("data"))
+        template = _dict(_dict(_dict(obj.get("data")).get("spec")).get("template"))
         return cls(
             namespace=_s(meta.get("namespace")) or "",
             name=intern(_name(meta)),
@@ -525,7 +569,7 @@ class ControllerRevision:
             owner_name=_s(owner.get("name")),
             revision=max(0, _int(obj.get("revision"))),
             created=_str(meta.get("creationTimestamp")),
-            template=_template_entries(_dict(data.get("spec")).get("template")),
+            template=_template_entries(template),
         )
 
 
@@ -557,7 +601,7 @@ class PersistentVolume:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> PersistentVolume:
-        meta = obj.get("metadata") or {}
+        meta = _dict(obj.get("metadata"))
         spec = _dict(obj.get("spec"))
         status = _dict(obj.get("status"))
         claim = _dict(spec.get("claimRef"))
@@ -590,6 +634,6 @@ class Service:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> Service:
-        meta = obj.get("metadata") or {}
+        meta = _dict(obj.get("metadata"))
         spec = _dict(obj.get("spec"))
         return cls(namespace=_s(meta.get("namespace")) or "", name=_name(meta), cluster_ip=_s(spec.get("clusterIP")))

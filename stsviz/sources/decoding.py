@@ -15,7 +15,8 @@ caller parses that line as before, so bad input is handled exactly as it was:
 
 - a field of a type other than the one Kubernetes sends (a number where a
   string goes, `true` for a count) fails msgspec's strict check: the dict
-  path then tolerates it or counts it as malformed, as always;
+  path then refuses the object as malformed, and the caller counts it as
+  skipped with its kind;
 - bytes that are not valid UTF-8: msgspec does not check the strings it
   skips, so any line that is not pure ASCII is checked first (a read of a
   watch is checked once, `str.isascii` on the whole read);
@@ -413,29 +414,33 @@ def _claim(obj: _Claim) -> Claim | None:
     )
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _event(obj: _Event) -> Event | None:
     meta = obj.metadata or _EMPTY_META
     if meta.name is None:
         return None
     involved = obj.involvedObject or obj.regarding or {}
     kind = involved.get("kind")
+    object_name = involved.get("name")
+    object_uid = involved.get("uid")
+    if not (_maybe_str(kind) and _maybe_str(object_name) and _maybe_str(object_uid)):
+        return None  # a field of the wrong type: the dict path refuses the Event
     return Event(
         namespace=_s(meta.namespace) or "",
         name=meta.name,
         uid=meta.uid or "",
-        object_kind=intern(kind) if isinstance(kind, str) else None,
-        object_name=_text(involved.get("name")),
-        object_uid=_text(involved.get("uid")),
+        object_kind=_s(kind),
+        object_name=object_name,
+        object_uid=object_uid,
         type=_s(obj.type),
         reason=_s(obj.reason),
         message=obj.message or obj.note or "",
         count=max(1, _int(obj.count, 1)),
         last_seen=obj.lastTimestamp or obj.eventTime or meta.creationTimestamp,
     )
+
+
+def _maybe_str(value: Any) -> bool:
+    return value is None or type(value) is str
 
 
 def _revision(obj: _Revision) -> ControllerRevision | None:
@@ -446,7 +451,14 @@ def _revision(obj: _Revision) -> ControllerRevision | None:
         data = orjson.loads(obj.data) if obj.data is not None else None
     except orjson.JSONDecodeError:  # a number orjson refuses (1e400): the whole line is its business
         return None
-    spec = data.get("spec") if isinstance(data, dict) else None
+    # data.spec.template, each an object or absent; anything else is for the dict path to refuse.
+    template: Any = data
+    for field in ("spec", "template"):
+        if template is not None and type(template) is not dict:
+            return None
+        template = template.get(field) if template else None
+    if template is not None and type(template) is not dict:
+        return None
     owner = _controller(meta)
     return ControllerRevision(
         namespace=_s(meta.namespace) or "",
@@ -456,7 +468,7 @@ def _revision(obj: _Revision) -> ControllerRevision | None:
         owner_name=_s(owner.name),
         revision=max(0, _int(obj.revision)),
         created=meta.creationTimestamp,
-        template=_template_entries(spec.get("template") if isinstance(spec, dict) else None),
+        template=_template_entries(template or {}),
     )
 
 

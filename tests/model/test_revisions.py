@@ -62,6 +62,10 @@ def test_record_keeps_the_owner_number_and_the_flattened_template():
         lambda r: r.update(metadata={"namespace": "default"}),  # no name
         lambda r: r.update(metadata="web-new"),
         lambda r: r["metadata"].update(ownerReferences=7),
+        # A number where one goes: revision "2" is not revision 0.
+        lambda r: r.update(revision="2"),
+        lambda r: r.update(data="not a patch"),
+        lambda r: r["data"]["spec"].update(template=[1, 2]),
     ],
 )
 def test_a_broken_revision_is_counted_as_skipped_never_raised(damage):
@@ -74,9 +78,8 @@ def test_a_broken_revision_is_counted_as_skipped_never_raised(damage):
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda r: r.update(data="not a patch", revision="2"),
-        lambda r: r["data"]["spec"].update(template=[1, 2]),
         lambda r: r["data"]["spec"]["template"]["spec"].update(containers=[7, {"image": "no name"}], volumes={}),
+        lambda r: r["data"]["spec"]["template"]["spec"].update(containers=[{"name": "app", "image": 7}]),
         lambda r: r["data"]["spec"]["template"]["metadata"].update(labels=[], annotations={"n": 3}),
     ],
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from stsviz.model import ClusterState, WatchEvent, build_frame
 from tests.k8s_objects import claim, pod, statefulset
 
@@ -210,13 +212,28 @@ def test_bookmarks_and_malformed_objects_never_raise():
     assert state.skipped == {"type BOOKMARK": 1, "malformed Pod": 2}
 
 
-def test_wrongly_typed_fields_are_dropped_not_kept():
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p["metadata"].update(creationTimestamp=12),
+        lambda p: p["metadata"].update(deletionTimestamp={"when": "now"}),
+        lambda p: p["status"].update(conditions="Ready"),
+        lambda p: p["status"]["containerStatuses"][0].update(restartCount="x"),
+        lambda p: p["status"]["containerStatuses"][0].update(ready="true"),
+    ],
+)
+def test_a_pod_with_a_wrongly_typed_field_is_skipped_and_counted_not_shown_with_a_default(damage):
     raw = pod("web-0")
-    raw["metadata"]["creationTimestamp"] = 12
-    raw["metadata"]["deletionTimestamp"] = {"when": "now"}
+    damage(raw)
     state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", raw))
     [cell] = build_frame(state).rows[0].cells
-    assert (cell.pod.created, cell.state) == (None, "ready")
+    assert cell.pod is None and state.skipped == {"malformed Pod": 1}
+
+
+@pytest.mark.parametrize("replicas", ["three", "3", 2.5, True])
+def test_a_set_whose_replicas_are_not_a_number_is_skipped_not_drawn_as_one_replica(replicas):
+    state = fold(("ADDED", statefulset(replicas=replicas)))
+    assert build_frame(state).rows == () and state.skipped == {"malformed StatefulSet": 1}
 
 
 def ondelete_row(*pods: dict, ready: int):

@@ -420,6 +420,21 @@ def test_object_of_a_known_kind_with_a_broken_shape_is_skipped_at_load(tmp_path)
     assert sorted(name for _, name in fold(recording).pods) == ["web-0", "web-1"]
 
 
+@pytest.mark.parametrize("replicas", ['"three"', '"3"', "2.5", "true"])
+def test_a_timed_set_whose_replicas_are_not_a_number_is_skipped_not_drawn_as_one_replica(tmp_path, replicas):
+    # The typed decoder's path (timed lines): msgspec refuses the field, the dict path refuses the object.
+    set_line = json.dumps({"ts": "2026-11-25T10:00:00.000Z", "type": "ADDED", "object": statefulset(10, replicas=3)})
+    pod_line = json.dumps({"ts": "2026-11-25T10:00:01.000Z", "type": "ADDED", "object": pod("web-0", 11)})
+    broken = json.dumps({"ts": "2026-11-25T10:00:02.000Z", "type": "MODIFIED", "object": statefulset(12, replicas=3)})
+    broken = broken.replace('"replicas": 3', f'"replicas": {replicas}', 1)
+    path = write(tmp_path, "rec.jsonl", [set_line, pod_line, broken])
+    recording = load_recording([path])
+    assert recording.warnings == [
+        f"{path}: line 3: a StatefulSet whose fields are not of the types Kubernetes sends, skipped"
+    ]
+    assert fold(recording).sets[("demo", "web")].replicas == 3
+
+
 def test_many_broken_objects_give_a_few_warnings_shared_with_bad_lines(tmp_path):
     broken = pod("web-9", 99)
     broken["metadata"]["name"] = ["web-9"]
