@@ -17,7 +17,7 @@ from datetime import datetime
 from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
-from stsviz.model.records import Claim, PersistentVolume
+from stsviz.model.records import Claim, Event, PersistentVolume
 from stsviz.model.times import parse_rfc3339
 from stsviz.render.describe import BAD, GOOD, HEADING, LABEL, NAME, WARNING, add_events, add_field, add_heading
 from stsviz.render.rows import printable
@@ -45,8 +45,14 @@ def describe_volumes(
         claim = state.claims.get((sts.namespace, view.name))
         add_heading(text, view.name)
         if claim is None:
-            text.append("  not created yet", WARNING)
-            text.append(": the controller creates it before the pod; FailedCreate below says why not.\n")
+            failed = _failed_create(state, sts.namespace, sts.name, view.name)
+            if failed is None:
+                text.append("  not created yet", WARNING)
+                text.append(": the controller creates it just before the pod.\n")
+            else:
+                text.append("  not created", BAD)
+                text.append(f": the controller could not ({failed.reason}, {age(failed.last_seen, now)} ago): ")
+                text.append(f"{failed.message}\n")
             continue
         _describe_claim(text, state, claim, now)
     bound = [
@@ -63,6 +69,14 @@ def describe_volumes(
     text.rstrip()
     text.plain = printable(text.plain)
     return text
+
+
+def _failed_create(state: ClusterState, namespace: str, set_name: str, claim_name: str) -> Event | None:
+    """The set's newest FailedCreate about this claim (the controller says "create Claim www-web-0 for Pod ...")."""
+    for event in reversed(state.recent_events(namespace, "StatefulSet", set_name)):
+        if event.reason == "FailedCreate" and f"Claim {claim_name} " in event.message:
+            return event
+    return None
 
 
 def _describe_claim(text: Text, state: ClusterState, claim: Claim, now: datetime | None) -> None:

@@ -48,11 +48,32 @@ def test_a_claim_is_followed_from_pending_to_bound_with_its_events():
     assert "WaitForFirstConsumer: waiting for first consumer" in text
 
 
-def test_a_claim_not_created_says_where_to_look():
+def test_a_claim_not_created_yet_points_at_nothing_that_is_not_there():
     state = fold(("ADDED", statefulset(replicas=1)))
     [row] = build_frame(state, now=T0).rows
     text = describe_volumes(state, row, row.cells[0], T0).plain
-    assert "www-web-0" in text and "not created yet" in text and "FailedCreate" in text
+    assert "www-web-0\n  not created yet: the controller creates it just before the pod." in text
+    assert "FailedCreate" not in text
+
+
+def test_a_claim_the_controller_could_not_create_says_why_in_its_words():
+    # The real StatefulSet controller's wording (pkg/controller/statefulset/stateful_pod_control.go).
+    refused = (
+        "create Claim www-web-0 for Pod web-0 in StatefulSet web failed error:"
+        ' storageclass.storage.k8s.io "nope" not found'
+    )
+    state = fold(
+        ("ADDED", statefulset(replicas=2)),
+        (
+            "ADDED",
+            event("e1", "web", refused, kind="StatefulSet", reason="FailedCreate", last_seen="2026-11-25T14:00:02Z"),
+        ),
+    )
+    [row] = build_frame(state, now=T0 + timedelta(seconds=30)).rows
+    text = describe_volumes(state, row, row.cells[0], T0 + timedelta(seconds=30)).plain
+    assert f"www-web-0\n  not created: the controller could not (FailedCreate, 28s ago): {refused}" in text
+    other = describe_volumes(state, row, row.cells[1], T0 + timedelta(seconds=30)).plain
+    assert "www-web-1\n  not created yet: the controller creates it just before the pod." in other
 
 
 def test_the_timeline_survives_a_replay_checkpoint():
