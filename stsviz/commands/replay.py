@@ -14,6 +14,7 @@ from stsviz.examples import DESCRIPTIONS, example_path
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.model.text import printable_line
+from stsviz.model.times import rfc3339
 from stsviz.render.output import write_frame
 from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.formats import RecordingLoad, load_recording
@@ -35,7 +36,7 @@ def run_replay(args: argparse.Namespace) -> int:
     if not one_shot and args.at is None:
         return _replay_while_loading(args, files, stall_after)
     try:
-        at = parse_at(args.at or ("end" if one_shot else "+0"))
+        at = parse_at(args.at if args.at is not None else "end" if one_shot else "+0")
         # A one-shot frame of a big recording takes a while: say how far the load is, where a person sees it.
         progress = LoadProgress(sys.stderr) if one_shot and sys.stderr.isatty() else None
         try:
@@ -50,13 +51,16 @@ def run_replay(args: argparse.Namespace) -> int:
     # One frame never seeks back: no checkpoints (one interval longer than the recording).
     player = Player(recording, checkpoint_every=len(recording) + 1 if one_shot else None)
     player.set_speed(args.speed)
-    player.seek_at(at)
+    outside = player.seek_at(at)
     if one_shot:
-        # The frame is of the moment asked for, which may be after the last event
-        # (a rollout can turn "stalled" with time alone).
-        now = player.frame_time
-        if at.time is not None and now is not None:
-            now = max(now, at.time)
+        # The frame is of the moment asked for (`frame_time` is the playhead's), between two
+        # events or after the last: a rollout can turn "stalled" with time alone.
+        now, asked = player.frame_time, player.asked_time(at)
+        if asked is not None and now is not None and asked > now:
+            now = asked
+            outside = f"--at {at}: after the last event ({rfc3339(recording.end)}); as if nothing happened since"
+        if outside is not None:
+            print(f"stsviz: warning: {outside}", file=sys.stderr)
         frame = build_frame(player.state, now=now, stall_seconds=stall_after)
         write_frame(frame, as_json=args.json, color=args.color)
         return EXIT_OK
@@ -64,7 +68,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
     if not args.paused:
         player.play()  # like a video: it runs until you press space
-    return run_replay_app(player, title=_title(args), stall_seconds=stall_after, warnings=tuple(recording.warnings))
+    warnings = (*recording.warnings, *([outside] if outside is not None else []))
+    return run_replay_app(player, title=_title(args), stall_seconds=stall_after, warnings=warnings)
 
 
 # How long the screen waits for a load's first events before it opens anyway (with a progress bar).

@@ -499,7 +499,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def action_seek_start(self) -> None:
         assert self.replay is not None
-        self._seek(self.replay.request_seek(0))
+        # The start as the screen opens there and `0` and `--at +0` go: what happened at the very start.
+        self._seek(self.replay.request_seek_offset(0.0))
 
     def action_seek_end(self) -> None:
         assert self.replay is not None

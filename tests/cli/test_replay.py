@@ -239,9 +239,37 @@ def test_at_a_time_after_the_last_event_can_show_a_stall(tmp_path, recordings):
     stuck.write_text("\n".join(lines[:cut]) + "\n")
     last = json.loads(lines[cut - 1])["ts"]
     assert frame_json("replay", str(stuck), "--at", last)["sets"][0]["verdict"]["stalled"] is False
-    later = frame_json("replay", str(stuck), "--at", "2099-01-01T00:00:00Z", "--stall-after", "600")
+    result = stsviz("replay", str(stuck), "--at", "2099-01-01T00:00:00Z", "--stall-after", "600", "--json")
+    later = json.loads(result.stdout)
     assert later["time"] == "2099-01-01T00:00:00.000Z"
     assert later["sets"][0]["verdict"]["stalled"] is True
+    assert result.stderr == (
+        f"stsviz: warning: --at 2099-01-01T00:00:00.000Z: after the last event ({last}); as if nothing happened since\n"
+    )
+
+
+def test_a_moment_between_events_is_the_same_frame_however_at_names_it(recordings):
+    # web-lifecycle: web-1 not ready since +66 s, the next event at +74.6 s; +72 is 13:58:50.325Z.
+    path = str(recordings / "web-lifecycle" / "merged.jsonl")
+    by_offset = frame_json("replay", path, "--at", "+72", "--stall-after", "5")
+    by_time = frame_json("replay", path, "--at", "2026-11-25T13:58:50.325Z", "--stall-after", "5")
+    assert by_offset == by_time
+    assert by_offset["time"] == "2026-11-25T13:58:50.325Z" and by_offset["sets"][0]["verdict"]["stalled"] is True
+
+
+def test_at_before_the_recording_shows_its_start_and_says_so(recordings):
+    path = str(recordings / "web-lifecycle" / "merged.jsonl")
+    result = stsviz("replay", path, "--at", "2026-11-25T13:00:00Z", "--json")
+    assert json.loads(result.stdout) == frame_json("replay", path, "--at", "+0")
+    assert result.stderr == (
+        "stsviz: warning: --at 2026-11-25T13:00:00.000Z: before the recording starts (2026-11-25T13:57:38.325Z);"
+        " showing its start\n"
+    )
+
+
+def test_an_empty_at_is_refused_not_read_as_end(recordings):
+    result = stsviz("replay", str(recordings / "web-lifecycle" / "merged.jsonl"), "--at", "", "--plain", check=False)
+    assert result.returncode == 2 and result.stderr.startswith("stsviz: error: --at '': expected end, +SECONDS")
 
 
 def test_control_characters_never_reach_the_terminal(tmp_path):

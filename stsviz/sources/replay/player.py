@@ -36,12 +36,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
-from stsviz.model.times import parse_rfc3339
+from stsviz.model.times import parse_rfc3339, rfc3339
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.formats import FREEZE_EVENTS
@@ -74,6 +74,12 @@ class SeekTarget:
     end: bool = False
     offset: float | None = None
     time: datetime | None = None
+
+    def __str__(self) -> str:
+        """As the user would write it (the time in stsviz's form)."""
+        if self.offset is not None:
+            return f"+{self.offset:g}"
+        return rfc3339(self.time) or "end"
 
 
 AT_HELP = "expected end, +SECONDS or an RFC3339 time such as 2026-11-25T14:11:35Z"
@@ -200,8 +206,26 @@ class Player:
 
     @property
     def frame_time(self) -> datetime | None:
-        """Wall time of the last folded event: what "now" is in the replayed cluster."""
-        return self._events[self._position - 1].time if self._position else None
+        """What "now" is in the replayed cluster: the playhead's wall time (None before any event).
+
+        With receive times, the playhead's: between two events time goes on, so
+        ages grow and a rollout with nothing happening turns stalled, as it did
+        live. Without them (a kubectl capture plays at an even pace) only the
+        objects tell the time: the last folded event's.
+        """
+        if not self._position:
+            return None
+        last = self._events[self._position - 1].time
+        start = self._start
+        if start is None or last is None:
+            return last
+        return max(last, start + timedelta(seconds=self._offset))
+
+    @property
+    def _start(self) -> datetime | None:
+        """The wall time the timeline counts from, for a recording with receive times."""
+        recording = self.recording
+        return recording.start if recording.timed and len(recording) else None
 
     # -- transport --------------------------------------------------------------
 
@@ -242,11 +266,13 @@ class Player:
             playhead = duration
             if loading:
                 self._anchor(duration)  # wait at what has loaded, and go on from there when more comes
+        # The frame's time moves on between events: a new second is a new frame (ages, stalled).
+        changed = int(playhead) != int(self._offset) and self._start is not None
         self._offset = playhead
         end = bisect_right(self._offsets, playhead, lo=self._position, hi=len(self.recording))
-        changed = end > self._position
-        if changed:
+        if end > self._position:
             self._fold_to(end)
+            changed = True
         if self.at_end and not loading:
             self._playing = False  # reached the end: stop rather than spin
             changed = True
@@ -317,14 +343,36 @@ class Player:
         self._move_to(len(self.recording))
         self._set_offset(self.duration)
 
-    def seek_at(self, target: SeekTarget) -> None:
-        """Go where `parse_at` pointed."""
+    def seek_at(self, target: SeekTarget) -> str | None:
+        """Go where `parse_at` pointed; outside the recording, to its start or end, and say so (one line)."""
         if target.end:
             self.seek_end()
-        elif target.offset is not None:
+            return None
+        if target.offset is not None:
             self.seek_offset(target.offset)
-        elif target.time is not None:
-            self.seek_time(target.time)
+            if target.offset > self.duration and len(self.recording):
+                return f"--at {target}: the recording is {self.duration:.1f}s long; showing its end"
+            return None
+        moment = target.time
+        if moment is None:
+            return None
+        start, end = self.recording.start, self.recording.end
+        if start is not None and moment < start:
+            self.seek_offset(0.0)
+            return f"--at {target}: before the recording starts ({rfc3339(start)}); showing its start"
+        self.seek_time(moment)
+        if end is not None and moment > end:
+            return f"--at {target}: after the recording ends ({rfc3339(end)}); showing its end"
+        return None
+
+    def asked_time(self, target: SeekTarget) -> datetime | None:
+        """The wall time `target` names, if it names one: a time, or an offset into a recording with receive times."""
+        if target.time is not None:
+            return target.time
+        start = self._start
+        if target.offset is not None and start is not None:
+            return start + timedelta(seconds=target.offset)
+        return None
 
     # -- internals ----------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from stsviz.sources.replay import (
 from tests.folds import fold_contents
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+EXAMPLES = Path(__file__).parents[3] / "stsviz" / "examples"
 
 
 class FakeClock:
@@ -115,10 +116,28 @@ def test_play_at_speed_two_reaches_the_right_event(ten):
     assert player.tick() is True
     assert player.offset == pytest.approx(4.4)
     assert_shows(player, 5)
-    assert player.frame_time == START + timedelta(seconds=4)
-    clock.advance(0.1)  # 4.6 s: nothing new is due
+    assert player.frame_time == START + timedelta(seconds=4.4)  # the playhead's time, between two events
+    clock.advance(0.1)  # 4.6 s: nothing new is due, and still the same second
     assert player.tick() is False
     assert player.position == 5
+
+
+def test_time_goes_on_between_events_so_a_rollout_with_nothing_happening_turns_stalled():
+    # The real control plane's web-lifecycle: at +66 s web-1 is not ready, and nothing happens until +74.6 s.
+    player = Player(load_recording([EXAMPLES / "web-lifecycle.jsonl.gz"]), clock=(clock := FakeClock()))
+    player.seek_offset(66)
+    position = player.position
+
+    def verdict() -> str:
+        [row] = build_frame(player.state, now=player.frame_time, stall_seconds=5).rows
+        return row.verdict.label
+
+    assert verdict() == "ready 1/2"
+    player.play()
+    clock.advance(4)
+    assert player.tick() is True  # a new second is a new frame, with no event
+    assert player.position == position and verdict() == "stalled"
+    assert player.frame_time == player.recording.start + timedelta(seconds=70)
 
 
 def test_pause_stops_and_play_resumes_where_it_stopped(ten):
@@ -492,6 +511,21 @@ def test_seek_at(ten):
     assert player.at_end
     player.seek_at(parse_at("2026-11-25T10:00:01.000Z"))
     assert player.position == 2
+
+
+def test_seek_at_outside_the_recording_shows_its_start_or_end_and_says_so(ten):
+    player = Player(ten, clock=FakeClock())
+    assert player.seek_at(parse_at("+30")) == "--at +30: the recording is 9.0s long; showing its end"
+    assert player.at_end
+    assert player.seek_at(parse_at("2030-01-01T00:00:00Z")) == (
+        "--at 2030-01-01T00:00:00.000Z: after the recording ends (2026-11-25T10:00:09.000Z); showing its end"
+    )
+    assert player.at_end and player.frame_time == START + timedelta(seconds=9)
+    assert player.seek_at(parse_at("2026-11-25T09:00:00+00:00")) == (
+        "--at 2026-11-25T09:00:00.000Z: before the recording starts (2026-11-25T10:00:00.000Z); showing its start"
+    )
+    assert (player.position, player.frame_time) == (1, START)  # as `--at +0`: what happened at the very start
+    assert player.seek_at(parse_at("+3")) is None and player.seek_at(parse_at("end")) is None
 
 
 def test_loading_leaves_the_cycle_collector_as_it_was(tmp_path):
