@@ -718,7 +718,13 @@ class RolloutScreen(ActionKeys, Screen[None]):
         for binding in ACTION_BINDINGS:
             if event.key not in binding.key.split(","):
                 continue
-            denial = self.rbac_denial(binding.action.split("(")[0])
+            action = binding.action.split("(")[0]
+            if self.live is None and action in MUTATING_ACTIONS:
+                # Not offered in replay, but the detail pane may name the key ("delete it (ctrl+d)"): say why not.
+                event.stop()
+                self.notify(self.gate().refusal() or "", title="Not allowed", severity="warning", markup=False)
+                return
+            denial = self.rbac_denial(action)
             if denial is not None:  # a dimmed key does not run: say why instead
                 event.stop()
                 self.notify(denial, title="Not allowed", severity="warning", markup=False)

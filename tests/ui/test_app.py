@@ -219,3 +219,17 @@ async def test_ctrl_c_quits_at_once(replay_app):
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_a_key_that_would_change_the_cluster_says_why_not_in_replay(replay_app):
+    # The detail pane may name one ("delete it (ctrl+d) to get ..."): pressing it must not do nothing silently.
+    app = replay_app("rolling", 10)
+    player = app.setup.replay
+    async with app.run_test(size=SIZE) as pilot:
+        position = player.position
+        for key in ("ctrl+d", "s", "r", "p"):
+            await pilot.press(key)
+        await pilot.pause()
+        said = [(n.title, n.message) for n in app._notifications]
+        assert said == [("Not allowed", "replay: a recording cannot be changed")] * 4
+        assert player.position == position and len(app.screen_stack) == 1  # no dialog opened
