@@ -109,11 +109,31 @@ def _replay_while_loading(args: argparse.Namespace, files: list[str], stall_afte
 
 
 def _title(args: argparse.Namespace) -> str:
-    names = [Path(name).name for name in args.files]
-    if args.example:
-        names.append(f"example {args.example}")
+    return replay_title(args.files, args.example)
+
+
+# The longest file name the header shows whole: its title and the frame's time share 80 columns.
+TITLE_NAME = 24
+
+
+def replay_title(files: list[str], example: str | None = None) -> str:
+    """The header's name for what is replayed: `rolling/merged.jsonl +2` (the first, and how many more).
+
+    Short, so the frame's time beside it is never cut off at 80 columns: a name
+    is its file's, with its folder when two files share one name, and at most
+    TITLE_NAME characters (the end kept: it tells the files apart).
+    """
+    paths = [Path(name) for name in files]
+    base = [path.name for path in paths]
+    names = [f"{path.parent.name}/{path.name}" if base.count(path.name) > 1 else path.name for path in paths]
+    if example:
+        names.append(f"example {example}")
+    if not names:
+        return ""
+    first = names[0] if len(names[0]) <= TITLE_NAME else "…" + names[0][-(TITLE_NAME - 1) :]
+    more = f" +{len(names) - 1}" if len(names) > 1 else ""
     # File names are shown in the header: a name may carry escape sequences too.
-    return printable_line(", ".join(names))
+    return printable_line(first + more)
 
 
 class LoadProgress:

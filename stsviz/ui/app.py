@@ -35,7 +35,8 @@ class StsvizApp(App[int]):
     def __init__(self, setup: AppSetup) -> None:
         super().__init__()
         self.setup = setup
-        self.title = f"stsviz {setup.mode} {setup.description}"
+        # "replay rec.jsonl — <time>": the mode first, and no app name taking columns the time needs at 80.
+        self.title = f"{setup.mode} {setup.description}"
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()

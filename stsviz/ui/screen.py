@@ -71,7 +71,18 @@ class RolloutScreen(ActionKeys, Screen[None]):
     # Narrow terminals stack the detail pane under the grid (see app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
+    # The footer shows the keys in this order and cuts what does not fit: help and quit first,
+    # so an 80-column terminal always shows how to learn the rest (k9s's `<?> Help`).
     BINDINGS = [
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            key_display="?",
+            tooltip="Keys, cell legend and verdict words",
+        ),
+        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
         Binding(
             "space",
             "toggle_play",
@@ -88,8 +99,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
             key_display=".",
             tooltip="Fold the next event, then pause",
         ),
+        # `,` and `[` are the footer's `.` and `]` backwards: in the help, not the footer (80 columns).
         Binding(
-            "comma", "step(-1)", "Back", id="replay.step_back", key_display=",", tooltip="Go back one event, then pause"
+            "comma",
+            "step(-1)",
+            "Back",
+            id="replay.step_back",
+            key_display=",",
+            show=False,
+            tooltip="Go back one event, then pause",
         ),
         Binding(
             "right_square_bracket",
@@ -105,6 +123,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             "Slower",
             id="replay.slower",
             key_display="[",
+            show=False,
             tooltip="Halve the replay speed",
         ),
         Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
@@ -213,15 +232,6 @@ class RolloutScreen(ActionKeys, Screen[None]):
             show=False,
             tooltip="The selected set's revisions, who runs which, and the diff to the update revision (u: undo)",
         ),
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            id="app.help",
-            key_display="?",
-            tooltip="Keys, cell legend and verdict words",
-        ),
-        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
         *ACTION_BINDINGS,
     ]
 
@@ -650,7 +660,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live.switch(source)
         self.services.forget()
         self._live_error = None
-        self.app.title = f"stsviz live {live.describe()}"
+        self.app.title = f"live {live.describe()}"
         self._paint_context()
         self._follow_live()  # exclusive: the old worker is cancelled and closes the old source
         self.show_frame()

@@ -306,3 +306,13 @@ def test_a_huge_replica_count_prints_a_bounded_row(tmp_path):
     path = one_set_file(tmp_path, "typo", replicas=2_147_483_647)
     row = stsviz("replay", str(path), "--plain").stdout.splitlines()[2]
     assert row.endswith("." * 10_000 + "+2147473647")
+
+
+def test_the_header_names_the_files_briefly_so_the_frame_time_fits_at_80_columns():
+    from stsviz.commands.replay import replay_title
+
+    assert replay_title(["/tmp/rec.jsonl"]) == "rec.jsonl"
+    assert replay_title(["a/rolling/merged.jsonl", "b/scale/merged.jsonl", "c/x.jsonl"]) == "rolling/merged.jsonl +2"
+    assert replay_title([], "web-lifecycle") == "example web-lifecycle"
+    assert replay_title(["incident-2026-11-25-prod-eu-west-1-web-tier.jsonl"]) == "…u-west-1-web-tier.jsonl"
+    assert len(replay_title(["x" * 200 + ".jsonl"])) == 24

@@ -156,7 +156,7 @@ async def test_speed_and_jumps(replay_app):
 async def test_header_names_the_mode_the_files_and_the_frame_time(replay_app, recordings):
     app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
     async with app.run_test(size=SIZE):
-        assert app.title == "stsviz replay rolling/merged.jsonl"
+        assert app.title == "replay rolling/merged.jsonl"
         lines = (recordings / "rolling" / "merged.jsonl").read_text().splitlines()
         assert app.screen.sub_title == json.loads(lines[74])["ts"]
 
@@ -186,7 +186,7 @@ async def test_markup_in_cluster_strings_is_shown_literally(tmp_path: Path, cloc
         assert detail.startswith(f"StatefulSet default/{name}\n")
         assert pod_line(app) == f"Pod {name}-0  ordinal 0"
         assert "pull [/] failed [bold]x" in detail
-        assert app.title == "stsviz replay [b]markup.jsonl"
+        assert app.title == "replay [b]markup.jsonl"
 
 
 class FixedSource:
@@ -206,7 +206,7 @@ async def test_without_a_replay_the_replay_keys_are_refused_and_hidden():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "full_stop", "G")  # nothing to play: no error, no change
         assert not app.query(ReplayStatus)
-        assert app.title == "stsviz live kind-dev" and app.screen.sub_title == "2026-11-25T14:00:01.000Z"
+        assert app.title == "live kind-dev" and app.screen.sub_title == "2026-11-25T14:00:01.000Z"
         shown = {binding.action for _, binding, enabled, _ in app.screen.active_bindings.values() if enabled}
         assert not shown & {"toggle_play", "jump(-10)", "jump(10)", "seek_fraction(0.5)"} and "open_filter" in shown
         assert not app.screen.query(Timeline)

@@ -68,7 +68,7 @@ async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake
         assert line.text.startswith("sts ● pods ⟳4s pvc ● events ● rev ●")  # only the kind that is not current
         assert "https://127.0.0.1:" in line.text and ": 500 InternalError: etcd leader changed" in line.text
         assert screen.sub_title.startswith("stale since ")
-        assert app.title == "stsviz live fake namespace ns"
+        assert app.title == "live fake namespace ns"
         await pilot.pause()
         grid = app.query_one(StatefulSetGrid)
         assert grid.visible_keys == [("ns", "web")]

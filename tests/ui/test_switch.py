@@ -47,7 +47,7 @@ async def test_ns_picker_lists_the_servers_namespaces_and_switches(tmp_path):
             await pilot.press("end", "enter")  # the last namespace listed
             choice = app.setup.live.source.scope.namespace
             await eventually(lambda: grid.all_keys == [(choice, "cart" if choice == "shop" else "web")] or None)
-            assert app.title == f"stsviz live admin@stsviz-sim namespace {choice}"
+            assert app.title == f"live admin@stsviz-sim namespace {choice}"
             # Typed keys wait for an idle app, which a live screen seldom is: run the line as typed.
             app.screen._command_line("ns all")
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
@@ -69,7 +69,7 @@ async def test_ctx_switches_to_another_context_of_the_kubeconfig(tmp_path):
             await eventually(lambda: app.setup.live.source is not first)
             assert app.setup.live.source.target.context == "viewer@stsviz-sim"
             await eventually(lambda: grid.all_keys == [("default", "web")])
-            assert app.title == "stsviz live viewer@stsviz-sim namespace default"
+            assert app.title == "live viewer@stsviz-sim namespace default"
             await app.screen._command_line("ctx nowhere").wait()
             assert app.setup.live.source.target.context == "viewer@stsviz-sim"  # unknown: nothing changed
             assert any("no context 'nowhere'" in n.message for n in app._notifications)
