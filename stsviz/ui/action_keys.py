@@ -208,6 +208,9 @@ class ActionKeys:
                 return
         else:
             wanted = max(0, seen + delta)
+            if wanted == seen:  # `-` at 0: nothing to ask
+                screen.notify(f"{row.set.name} is at 0 replicas already", markup=False)
+                return
         warnings = await self._autoscaler_warning(row)
         action = Scale(_target(gate, row), warnings=warnings, seen=seen, replicas=wanted)
         await self._confirm_and_run(gate, action, row)
@@ -261,7 +264,9 @@ class ActionKeys:
             screen.notify(text, severity="warning", markup=False)
             return
         seen = sts.partition
-        current = seen or 0
+        # A partition past the last ordinal holds every pod back, as one at `replicas` does: moves count
+        # from there (`>` on partition 5 of 3 replicas promotes ordinal 2, not nothing).
+        current = min(seen or 0, sts.replicas)
         if delta is None:
             title = f"Partition of {sts.name} (ordinals below it keep the old revision)"
             wanted = await screen.app.push_screen_wait(NumberDialog(title, current, maximum=sts.replicas))

@@ -3,8 +3,11 @@
 The confirmation names the context, the namespace and the object (and
 ordinal), shows the exact kubectl command that does the same, and whatever
 the user should know first (an autoscaler that will undo a scale, OnDelete).
-Focus starts on Cancel; `y` confirms, `n` or Escape cancel. For a protected
-context the set's name must be typed first. Cluster strings are Content, never markup.
+Focus starts on Cancel; `y` takes the first choice (the plain one: Delete,
+not Delete now or Force delete, which are buttons), `n` or Escape cancel.
+For a protected context the set's name must be typed first: focus starts in
+that field, and Enter there takes the first choice once the name is right.
+Cluster strings are Content, never markup.
 """
 
 from __future__ import annotations
@@ -60,14 +63,26 @@ class ConfirmDialog(ModalScreen[str | None]):
             if self.type_to_confirm is not None:
                 text = f"This context is protected: type {self.type_to_confirm} to confirm"
                 yield Label(Content(text), classes="dialog-warning")
-                yield Input(placeholder=self.type_to_confirm, id="type-to-confirm")
+                # No placeholder: the name greyed in an empty field reads as already typed.
+                yield Input(id="type-to-confirm")
+            yield Label(Content(self._keys()), classes="dialog-dim")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="default")
                 for index, label in enumerate(self.choices):
                     yield Button(label, id=f"choice-{index}", variant="error" if index else "warning")
 
+    def _keys(self) -> str:
+        first = self.choices[0]
+        others = f"; Tab to {' or '.join(self.choices[1:])}" if len(self.choices) > 1 else ""
+        if self.type_to_confirm is not None:
+            return f"Enter: {first} once the name is typed{others}; Escape: cancel"
+        return f"y: {first}{others}; n or Escape: cancel"
+
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        if self.type_to_confirm is not None:
+            self.query_one("#type-to-confirm", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
 
     def _typed(self) -> bool:
         if self.type_to_confirm is None:
@@ -75,9 +90,10 @@ class ConfirmDialog(ModalScreen[str | None]):
         return self.query_one("#type-to-confirm", Input).value.strip() == self.type_to_confirm
 
     def action_confirm(self) -> None:
-        if len(self.choices) == 1 and self._typed():
+        """The first choice: the only one, or the plain one of several."""
+        if self._typed():
             self.dismiss(self.choices[0])
-        elif self.type_to_confirm is not None and not self._typed():
+        else:
             self.notify(f"type {self.type_to_confirm} first", severity="warning", markup=False)
 
     def action_cancel(self) -> None:
@@ -92,8 +108,7 @@ class ConfirmDialog(ModalScreen[str | None]):
             self.dismiss(self.choices[int((event.button.id or "choice-0").removeprefix("choice-"))])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if len(self.choices) == 1:
-            self.action_confirm()
+        self.action_confirm()
 
 
 class NumberDialog(ModalScreen[int | None]):

@@ -51,6 +51,10 @@ async def ready_screen(app: StsvizApp, cluster: SimCluster) -> None:
     await eventually(lambda: grid.selected_row is not None and grid.selected_row.verdict.done, timeout=20)
 
 
+def labels(dialog: ConfirmDialog) -> list[str]:
+    return [str(label.render()) for label in dialog.query("Label")]
+
+
 async def confirm_dialog(app: StsvizApp) -> ConfirmDialog:
     await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
     dialog = app.screen
@@ -116,8 +120,9 @@ async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_al
             # Now on the pod as it is: it goes.
             await eventually(lambda: app.screen.grid.selected_cell.pod.uid == replacement)
             await pilot.press("ctrl+d")
-            await confirm_dialog(app)
-            await pilot.press("tab", "enter")
+            dialog = await confirm_dialog(app)
+            assert "y: Delete; Tab to Delete now or Force delete; n or Escape: cancel" in labels(dialog)
+            await pilot.press("y")  # the plain Delete, as the dialog says
             await eventually(lambda: pod_uid(cluster, "web-1") != replacement, timeout=20)
 
 
@@ -134,6 +139,23 @@ async def test_r_restarts_as_kubectl_rollout_restart_does(tmp_path):
             annotations = lambda: sts(cluster)["spec"]["template"]["metadata"].get("annotations") or {}  # noqa: E731
             await eventually(lambda: "kubectl.kubernetes.io/restartedAt" in annotations())
             await eventually(lambda: sts(cluster)["status"].get("updateRevision") != revision)
+
+
+async def test_moves_count_from_where_the_set_is_a_partition_past_the_end_and_zero_replicas(tmp_path):
+    held = web_manifest(replicas=3, updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"partition": 5}})
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(held)
+        cluster.apply(web_manifest(replicas=0, name="zero"))
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await eventually(lambda: rolled_out(cluster) and len(app.screen.grid.all_keys) == 2, timeout=20)
+            await pilot.press("greater_than_sign")  # web: partition 5 holds back all 3 ordinals
+            dialog = await confirm_dialog(app)
+            assert dialog.action.summary == "set the partition of statefulset web from 5 to 2"  # promotes web-2
+            await pilot.press("escape", "down", "minus")  # zero: nothing to scale down
+            await eventually(lambda: any("zero is at 0 replicas already" in message for message in told))
+            assert not isinstance(app.screen, ConfirmDialog)
 
 
 async def test_greater_than_promotes_the_next_ordinal_and_ondelete_has_no_partition(tmp_path):
@@ -168,10 +190,12 @@ async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
             assert app.screen.query_one("Header").has_class("-context-red")
             await pilot.press("plus")
             dialog = await confirm_dialog(app)
-            await pilot.press("y")  # not yet: the name is not typed
+            assert "Enter: Confirm once the name is typed; Escape: cancel" in labels(dialog)
+            await pilot.press("enter")  # not yet: the name is not typed
+            await pilot.press("w", "e", "enter")  # nor a part of it
             assert app.screen is dialog and sts(cluster)["spec"]["replicas"] == 2
-            dialog.query_one("#type-to-confirm").value = "web"
-            await pilot.press("y")
+            # Typed where the focus starts, as a user would, and Enter.
+            await pilot.press("b", "enter")
             await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
 
 
