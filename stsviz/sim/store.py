@@ -6,8 +6,8 @@ resourceVersion rebuilt from that history (for paginated lists). Compacting
 the history is how a resume becomes "410 Gone", exactly as after etcd
 compaction.
 
-Objects handed out by `view`/`items` are the stored ones and must not be
-mutated; `get` returns a private copy. Every write stores a fresh copy, so a
+Objects handed out by `view`/`items`, and returned by a write, are the
+stored ones and must not be mutated; `get` returns a private copy. Every write stores a fresh copy, so a
 change in history never moves under a reader.
 """
 

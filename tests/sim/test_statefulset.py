@@ -396,3 +396,33 @@ async def test_retention_policy_when_deleted_delete_removes_all_claims_with_the_
         return await claim_names(api) == []
 
     await eventually(no_claims, message="claims deleted with the set")
+
+
+async def test_a_watch_sees_each_volume_bound_as_a_get_does(api, cluster):
+    # Bound is a status write after the claimRef update: a watch must carry it, as the real server's does.
+    import asyncio
+
+    from kubernetes_asyncio import watch
+
+    core = CoreV1Api(api)
+    listed = await core.list_persistent_volume()
+    seen: dict[str, str] = {}
+
+    async def follow() -> None:
+        async for event in watch.Watch().stream(
+            core.list_persistent_volume, resource_version=listed.metadata.resource_version
+        ):
+            seen[event["raw_object"]["metadata"]["name"]] = event["raw_object"]["status"].get("phase")
+
+    following = asyncio.get_running_loop().create_task(follow())
+    try:
+        await AppsV1Api(api).create_namespaced_stateful_set("default", web_manifest(replicas=2))
+        await eventually(lambda: rolled_out(cluster), message="2 replicas ready")
+        volumes = (await core.list_persistent_volume()).items
+        got = {pv.metadata.name: pv.status.phase for pv in volumes if pv.spec.claim_ref is not None}
+        assert sorted(got.values()) == ["Bound", "Bound"]
+        await eventually(
+            lambda: {name: seen.get(name) for name in got} == got, message=f"the watch saw {seen}, a get says {got}"
+        )
+    finally:
+        following.cancel()

@@ -298,7 +298,9 @@ class VolumeController(Controller[tuple[str, str, str]]):
         bound_pv = deep_copy(pv)
         bound_pv["spec"]["claimRef"] = self._claim_ref(pvc)
         bound_pv["metadata"].setdefault("annotations", {})["pv.kubernetes.io/bound-by-controller"] = "yes"
-        bound_pv = self.registry.update(PVS, bound_pv, "", pv["metadata"]["name"])
+        # A copy: a write returns the stored object, and changing that in place would change what the
+        # watch already sent, and make the status write below a no-op that no watch ever sees.
+        bound_pv = deep_copy(self.registry.update(PVS, bound_pv, "", pv["metadata"]["name"]))
         bound_pv["status"]["phase"] = "Bound"
         bound_pv = self.registry.update_status(PVS, bound_pv)
         claim = deep_copy(pvc)
