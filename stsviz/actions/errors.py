@@ -3,19 +3,22 @@
 `Error from server (Forbidden): <message>`, `error: You must be logged in to
 the server (Unauthorized)`, a 404 on delete is "already gone", a 409 on a
 pod's UID precondition is "already replaced". A 4xx is never retried; after
-a timeout or a 5xx the outcome is unknown, and the line says so.
+a timeout or a 5xx the outcome is unknown, and the line says so; when no
+connection could be made, nothing was sent, and the line says that.
 """
 
 from __future__ import annotations
 
 from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed
-from stsviz.sources.live.wire import ApiError, Unreachable
+from stsviz.sources.live.wire import ApiError, NotSent, Unreachable
 
 
 def kubectl_error(action: Action, error: Exception) -> str:
     """One line for the notification and the log; never a token (ApiError and Unreachable are scrubbed)."""
     if isinstance(error, PreconditionFailed):
         return f"error: {error}; nothing was changed"
+    if isinstance(error, NotSent):
+        return f"Unable to connect to the server: {error}; nothing was sent, nothing changed"
     if isinstance(error, Unreachable):
         return f"Unable to connect to the server: {error}; the outcome is unknown, watch the screen"
     if not isinstance(error, ApiError):

@@ -215,3 +215,27 @@ async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
         assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
     finally:
         await source.close()
+
+
+async def test_a_change_that_could_not_connect_says_nothing_was_sent(api, tmp_path, fake_time):
+    # Connection refused: the request never left, so unlike a timeout the outcome is known.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = api.kubeconfig(tmp_path, server=f"https://127.0.0.1:{closed}")
+    source = LiveSource(resolve_target(str(config)), Scope("ns"), timing=fake_time.timing())
+    await source.connect()
+    try:
+        gate = Gate(api=lambda: source.connection.api, context=lambda: "fake")
+        try:
+            await gate.run(Restart(Target("fake", "ns", "web")))
+        except Failed as failed:
+            message = str(failed)
+        else:
+            raise AssertionError("nothing listens there")
+        assert message.startswith("Unable to connect to the server: ")
+        assert message.endswith("; nothing was sent, nothing changed")
+    finally:
+        await source.close()

@@ -93,6 +93,10 @@ class Unreachable(Exception):
         super().__init__(printable_line(one_line(message)))
 
 
+class NotSent(Unreachable):
+    """No connection could be made (refused, DNS, TLS handshake): a change was certainly not sent."""
+
+
 class Refused(Unreachable):
     """The server sent more than stsviz takes (a bound was hit) or sent it elsewhere: the connection is dropped."""
 
@@ -246,6 +250,8 @@ async def send(
             _preload_content=False,
             _request_timeout=timeout or aiohttp.ClientTimeout(total=30),
         )
+    except aiohttp.ClientConnectorError as error:
+        raise NotSent(_describe(error)) from None  # before a byte of the request left
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
         raise Unreachable(_describe(error)) from None
     if response.status in _REDIRECTS:
