@@ -176,6 +176,10 @@ class LiveControls(FrameSource, Protocol):
         """Why the picture is not current, in the words `--plain` uses; None while it is."""
         ...
 
+    def retrying(self) -> str:
+        """When the next attempt is ("Retrying in 27s."), and why no credentials were sent if that is why."""
+        ...
+
     def stale(self) -> bool:
         """Whether the rows are not current (their kinds are not being watched)."""
         ...

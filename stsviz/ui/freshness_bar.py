@@ -5,6 +5,8 @@ per kind (`sts ●` watching, `pods ⟳3s` reconnecting, `ev ✗` forbidden…),
 then "stale since" the oldest moment the screen stopped being current, then
 the reason in the words `stsviz --plain` would print. Only the reason is cut
 when the line is too narrow, with an ellipsis; the chips and the time stay.
+When every kind is in the same trouble (the cluster went away) one chip says
+so for all (`all ⟳3s`), which leaves the reason room at 80 columns.
 """
 
 from __future__ import annotations
@@ -44,11 +46,19 @@ def chip(kind: KindStatus, now: float) -> tuple[str, Style]:
 def freshness_line(status: SourceStatus, now: float) -> Text:
     """The whole line, as Text: chips, rate or staleness, reason."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    for index, kind in enumerate(status.kinds):
-        label, style = chip(kind, now)
-        if index:
-            text.append(" ")
-        text.append(label, style)
+    kinds = status.kinds
+    if len(kinds) > 1 and not status.current and len({kind.phase for kind in kinds}) == 1:
+        # The soonest retry speaks for all: that is when the screen may change again.
+        soonest = min(kinds, key=lambda kind: kind.retry_at if kind.retry_at is not None else math.inf)
+        label, style = chip(soonest, now)
+        name = SHORT_NAMES.get(soonest.resource, soonest.resource)
+        text.append("all" + label.removeprefix(name), style)
+    else:
+        for index, kind in enumerate(kinds):
+            label, style = chip(kind, now)
+            if index:
+                text.append(" ")
+            text.append(label, style)
     since = status.stale_since()
     if status.current:
         text.append(f" · {status.rate:.1f} ev/s", DIM)

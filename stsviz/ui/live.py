@@ -12,6 +12,7 @@ first list or a relist of 20,000 pods): what is left is folded on the next ticks
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
@@ -22,6 +23,7 @@ from textual.message import Message
 from stsviz.model import ClusterState
 from stsviz.model.events import Change
 from stsviz.sources.heap import FreezeAfterFullCollection
+from stsviz.sources.live import freshness as phases
 
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
@@ -153,7 +155,9 @@ class LiveFrameSource:
         The details (each kind, why) are on the freshness line under it.
         """
         status = self.status
-        if status.current:
+        if any(kind.resource == "statefulsets" and kind.phase == phases.FORBIDDEN for kind in status.kinds):
+            text = "forbidden"  # `current` as far as it goes, but not one set can be shown
+        elif status.current:
             text = f"watching · {status.rate:.1f} ev/s"
         elif (since := status.stale_since()) is not None:
             text = f"stale since {since.astimezone().strftime('%H:%M:%S')}"
@@ -175,6 +179,16 @@ class LiveFrameSource:
     def problem(self) -> str | None:
         """Why the picture is not current, in the words `--plain` uses; None while it is."""
         return self.status.headline()
+
+    def retrying(self) -> str:
+        """When the next attempt is, and why credentials were not sent if that is why it was refused."""
+        status = self.status
+        wait = status.retry_in(self._clock())
+        text = f"Retrying in {math.ceil(wait)}s." if wait is not None else "Retrying."
+        refused = any(kind.phase in (phases.FORBIDDEN, phases.EXPIRED) for kind in status.kinds)
+        if status.withheld and refused:
+            text = f"The {status.withheld}. {text}"
+        return text
 
     def stale(self) -> bool:
         """The rows are not current: the sets or the pods are not being watched."""

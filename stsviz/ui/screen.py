@@ -401,9 +401,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live = self.live
         if self._live_error is not None:
             return f"Live updates stopped: {self._live_error}"
-        problem = live.problem() if live is not None else None
-        if problem is not None:
-            return f"{problem}\n\nRetrying; the line above says when. ? for help, q to quit."
+        if live is not None and (problem := live.problem()) is not None:
+            return f"{problem}\n\n{live.retrying()} ? for help, q to quit."
         if live is not None and (live.stale() or live.header() == "listing"):
             return "Listing StatefulSets…"
         if self.grid.name_filter:

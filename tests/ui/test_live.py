@@ -252,3 +252,45 @@ async def test_keys_held_down_never_hold_the_data_back(api, tmp_path, fake_time)
 
         await pilot.pause()
         await eventually(last_change_shown_while_keys_come, timeout=15, message="the last change, keys held down")
+
+
+async def test_sets_the_user_may_not_list_say_forbidden_and_when_it_tries_again(api, tmp_path, fake_time):
+    refused = 'statefulsets.apps is forbidden: User "viewer" cannot list resource "statefulsets" in "ns"'
+    api.script("statefulsets", "list", status(403, "Forbidden", refused))
+    fake_time.hold = True  # the retry waits until released: the countdown stays up meanwhile
+    app = live_app(api, tmp_path, fake_time, forbidden_retry=60.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await eventually(lambda: screen.sub_title == "forbidden", message="not 'watching': no set can be shown")
+        await pilot.pause()
+        shown = " ".join(line.strip() for line in screen_lines(app.query_one(StatefulSetGrid))[1:8])
+        assert refused in shown and "Retrying in 60s. ? for help, q to quit." in shown
+
+
+def test_when_every_kind_is_in_the_same_trouble_one_chip_says_so_and_the_reason_fits_80_columns():
+    from datetime import UTC, datetime
+
+    from stsviz.sources.live import freshness as phases
+    from stsviz.sources.live.freshness import KindStatus, SourceStatus
+    from stsviz.ui.freshness_bar import freshness_line
+
+    since = datetime(2026, 11, 25, 14, 6, 44, tzinfo=UTC)
+    broken = "cannot connect to 127.0.0.1:18631"
+    kinds = tuple(
+        KindStatus(
+            resource,
+            phases.RECONNECTING,
+            listed=True,
+            stale_since=since,
+            retry_at=10.0 + wait,
+            message=broken,
+            unreachable=True,
+        )
+        for resource, wait in (("statefulsets", 5.0), ("pods", 2.0), ("persistentvolumeclaims", 9.0))
+    )
+    line = freshness_line(SourceStatus(kinds, 0.0, 10.0, server="https://127.0.0.1:18631"), 10.0)
+    local = since.astimezone().strftime("%H:%M:%S")
+    assert line.plain == f"all ⟳2s · stale since {local} · cannot reach https://127.0.0.1:18631: {broken}"
+    # One kind in trouble: the chips name it.
+    one = (KindStatus("statefulsets", phases.WATCHING, listed=True), kinds[1])
+    assert freshness_line(SourceStatus(one, 0.0, 10.0), 10.0).plain.startswith("sts ● pods ⟳2s · stale since")

@@ -167,7 +167,7 @@ class Informer:
                 continue  # a normal close: resume silently
             except Inactive:
                 log.info("%s: no byte for %ss, reconnecting", self.kind.resource, timing.inactivity_timeout)
-                self._leave_watching("the watch went silent", quiet=True)
+                self._leave_watching("the watch went silent", quiet=True, silent=True)
                 continue
             except ApiError as error:
                 if error.gone or error.too_large:
@@ -459,13 +459,19 @@ class Informer:
                     self.rate.add(len(changes))
                 self.sink(changes)
 
-    def _leave_watching(self, message: str, *, phase: str = phases.RECONNECTING, quiet: bool = False) -> None:
+    def _leave_watching(
+        self, message: str, *, phase: str = phases.RECONNECTING, quiet: bool = False, silent: bool = False
+    ) -> None:
         """The data stops being current (if it ever was): say since when, and why (to the log too).
 
         `quiet`: a routine reconnect (a silent watch, 410 Gone) the caller logs at INFO itself.
+        `silent`: the watch went quiet for too long, so it may have been dead since its last byte.
         """
         if self.listed and self._stale_since is None:
-            self._stale_since = self._current_until or self.timing.wall()
+            # An open watch was current until it broke (the server would have sent any change): stale
+            # from now, not from its last event a quiet minute ago; one that went silent, from its last byte.
+            open_until_now = self.phase == phases.WATCHING and not silent
+            self._stale_since = self.timing.wall() if open_until_now else self._current_until or self.timing.wall()
         if self.tap is not None and self.phase == phases.WATCHING:
             self.tap.phase(self.kind.resource, "disconnect", self.timing.wall(), one_line(message))
         self.phase = phase

@@ -225,6 +225,22 @@ async def test_connection_refused_says_reconnecting_in_n_seconds_with_stale_sinc
     assert pod_names(run) == {"web-0"}  # the data stays, marked stale
 
 
+async def test_a_quiet_open_watch_that_breaks_is_stale_from_the_break_not_from_its_last_event(
+    api, run_source, fake_time
+):
+    api.script("pods", "list", items([pod("web-0")], rv="10"))
+    api.script("pods", "watch", stream(event("MODIFIED", pod("web-0", rv="11")), then="hang"))
+    fake_time.hold = True
+    run = run_source(kinds=POD_ONLY)
+    informer = run.source.informer("pods")
+    await eventually(lambda: informer.phase == phases.WATCHING and informer.events == 1)
+    fake_time.now += 30.0  # half a minute with nothing to tell: the open watch says nothing changed
+    broke = fake_time.wall()
+    await api.stop()
+    await eventually(lambda: informer.retry_at is not None)
+    assert run.source.status().kind("pods").stale_since == broke
+
+
 async def test_normal_close_keeps_watching_and_is_not_stale(api, run_source):
     api.script("pods", "list", items([], rv="10"))
     api.script("pods", "watch", stream(event("ADDED", pod("web-0", rv="11"))), hang())
