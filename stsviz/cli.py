@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay recorded watch streams (stsviz recordings or kubectl -w captures)",
         description=(
             "Replay stsviz recordings or `kubectl get TYPE -w --output-watch-events -o json` "
-            "captures (one file per type; gzip welcome). Files are merged by resourceVersion."
+            "captures (one file per type; gzip welcome). Files are merged by receive time when"
+            " each has one, else by resourceVersion; the parts of one rotated recording play in order."
         ),
     )
     add_demo_commands(commands)

@@ -42,6 +42,9 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,question_mark,q", "app.pop_screen", "Close", id="help.close", key_display="esc"),
+        # k9s's vi keys scroll here too, as the arrows do.
+        Binding("j", "scroll('down')", "Down", id="help.down", show=False),
+        Binding("k", "scroll('up')", "Up", id="help.up", show=False),
     ]
 
     def __init__(self, mode: str, bindings: dict[str, ActiveBinding], notes: list[str] | None = None) -> None:
@@ -49,6 +52,10 @@ class HelpScreen(ModalScreen[None]):
         self.mode = mode
         self.bindings = bindings
         self.notes = notes or []
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_down() if direction == "down" else body.scroll_up()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):

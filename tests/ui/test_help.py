@@ -44,6 +44,26 @@ async def test_help_shows_every_glyph_of_the_legend_and_the_verdict_words(replay
             assert f" {word}" in verdicts
 
 
+async def test_j_and_k_scroll_the_help_as_the_arrows_do(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        body = app.screen.query_one("#help-body")
+        await pilot.press("j", "j", "j")
+        assert body.scroll_y == 3
+        await pilot.press("k")
+        assert body.scroll_y == 2
+
+
+async def test_the_footer_shows_help_and_quit_first_even_at_80_columns(replay_app):
+    app = replay_app("rolling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        shown = " ".join(str(key.render()) for key in footer.children)
+        assert " ".join(shown.split()).startswith("? Help q Quit space Play/Pause"), shown  # cut from the right
+
+
 async def test_the_footer_shows_help(replay_app):
     app = replay_app("rolling")
     async with app.run_test(size=SIZE) as pilot:
