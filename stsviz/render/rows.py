@@ -121,8 +121,11 @@ def fixed_columns(row: SetRow, name_w: int) -> Text:
     text.append(name + " " * (name_w - cell_len(name)) + " ")
     text.append(ready.ljust(READY_WIDTH) + " ")
     text.append(updated.ljust(UPDATED_WIDTH) + " ")
-    label = row.verdict.label[:VERDICT_WIDTH]
-    text.append(label.ljust(VERDICT_WIDTH) + " ", VERDICT_STYLES.get(label, Style(color="yellow")))
+    label = row.verdict.label
+    style = VERDICT_STYLES.get(label, Style(color="yellow"))
+    if len(label) > VERDICT_WIDTH:  # cut visibly: "ready 3/10000…", never a shorter number that reads as true
+        label = label[: VERDICT_WIDTH - 1] + "…"
+    text.append(label.ljust(VERDICT_WIDTH) + " ", style)
     return text
 
 

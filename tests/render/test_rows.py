@@ -147,3 +147,10 @@ def test_without_condemned_pods_the_columns_are_the_sets_status():
     status = {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 2, "updateRevision": "web-new"}
     row = row_of(("ADDED", statefulset(replicas=3, status=status)), ("ADDED", pod("web-0")))
     assert fixed_columns(row, NAME_W).plain.split()[1:3] == ["1/3", "2/3"]
+
+
+def test_a_verdict_too_long_for_its_column_is_cut_visibly_never_into_another_number():
+    state = fold(("ADDED", statefulset(replicas=1_000_000_000, status={"readyReplicas": 3, "observedGeneration": 1})))
+    [row] = build_frame(state, now=T0).rows
+    assert row.verdict.label == "ready 3/1000000000"
+    assert "ready 3/10000… " in fixed_columns(row, 11).plain
