@@ -111,6 +111,23 @@ def recording_lines(
         raise ReplayInputError(f"{name}: file is empty")
 
 
+def _before_damage(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    """What `data` inflates to up to the first damage, a little at a time (ends quietly at the damage)."""
+    piece = 256
+    for start in range(0, len(data), piece):
+        chunk = data[start : start + piece]
+        try:
+            while chunk:
+                out = inflater.decompress(chunk, _SLICE)
+                chunk = inflater.unconsumed_tail
+                if out:
+                    yield out
+        except zlib.error:
+            return
+        if inflater.eof:
+            return
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1 << 20):g} MB"
 
@@ -178,7 +195,16 @@ def _gunzip(stream: BinaryIO, first: bytes, name: str, problems: Problems) -> It
                     pending = stream.read(_SLICE)
                     if not pending:
                         break
-                out = inflater.decompress(pending, _SLICE)
+                before = inflater.copy()
+                try:
+                    out = inflater.decompress(pending, _SLICE)
+                except zlib.error:
+                    # This call's output is lost with the error: read the slice again in small
+                    # pieces, so what came before the damage is replayed (a whole small file is one call).
+                    for out in _before_damage(before, pending):
+                        produced = True
+                        yield out
+                    raise
                 pending = inflater.unconsumed_tail
                 if out:
                     produced = True

@@ -229,6 +229,21 @@ def test_truncated_gzip_replays_what_is_there(tmp_path):
     assert any("gzip stream ends early" in w for w in recording.warnings)
 
 
+def test_a_small_gzip_damaged_part_way_replays_what_came_before_the_damage(tmp_path):
+    # Small enough to inflate in one call: the call's output must not be lost with its error.
+    examples = Path(__file__).parents[3] / "stsviz" / "examples"
+    data = bytearray((examples / "web-lifecycle.jsonl.gz").read_bytes())
+    whole = load_recording([examples / "web-lifecycle.jsonl.gz"])
+    data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "flipped.jsonl.gz"
+    path.write_bytes(bytes(data))
+    recording = load_recording([path])
+    assert any("gzip data is damaged part way; replaying what came before the damage" in w for w in recording.warnings)
+    kept = len(recording.events)
+    assert kept > 20  # the lines before the damage
+    assert [(e.type, e.record) for e in recording.events] == [(e.type, e.record) for e in whole.events[:kept]]
+
+
 def test_crlf_and_bom_just_work(tmp_path):
     path = tmp_path / "windows.json"
     path.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(BASIC) + "\r\n").encode())
