@@ -331,6 +331,7 @@ class ActionKeys:
             where=where,
             choices=choices,
             type_to_confirm=row.set.name if protected else None,
+            stale=_stale_note(screen),
         )
         return await screen.app.push_screen_wait(dialog)
 
@@ -379,6 +380,16 @@ def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dic
     if len(details) > DIFF_SHOWN:
         details[DIFF_SHOWN - 1 :] = [f"+{len(diff) - DIFF_SHOWN + 1} more fields (H shows them all)"]
     return {"warnings": tuple(warnings), "details": tuple(details)}
+
+
+def _stale_note(screen: RolloutScreen) -> str | None:
+    """What to know before acting on a stale picture (the change is still checked against what was seen)."""
+    live = screen.live
+    if live is None or not live.stale():
+        return None
+    since = live.freshness()[0].stale_since()
+    when = f" since {since.astimezone().strftime('%H:%M:%S')}" if since is not None else ""
+    return f"The screen is stale{when}: the cluster may have changed since what it shows."
 
 
 def _target(gate: Gate, row: SetRow) -> Target:

@@ -38,8 +38,10 @@ class ConfirmDialog(ModalScreen[str | None]):
         where: str,
         choices: tuple[str, ...] = ("Confirm",),
         type_to_confirm: str | None = None,
+        stale: str | None = None,
     ) -> None:
         super().__init__(classes="dialog")
+        self.stale = stale  # why what the screen shows may be out of date, when it is
         self.action = action
         self.context = context
         self.where = where
@@ -60,6 +62,8 @@ class ConfirmDialog(ModalScreen[str | None]):
                     yield Label(Content(line), classes="dialog-diff")
             for warning in action.warnings:
                 yield Label(Content(warning), classes="dialog-warning")
+            if self.stale is not None:
+                yield Label(Content(self.stale), classes="dialog-warning")
             if self.type_to_confirm is not None:
                 text = f"This context is protected: type {self.type_to_confirm} to confirm"
                 yield Label(Content(text), classes="dialog-warning")

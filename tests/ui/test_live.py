@@ -294,3 +294,22 @@ def test_when_every_kind_is_in_the_same_trouble_one_chip_says_so_and_the_reason_
     # One kind in trouble: the chips name it.
     one = (KindStatus("statefulsets", phases.WATCHING, listed=True), kinds[1])
     assert freshness_line(SourceStatus(one, 0.0, 10.0), 10.0).plain.startswith("sts ● pods ⟳2s · stale since")
+
+
+async def test_a_change_asked_on_a_stale_picture_says_the_picture_is_stale(api, tmp_path, fake_time):
+    from stsviz.ui.dialogs import ConfirmDialog
+
+    api.objects["statefulsets"] = [web()]
+    api.script("pods", "list", items([pod("web-0")], rv="10"))
+    api.script("pods", "watch", status(500, "InternalError", "etcd leader changed"), hang())
+    fake_time.hold = True  # the retry waits: the pods stay stale
+    app = live_app(api, tmp_path, fake_time, backoff_initial=4.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await eventually(lambda: screen.sub_title.startswith("stale since "), message="stale")
+        await eventually(lambda: screen.grid.visible_keys == [("ns", "web")], message="the row")
+        await pilot.press("plus")
+        await eventually(lambda: isinstance(app.screen, ConfirmDialog), message="the confirm dialog")
+        labels = [str(label.render()) for label in app.screen.query("Label")]
+        since = screen.sub_title.removeprefix("stale since ")
+        assert f"The screen is stale since {since}: the cluster may have changed since what it shows." in labels
