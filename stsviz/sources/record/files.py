@@ -16,6 +16,7 @@ starts with an stsviz header, after cutting a torn last line off.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import stat
@@ -130,13 +131,19 @@ def compress_part(plain: Path, level: int = 6) -> Path:
         os.unlink(temporary)  # left by a crash mid-compression
     except FileNotFoundError:
         pass
-    fd = create_private(temporary)
-    with open(plain, "rb") as source, open(fd, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out:
-            while block := source.read(1 << 20):
-                out.write(block)
-        raw.flush()
-        os.fsync(raw.fileno())
+    with open(plain, "rb") as source:
+        fd = create_private(temporary)
+        try:
+            with open(fd, "wb") as raw:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out:
+                    while block := source.read(1 << 20):
+                        out.write(block)
+                raw.flush()
+                os.fsync(raw.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)  # a half-written part is never read: do not leave it about
+            raise
     os.replace(temporary, final)
     fsync_directory(final)
     os.unlink(plain)

@@ -114,6 +114,9 @@ class Recorder:
         self._dropped_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._compressing: list[threading.Thread] = []
+        # One part compressed (and the old ones pruned) at a time: a later part's pruning must not
+        # remove a part an earlier compression is still reading (that left a .gz.tmp and no .gz).
+        self._compress_lock = threading.Lock()
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
         self._seq = 0
@@ -491,6 +494,10 @@ class Recorder:
         thread.start()
 
     def _compress(self, closed: Path) -> None:
+        with self._compress_lock:
+            self._compress_and_prune(closed)
+
+    def _compress_and_prune(self, closed: Path) -> None:
         try:
             compress_part(closed)
             parts = existing_parts(self.path)
