@@ -513,7 +513,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def action_seek_end(self) -> None:
         assert self.replay is not None
-        self._seek(self.replay.request_seek(len(self.replay.recording)))
+        # The end of the timeline: past the last event when the recorder went on watching after it.
+        self._seek(self.replay.request_seek_offset(self.replay.duration or 0.0))
 
     def action_jump(self, seconds: float) -> None:
         assert self.replay is not None

@@ -241,7 +241,10 @@ class Recorder:
             if self._dropped:
                 self._lose(self._dropped, _BEHIND, None)
                 self._dropped = 0
-            self._flush_gap(utc_millis(self._wall()), final=True)
+            stopped = utc_millis(self._wall())
+            self._flush_gap(stopped, final=True)
+            # When the watching ended: a replay of a rollout stuck to the end plays on to here.
+            self._mark({"mark": "stop"}, stopped)
         except Exception as error:  # a bug: say so, never take the watches down with it
             self.failed = f"{type(error).__name__}: {error}"
             self.warning = f"the recorder stopped: {self.failed}"

@@ -189,6 +189,7 @@ class RecordingLoad:
             recording.warnings = warnings
             recording.files = tuple(f.name for f in files)
             pause.freeze = len(recording) >= FREEZE_EVENTS
+        recording.end_offset = recording.watched_until()
         recording.complete = True
         return recording
 

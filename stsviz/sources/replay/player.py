@@ -38,6 +38,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import Any
 
 from stsviz.model.events import Change
 from stsviz.model.state import ClusterState
@@ -141,7 +142,7 @@ class Player:
         self._checkpoints: dict[int, ClusterState] = {}  # the keyframes, by position; never folded into
         self._time_keys: list[float] | None = None
         self._mark_offsets: list[float] = []
-        self._marks_placed = (0, 0)  # (marks, events loaded) when _mark_offsets was made
+        self._marks_placed = (0, 0, True)  # (marks, events loaded, loading) when _mark_offsets was made
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
@@ -191,18 +192,30 @@ class Player:
 
     @property
     def at_end(self) -> bool:
-        return self._position >= len(self.recording)
+        """Every event is in, and the playhead is at the end of the timeline (which a recorder's last mark
+        may put after the last event: the watching went on, and nothing happened)."""
+        return self._position >= len(self.recording) and self._offset >= self.duration
 
     @property
     def mark_offsets(self) -> list[float]:
         """Where the recorder's marks (disconnect, relist, gap, action...) are on the timeline, in seconds."""
-        marks, offsets, loaded = self.recording.marks, self._offsets, len(self.recording)
+        marks, loaded = self.recording.marks, len(self.recording)
         # Again when more has loaded: the loader hands marks over before it raises `loaded`, so a mark
         # read in between sits at the end of what had loaded until then.
-        if self._marks_placed != (len(marks), loaded):
-            self._marks_placed = (len(marks), loaded)
-            self._mark_offsets = [offsets[min(index, loaded) - 1] if index and loaded else 0.0 for index, _ in marks]
+        placed = (len(marks), loaded, self.loading)
+        if self._marks_placed != placed:
+            self._marks_placed = placed
+            self._mark_offsets = [self._place(index, mark, loaded) for index, mark in marks]
         return self._mark_offsets
+
+    def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
+        """Where a mark goes on the timeline: after its events, or at its own time if it came after the last."""
+        offsets = self._offsets
+        before = offsets[min(index, loaded) - 1] if index and loaded else 0.0
+        if index < loaded or self.loading:
+            return before
+        at = self.recording.offset_of(mark)
+        return before if at is None else min(max(at, before), self.duration)
 
     @property
     def frame_time(self) -> datetime | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from stsviz.model.events import Change
+from stsviz.model.times import parse_rfc3339
 
 
 @dataclass(slots=True)
@@ -35,6 +36,9 @@ class Recording:
     files: tuple[str, ...] = ()
     complete: bool = True
     loaded: int = -1  # -1: all of `events`
+    # Where the timeline ends, if later than the last event: the recorder's last mark after it
+    # (`stop`, a disconnect) says it went on watching; nothing happened meanwhile. Set once complete.
+    end_offset: float = 0.0
 
     def __post_init__(self) -> None:
         if self.loaded < 0:
@@ -46,7 +50,27 @@ class Recording:
     @property
     def duration(self) -> float:
         loaded = self.loaded
-        return self.offsets[loaded - 1] if loaded else 0.0
+        last = self.offsets[loaded - 1] if loaded else 0.0
+        return max(last, self.end_offset) if self.complete else last
+
+    def watched_until(self) -> float:
+        """Seconds from the first event to the recording's last mark, when that came after its last event.
+
+        0.0 for a recording without receive times or without such a mark (a
+        recorder that was killed leaves none: its recording ends at its last event).
+        """
+        if not self.timed or not self.marks or not self.loaded:
+            return 0.0
+        index, mark = self.marks[-1]
+        at = self.offset_of(mark)
+        return max(0.0, at) if index >= self.loaded and at is not None else 0.0
+
+    def offset_of(self, mark: dict[str, Any]) -> float | None:
+        """A mark's time as seconds from the first event, for a recording with receive times."""
+        ts = mark.get("ts")
+        when = parse_rfc3339(ts) if isinstance(ts, str) else None
+        start = self.start if self.timed else None
+        return None if when is None or start is None else (when - start).total_seconds()
 
     @property
     def start(self) -> datetime | None:

@@ -55,7 +55,7 @@ def test_the_file_is_private_whole_lines_and_replays(tmp_path: Path):
     header, *rest = lines(path)
     assert header["stsviz"] == 1 and header["context"] == "kind-a" and header["redaction"]["redacted"]
     assert [line["seq"] for line in rest] == list(range(1, len(rest) + 1))
-    assert marks(path) == ["list", "disconnect", "reconnect"]
+    assert marks(path) == ["list", "disconnect", "reconnect", "stop"]  # stop: when the watching ended
     assert rest[1]["ts"] == "2026-11-25T10:00:00.500Z"
     assert b"hunter2" not in path.read_bytes()
     recording = load_recording([path])
@@ -70,8 +70,8 @@ def test_a_relist_writes_the_difference_so_replay_reaches_the_list(tmp_path: Pat
     # b vanished, c was recreated, a changed, d is new; nothing else is written.
     recorder.listed("pods", "Pod", [pod("a", phase="Running"), pod("c", uid="v"), pod("d")], "20", WHEN)
     recorder.close()
-    tail = lines(path)[-6:]
-    assert tail[0]["mark"] == "relist"
+    *tail, stop = lines(path)[-7:]
+    assert tail[0]["mark"] == "relist" and stop["mark"] == "stop"
     assert [(line["type"], line["object"]["metadata"]["name"]) for line in tail[1:]] == [
         ("DELETED", "b"),
         ("DELETED", "c"),
@@ -94,7 +94,7 @@ def test_reopening_cuts_a_torn_tail_and_appends(tmp_path: Path):
     recorder.listed("pods", "Pod", [pod("a"), pod("b")], "11", WHEN)
     recorder.close()
     assert path.stat().st_mode & 0o777 == 0o600
-    assert marks(path) == ["list", "start", "list"]
+    assert marks(path) == ["list", "stop", "start", "list", "stop"]  # the torn line was after the first stop
     recording = load_recording([path])
     assert not recording.warnings
     assert [(c.type, c.record.name) for c in recording.events] == [("ADDED", "a"), ("MODIFIED", "a"), ("ADDED", "b")]
@@ -174,7 +174,7 @@ def test_a_full_disk_costs_a_gap_marker_and_a_warning_never_a_torn_line(tmp_path
     written = lines(path)  # every line whole: the torn pieces were cut
     gap = next(line for line in written if line.get("mark") == "gap")
     assert gap["lost"] == 5 and "No space left" in gap["reason"]
-    assert written[-1]["object"]["status"]["phase"] == "Running"
+    assert written[-2]["object"]["status"]["phase"] == "Running" and written[-1]["mark"] == "stop"
     assert [line["seq"] for line in written[1:]] == list(range(1, len(written)))
 
 

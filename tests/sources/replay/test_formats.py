@@ -160,7 +160,7 @@ def test_stsviz_recording_with_header_and_marks(tmp_path):
     assert recording.timed
     assert recording.header["context"] == "kind-a"
     assert recording.offsets == [0.0, 2.75]
-    assert recording.duration == 2.75
+    assert recording.duration == 3.5  # the recorder went on watching to its last mark, at 10:00:04
     assert recording.events[1].time.isoformat() == "2026-11-25T10:00:03.250000+00:00"
     # Markers sit between events and are not folded.
     assert [(index, mark["mark"]) for index, mark in recording.marks] == [(1, "disconnect"), (2, "relist")]

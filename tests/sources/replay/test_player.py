@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsviz.model import ClusterState, build_frame
+from stsviz.model.times import parse_rfc3339, rfc3339
 from stsviz.sources.replay import (
     MAX_SPEED,
     MIN_SPEED,
@@ -556,3 +557,44 @@ def test_replay_never_imports_textual():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def stuck_then_stopped(tmp_path: Path, minutes: float) -> Path:
+    """web-lifecycle cut where web-1 crash-loops, then the recorder's stop `minutes` later: nothing moved meanwhile."""
+    import gzip
+
+    lines = gzip.decompress((EXAMPLES / "web-lifecycle.jsonl.gz").read_bytes()).decode().splitlines()
+    cut = next(i for i, line in enumerate(lines) if "CrashLoopBackOff" in line) + 1
+    last = parse_rfc3339(json.loads(lines[cut - 1])["ts"])
+    stop = rfc3339(last + timedelta(minutes=minutes))
+    path = tmp_path / "stuck.jsonl"
+    path.write_text("\n".join([*lines[:cut], json.dumps({"ts": stop, "type": "MARK", "mark": "stop"})]) + "\n")
+    return path
+
+
+def test_a_recording_plays_on_to_when_the_recorder_stopped_and_a_stuck_rollout_ends_stalled(tmp_path):
+    recording = load_recording([stuck_then_stopped(tmp_path, 10)])
+    last_event = recording.offsets[-1]
+    assert recording.duration == pytest.approx(last_event + 600)
+    clock = FakeClock()
+    player = Player(recording, clock=clock, speed=64)
+    player.seek_index(len(recording) - 1)
+    player.play()
+    clock.advance(60 / 64)  # a minute of recording: every event is in, the watching goes on
+    player.tick()
+    assert player.position == len(recording) and player.playing and not player.at_end
+    clock.advance(600 / 64)
+    player.tick()
+    assert not player.playing and player.at_end and player.offset == pytest.approx(recording.duration)
+    [row] = build_frame(player.state, now=player.frame_time, stall_seconds=300).rows
+    assert row.verdict.stalled and player.frame_time == recording.start + timedelta(seconds=recording.duration)
+    assert player.mark_offsets == [pytest.approx(recording.duration)]  # the stop sits at its own time
+    player.seek_end()
+    assert player.offset == pytest.approx(recording.duration)
+
+
+def test_a_recording_without_a_last_mark_ends_at_its_last_event(tmp_path):
+    path = stuck_then_stopped(tmp_path, 10)
+    path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # killed: no stop mark
+    recording = load_recording([path])
+    assert recording.duration == recording.offsets[-1]
