@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from stsviz.model.events import EVENT_TYPES, Change
-from stsviz.model.records import ObjectKey
+from stsviz.model.records import MALFORMED, ObjectKey
 from stsviz.sources.decoding import TYPED_RECORDS, ListDecoder, WatchDecoder
 from stsviz.sources.heap import gc_paused
 from stsviz.sources.live import freshness as phases
@@ -124,6 +124,8 @@ class Informer:
         self.message: str | None = None
         self.unreachable = False  # the last problem was not reaching the server at all (vs. its answer)
         self.warning: str | None = None  # about the last list, which still worked (objects with bad UTF-8)
+        self.malformed = 0  # objects skipped for fields of types Kubernetes never sends, since the start
+        self._malformed_note: str | None = None
         self.relists = 0
         self.relist_reason: str | None = None  # why the last relist happened ("too old resource version: ...")
         self.watches = 0
@@ -276,7 +278,7 @@ class Informer:
         self.phase = phases.LISTING  # until the watch opens
         self.message = None
         self.unreachable = False
-        self.warning = self._repaired_warning(repaired)
+        self.warning = self._repaired_warning(repaired) or self._malformed_note
         self._current_until = now
         self._stale_since = None
         self.backoff.healthy()
@@ -339,7 +341,11 @@ class Informer:
                     page, resource_version, token, page_repaired = parse_list(raw)
                     del raw
                     for obj in page:
-                        record = record_type.from_dict(obj)
+                        try:
+                            record = record_type.from_dict(obj)
+                        except MALFORMED:
+                            self._malformed(obj)  # skipped and counted, the rest of the kind goes on
+                            continue
                         records[record.key] = record
                     if keep_raw:
                         raw_objects += page
@@ -348,6 +354,16 @@ class Informer:
             if not token:
                 return records, resource_version, repaired, raw_objects
         raise Refused(f"list did not end after {timing.list_max_pages} pages: gave up")
+
+    def _malformed(self, obj: dict[str, Any]) -> None:
+        """An object whose fields have types Kubernetes never sends: skipped, counted, said (never a default)."""
+        self.malformed += 1
+        count = self.malformed
+        name = self.kind.resource if count > 1 else self.kind.resource.removesuffix("s")
+        self.warning = self._malformed_note = f"{count} {name} skipped: fields of types Kubernetes never sends"
+        meta = obj.get("metadata")
+        named = meta.get("name") if isinstance(meta, dict) else None
+        log.warning("%s: %s (the last: %r)", self.kind.resource, self.warning, named)
 
     def _repaired_warning(self, repaired: int) -> str | None:
         if not repaired:
@@ -433,13 +449,17 @@ class Informer:
                     continue
                 taken += 1
                 metadata = obj.get("metadata")
-                if metadata:
+                if isinstance(metadata, dict):
                     resource_version = metadata.get("resourceVersion") or resource_version
                 if type_ not in EVENT_TYPES:
                     continue  # BOOKMARK: only its resourceVersion matters
-                record = from_dict(obj)
                 if tap is not None:
-                    tap.event(self.kind.resource, type_, obj, now)
+                    tap.event(self.kind.resource, type_, obj, now)  # recorded as sent: replay skips it the same way
+                try:
+                    record = from_dict(obj)
+                except MALFORMED:
+                    self._malformed(obj)
+                    continue
                 key = record.key
                 if type_ == "DELETED":
                     current = store.get(key)
