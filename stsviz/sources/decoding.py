@@ -222,7 +222,8 @@ class _Event(_Object, tag="Event"):
 class _Revision(_Object, tag="ControllerRevision"):
     revision: Int | None = None
     # Left as bytes and parsed by orjson: the template is flattened from arbitrary JSON, as in from_dict.
-    data: msgspec.Raw | None = None
+    # Raw, not `Raw | None` (msgspec reads that union as null only): absent reads as null.
+    data: msgspec.Raw = msgspec.Raw(b"null")
 
 
 _AnyKind = _Pod | _StatefulSet | _Claim | _Event | _Revision
@@ -448,7 +449,7 @@ def _revision(obj: _Revision) -> ControllerRevision | None:
     if meta.name is None:
         return None
     try:
-        data = orjson.loads(obj.data) if obj.data is not None else None
+        data = orjson.loads(memoryview(obj.data))  # orjson takes a buffer, not a Raw (it says "not JSON")
     except orjson.JSONDecodeError:  # a number orjson refuses (1e400): the whole line is its business
         return None
     # data.spec.template, each an object or absent; anything else is for the dict path to refuse.

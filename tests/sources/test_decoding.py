@@ -281,3 +281,19 @@ def test_real_recordings_take_the_typed_path() -> None:
         assert decoded == (value["type"], RECORD_TYPES[obj["kind"]].from_dict(obj), value["ts"])
         events += 1
     assert events > 100
+
+
+def test_real_controller_revisions_take_the_typed_path() -> None:
+    # The real 1.20 control plane's revisions (their `data` is the whole pod template): decoded, not deferred.
+    path = Path(__file__).parents[1] / "data" / "recordings" / "revisions-undo" / "merged.jsonl"
+    revisions = 0
+    for line in path.read_bytes().splitlines():
+        value = orjson.loads(line)
+        if value.get("object", {}).get("kind") != "ControllerRevision" or value.get("type") not in EVENT_TYPES:
+            continue
+        decoded = decode_replay_line(line)
+        assert decoded is not None, line[:200]
+        assert decoded[1] == RECORD_TYPES["ControllerRevision"].from_dict(value["object"])
+        assert decoded[1].template  # the template was read, not left out
+        revisions += 1
+    assert revisions >= 2
