@@ -66,8 +66,8 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     from stsviz.ui.app import run_replay_app
 
-    if not args.paused:
-        player.play()  # like a video: it runs until you press space
+    if not args.paused and not player.at_end:
+        player.play()  # like a video: it runs until you press space (at the end, play would start over)
     warnings = (*recording.warnings, *([outside] if outside is not None else []))
     return run_replay_app(player, title=_title(args), stall_seconds=stall_after, warnings=warnings)
 

@@ -275,7 +275,7 @@ class ActionKeys:
         else:
             wanted = min(max(0, current + delta), sts.replicas)
             if wanted == current:
-                edge = "0: every ordinal already updates" if delta < 0 else f"{sts.replicas}: nothing updates"
+                edge = "0: every ordinal already updates" if delta < 0 else f"{seen}: nothing updates"
                 screen.notify(f"the partition is at {edge}", markup=False)
                 return
         await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
@@ -387,7 +387,8 @@ def _stale_note(screen: RolloutScreen) -> str | None:
     live = screen.live
     if live is None or not live.stale():
         return None
-    since = live.freshness()[0].stale_since()
+    rows = [kind for kind in live.freshness()[0].kinds if kind.resource in ("statefulsets", "pods")]
+    since = min((kind.stale_since for kind in rows if kind.stale_since is not None), default=None)
     when = f" since {since.astimezone().strftime('%H:%M:%S')}" if since is not None else ""
     return f"The screen is stale{when}: the cluster may have changed since what it shows."
 

@@ -127,7 +127,14 @@ class RolloutScreen(ActionKeys, Screen[None]):
             tooltip="Halve the replay speed",
         ),
         Binding("g", "seek_start", "Start", id="replay.start", tooltip="Jump to the first event"),
-        Binding("G", "seek_end", "End", id="replay.end", key_display="G", tooltip="Jump to the last event"),
+        Binding(
+            "G",
+            "seek_end",
+            "End",
+            id="replay.end",
+            key_display="G",
+            tooltip="Jump to the end (the last event, or the recorder's stop after it)",
+        ),
         # As in a video player: Shift+arrows skip ten seconds (the arrows move over the grid; `<` `>`
         # are live's partition keys, so they mean nothing here), digits go a tenth of the way.
         Binding(

@@ -117,6 +117,7 @@ class Recorder:
         # One part compressed (and the old ones pruned) at a time: a later part's pruning must not
         # remove a part an earlier compression is still reading (that left a .gz.tmp and no .gz).
         self._compress_lock = threading.Lock()
+        self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
         self._seq = 0
@@ -165,6 +166,7 @@ class Recorder:
         """Write what is queued, sync and close. Safe to call twice."""
         thread = self._thread
         if thread is not None:
+            self._stopped_at = self._wall()  # the stop mark's time: when asked, not when the queue drained
             self._queue.put(_STOP)
             thread.join(timeout)
             self._thread = None
@@ -241,7 +243,7 @@ class Recorder:
             if self._dropped:
                 self._lose(self._dropped, _BEHIND, None)
                 self._dropped = 0
-            stopped = utc_millis(self._wall())
+            stopped = utc_millis(self._stopped_at or self._wall())
             self._flush_gap(stopped, final=True)
             # When the watching ended: a replay of a rollout stuck to the end plays on to here.
             self._mark({"mark": "stop"}, stopped)
@@ -492,20 +494,23 @@ class Recorder:
             for _, body in store.values():
                 self._emit_event(ts, "ADDED", body)
         self._sync()
-        thread = threading.Thread(target=self._compress, args=(closed,), name="stsviz-recorder-gzip", daemon=True)
+        thread = threading.Thread(
+            target=self._compress, args=(closed, number), name="stsviz-recorder-gzip", daemon=True
+        )
         self._compressing = [t for t in self._compressing if t.is_alive()] + [thread]
         thread.start()
 
-    def _compress(self, closed: Path) -> None:
+    def _compress(self, closed: Path, number: int) -> None:
         with self._compress_lock:
-            self._compress_and_prune(closed)
+            self._compress_and_prune(closed, number)
 
-    def _compress_and_prune(self, closed: Path) -> None:
+    def _compress_and_prune(self, closed: Path, number: int) -> None:
         try:
             compress_part(closed)
             parts = existing_parts(self.path)
-            for _, old in parts[: max(0, len(parts) - self.keep)]:
-                os.unlink(old)
+            for older, old in parts[: max(0, len(parts) - self.keep)]:
+                if older <= number:  # a later part waits for its own compression, which prunes after it
+                    os.unlink(old)
             if len(parts) > self.keep:
                 fsync_directory(self.path)
         except OSError as error:

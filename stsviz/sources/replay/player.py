@@ -209,13 +209,13 @@ class Player:
         return self._mark_offsets
 
     def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
-        """Where a mark goes on the timeline: after its events, or at its own time if it came after the last."""
-        offsets = self._offsets
-        before = offsets[min(index, loaded) - 1] if index and loaded else 0.0
-        if index < loaded or self.loading:
-            return before
+        """Where a mark goes on the timeline: at its own time with receive times (merged files' marks
+        included), else after the events before it."""
+        before = self._offsets[min(index, loaded) - 1] if index and loaded else 0.0
+        if index >= loaded and self.loading:
+            return before  # the events after it have not loaded yet
         at = self.recording.offset_of(mark)
-        return before if at is None else min(max(at, before), self.duration)
+        return before if at is None else min(max(at, 0.0), self.duration)
 
     @property
     def frame_time(self) -> datetime | None:
@@ -318,8 +318,17 @@ class Player:
     def seek_index(self, index: int) -> None:
         """Show the state after the first `index` events."""
         index = max(0, min(index, len(self.recording)))
+        offset = self._offset_of_index(index, self._position, self._offset)
         self._move_to(index)
-        self._set_offset(self._offsets[index - 1] if index else 0.0)
+        self._set_offset(offset)
+
+    def _offset_of_index(self, index: int, now_index: int, now_offset: float) -> float:
+        """Where the playhead goes for "after `index` events": on that event, or where it is when a step
+        forward finds no event left (past the last one, the watching went on: it stays, not back)."""
+        offset = self._offsets[index - 1] if index else 0.0
+        if index == now_index == len(self.recording):
+            offset = max(offset, now_offset)
+        return offset
 
     def seek_offset(self, seconds: float) -> None:
         """Move the playhead; every event at or before it is applied."""
@@ -370,6 +379,8 @@ class Player:
         if moment is None:
             return None
         start, end = self.recording.start, self.recording.end
+        if start is not None and self.recording.timed:
+            end = start + timedelta(seconds=self.duration)  # the timeline's end: a mark may come after the last event
         if start is not None and moment < start:
             self.seek_offset(0.0)
             return f"--at {target}: before the recording starts ({rfc3339(start)}); showing its start"
@@ -452,7 +463,9 @@ class Player:
         """
         self._follow_load()
         index = max(0, min(index, len(self.recording)))
-        return self._request(index, self._offsets[index - 1] if index else 0.0)
+        pending = self._pending
+        now_offset = pending.offset if pending is not None else self._offset
+        return self._request(index, self._offset_of_index(index, self._target(), now_offset))
 
     def request_seek_offset(self, seconds: float) -> SeekJob | None:
         """`request_seek` to a point on the timeline, in seconds from the first event.

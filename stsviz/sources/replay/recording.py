@@ -54,16 +54,16 @@ class Recording:
         return max(last, self.end_offset) if self.complete else last
 
     def watched_until(self) -> float:
-        """Seconds from the first event to the recording's last mark, when that came after its last event.
+        """Seconds from the first event to the latest mark: where the timeline ends if that is after the last event.
 
-        0.0 for a recording without receive times or without such a mark (a
-        recorder that was killed leaves none: its recording ends at its last event).
+        0.0 for a recording without receive times or marks. A recorder that was
+        killed writes no `stop`: its recording ends at its last line.
         """
-        if not self.timed or not self.marks or not self.loaded:
+        if not self.timed or not self.loaded:
             return 0.0
-        index, mark = self.marks[-1]
-        at = self.offset_of(mark)
-        return max(0.0, at) if index >= self.loaded and at is not None else 0.0
+        # Every file's marks count: merged files each end when their own recorder stopped.
+        times = [self.offset_of(mark) for _, mark in self.marks]
+        return max((at for at in times if at is not None), default=0.0)
 
     def offset_of(self, mark: dict[str, Any]) -> float | None:
         """A mark's time as seconds from the first event, for a recording with receive times."""

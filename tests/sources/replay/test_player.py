@@ -598,3 +598,48 @@ def test_a_recording_without_a_last_mark_ends_at_its_last_event(tmp_path):
     path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # killed: no stop mark
     recording = load_recording([path])
     assert recording.duration == recording.offsets[-1]
+
+
+def test_between_the_last_event_and_the_stop_a_time_and_an_offset_are_the_same_moment(tmp_path):
+    recording = load_recording([stuck_then_stopped(tmp_path, 10)])
+    last = recording.offsets[-1]
+    by_time, by_offset = Player(recording, clock=FakeClock()), Player(recording, clock=FakeClock())
+    assert by_time.seek_at(SeekTarget(time=recording.start + timedelta(seconds=last + 300))) is None
+    assert by_offset.seek_at(SeekTarget(offset=last + 300)) is None
+    assert by_time.offset == pytest.approx(by_offset.offset) == pytest.approx(last + 300)
+
+
+def test_a_step_forward_at_the_end_stays_at_the_end(tmp_path):
+    player = Player(load_recording([stuck_then_stopped(tmp_path, 10)]), clock=FakeClock())
+    player.seek_end()
+    end = player.offset
+    player.step(1)
+    assert player.at_end and player.offset == end
+    assert player.request_step(1) is None and player.offset == end
+
+
+def test_marks_sit_at_their_own_time_between_events(tmp_path):
+    lines = [
+        {"ts": "2026-11-25T10:00:00.500Z", "type": "ADDED", "object": pod_event(0)["object"]},
+        {"ts": "2026-11-25T10:00:01.000Z", "type": "MARK", "mark": "disconnect"},
+        {"ts": "2026-11-25T10:00:03.250Z", "type": "ADDED", "object": pod_event(1)["object"]},
+        {"ts": "2026-11-25T10:00:09.000Z", "type": "MARK", "mark": "stop"},
+    ]
+    path = tmp_path / "marks.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    player = Player(load_recording([path]), clock=FakeClock())
+    assert player.mark_offsets == [0.5, 8.5] and player.duration == 8.5
+
+
+def test_merged_recordings_end_when_the_last_recorder_stopped(tmp_path):
+    def one(name: str, first: int, stop: str) -> Path:
+        path = tmp_path / name
+        events = [{"ts": f"2026-11-25T10:00:0{first}.000Z", "type": "ADDED", "object": pod_event(first)["object"]}]
+        events.append({"ts": stop, "type": "MARK", "mark": "stop"})
+        path.write_text("".join(json.dumps(line) + "\n" for line in events))
+        return path
+
+    recording = load_recording(
+        [one("a.jsonl", 0, "2026-11-25T10:01:40.000Z"), one("b.jsonl", 1, "2026-11-25T10:01:00.000Z")]
+    )
+    assert recording.duration == 100.0  # a's stop, though b's event is the last one
