@@ -133,7 +133,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             "End",
             id="replay.end",
             key_display="G",
-            tooltip="Jump to the end (the last event, or the recorder's stop after it)",
+            tooltip="Jump to the end of the recording",
         ),
         # As in a video player: Shift+arrows skip ten seconds (the arrows move over the grid; `<` `>`
         # are live's partition keys, so they mean nothing here), digits go a tenth of the way.
