@@ -57,12 +57,20 @@ def run_demo(args: argparse.Namespace) -> int:
             source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
             return run_live_app(
                 LiveFrameSource(source),
-                description=f"demo {args.scenario} at {args.speed:g}x ({demo.url})",
+                description=demo_description(args.scenario, args.speed, demo.url),
                 stall_seconds=stall_after,
                 settings=user_settings(),
             )
     finally:
         demo.stop()
+
+
+def demo_description(scenario: str | None, speed: float, url: str) -> str:
+    """`demo stuck-rollout 2x 127.0.0.1:45793`: short, so the header's state beside it fits at 80 columns.
+
+    The address is there for kubectl (`kubectl -s http://127.0.0.1:45793 get sts -A`).
+    """
+    return f"demo {scenario or 'empty'} {speed:g}x {url.removeprefix('http://')}"
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -398,3 +398,13 @@ def test_sim_help_lists_every_scenario():
 def test_sim_without_a_scenario_says_the_cluster_is_empty_on_its_first_line():
     with sim("--port", "0") as (_, _, line):
         assert "the cluster is empty: kubectl apply -f your manifests, or restart with --scenario NAME" in line
+
+
+def test_the_demo_header_leaves_room_for_the_state_at_80_columns():
+    from stsviz.commands.demo import demo_description
+
+    title = f"live {demo_description('stuck-rollout', 2, 'http://127.0.0.1:45793')}"
+    assert title == "live demo stuck-rollout 2x 127.0.0.1:45793"
+    # The header shows "title — state" in ~60 columns at 80 (its icon and margins take the rest):
+    # the state word, the one that says why the screen shows what it shows, must be whole.
+    assert len(f"{title} — not connected") <= 60
