@@ -199,22 +199,27 @@ async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
             await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
 
 
-async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
-    message = 'statefulsets.apps "web" is forbidden: User "viewer" cannot patch resource "statefulsets"'
-    api.write_answer = (403, "Forbidden", message)
-    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing())
+async def failed_restart(kubeconfig, fake_time) -> str:
+    """What the gate says when a restart sent through it fails (it must fail)."""
+    source = LiveSource(resolve_target(str(kubeconfig)), Scope("ns"), timing=fake_time.timing())
     await source.connect()
     try:
         gate = Gate(api=lambda: source.connection.api, context=lambda: "fake")
         try:
             await gate.run(Restart(Target("fake", "ns", "web")))
         except Failed as failed:
-            assert str(failed) == f"Error from server (Forbidden): {message}"
-        else:
-            raise AssertionError("a 403 must fail")
-        assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
+            return str(failed)
+        raise AssertionError("the restart was expected to fail")
     finally:
         await source.close()
+
+
+async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
+    message = 'statefulsets.apps "web" is forbidden: User "viewer" cannot patch resource "statefulsets"'
+    api.write_answer = (403, "Forbidden", message)
+    said_back = await failed_restart(api.kubeconfig(tmp_path), fake_time)
+    assert said_back == f"Error from server (Forbidden): {message}"
+    assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
 
 
 async def test_a_change_that_could_not_connect_says_nothing_was_sent(api, tmp_path, fake_time):
@@ -224,18 +229,6 @@ async def test_a_change_that_could_not_connect_says_nothing_was_sent(api, tmp_pa
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    config = api.kubeconfig(tmp_path, server=f"https://127.0.0.1:{closed}")
-    source = LiveSource(resolve_target(str(config)), Scope("ns"), timing=fake_time.timing())
-    await source.connect()
-    try:
-        gate = Gate(api=lambda: source.connection.api, context=lambda: "fake")
-        try:
-            await gate.run(Restart(Target("fake", "ns", "web")))
-        except Failed as failed:
-            message = str(failed)
-        else:
-            raise AssertionError("nothing listens there")
-        assert message.startswith("Unable to connect to the server: ")
-        assert message.endswith("; nothing was sent, nothing changed")
-    finally:
-        await source.close()
+    message = await failed_restart(api.kubeconfig(tmp_path, server=f"https://127.0.0.1:{closed}"), fake_time)
+    assert message.startswith("Unable to connect to the server: ")
+    assert message.endswith("; nothing was sent, nothing changed")
