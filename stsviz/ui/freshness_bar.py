@@ -27,9 +27,9 @@ BAD = Style(color="red", bold=True)
 DIM = Style(dim=True)
 
 
-def chip(kind: KindStatus, now: float) -> tuple[str, Style]:
-    """One kind in a few cells: its short name and a mark of its phase."""
-    name = SHORT_NAMES.get(kind.resource, kind.resource)
+def chip(kind: KindStatus, now: float, name: str | None = None) -> tuple[str, Style]:
+    """One kind in a few cells: its short name (or `name`) and a mark of its phase."""
+    name = name or SHORT_NAMES.get(kind.resource, kind.resource)
     if kind.phase == phases.WATCHING:
         return f"{name} ●", GOOD
     if kind.phase == phases.LISTING:
@@ -50,9 +50,7 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
     if len(kinds) > 1 and not status.current and len({kind.phase for kind in kinds}) == 1:
         # The soonest retry speaks for all: that is when the screen may change again.
         soonest = min(kinds, key=lambda kind: kind.retry_at if kind.retry_at is not None else math.inf)
-        label, style = chip(soonest, now)
-        name = SHORT_NAMES.get(soonest.resource, soonest.resource)
-        text.append("all" + label.removeprefix(name), style)
+        text.append(*chip(soonest, now, name="all"))
     else:
         for index, kind in enumerate(kinds):
             label, style = chip(kind, now)

@@ -125,7 +125,6 @@ class Informer:
         self.unreachable = False  # the last problem was not reaching the server at all (vs. its answer)
         self.warning: str | None = None  # about the last list, which still worked (objects with bad UTF-8)
         self.malformed = 0  # objects skipped for fields of types Kubernetes never sends, since the start
-        self._malformed_note: str | None = None
         self.relists = 0
         self.relist_reason: str | None = None  # why the last relist happened ("too old resource version: ...")
         self.watches = 0
@@ -278,7 +277,7 @@ class Informer:
         self.phase = phases.LISTING  # until the watch opens
         self.message = None
         self.unreachable = False
-        self.warning = self._repaired_warning(repaired) or self._malformed_note
+        self.warning = self._repaired_warning(repaired) or self._malformed_warning()
         self._current_until = now
         self._stale_since = None
         self.backoff.healthy()
@@ -358,12 +357,17 @@ class Informer:
     def _malformed(self, obj: dict[str, Any]) -> None:
         """An object whose fields have types Kubernetes never sends: skipped, counted, said (never a default)."""
         self.malformed += 1
-        count = self.malformed
-        name = self.kind.resource if count > 1 else self.kind.resource.removesuffix("s")
-        self.warning = self._malformed_note = f"{count} {name} skipped: fields of types Kubernetes never sends"
+        self.warning = self._malformed_warning()
         meta = obj.get("metadata")
         named = meta.get("name") if isinstance(meta, dict) else None
         log.warning("%s: %s (the last: %r)", self.kind.resource, self.warning, named)
+
+    def _malformed_warning(self) -> str | None:
+        count = self.malformed
+        if not count:
+            return None
+        name = self.kind.resource if count > 1 else self.kind.resource.removesuffix("s")
+        return f"{count} {name} skipped: fields of types Kubernetes never sends"
 
     def _repaired_warning(self, repaired: int) -> str | None:
         if not repaired:
