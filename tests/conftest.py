@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.locations import KUBECTL, RECORDINGS, REPO
+from tests.realk8s import ApiServer
 
 # The scripted API server and running live sources, for every folder that tests live mode.
 pytest_plugins = ["tests.live_fixtures"]
@@ -103,6 +105,15 @@ def realk8s_run_dir(realk8s_kubeconfig) -> Path:
     if os.environ.get("STSVIZ_E2E_KUBECONFIG"):
         pytest.skip("needs realk8s's processes; STSVIZ_E2E_KUBECONFIG points at another cluster")
     return realk8s_kubeconfig.parent
+
+
+@pytest.fixture
+def apiserver(realk8s_run_dir, realk8s_kubeconfig) -> Iterator[ApiServer]:
+    """The realk8s kube-apiserver, for a test to stop and start: running again afterwards whatever happened,
+    so one failed restart does not fail every test after it."""
+    server = ApiServer(realk8s_run_dir)
+    yield server
+    server.ensure_running(realk8s_kubeconfig)
 
 
 @pytest.fixture

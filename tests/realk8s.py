@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -95,6 +96,7 @@ class ApiServer:
         self.pid_file = self.run_dir / "pids" / "kube-apiserver.pid"
         self.log = self.run_dir / "logs" / "kube-apiserver.log"
         self.argv: list[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     def pid(self) -> int:
         pid = int(self.pid_file.read_text().strip())
@@ -102,6 +104,12 @@ class ApiServer:
         if not any(f"{self.run_dir}/".encode() in part for part in argv):
             raise AssertionError(f"pid {pid} is not the kube-apiserver of {self.run_dir}")
         return pid
+
+    def running(self) -> bool:
+        try:
+            return _alive(self.pid())
+        except (OSError, ValueError, AssertionError):
+            return False
 
     def stop(self, sig: int = signal.SIGKILL, timeout: float = 20) -> None:
         pid = self.pid()
@@ -113,13 +121,22 @@ class ApiServer:
                 raise AssertionError(f"kube-apiserver {pid} did not stop")
             time.sleep(0.05)
 
-    def start(self) -> None:
+    def start(self, timeout: float = 20) -> None:
         assert self.argv, "stop() first: it remembers the command line"
+        # A killed Go process can show as a zombie while its other threads still
+        # hold its files, the listening socket among them: started then, the new
+        # apiserver exits with "address already in use" (a CI run did).
+        port = int(next(arg for arg in self.argv if arg.startswith("--secure-port=")).split("=", 1)[1])
+        deadline = time.monotonic() + timeout
+        while not _can_listen(port):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"127.0.0.1:{port} still in use {timeout}s after the apiserver stopped")
+            time.sleep(0.05)
         with open(self.log, "ab") as log:
-            process = subprocess.Popen(
+            self.process = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
             )
-        self.pid_file.write_text(f"{process.pid}\n")
+        self.pid_file.write_text(f"{self.process.pid}\n")
 
     def wait_ready(self, kubeconfig: Path, timeout: float = 60) -> float:
         """Poll /readyz until the apiserver says ok; how long it took."""
@@ -139,9 +156,33 @@ class ApiServer:
                         return time.monotonic() - started
             except OSError:
                 pass
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"kube-apiserver exited ({self.process.returncode}): {self._last_line()}")
             if time.monotonic() - started > timeout:
                 raise AssertionError(f"kube-apiserver not ready after {timeout}s; see {self.log}")
             time.sleep(0.1)
+
+    def ensure_running(self, kubeconfig: Path) -> None:
+        """Start the apiserver again if a test stopped it and did not get to start it."""
+        if self.argv and not self.running():
+            self.start()
+            self.wait_ready(kubeconfig)
+
+    def _last_line(self) -> str:
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"nothing in {self.log}"
+
+
+def _can_listen(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port now (as Go does, with SO_REUSEADDR)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            probe.listen()
+        except OSError:
+            return False
+        return True
 
 
 def _alive(pid: int) -> bool:

@@ -30,7 +30,7 @@ from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.timing import Timing
 from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.live import LiveFrameSource
-from tests.realk8s import ApiServer, Kubectl, differences, state_records
+from tests.realk8s import Kubectl, differences, state_records
 from tests.running import Running
 from tests.waiting import eventually
 
@@ -191,7 +191,7 @@ async def test_one_shot_json_and_plain_agree_with_kubectl(realk8s_kubeconfig, ku
 
 
 async def test_a_stale_resource_version_gets_410_and_the_relist_replaces(
-    realk8s_kubeconfig, realk8s_run_dir, kubectl, namespace
+    realk8s_kubeconfig, apiserver, kubectl, namespace
 ):
     k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
     await asyncio.to_thread(k, "apply", "-f", "-", input=statefulset(3))
@@ -203,7 +203,6 @@ async def test_a_stale_resource_version_gets_410_and_the_relist_replaces(
         await asyncio.to_thread(k, "scale", "statefulset/web", "--replicas=1")
         await rollout_status(k)
         # ... and the apiserver restarts: its watch cache begins after every version stsviz knows.
-        apiserver = ApiServer(realk8s_run_dir)
         apiserver.stop()
         apiserver.start()
         await asyncio.to_thread(apiserver.wait_ready, realk8s_kubeconfig)
@@ -219,7 +218,7 @@ async def test_a_stale_resource_version_gets_410_and_the_relist_replaces(
 
 
 async def test_the_apiserver_killed_and_restarted_under_the_live_screen(
-    realk8s_kubeconfig, realk8s_run_dir, kubectl, namespace
+    realk8s_kubeconfig, apiserver, kubectl, namespace
 ):
     k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
     source = LiveSource(resolve_target(str(realk8s_kubeconfig)), Scope(namespace), timing=Timing(**FAST))
@@ -236,7 +235,6 @@ async def test_the_apiserver_killed_and_restarted_under_the_live_screen(
         await rollout_status(k)
         await converge(k, live.state, stores, namespace, step="before")
 
-        apiserver = ApiServer(realk8s_run_dir)
         apiserver.stop()  # SIGKILL: every watch breaks at once
         await eventually(
             lambda: "⟳" in screen.freshness.text and screen.sub_title.startswith("stale since"),
@@ -367,7 +365,7 @@ async def test_a_refused_exec_credential_is_refreshed_once(realk8s_kubeconfig, n
 
 
 async def test_a_frozen_apiserver_shows_stale_within_the_inactivity_timeout(
-    realk8s_kubeconfig, realk8s_run_dir, kubectl, namespace
+    realk8s_kubeconfig, apiserver, kubectl, namespace
 ):
     """SIGSTOP: connections stay open and silent. Only the inactivity timeout can tell; then the header must."""
     k = Kubectl(kubectl, realk8s_kubeconfig, namespace)
@@ -380,7 +378,7 @@ async def test_a_frozen_apiserver_shows_stale_within_the_inactivity_timeout(
     async with app.run_test(size=(120, 30)):
         screen = app.screen
         await eventually(lambda: screen.sub_title.startswith("watching"), timeout=15)
-        pid = ApiServer(realk8s_run_dir).pid()
+        pid = apiserver.pid()
         os.kill(pid, signal.SIGSTOP)
         frozen_at = time.monotonic()
         try:
