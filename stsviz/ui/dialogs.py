@@ -131,8 +131,13 @@ class NumberDialog(ModalScreen[int | None]):
         with Vertical(classes="dialog-body"):
             yield Label(Content(self.title_text), classes="dialog-title")
             yield Input(str(self.value), type="integer", id="number")
-            limits = f"from {self.minimum}" + (f" to {self.maximum}" if self.maximum is not None else "")
-            yield Label(Content(f"{limits}; Enter to go on, Escape to cancel"), classes="dialog-dim")
+            yield Label(Content(f"{self._limits()}; Enter to go on, Escape to cancel"), classes="dialog-dim")
+
+    def _limits(self) -> str:
+        # "from 0" under a prefilled 3 read as "currently 0": say the range as a range.
+        if self.maximum is None:
+            return f"{self.minimum} or more"
+        return f"{self.minimum} to {self.maximum}"
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -144,7 +149,7 @@ class NumberDialog(ModalScreen[int | None]):
             self.notify("a whole number, please", severity="warning")
             return
         if number < self.minimum or (self.maximum is not None and number > self.maximum):
-            self.notify(f"{number} is out of range", severity="warning")
+            self.notify(f"{number} is out of range: {self._limits()}", severity="warning", markup=False)
             return
         self.dismiss(number)
 
