@@ -7,6 +7,8 @@ Focus starts on Cancel; `y` takes the first choice (the plain one: Delete,
 not Delete now or Force delete, which are buttons), `n` or Escape cancel.
 For a protected context the set's name must be typed first: focus starts in
 that field, and Enter there takes the first choice once the name is right.
+Why a dialog does not go on (a name not typed, a number out of range) is said
+in the dialog, where its keys are: a toast at 80x24 would cover the buttons.
 Cluster strings are Content, never markup.
 """
 
@@ -69,7 +71,7 @@ class ConfirmDialog(ModalScreen[str | None]):
                 yield Label(Content(text), classes="dialog-warning")
                 # No placeholder: the name greyed in an empty field reads as already typed.
                 yield Input(id="type-to-confirm")
-            yield Label(Content(self._keys()), classes="dialog-dim")
+            yield Label(Content(self._keys()), classes="dialog-dim", id="dialog-keys")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="default")
                 for index, label in enumerate(self.choices):
@@ -98,7 +100,10 @@ class ConfirmDialog(ModalScreen[str | None]):
         if self._typed():
             self.dismiss(self.choices[0])
         else:
-            self.notify(f"type {self.type_to_confirm} first", severity="warning", markup=False)
+            self._refuse()
+
+    def _refuse(self) -> None:
+        _warn(self.query_one("#dialog-keys", Label), f"Type {self.type_to_confirm} first. {self._keys()}")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -107,7 +112,7 @@ class ConfirmDialog(ModalScreen[str | None]):
         if event.button.id == "cancel":
             self.dismiss(None)
         elif not self._typed():
-            self.notify(f"type {self.type_to_confirm} first", severity="warning", markup=False)
+            self._refuse()
         else:
             self.dismiss(self.choices[int((event.button.id or "choice-0").removeprefix("choice-"))])
 
@@ -131,7 +136,7 @@ class NumberDialog(ModalScreen[int | None]):
         with Vertical(classes="dialog-body"):
             yield Label(Content(self.title_text), classes="dialog-title")
             yield Input(str(self.value), type="integer", id="number")
-            yield Label(Content(f"{self._limits()}; Enter to go on, Escape to cancel"), classes="dialog-dim")
+            yield Label(Content(f"{self._limits()}; {KEYS}"), classes="dialog-dim", id="dialog-keys")
 
     def _limits(self) -> str:
         # "from 0" under a prefilled 3 read as "currently 0": say the range as a range.
@@ -146,12 +151,24 @@ class NumberDialog(ModalScreen[int | None]):
         try:
             number = int(event.value)
         except ValueError:
-            self.notify("a whole number, please", severity="warning")
+            self._refuse(f"A whole number, please: {self._limits()}")
             return
         if number < self.minimum or (self.maximum is not None and number > self.maximum):
-            self.notify(f"{number} is out of range: {self._limits()}", severity="warning", markup=False)
+            self._refuse(f"{number} is out of range: {self._limits()}")
             return
         self.dismiss(number)
 
+    def _refuse(self, why: str) -> None:
+        _warn(self.query_one("#dialog-keys", Label), f"{why}. {KEYS}")
+
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+KEYS = "Enter to go on, Escape to cancel"
+
+
+def _warn(label: Label, text: str) -> None:
+    """Why the dialog did not go on, where its keys are said."""
+    label.update(Content(text))
+    label.set_class(False, "dialog-dim").set_class(True, "dialog-warning")

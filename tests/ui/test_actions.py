@@ -194,6 +194,8 @@ async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
             await pilot.press("enter")  # not yet: the name is not typed
             await pilot.press("w", "e", "enter")  # nor a part of it
             assert app.screen is dialog and sts(cluster)["spec"]["replicas"] == 2
+            # Said in the dialog, not in a toast over its buttons.
+            assert "Type web first. Enter: Confirm once the name is typed; Escape: cancel" in labels(dialog)
             # Typed where the focus starts, as a user would, and Enter.
             await pilot.press("b", "enter")
             await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
