@@ -152,13 +152,14 @@ class LiveFrameSource:
     def header(self) -> str:
         """The header's sub-title, short: watching, listing, stale since T, or not connected.
 
-        The details (each kind, why) are on the freshness line under it.
+        The details (each kind, why, the event rate) are on the freshness line under it: the
+        header says only the state, so that it is whole at 80 columns beside a long context.
         """
         status = self.status
         if any(kind.resource == "statefulsets" and kind.phase == phases.FORBIDDEN for kind in status.kinds):
             text = "forbidden"  # `current` as far as it goes, but not one set can be shown
         elif status.current:
-            text = f"watching · {status.rate:.1f} ev/s"
+            text = "watching"
         elif (since := status.stale_since()) is not None:
             text = f"stale since {since.astimezone().strftime('%H:%M:%S')}"
         elif status.headline() is not None and not any(kind.listed for kind in status.kinds):
