@@ -134,7 +134,7 @@ class SourceStatus:
         return min(waits) if waits else None
 
     def describe(self, now: float | None = None) -> str:
-        """The header line: "watching · 12.3 ev/s", or each kind that is not current."""
+        """`stsviz record`'s status line: "watching · 12.3 ev/s", or each kind that is not current."""
         now = self.now if now is None else now
         if self.connection and not any(kind.listed for kind in self.kinds):
             return f"connecting: {self.connection}"
