@@ -4,7 +4,8 @@
 the server (Unauthorized)`, a 404 on delete is "already gone", a 409 on a
 pod's UID precondition is "already replaced". A 4xx is never retried; after
 a timeout or a 5xx the outcome is unknown, and the line says so; when no
-connection could be made, nothing was sent, and the line says that.
+connection could be made, or the action failed while still reading the set
+(before the change was sent), nothing was sent, and the line says that.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed
 from stsviz.sources.live.wire import ApiError, NotSent, Unreachable
 
 
-def kubectl_error(action: Action, error: Exception) -> str:
-    """One line for the notification and the log; never a token (ApiError and Unreachable are scrubbed)."""
+def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str:
+    """One line for the notification and the log; never a token (ApiError and Unreachable are scrubbed).
+
+    `sent`: whether the change itself was sent. A failure while the action was
+    still reading the set (scale and undo read first) changed nothing, whatever it was.
+    """
     if isinstance(error, PreconditionFailed):
         return f"error: {error}; nothing was changed"
-    if isinstance(error, NotSent):
+    if isinstance(error, NotSent) or (isinstance(error, Unreachable) and not sent):
         return f"Unable to connect to the server: {error}; nothing was sent, nothing changed"
     if isinstance(error, Unreachable):
         return f"Unable to connect to the server: {error}; the outcome is unknown, watch the screen"
@@ -31,5 +36,6 @@ def kubectl_error(action: Action, error: Exception) -> str:
         if error.status == 409 and "precondition" in error.message.lower():
             return f"{action.target.name} was already replaced (a new pod has its name); nothing was deleted"
     if error.status >= 500:
-        return f"Error from server ({error.reason or error.status}): {error.message}; the outcome is unknown"
+        outcome = "the outcome is unknown" if sent else "nothing was changed"
+        return f"Error from server ({error.reason or error.status}): {error.message}; {outcome}"
     return f"Error from server ({error.reason or error.status}): {error.message}"

@@ -75,7 +75,7 @@ class Gate:
         try:
             done = await action.perform(transport)
         except (ApiError, Unreachable, PreconditionFailed) as error:
-            line = kubectl_error(action, error)
+            line = kubectl_error(action, error, sent=transport.sent)
             log.warning("%s: %s", action.summary, line)
             self._tell(action, line, False)
             raise Failed(line) from None
@@ -93,6 +93,7 @@ class _Transport(Transport):
 
     def __init__(self, api: Any) -> None:
         self._api = api
+        self.sent = False  # whether a change was sent (or may have been): before it, a failure changed nothing
 
     async def get(self, path: str, query: list[tuple[str, str]] | None = None) -> Any:
         response = await get(self._api, path, list(query or ()), aiohttp.ClientTimeout(total=30))
@@ -110,4 +111,5 @@ class _Transport(Transport):
         content_type: str = "application/json",
         query: list[tuple[str, str]] | None = None,
     ) -> Any:
+        self.sent = True
         return await send(self._api, method, path, body=body, content_type=content_type, query=query)

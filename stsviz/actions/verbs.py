@@ -3,7 +3,8 @@
 Each action knows the object the user saw (its replicas, its pod's UID), so a
 stale screen never changes something else: scale checks the replicas first
 (`kubectl scale --current-replicas`), delete carries the pod's UID as a
-precondition (a StatefulSet pod comes back under the same name). Each also
+precondition (a StatefulSet pod comes back under the same name), a partition
+moves only from the one seen. Each also
 prints the kubectl command that does the same, for the confirm dialog and
 for whoever writes the incident report.
 """
@@ -18,11 +19,16 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from stsviz.sources.live.wire import ApiError
+
 STS_PATH = "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
 POD_PATH = "/api/v1/namespaces/{namespace}/pods/{name}"
 REVISIONS_PATH = "/apis/apps/v1/namespaces/{namespace}/controllerrevisions"
 STRATEGIC = "application/strategic-merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+SCALE_TRIES = 5  # a scale that meets a conflict (409) reads the set again and retries, this many times in all
 
 GRACE_DEFAULT = "default"  # the pod's terminationGracePeriodSeconds
 GRACE_NOW = "now"  # kubectl delete --now: 1 second
@@ -90,13 +96,23 @@ class Scale(Action):
 
     async def perform(self, transport: Transport) -> str:
         path = self.target.path(STS_PATH) + "/scale"
-        scale = await transport.get(path)
-        current = (scale.get("spec") or {}).get("replicas", 0) if isinstance(scale, dict) else None
-        if current != self.seen:
-            raise PreconditionFailed(f"Expected replicas to be {self.seen}, was {current}")
-        # PUT the Scale back: its resourceVersion makes the server refuse (409) if it moved meanwhile.
-        scale["spec"] = {**(scale.get("spec") or {}), "replicas": self.replicas}
-        await transport.send("PUT", path, body=scale)
+        for attempt in range(1, SCALE_TRIES + 1):
+            scale = await transport.get(path)
+            current = (scale.get("spec") or {}).get("replicas", 0) if isinstance(scale, dict) else None
+            if current != self.seen:
+                raise PreconditionFailed(f"Expected replicas to be {self.seen}, was {current}")
+            # PUT the Scale back: its resourceVersion makes the server refuse (409) if it moved meanwhile.
+            scale["spec"] = {**(scale.get("spec") or {}), "replicas": self.replicas}
+            try:
+                await transport.send("PUT", path, body=scale)
+            except ApiError as error:
+                # The controller writes the set's status all through a rollout, and each write moves the
+                # resourceVersion: as kubectl's ScaleCondition, read again and retry while the replicas
+                # are still the ones the user saw.
+                if error.status != 409 or attempt == SCALE_TRIES:
+                    raise
+                continue
+            break
         return f"statefulset.apps/{self.target.name} scaled"
 
 
@@ -125,6 +141,15 @@ class DeletePod(Action):
 
 @dataclass(frozen=True)
 class SetPartition(Action):
+    """Move the partition, only from the one the user saw.
+
+    `kubectl patch` has no precondition, and `>`/`<` count from the screen: sent
+    blindly, a partition a teammate had just set to 0 would be put back to 3.
+    So the set is read first (a clear "expected 2, was 0"), and the change is a
+    JSON patch whose `test` makes the server refuse it if the partition moved
+    in between.
+    """
+
     seen: int | None = None  # the partition on screen (None: none set)
     partition: int = 0
 
@@ -133,15 +158,39 @@ class SetPartition(Action):
         summary = f"set the partition of statefulset {self.target.name} from {seen} to {self.partition}"
         object.__setattr__(self, "summary", summary)
 
-    def patch(self) -> dict[str, Any]:
-        return {"spec": {"updateStrategy": {"rollingUpdate": {"partition": self.partition}}}}
+    def patch(self, rolling_update: bool | None = None) -> list[dict[str, Any]]:
+        """The JSON patch: test what was seen, then set the new partition.
+
+        With no partition seen, `rolling_update` says whether the set has a
+        `rollingUpdate` to add it to (None: not known, assumed absent).
+        """
+        strategy = "/spec/updateStrategy"
+        if self.seen is not None:
+            at = f"{strategy}/rollingUpdate/partition"
+            test = {"op": "test", "path": at, "value": self.seen}
+            return [test, {"op": "replace", "path": at, "value": self.partition}]
+        test = {"op": "test", "path": f"{strategy}/type", "value": "RollingUpdate"}
+        if rolling_update:
+            return [test, {"op": "add", "path": f"{strategy}/rollingUpdate/partition", "value": self.partition}]
+        return [test, {"op": "add", "path": f"{strategy}/rollingUpdate", "value": {"partition": self.partition}}]
 
     def kubectl(self) -> str:
         body = json.dumps(self.patch(), separators=(",", ":"))
-        return self.target.kubectl("patch", "statefulset", self.target.name, "-p", body)
+        return self.target.kubectl("patch", "statefulset", self.target.name, "--type=json", "-p", body)
 
     async def perform(self, transport: Transport) -> str:
-        await transport.send("PATCH", self.target.path(STS_PATH), body=self.patch(), content_type=STRATEGIC)
+        sts = await transport.get(self.target.path(STS_PATH))
+        strategy = ((sts.get("spec") if isinstance(sts, dict) else None) or {}).get("updateStrategy") or {}
+        kind = strategy.get("type") or "RollingUpdate"
+        if kind != "RollingUpdate":
+            raise PreconditionFailed(f"statefulset {self.target.name} now uses {kind}: there is no partition")
+        rolling = strategy.get("rollingUpdate")
+        current = rolling.get("partition") if isinstance(rolling, dict) else None
+        if current != self.seen:
+            seen, now = ("none" if value is None else value for value in (self.seen, current))
+            raise PreconditionFailed(f"Expected the partition to be {seen}, was {now}")
+        body = self.patch(rolling_update=isinstance(rolling, dict))
+        await transport.send("PATCH", self.target.path(STS_PATH), body=body, content_type=JSON_PATCH)
         return f"statefulset.apps/{self.target.name} patched"
 
 
@@ -150,7 +199,7 @@ class Restart(Action):
     now: Callable[[], datetime] = datetime.now
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "summary", f"restart statefulset {self.target.name} (roll every pod)")
+        object.__setattr__(self, "summary", f"restart statefulset {self.target.name}")
 
     def kubectl(self) -> str:
         return self.target.kubectl("rollout", "restart", f"statefulset/{self.target.name}")
@@ -158,7 +207,7 @@ class Restart(Action):
     async def perform(self, transport: Transport) -> str:
         # What `kubectl rollout restart` sends: the template annotated with the time, as field manager
         # kubectl-rollout; a changed template is a new revision, and the controller rolls it.
-        stamp = self.now().astimezone().isoformat(timespec="seconds")
+        stamp = rfc3339(self.now())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         query = [("fieldManager", "kubectl-rollout")]
         await transport.send("PATCH", self.target.path(STS_PATH), body=body, content_type=STRATEGIC, query=query)
@@ -206,6 +255,12 @@ class Undo(Action):
             return f"statefulset.apps/{self.target.name} skipped rollback ({matches})"
         await transport.send("PATCH", self.target.path(STS_PATH), body=data, content_type=STRATEGIC)
         return f"statefulset.apps/{self.target.name} rolled back"
+
+
+def rfc3339(when: datetime) -> str:
+    """Go's time.RFC3339 of local time, as kubectl stamps a restart: `...T15:47:02Z` in UTC, else `+01:00`."""
+    stamp = when.astimezone().isoformat(timespec="seconds")
+    return stamp[:-6] + "Z" if stamp.endswith("+00:00") else stamp
 
 
 def template_patch(sts: dict[str, Any]) -> dict[str, Any]:
