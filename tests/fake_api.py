@@ -195,6 +195,7 @@ class FakeApiServer:
         self.requests: list[Seen] = []
         self.writes: list[tuple[str, str]] = []  # (method, path) of every request that would change something
         self.write_answer: tuple[int, str, str] = (405, "MethodNotAllowed", "the fake server takes no writes")
+        self.write_hold: asyncio.Event | None = None  # when set, a write is answered only once the event is set
         self.rules: list[dict[str, Any]] | None = None  # what a SelfSubjectRulesReview answers, if set
         self.reviews: list[str] = []  # namespaces whose rules were asked for (a review changes nothing)
         self.tokens = {TOKEN}
@@ -215,6 +216,8 @@ class FakeApiServer:
             status = {"resourceRules": self.rules, "nonResourceRules": [], "incomplete": False}
             return web.json_response({"kind": "SelfSubjectRulesReview", "status": status}, status=201)
         self.writes.append((request.method, request.path))
+        if self.write_hold is not None:
+            await self.write_hold.wait()
         code, reason, message = self.write_answer
         body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code}
         return web.json_response(body | {"message": message}, status=code)

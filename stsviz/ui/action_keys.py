@@ -13,7 +13,9 @@ painted ahead.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 # The actions that change the cluster: help marks them, tests walk them all.
 MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition", "undo"})
+MAX_REPLICAS = 2**31 - 1  # spec.replicas is an int32: the server refuses more
 DIFF_SHOWN = 8  # template lines the undo dialog lists; the rest are counted
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 log = logging.getLogger("stsviz.ui")
@@ -58,7 +61,9 @@ BINDINGS = [
         "minus", "scale_by(-1)", "-1", id="action.scale_down", key_display="-", show=False, tooltip="Scale down by one"
     ),
     Binding("ctrl+d", "delete_pod", "Delete pod", id="action.delete_pod", tooltip="Delete the selected pod"),
-    Binding("r", "restart", "Restart", id="action.restart", tooltip="Rollout restart: roll every pod of the set"),
+    Binding(
+        "r", "restart", "Restart", id="action.restart", tooltip="Rollout restart: roll the pods the partition lets roll"
+    ),
     Binding(
         "p", "set_partition", "Partition", id="action.partition", show=False, tooltip="Set the partition (asks for it)"
     ),
@@ -91,6 +96,27 @@ BINDINGS = [
 ]
 
 
+def _one_at_a_time(flow: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """One change at a time: a key pressed while another change is asked for or sent is refused, said.
+
+    (An exclusive worker would cancel the change in flight instead: a confirmed
+    scale abandoned, its outcome never told.)
+    """
+
+    @functools.wraps(flow)
+    async def guarded(self: ActionKeys, *args: Any) -> None:
+        if self._busy is not None:
+            _screen(self).notify(f"{self._busy}; wait for its outcome", severity="warning", markup=False)
+            return
+        self._busy = "another change is being asked for"
+        try:
+            await flow(self, *args)
+        finally:
+            self._busy = None
+
+    return guarded
+
+
 def _screen(self: Any) -> RolloutScreen:
     """The mixin is only ever a RolloutScreen."""
     screen: RolloutScreen = self
@@ -103,6 +129,7 @@ class ActionKeys:
     # namespace -> (its SelfSubjectRulesReview, when it was had on the source's clock)
     _reviews: dict[str, tuple[Review, float]]
     _reviewing: set[str]
+    _busy: str | None = None  # the change being asked for or sent, if any
 
     # -- what RBAC allows (keys the user may not use are dimmed) --------------------------------
 
@@ -195,7 +222,8 @@ class ActionKeys:
 
     # -- the flows (workers: dialogs are awaited) ----------------------------------------------
 
-    @work(group="action", exclusive=True)
+    @work(group="action")
+    @_one_at_a_time
     async def _scale(self, delta: int | None) -> None:
         screen = _screen(self)
         gate, row = self._start()
@@ -203,7 +231,8 @@ class ActionKeys:
             return
         seen = row.set.replicas
         if delta is None:
-            wanted = await screen.app.push_screen_wait(NumberDialog(f"Scale {row.set.name} to", seen))
+            dialog = NumberDialog(f"Scale {row.set.name} to", seen, maximum=MAX_REPLICAS)
+            wanted = await screen.app.push_screen_wait(dialog)
             if wanted is None:
                 return
         else:
@@ -215,7 +244,8 @@ class ActionKeys:
         action = Scale(_target(gate, row), warnings=warnings, seen=seen, replicas=wanted)
         await self._confirm_and_run(gate, action, row)
 
-    @work(group="action", exclusive=True)
+    @work(group="action")
+    @_one_at_a_time
     async def _delete_pod(self) -> None:
         screen = _screen(self)
         gate, row = self._start()
@@ -242,17 +272,16 @@ class ActionKeys:
             return  # force asks twice
         await self._run(gate, action)
 
-    @work(group="action", exclusive=True)
+    @work(group="action")
+    @_one_at_a_time
     async def _restart(self) -> None:
         gate, row = self._start()
         if gate is None or row is None:
             return
-        warnings: tuple[str, ...] = ()
-        if row.set.strategy == ON_DELETE:
-            warnings = ("OnDelete: no pod is replaced until you delete it; the new template waits for that.",)
-        await self._confirm_and_run(gate, Restart(_target(gate, row), warnings=warnings), row)
+        await self._confirm_and_run(gate, Restart(_target(gate, row), warnings=_restart_warnings(row)), row)
 
-    @work(group="action", exclusive=True)
+    @work(group="action")
+    @_one_at_a_time
     async def _partition(self, delta: int | None) -> None:
         screen = _screen(self)
         gate, row = self._start()
@@ -262,6 +291,9 @@ class ActionKeys:
         if sts.strategy != "RollingUpdate":
             text = f"{sts.name} uses {sts.strategy}: there is no partition; pods update when deleted"
             screen.notify(text, severity="warning", markup=False)
+            return
+        if sts.replicas == 0:
+            screen.notify(f"{sts.name} has 0 replicas: no ordinal to promote or hold back", markup=False)
             return
         seen = sts.partition
         # A partition past the last ordinal holds every pod back, as one at `replicas` does: moves count
@@ -275,12 +307,13 @@ class ActionKeys:
         else:
             wanted = min(max(0, current + delta), sts.replicas)
             if wanted == current:
-                edge = "0: every ordinal already updates" if delta < 0 else f"{seen}: nothing updates"
+                edge = "0: every ordinal already updates" if delta < 0 else f"{seen}: no ordinal updates"
                 screen.notify(f"the partition is at {edge}", markup=False)
                 return
         await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
 
-    @work(group="action", exclusive=True)
+    @work(group="action")
+    @_one_at_a_time
     async def _undo(self) -> None:
         screen = _screen(self)
         gate, row = self._start()
@@ -341,6 +374,7 @@ class ActionKeys:
 
     async def _run(self, gate: Gate, action: Action) -> None:
         screen = _screen(self)
+        self._busy = f"still sending: {action.summary}"
         try:
             done = await gate.run(action)
         except Refused as refused:
@@ -380,6 +414,19 @@ def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dic
     if len(details) > DIFF_SHOWN:
         details[DIFF_SHOWN - 1 :] = [f"+{len(diff) - DIFF_SHOWN + 1} more fields (H shows them all)"]
     return {"warnings": tuple(warnings), "details": tuple(details)}
+
+
+def _restart_warnings(row: SetRow) -> tuple[str, ...]:
+    """What a restart will not roll: a restart is a new revision, rolled as any update is."""
+    sts = row.set
+    if sts.strategy == ON_DELETE:
+        return ("OnDelete: no pod is replaced until you delete it; the new template waits for that.",)
+    partition = sts.partition or 0
+    if partition >= max(sts.replicas, 1):
+        return (f"Partition {partition}: no pod restarts until the partition is moved down (> or p).",)
+    if partition > 0:
+        return (f"Partition {partition}: only ordinals {partition} and above restart; 0-{partition - 1} keep running.",)
+    return ()
 
 
 def _stale_note(screen: RolloutScreen) -> str | None:

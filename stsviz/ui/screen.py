@@ -259,6 +259,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._live_error: str | None = None
         self._filter_opening = False  # `/` pressed, the bar not focused yet
         self._reviews = {}
+        self._busy = None
         self._reviewing = set()
         self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened

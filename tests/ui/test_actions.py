@@ -6,10 +6,13 @@ gate, and then seen on the screen only when the watch reports it.
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api, V1DeleteOptions
 
 from stsviz.actions.gate import Failed, Gate
-from stsviz.actions.verbs import Restart, Target
+from stsviz.actions.verbs import Restart, Scale, Target
 from stsviz.settings import ContextSettings, Settings
 from stsviz.sim import SimCluster
 from stsviz.sim.resources import PODS, STATEFULSETS
@@ -138,6 +141,10 @@ async def test_r_restarts_as_kubectl_rollout_restart_does(tmp_path):
             await pilot.press("y")
             annotations = lambda: sts(cluster)["spec"]["template"]["metadata"].get("annotations") or {}  # noqa: E731
             await eventually(lambda: "kubectl.kubernetes.io/restartedAt" in annotations())
+            # Go's RFC3339, as kubectl writes it: `Z` for UTC, never Python's `+00:00`.
+            stamp = annotations()["kubectl.kubernetes.io/restartedAt"]
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", stamp), stamp
+            assert not stamp.endswith("+00:00"), stamp
             await eventually(lambda: sts(cluster)["status"].get("updateRevision") != revision)
 
 
@@ -155,7 +162,35 @@ async def test_moves_count_from_where_the_set_is_a_partition_past_the_end_and_ze
             assert dialog.action.summary == "set the partition of statefulset web from 5 to 2"  # promotes web-2
             await pilot.press("escape", "down", "minus")  # zero: nothing to scale down
             await eventually(lambda: any("zero is at 0 replicas already" in message for message in told))
+            await pilot.press("less_than_sign")  # nor any ordinal to hold back
+            await eventually(lambda: "zero has 0 replicas: no ordinal to promote or hold back" in told)
             assert not isinstance(app.screen, ConfirmDialog)
+            assert not any("None" in message for message in told)
+
+
+async def test_a_restart_says_which_pods_the_partition_lets_it_roll(tmp_path):
+    def held(partition: int, name: str) -> dict:
+        strategy = {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}
+        return web_manifest(replicas=3, name=name, updateStrategy=strategy)
+
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(held(1, "canary"))
+        cluster.apply(held(10, "held"))
+        cluster.apply(held(0, "web"))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await eventually(lambda: len(app.screen.grid.all_keys) == 3, timeout=20)
+            expected = {
+                "canary": "Partition 1: only ordinals 1 and above restart; 0-0 keep running.",
+                "held": "Partition 10: no pod restarts until the partition is moved down (> or p).",
+                "web": None,
+            }
+            for name, warning in expected.items():
+                await pilot.press("r")
+                dialog = await confirm_dialog(app)
+                assert dialog.action.summary == f"restart statefulset {name}"  # not "(roll every pod)"
+                assert dialog.action.warnings == ((warning,) if warning else ())
+                await pilot.press("escape", "down")
 
 
 async def test_greater_than_promotes_the_next_ordinal_and_ondelete_has_no_partition(tmp_path):
@@ -222,6 +257,26 @@ async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
     said_back = await failed_restart(api.kubeconfig(tmp_path), fake_time)
     assert said_back == f"Error from server (Forbidden): {message}"
     assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
+
+
+async def test_a_scale_whose_first_read_fails_says_nothing_was_sent(api, tmp_path, fake_time):
+    # Scale reads the set before it writes: a read that failed, however, changed nothing.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    kubeconfig = api.kubeconfig(tmp_path, server=f"https://127.0.0.1:{closed}")
+    source = LiveSource(resolve_target(str(kubeconfig)), Scope("ns"))
+    await source.connect()
+    try:
+        gate = Gate(api=lambda: source.connection.api, context=lambda: "fake")
+        with pytest.raises(Failed) as failed:
+            await gate.run(Scale(Target("fake", "ns", "web"), seen=2, replicas=3))
+    finally:
+        await source.close()
+    assert str(failed.value).startswith("Unable to connect to the server: ")
+    assert str(failed.value).endswith("; nothing was sent, nothing changed")
 
 
 async def test_a_change_that_could_not_connect_says_nothing_was_sent(api, tmp_path, fake_time):

@@ -7,6 +7,8 @@ request that is not a GET: a refused change must never reach it.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -188,3 +190,25 @@ async def test_an_admin_keeps_every_key():
         {"status": {"resourceRules": [{"verbs": ["patch"], "apiGroups": ["apps"], "resources": ["statefulsets"]}]}},
     )
     assert scoped.denial("restart") is None and scoped.denial("scale") is not None
+
+
+async def test_a_change_in_flight_is_not_cancelled_by_the_next_key(api, tmp_path, fake_time):
+    """A key pressed while a confirmed change is being sent is refused, said; the change's outcome is still told."""
+    api.objects["statefulsets"] = [web()]
+    api.write_hold = asyncio.Event()  # the server takes its time answering the restart
+    api.write_answer = (403, "Forbidden", "restart refused by the fake server")
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: app.screen.grid.selected_row is not None)
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+        await pilot.press("y")
+        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        await pilot.press("plus")
+        await eventually(lambda: "still sending: restart statefulset web; wait for its outcome" in told)
+        assert not isinstance(app.screen, ModalScreen)  # no second dialog
+        api.write_hold.set()
+        await eventually(lambda: any("restart refused by the fake server" in message for message in told))
+        await pilot.press("plus")  # and afterwards keys work again
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the scale dialog")
