@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import invalid
+from .errors import bad_request, invalid
 from .resources import Resource
 from .selection import from_label_selector_object, labels_match
 
@@ -83,10 +83,23 @@ def _max_unavailable_causes(rolling: dict) -> list[Cause]:
     return []
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _fits_int32(kind: str, spec_type: str, replicas: object) -> None:
+    """replicas is an int32: a larger number cannot even be decoded (400 BadRequest, before validation)."""
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas > INT32_MAX:
+        raise bad_request(
+            f'{kind} in version "v1" cannot be handled as a {kind}: json: cannot unmarshal number {replicas} '
+            f"into Go struct field {spec_type}.spec.replicas of type int32"
+        )
+
+
 def _statefulset_causes(sts: dict) -> list[Cause]:
     spec = sts.get("spec") or {}
     causes: list[Cause] = []
     replicas = spec.get("replicas")
+    _fits_int32("StatefulSet", "StatefulSetSpec", replicas)
     if not isinstance(replicas, int) or replicas < 0:
         causes.append(
             ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")
@@ -205,6 +218,7 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
 
 
 def validate_scale_replicas(name: str, replicas: object) -> None:
+    _fits_int32("Scale", "ScaleSpec", replicas)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
         raise invalid(
             "Scale",

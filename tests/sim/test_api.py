@@ -92,6 +92,15 @@ async def test_errors_are_status_objects_shaped_like_the_real_servers(api):
     assert body["message"] == (
         'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
     )
+    # replicas is an int32: more cannot be decoded, and the set is left as it was (it used to take it).
+    for change in (
+        lambda: apps.patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 2**31}}),
+        lambda: apps.patch_namespaced_stateful_set("web", "default", {"spec": {"replicas": 99999999999}}),
+    ):
+        with pytest.raises(ApiException) as too_big:
+            await change()
+        assert too_big.value.status == 400 and "of type int32" in status_body(too_big.value)["message"]
+    assert (await apps.read_namespaced_stateful_set("web", "default")).spec.replicas == 3
 
 
 async def test_selector_not_matching_template_is_rejected_with_the_upstream_message(api):
