@@ -18,6 +18,11 @@ written form of every object, and appends one complete line per `os.write`:
   `start` (a recorder session appending to a file), and any mark the caller
   adds (`mark()`, for the user's actions later).
 
+With `rotate_size`, the file is rotated once what its part recorded after its
+opening (the header, and the snapshot of a rotated part) reaches that size:
+each part holds at least `rotate_size` of new lines, however large the
+snapshot of a big namespace is.
+
 Durability: lines go to the kernel as they are written (no user-space
 buffer), the file is fsynced every `fsync_interval` and after each MARK, and
 a write that fails part way is truncated back to the last whole line. The
@@ -120,6 +125,9 @@ class Recorder:
         self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
+        # Bytes of the current part's header and opening snapshot: rotation counts what comes after them,
+        # or a snapshot bigger than the rotate size would rotate again on every event.
+        self._opening = 0
         self._seq = 0
         self._part = 0
         self._store: dict[str, dict[ObjectKey, tuple[str, bytes]]] = {resource: {} for resource in _KINDS}
@@ -154,6 +162,7 @@ class Recorder:
         self._last_sync = self._clock()
         if created:
             self._write_line(self._header(started))
+            self._opening = self._size
         else:
             self._write_line(self._header(started))  # replay keeps the first header; this one dates the session
             self._mark({"mark": "start", "reason": "recorder started again, appending"}, started)
@@ -461,7 +470,7 @@ class Recorder:
     # -- rotation ------------------------------------------------------------------
 
     def _maybe_rotate(self, ts: str) -> None:
-        if self.rotate_size is None or self._size < self.rotate_size or self._failing:
+        if self.rotate_size is None or self._size - self._opening < self.rotate_size or self._failing:
             return
         try:
             self._rotate(ts)
@@ -493,6 +502,7 @@ class Recorder:
         for store in self._store.values():
             for _, body in store.values():
                 self._emit_event(ts, "ADDED", body)
+        self._opening = self._size
         self._sync()
         thread = threading.Thread(
             target=self._compress, args=(closed, number), name="stsviz-recorder-gzip", daemon=True
@@ -521,15 +531,36 @@ class Recorder:
     # -- appending to a file written before ---------------------------------------------
 
     def _restore(self) -> None:
-        """Fold the file's own events into the store, so the first list writes only what changed since."""
+        """Fold the file's own events into the store, so the first list writes only what changed since.
+
+        Also finds where the file's opening (its header and, in a rotated part, the snapshot after
+        it) ends: rotation counts the bytes after it, as it does for a part this recorder opens.
+        """
+        offset = 0
+        opening: int | None = None  # None: still in the opening
+        snapshot = -1  # ADDED lines of the opening snapshot still to come (-1: no snapshot seen)
         with open(self.path, "rb") as stream:
-            for line in stream:
+            for index, line in enumerate(stream):
+                offset += len(line)
                 try:
                     value = orjson.loads(line)
                 except orjson.JSONDecodeError:
-                    continue
+                    value = None
                 if not isinstance(value, dict):
+                    if opening is None:
+                        opening = offset - len(line)
                     continue
+                if opening is None:
+                    if index == 0 and value.get("kind") == "header":
+                        pass
+                    elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
+                        snapshot = value["objects"]
+                    elif snapshot > 0 and value.get("type") == "ADDED":
+                        snapshot -= 1
+                    else:
+                        opening = offset - len(line)
+                    if opening is None and snapshot == 0:
+                        opening = offset
                 seq = value.get("seq")
                 if isinstance(seq, int):
                     self._seq = max(self._seq, seq)
@@ -540,6 +571,7 @@ class Recorder:
                 resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
                 if resource is not None:
                     self._remember(resource, type_, obj, orjson.dumps(obj))
+        self._opening = offset if opening is None else opening
 
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"

@@ -212,3 +212,35 @@ def wait_for(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def parts_on_disk(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(path.name + ".*"), key=lambda p: int(p.name.split(".")[2]))
+
+
+def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(tmp_path: Path):
+    # 40 pods: the snapshot that opens every part is ~2.5 times the rotate size by itself.
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=50).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(40)], "1", WHEN)
+    for step in range(20):  # a quiet namespace: 20 small changes, about 6 KB in all
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    parts = parts_on_disk(path)
+    # The first part (the list) rotated; the 20 changes after it are more than 4 KB once: one more part.
+    # Before, every change after the first rotation rotated again (21 parts, each a snapshot and one event).
+    assert len(parts) == 2, [p.name for p in parts]
+    snapshots = sum(marks(part).count("snapshot") for part in [*parts, path])
+    assert snapshots == 2
+    for part in parts[1:]:
+        written = lines(part)
+        after = len(written) - 2 - 40  # header, snapshot mark, the 40 pods as ADDED
+        assert sum(len(orjson.dumps(line)) + 1 for line in written[-after:]) >= 4096
+    # A recorder appending to the file counts from the end of its opening snapshot too.
+    again = Recorder(path, rotate_size=4096, keep=50).start()
+    for step in range(20, 23):
+        again.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    again.close()
+    assert len(parts_on_disk(path)) == 2
+    recording = load_recording([path])
+    assert {c.record.name: c.record.phase for c in recording.events}["web-22"] == "P22"
