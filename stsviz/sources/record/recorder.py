@@ -21,7 +21,9 @@ written form of every object, and appends one complete line per `os.write`:
 With `rotate_size`, the file is rotated once what its part recorded after its
 opening (the header, and the snapshot of a rotated part) reaches that size:
 each part holds at least `rotate_size` of new lines, however large the
-snapshot of a big namespace is.
+snapshot of a big namespace is. One compressor thread gzips the closed parts
+in the order they were written, then prunes all but the newest `keep`; a part
+is never pruned before its turn to be compressed.
 
 Durability: lines go to the kernel as they are written (no user-space
 buffer), the file is fsynced every `fsync_interval` and after each MARK, and
@@ -118,10 +120,12 @@ class Recorder:
         self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
         self._dropped_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._compressing: list[threading.Thread] = []
-        # One part compressed (and the old ones pruned) at a time: a later part's pruning must not
-        # remove a part an earlier compression is still reading (that left a .gz.tmp and no .gz).
-        self._compress_lock = threading.Lock()
+        # Rotated parts waiting to be compressed, oldest first, for the one compressor thread. One
+        # thread in the order written: pruning after part N removes only parts up to N, all of them
+        # compressed already (threads taking turns at a lock did not keep the order, and a later part's
+        # pruning removed one still waiting: "cannot compress", a .gz.tmp left, more than `keep` parts).
+        self._compress_queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
+        self._compressor: threading.Thread | None = None
         self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
@@ -167,6 +171,11 @@ class Recorder:
             self._write_line(self._header(started))  # replay keeps the first header; this one dates the session
             self._mark({"mark": "start", "reason": "recorder started again, appending"}, started)
         self._sync()
+        if self.rotate_size is not None:
+            # Parts a recorder killed mid-compression left plain: compressed now, oldest first, and pruned.
+            for number, part in existing_parts(self.path):
+                if not part.name.endswith(".gz"):
+                    self._compress_later(part, number)
         self._thread = threading.Thread(target=self._run, name="stsviz-recorder", daemon=True)
         self._thread.start()
         return self
@@ -179,9 +188,11 @@ class Recorder:
             self._queue.put(_STOP)
             thread.join(timeout)
             self._thread = None
-        for compressing in self._compressing:
-            compressing.join(timeout)
-        self._compressing.clear()
+        compressor = self._compressor
+        if compressor is not None:
+            self._compress_queue.put(None)  # after the parts queued: they are compressed first
+            compressor.join(timeout)
+            self._compressor = None
         if self._fd >= 0:
             self._sync()
             os.close(self._fd)
@@ -504,28 +515,40 @@ class Recorder:
                 self._emit_event(ts, "ADDED", body)
         self._opening = self._size
         self._sync()
-        thread = threading.Thread(
-            target=self._compress, args=(closed, number), name="stsviz-recorder-gzip", daemon=True
-        )
-        self._compressing = [t for t in self._compressing if t.is_alive()] + [thread]
-        thread.start()
+        self._compress_later(closed, number)
 
-    def _compress(self, closed: Path, number: int) -> None:
-        with self._compress_lock:
-            self._compress_and_prune(closed, number)
+    def _compress_later(self, closed: Path, number: int) -> None:
+        if self._compressor is None:
+            self._compressor = threading.Thread(target=self._compress_parts, name="stsviz-recorder-gzip", daemon=True)
+            self._compressor.start()
+        self._compress_queue.put((closed, number))
+
+    def _compress_parts(self) -> None:
+        """The compressor thread: each rotated part in the order written, compressed, then the oldest pruned."""
+        while (item := self._compress_queue.get()) is not None:
+            try:
+                self._compress_and_prune(*item)
+            except Exception as error:  # a bug: the plain parts stay, and replay reads them
+                self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
+                log.exception("compressing %s failed", item[0])
 
     def _compress_and_prune(self, closed: Path, number: int) -> None:
         try:
             compress_part(closed)
-            parts = existing_parts(self.path)
-            for older, old in parts[: max(0, len(parts) - self.keep)]:
-                if older <= number:  # a later part waits for its own compression, which prunes after it
-                    os.unlink(old)
-            if len(parts) > self.keep:
-                fsync_directory(self.path)
         except OSError as error:
             # The plain part stays and replays as it is: nothing recorded is lost.
             self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
+            log.warning("recording %s: %s", self.path, self.warning)
+        try:
+            parts = existing_parts(self.path)
+            # Parts above `number` are still queued for compression: never pruned before their turn.
+            doomed = [old for older, old in parts[: max(0, len(parts) - self.keep)] if older <= number]
+            for old in doomed:
+                os.unlink(old)
+            if doomed:
+                fsync_directory(self.path)
+        except OSError as error:
+            self.warning = f"cannot remove an old part of the recording: {error.strerror or error}"
             log.warning("recording %s: %s", self.path, self.warning)
 
     # -- appending to a file written before ---------------------------------------------

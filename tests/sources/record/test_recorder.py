@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from stsviz.sources.record.files import RecordFileError
+from stsviz.sources.record.files import RecordFileError, compress_part
 from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay.formats import load_recording
 
@@ -244,3 +244,52 @@ def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(t
     assert len(parts_on_disk(path)) == 2
     recording = load_recording([path])
     assert {c.record.name: c.record.phase for c in recording.events}["web-22"] == "P22"
+
+
+def test_parts_are_compressed_in_order_and_pruning_never_takes_one_still_waiting(tmp_path: Path, monkeypatch):
+    # The first part's compression is held back while five more parts rotate behind it (a slow disk).
+    real = compress_part
+    compressed: list[int] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def held(plain: Path) -> Path:
+        compressed.append(int(plain.name.split(".")[2]))
+        started.set()
+        gate.wait(10)
+        return real(plain)
+
+    monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=2).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    step = 0
+    while len(parts_on_disk(path)) < 6:
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+        step += 1
+    # One thread compresses the parts, in the order they were written (a thread per part, taking turns at a
+    # lock, did not keep that order: a later part's pruning removed one still waiting to be compressed).
+    assert started.is_set() and [t.name for t in threading.enumerate()].count("stsviz-recorder-gzip") == 1
+    gate.set()
+    recorder.close()
+    # Oldest first, every one compressed; the newest two kept, nothing half-made or left plain.
+    assert compressed == sorted(compressed) == list(range(1, len(compressed) + 1))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    newest = max(compressed)
+    assert names == ["rec.jsonl", f"rec.jsonl.{newest - 1}.gz", f"rec.jsonl.{newest}.gz"]
+    assert recorder.warning is None
+    recording = load_recording([path])
+    assert {c.record.name: c.record.phase for c in recording.events}[f"web-{(step - 1) % 3}"] == f"P{step - 1}"
+
+
+def test_a_part_left_plain_by_a_killed_recorder_is_compressed_by_the_next(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    [first, *_] = parts_on_disk(path)
+    plain = first.with_name(first.name.removesuffix(".gz"))
+    plain.write_bytes(gzip.decompress(first.read_bytes()))  # killed after the rename, before the compression
+    first.unlink()
+    plain.with_name(plain.name + ".gz.tmp").write_bytes(b"\x1f\x8b half")
+    before = load_recording([path]).events
+    Recorder(path, rotate_size=4096, keep=5).start().close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".gz")) == ["rec.jsonl"]
+    assert [c.record.phase for c in load_recording([path]).events] == [c.record.phase for c in before]
