@@ -13,7 +13,8 @@ written form of every object, and appends one complete line per `os.write`:
 - MARK lines: `list`/`relist` (then the difference between the list and what
   the file already holds, as ADDED, MODIFIED and DELETED, so replay folds to
   the list exactly as the live source does), `disconnect`, `reconnect`,
-  `gap` (events lost: the queue was full or the disk refused), `snapshot`
+  `gap` (events lost: the queue was full, the disk refused, or the recorder
+  was stopped before it could write them), `snapshot`
   (a new part begins with every object as ADDED, so each part replays alone),
   `start` (a recorder session appending to a file), and any mark the caller
   adds (`mark()`, for the user's actions later).
@@ -31,10 +32,16 @@ a write that fails part way is truncated back to the last whole line. The
 file and every rotated part are 0600 (files.py). A failure of the disk (ENOSPC,
 EIO) costs the events it could not hold, counted in a gap marker once the
 disk takes writes again, and a warning; never an exception into the watches.
+
+Stopping (`close()`) never blocks on the queue: the writer thread, which alone
+holds and closes the file, writes what is queued for at most `drain_timeout`
+(10 s), counts the rest in a gap marker, writes the `stop` mark, syncs and
+closes. A writer stuck in a write on a stalled disk is left to finish it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -68,6 +75,11 @@ QUEUE_LIMIT = 50_000
 FSYNC_INTERVAL = 1.0
 # After a failed write, the next attempt waits this long: a full disk is not retried per event.
 RETRY_INTERVAL = 1.0
+# Once close() is asked, the writer goes on writing what is queued for at most this long (a SIGTERM's
+# grace period is 30 s in Kubernetes); what is left then is counted lost in a gap marker.
+DRAIN_TIMEOUT = 10.0
+# How much longer close() waits for a writer stuck in one write (a stalled disk) before leaving it.
+CLOSE_MARGIN = 5.0
 
 _KINDS = {
     "statefulsets": "StatefulSet",
@@ -101,6 +113,7 @@ class Recorder:
         keep: int = 5,
         queue_limit: int = QUEUE_LIMIT,
         fsync_interval: float = FSYNC_INTERVAL,
+        drain_timeout: float | None = None,
         write: Write = os.write,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -111,6 +124,7 @@ class Recorder:
         self.rotate_size = rotate_size
         self.keep = keep
         self.fsync_interval = fsync_interval
+        self.drain_timeout = DRAIN_TIMEOUT if drain_timeout is None else drain_timeout
         self._write_fn = write
         self._clock = clock
         self._wall = wall
@@ -119,7 +133,10 @@ class Recorder:
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(queue_limit)
         self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
         self._dropped_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # the writer; it owns `_fd` and closes it as it ends
+        self._closing = False
+        self._stopping = threading.Event()  # close() was asked: the writer drains the queue and ends
+        self._drain_until = 0.0  # by `clock`: what is still queued then is counted lost
         # Rotated parts waiting to be compressed, oldest first, for the one compressor thread. One
         # thread in the order written: pruning after part N removes only parts up to N, all of them
         # compressed already (threads taking turns at a lock did not keep the order, and a later part's
@@ -180,23 +197,46 @@ class Recorder:
         self._thread.start()
         return self
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued, sync and close. Safe to call twice."""
+    def close(self) -> None:
+        """Stop: the writer writes what is queued, then the stop mark, syncs and closes the file. Safe to call twice.
+
+        Never blocks on the queue. The writer drains it for at most `drain_timeout`
+        (default DRAIN_TIMEOUT, 10 s) and counts what it could not write in a gap
+        marker. The writer alone closes the file, so nothing is written to a closed
+        descriptor: if it is stuck in a write past the deadline and CLOSE_MARGIN
+        (a stalled disk), close() returns and leaves it (a daemon thread) to end
+        the file if the disk answers before the process exits, and says so in
+        `warning`. Then the rotated parts still queued are compressed, within the
+        same margin.
+        """
+        if self._closing:
+            return
+        self._closing = True
         thread = self._thread
+        waited = self.drain_timeout + CLOSE_MARGIN
         if thread is not None:
             self._stopped_at = self._wall()  # the stop mark's time: when asked, not when the queue drained
-            self._queue.put(_STOP)
-            thread.join(timeout)
-            self._thread = None
+            self._drain_until = self._clock() + self.drain_timeout
+            self._stopping.set()
+            with contextlib.suppress(queue.Full):  # a full queue: the writer sees `_stopping` as it drains
+                self._queue.put_nowait(_STOP)  # wakes a writer waiting on an empty queue
+            thread.join(waited)
+            if thread.is_alive():
+                self.warning = (
+                    f"the disk did not take the recording's last lines within {waited:g} s; "
+                    "the recording may end without its stop mark"
+                )
+                log.warning("recording %s: %s", self.path, self.warning)
+        elif self._fd >= 0:  # started no writer: the file is ours to close
+            os.close(self._fd)
+            self._fd = -1
         compressor = self._compressor
         if compressor is not None:
             self._compress_queue.put(None)  # after the parts queued: they are compressed first
-            compressor.join(timeout)
-            self._compressor = None
-        if self._fd >= 0:
-            self._sync()
-            os.close(self._fd)
-            self._fd = -1
+            compressor.join(max(waited, CLOSE_MARGIN))
+            if compressor.is_alive():
+                self.warning = "closing could not wait for the rotated parts' compression; a part may stay plain"
+                log.warning("recording %s: %s", self.path, self.warning)
 
     @property
     def lost(self) -> int:
@@ -228,6 +268,8 @@ class Recorder:
         self._offer(("mark", {"mark": mark, **fields}, self._wall()))
 
     def _offer(self, item: tuple[Any, ...]) -> None:
+        if self._stopping.is_set():
+            return  # the recording has ended (its stop mark is on its way): a late event is not part of it
         # Every item carries how many were dropped just before it: the gap marker goes in their place.
         dropped = 0
         if self._dropped:
@@ -246,24 +288,36 @@ class Recorder:
     # -- the writer thread --------------------------------------------------------
 
     def _run(self) -> None:
-        get = self._queue.get
+        get, stopping = self._queue.get, self._stopping
         try:
             while True:
-                try:
-                    item = get(timeout=self.fsync_interval)
-                except queue.Empty:
-                    self._sync_if_due()
-                    continue
+                if stopping.is_set():
+                    if self._clock() >= self._drain_until:
+                        break  # what is still queued is counted below
+                    try:
+                        item = get(block=False)  # the stop sentinel may not have fit in a full queue
+                    except queue.Empty:
+                        break
+                else:
+                    try:
+                        item = get(timeout=self.fsync_interval)
+                    except queue.Empty:
+                        self._sync_if_due()
+                        continue
                 if item is _STOP:
                     break
                 if item[-1]:
                     self._lose(item[-1], _BEHIND, None)
                 self._handle(item[:-1])
                 self._sync_if_due()
+            stopped = utc_millis(self._stopped_at or self._wall())
+            unwritten = self._unqueue()
             if self._dropped:
                 self._lose(self._dropped, _BEHIND, None)
                 self._dropped = 0
-            stopped = utc_millis(self._stopped_at or self._wall())
+            self._flush_gap(stopped, final=True)
+            # Said apart from any earlier loss: these were received, and the deadline to write them passed.
+            self._lose(unwritten, _STOPPED, stopped)
             self._flush_gap(stopped, final=True)
             # When the watching ended: a replay of a rollout stuck to the end plays on to here.
             self._mark({"mark": "stop"}, stopped)
@@ -271,6 +325,33 @@ class Recorder:
             self.failed = f"{type(error).__name__}: {error}"
             self.warning = f"the recorder stopped: {self.failed}"
             log.exception("the recorder stopped")
+        finally:
+            self._close_file()
+
+    def _unqueue(self) -> int:
+        """Empty the queue past the drain deadline: the items it held (those dropped before them counted lost)."""
+        unwritten = 0
+        while True:
+            try:
+                item = self._queue.get(block=False)
+            except queue.Empty:
+                return unwritten
+            if item is _STOP:
+                continue
+            if item[-1]:
+                self._lose(item[-1], _BEHIND, None)
+            unwritten += 1
+
+    def _close_file(self) -> None:
+        """The writer's last act: the file synced and closed (nothing else closes it while the writer lives)."""
+        if self._fd < 0:
+            return
+        self._sync()
+        try:
+            os.close(self._fd)
+        except OSError as error:
+            self.warning = f"cannot close the recording: {error.strerror or error}"
+        self._fd = -1
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         what = item[0]
@@ -598,6 +679,7 @@ class Recorder:
 
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
+_STOPPED = "the recorder was stopped before writing them"
 
 
 def _size_text(size: int) -> str:

@@ -293,3 +293,64 @@ def test_a_part_left_plain_by_a_killed_recorder_is_compressed_by_the_next(tmp_pa
     Recorder(path, rotate_size=4096, keep=5).start().close()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".gz")) == ["rec.jsonl"]
     assert [c.record.phase for c in load_recording([path]).events] == [c.record.phase for c in before]
+
+
+def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends_the_file_itself(
+    tmp_path: Path, monkeypatch
+):
+    # Short deadlines (the defaults are 10 s to drain and 5 s more for a write stuck in the kernel).
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2, raising=False)
+    gate = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        gate.wait()
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, queue_limit=10).start()
+    writer = recorder._thread
+    recorder._write_fn = stalled
+    for step in range(100):
+        recorder.event("pods", "ADDED", pod(f"p{step}"), WHEN)
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    closing.join(20)
+    try:
+        # SIGTERM on a stalled disk ends the command: close() neither waits on the full queue nor for the disk.
+        assert not closing.is_alive(), "close() blocked on a stalled disk"
+        assert "may end without its stop mark" in (recorder.warning or "")
+    finally:
+        gate.set()
+    # The writer still owns the file: once the disk answers it ends it, nothing written to a closed descriptor.
+    assert writer is not None
+    writer.join(20)
+    assert not writer.is_alive()
+    written = lines(path)
+    gaps = [line for line in written if line.get("mark") == "gap"]
+    kept = [line for line in written if line.get("type") == "ADDED"]
+    assert kept and sum(gap["lost"] for gap in gaps) + len(kept) == 100
+    assert any("stopped before writing them" in gap["reason"] for gap in gaps)
+    assert written[-1]["mark"] == "stop" and recorder.failed is None
+    assert [line["seq"] for line in written[1:]] == list(range(1, len(written)))
+
+
+def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3, raising=False)
+
+    def slow(fd: int, data) -> int:
+        time.sleep(0.01)  # a slow disk (not a synchronisation): about 100 lines a second
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, write=slow).start()
+    for step in range(500):
+        recorder.event("pods", "ADDED", pod(f"p{step}"), WHEN)
+    recorder.close()
+    written = lines(path)
+    [gap] = [line for line in written if line.get("mark") == "gap"]
+    kept = [line for line in written if line.get("type") == "ADDED"]
+    assert gap["lost"] + len(kept) == 500 and gap["lost"] > 0
+    assert gap["reason"] == "the recorder was stopped before writing them"
+    assert written[-1]["mark"] == "stop" and recorder.lost == gap["lost"]
+    assert "the recorder was stopped before writing them" in (recorder.warning or "")
