@@ -61,6 +61,7 @@ from stsviz.sources.record.files import (
     compress_part,
     create_private,
     fsync_directory,
+    lock_recording,
     next_part_number,
     open_recording,
 )
@@ -579,13 +580,19 @@ class Recorder:
 
     def _rotate(self, ts: str) -> None:
         self._sync()
-        os.close(self._fd)
-        self._fd = -1
         number = next_part_number(self.path)
         closed = part_path(self.path, number)
         os.rename(self.path, closed)
         fsync_directory(self.path)
-        self._fd = create_private(self.path)
+        # The old part stays open (and locked) until the new FILE is created and locked.
+        fd = create_private(self.path)
+        try:
+            lock_recording(fd, self.path)
+        except RecordFileError as error:
+            os.close(fd)
+            raise OSError(str(error)) from None
+        os.close(self._fd)
+        self._fd = fd
         self._size = 0
         self._part = number + 1
         self._write_line(self._header(ts))

@@ -354,3 +354,34 @@ def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_
     assert gap["reason"] == "the recorder was stopped before writing them"
     assert written[-1]["mark"] == "stop" and recorder.lost == gap["lost"]
     assert "the recorder was stopped before writing them" in (recorder.warning or "")
+
+
+def written_through(recorder: Recorder, path: Path, name: str) -> None:
+    """Wait until the writer has written everything offered before now (a mark named `name` is in FILE)."""
+    recorder.mark(name)
+    wait_for(lambda: name in marks(path))
+
+
+def test_a_second_recorder_on_the_same_file_is_refused_and_replay_still_reads_it(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    first = Recorder(path, rotate_size=4096, keep=5).start()
+    first.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    written_through(first, path, "listed")
+    with pytest.raises(RecordFileError, match=r"^.*rec\.jsonl: another stsviz is recording to it$"):
+        Recorder(path).start()
+    for step in range(40):  # past the rotate size: the lock goes with the recording to its new part
+        first.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(first, path, "rotated")
+    assert parts_on_disk(path)
+    with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+        Recorder(path).start()
+    assert load_recording([path]).events  # reading a recording being written takes no lock
+    first.close()
+    # One recorder's lines only: one header a part, seq rising by one throughout.
+    parts = [*parts_on_disk(path), path]
+    for part in parts:
+        assert sum(line.get("kind") == "header" for line in lines(part)) == 1
+    seqs = [line["seq"] for part in parts for line in lines(part) if "seq" in line]
+    assert seqs == sorted(set(seqs))
+    Recorder(path).start().close()  # closed, the recording can be appended to again
+    assert marks(path)[-2:] == ["start", "stop"]
