@@ -18,6 +18,11 @@ each new FILE too, from before it takes the name): a second recorder on the
 same recording is refused ("another stsviz is recording to it") instead of
 interleaving its lines. Reading (replay) takes no lock. The lock is advisory
 and goes with the process: a recorder killed leaves none.
+
+Rotating, the next part is written first as `FILE.next.tmp` (created 0600
+and locked, its header and snapshot written and fsynced), then FILE is
+renamed `FILE.N` and `FILE.next.tmp` renamed FILE, one system call after the
+other: FILE is never empty, and missing only between those two renames.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import os
 import stat
 from pathlib import Path
 
-from stsviz.sources.parts import existing_parts
+from stsviz.sources.parts import existing_parts, next_part_path
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -92,6 +97,11 @@ def open_recording(path: Path) -> tuple[int, int, bool]:
     """
     for _ in range(5):
         fd, created = _open_locked(path)
+        # In this order: a FILE created while another recorder was between its two renames is refused
+        # while that recorder's next part waits, and is found replaced once it took the name.
+        if _rotation_under_way(path):
+            os.close(fd)  # the file we may have created is left: the other recorder's rename replaces it
+            raise RecordFileError(f"{path}: another stsviz is recording to it")
         if _still_named(fd, path):
             break
         os.close(fd)  # opened as another recorder rotated it away: open what is there now
@@ -100,6 +110,48 @@ def open_recording(path: Path) -> tuple[int, int, bool]:
     if created:
         return fd, 0, True
     return fd, _ready_to_append(fd, path), False
+
+
+def create_next_part(path: Path) -> int:
+    """`FILE.next.tmp`, new, 0600 and locked: the next part of the recording at `path`, until it is renamed there.
+
+    One left by a recorder killed before the rename holds only a header and a
+    snapshot of what the part before it ends with: it is replaced.
+    """
+    temporary = next_part_path(path)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    fd = os.open(temporary, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+    try:
+        lock_recording(fd, path)
+    except RecordFileError as error:
+        os.close(fd)
+        raise OSError(str(error)) from None
+    return fd
+
+
+def _rotation_under_way(path: Path) -> bool:
+    """Whether another recorder is opening the next part of `path` (it holds `FILE.next.tmp` locked).
+
+    Called holding the lock on FILE, when no other recorder can be starting
+    one: a `FILE.next.tmp` nobody holds is left from a kill, and removed.
+    """
+    temporary = next_part_path(path)
+    try:
+        fd = os.open(temporary, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+    return False
 
 
 def _open_locked(path: Path) -> tuple[int, bool]:

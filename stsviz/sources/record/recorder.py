@@ -22,7 +22,9 @@ written form of every object, and appends one complete line per `os.write`:
 With `rotate_size`, the file is rotated once what its part recorded after its
 opening (the header, and the snapshot of a rotated part) reaches that size:
 each part holds at least `rotate_size` of new lines, however large the
-snapshot of a big namespace is. One compressor thread gzips the closed parts
+snapshot of a big namespace is. The new part is written (header, snapshot) and
+synced under a temporary name and renamed into place (files.py), so FILE
+always begins with a header. One compressor thread gzips the closed parts
 in the order they were written, then prunes all but the newest `keep`; a part
 is never pruned before its turn to be compressed.
 
@@ -55,13 +57,12 @@ from typing import Any
 
 import orjson
 
-from stsviz.sources.parts import existing_parts, part_path
+from stsviz.sources.parts import existing_parts, next_part_path, part_path
 from stsviz.sources.record.files import (
     RecordFileError,
     compress_part,
-    create_private,
+    create_next_part,
     fsync_directory,
-    lock_recording,
     next_part_number,
     open_recording,
 )
@@ -572,38 +573,78 @@ class Recorder:
             self.rotate_size = None
             self.warning = f"cannot rotate the recording: {error.strerror or error}; writing on without rotating"
             log.warning("recording %s: %s", self.path, self.warning)
-            if self._fd < 0:
-                try:
-                    self._fd, self._size, _ = open_recording(self.path)
-                except RecordFileError as reopen:
-                    raise OSError(str(reopen)) from None
 
     def _rotate(self, ts: str) -> None:
+        """Close the part at FILE as FILE.N and go on in a new one that opens with a snapshot.
+
+        The new part is written and synced as FILE.next.tmp before it takes the
+        name: a recorder killed at any moment leaves a FILE that begins with a
+        header (or, between the two renames, none, whose parts replay alone).
+        On any failure the recording goes on in the part it was in.
+        """
         self._sync()
         number = next_part_number(self.path)
         closed = part_path(self.path, number)
-        os.rename(self.path, closed)
-        fsync_directory(self.path)
-        # The old part stays open (and locked) until the new FILE is created and locked.
-        fd = create_private(self.path)
+        temporary = next_part_path(self.path)
+        fd = create_next_part(self.path)  # locked: the lock goes on with the recording
         try:
-            lock_recording(fd, self.path)
-        except RecordFileError as error:
+            size, lines, events = self._write_opening(fd, number + 1, ts)
+            os.fsync(fd)
+            os.rename(self.path, closed)
+            try:
+                os.rename(temporary, self.path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.rename(closed, self.path)  # the part goes back under its name; the recording goes on in it
+                raise
+        except BaseException:
             os.close(fd)
-            raise OSError(str(error)) from None
-        os.close(self._fd)
-        self._fd = fd
-        self._size = 0
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        fsync_directory(self.path)
+        os.close(self._fd)  # the old part's lock goes with it; the new one is held already
+        self._fd, self._size, self._opening, self._unsynced = fd, size, size, False
         self._part = number + 1
-        self._write_line(self._header(ts))
-        # Each part replays alone: it opens with every object the recording holds.
-        self._write_mark({"mark": "snapshot", "objects": sum(len(s) for s in self._store.values())}, ts)
+        self._seq += lines
+        self.events += events
+        self.bytes += size
+        self._last_sync = self._clock()
+        self._compress_later(closed, number)
+
+    def _write_opening(self, fd: int, part: int, ts: str) -> tuple[int, int, int]:
+        """A new part's header, snapshot mark and every object held as ADDED, into `fd`: (bytes, seq lines, events).
+
+        Each part replays alone: it opens with every object the recording holds.
+        Raises OSError if the disk refuses any of it (the rotation is then not made).
+        """
+        header = self._header(ts)
+        header["part"] = part
+        seq = self._seq + 1
+        objects = sum(len(store) for store in self._store.values())
+        snapshot = {"seq": seq, "ts": ts, "type": "MARK", "mark": "snapshot", "objects": objects}
+        chunk = [orjson.dumps(header) + b"\n", orjson.dumps(snapshot) + b"\n"]
+        pending = sum(map(len, chunk))
+        size = 0
+        stamp = ts.encode()
         for store in self._store.values():
             for _, body in store.values():
-                self._emit_event(ts, "ADDED", body)
-        self._opening = self._size
-        self._sync()
-        self._compress_later(closed, number)
+                seq += 1
+                line = b'{"seq":%d,"ts":"%s","type":"ADDED","object":%s}\n' % (seq, stamp, body)
+                chunk.append(line)
+                pending += len(line)
+                if pending >= _CHUNK:
+                    size += self._write_all(fd, b"".join(chunk))
+                    chunk, pending = [], 0
+        size += self._write_all(fd, b"".join(chunk))
+        return size, seq - self._seq, objects
+
+    def _write_all(self, fd: int, data: bytes) -> int:
+        view = memoryview(data)
+        written = 0
+        while written < len(data):
+            written += self._write_fn(fd, view[written:])
+        return written
 
     def _compress_later(self, closed: Path, number: int) -> None:
         if self._compressor is None:
@@ -684,6 +725,9 @@ class Recorder:
                     self._remember(resource, type_, obj, orjson.dumps(obj))
         self._opening = offset if opening is None else opening
 
+
+# A new part's opening is written this much at a time.
+_CHUNK = 1 << 20
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
 _STOPPED = "the recorder was stopped before writing them"

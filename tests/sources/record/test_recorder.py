@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from stsviz.sources.parts import existing_parts
 from stsviz.sources.record.files import RecordFileError, compress_part
 from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay.formats import load_recording
@@ -215,7 +216,8 @@ def wait_for(condition, timeout: float = 5.0) -> None:
 
 
 def parts_on_disk(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(path.name + ".*"), key=lambda p: int(p.name.split(".")[2]))
+    """The rotated parts of the recording at `path`, oldest first (as replay finds them)."""
+    return [part for _, part in existing_parts(path)]
 
 
 def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(tmp_path: Path):
@@ -385,3 +387,56 @@ def test_a_second_recorder_on_the_same_file_is_refused_and_replay_still_reads_it
     assert seqs == sorted(set(seqs))
     Recorder(path).start().close()  # closed, the recording can be appended to again
     assert marks(path)[-2:] == ["start", "stop"]
+
+
+def test_while_rotating_the_file_always_holds_a_header_so_a_recorder_killed_then_leaves_it_replayable(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    heads: list[bytes] = []  # what FILE began with at each write after start: where a kill would leave it
+
+    def watched(fd: int, data) -> int:
+        if armed.is_set():
+            heads.append(path.read_bytes()[:10] if path.exists() else b"(missing)")
+        return os.write(fd, data)
+
+    armed = threading.Event()
+    recorder = Recorder(path, rotate_size=4096, keep=5, write=watched).start()
+    armed.set()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(60):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    assert len(parts_on_disk(path)) >= 3
+    # The new part is written (header, snapshot) and synced under another name, then renamed into place:
+    # FILE was never empty (before, a kill after creating it and before its header left it so).
+    assert heads and set(heads) == {b'{"stsviz":'}
+    assert sorted(p.name for p in tmp_path.iterdir() if ".gz" not in p.name) == ["rec.jsonl"]  # no temporary left
+    for part in [*parts_on_disk(path)[1:], path]:
+        assert marks(part)[0] == "snapshot"
+
+
+def test_a_recorder_started_while_another_is_between_its_two_renames_is_refused(tmp_path: Path):
+    import fcntl
+
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    # Another recorder mid-rotation: its old part renamed away, its next part written and held, not yet renamed.
+    os.rename(path, tmp_path / "rec.jsonl.99")
+    following = tmp_path / "rec.jsonl.next.tmp"
+    following.write_bytes(lines_of(path.with_name("rec.jsonl.99"))[0])
+    held = os.open(following, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path).start()
+        os.rename(following, path)  # the other recorder goes on: its part takes the name
+    finally:
+        os.close(held)
+    assert lines(path)[0]["kind"] == "header"
+    # A next part nobody holds is what a killed recorder left: the next recorder removes it and records.
+    following.write_bytes(b'{"stsviz":1,"kind":"header"}\n')
+    Recorder(path).start().close()
+    assert not following.exists() and marks(path)[-2:] == ["start", "stop"]
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
