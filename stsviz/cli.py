@@ -149,7 +149,8 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
     record.add_argument(
         "--rotate-size",
         metavar="SIZE",
-        help="start a new part when the file reaches SIZE (e.g. 100MB); closed parts are gzipped as FILE.N.gz",
+        help="start a new part once the file holds SIZE (e.g. 100MB) recorded after the snapshot of every object "
+        "that opens it (a part is larger than SIZE by that snapshot); closed parts are gzipped as FILE.N.gz",
     )
     record.add_argument(
         "--keep", type=int, default=None, metavar="N", help="rotated parts to keep (default 5; with --rotate-size)"

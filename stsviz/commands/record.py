@@ -2,8 +2,10 @@
 
 It runs the live source (list, then watch every kind, as `stsviz` does) with a
 `Recorder` as its tap, and nothing else: no screen, no fold. SIGINT and
-SIGTERM end it cleanly (what is queued is written, the file synced and
-closed) with exit 0. Before recording it checks the kubeconfig (exit 2), that
+SIGTERM end it cleanly with exit 0: what is queued is written for up to 10 s
+(what is left then is counted in a gap marker and a warning), then the stop
+mark; the file is synced and closed (a disk that stalls even that is left
+after 5 s more, with a warning). Before recording it checks the kubeconfig (exit 2), that
 the server answers (exit 2 if unreachable) and what it says it is (exit 1 if
 it refuses). While running, the kinds reconnect on their own as in live mode;
 on a terminal one line on stderr shows events, bytes and each kind's state.

@@ -3,7 +3,8 @@
 `FILE` is the part being written; `FILE.1.gz`, `FILE.2.gz`, ... are the older
 parts in the order they were written (higher is newer). `FILE.N` without
 `.gz` is a part whose compression had not finished; `FILE.N.gz.tmp` is never
-a part.
+a part, nor is `FILE.next.tmp` (the next part being opened, renamed to
+`FILE` once its header and snapshot are written).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ _PART = re.compile(r"\.(\d{1,9})(\.gz)?")
 
 def part_path(path: Path, number: int, *, gz: bool = False) -> Path:
     return path.with_name(f"{path.name}.{number}{'.gz' if gz else ''}")
+
+
+def next_part_path(path: Path) -> Path:
+    """Where the recorder writes a new part's header and snapshot before renaming it to `path`."""
+    return path.with_name(f"{path.name}.next.tmp")
 
 
 def part_of(path: Path) -> tuple[Path, int] | None:

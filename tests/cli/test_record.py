@@ -220,3 +220,22 @@ def test_a_live_option_before_the_word_record_is_refused():
         timeout=60,
     )
     assert result.returncode == 2 and "live-mode option" in result.stderr
+
+
+def test_a_second_recorder_on_a_file_being_recorded_is_one_line_and_exit_2(demo, tmp_path):
+    _, kubeconfig = demo
+    path = tmp_path / "rec.jsonl"
+    first = Recorder(path).start()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"],
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=60,
+        )
+    finally:
+        first.close()
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"stsviz: error: {path}: another stsviz is recording to it"]
+    assert path.read_bytes().count(b'"kind":"header"') == 1  # the second wrote nothing

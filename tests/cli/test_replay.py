@@ -316,3 +316,16 @@ def test_the_header_names_the_files_briefly_so_the_frame_time_fits_at_80_columns
     assert replay_title([], "web-lifecycle") == "example web-lifecycle"
     assert replay_title(["incident-2026-11-25-prod-eu-west-1-web-tier.jsonl"]) == "…u-west-1-web-tier.jsonl"
     assert len(replay_title(["x" * 200 + ".jsonl"])) == 24
+
+
+def test_a_rotated_recording_without_its_current_part_replays_its_parts_with_one_warning(tmp_path):
+    from tests.sources.record.test_recorder import rotated_recording
+
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=80, keep=3)
+    path.unlink()
+    result = stsviz("replay", str(path), "--plain")
+    assert result.stderr.splitlines() == [
+        f"stsviz: warning: {path}: the current part is missing; playing the 3 rotated parts before it"
+    ]
+    assert result.stdout.startswith("time 2026-11-25T10:00:00.500Z")  # the recording, played

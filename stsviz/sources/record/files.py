@@ -12,17 +12,29 @@ The directory is never created or changed in mode; the file is created 0600
 with O_EXCL and O_NOFOLLOW (a symlink planted at FILE is refused, not
 followed). An existing FILE is appended to only if it is a regular file that
 starts with an stsviz header, after cutting a torn last line off.
+
+A recorder holds an exclusive `flock` on FILE for as long as it records (on
+each new FILE too, from before it takes the name): a second recorder on the
+same recording is refused ("another stsviz is recording to it") instead of
+interleaving its lines. Reading (replay) takes no lock. The lock is advisory
+and goes with the process: a recorder killed leaves none.
+
+Rotating, the next part is written first as `FILE.next.tmp` (created 0600
+and locked, its header and snapshot written and fsynced), then FILE is
+renamed `FILE.N` and `FILE.next.tmp` renamed FILE, one system call after the
+other: FILE is never empty, and missing only between those two renames.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import os
 import stat
 from pathlib import Path
 
-from stsviz.sources.parts import existing_parts
+from stsviz.sources.parts import existing_parts, next_part_path
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -56,27 +68,119 @@ def create_private(path: Path) -> int:
     return fd
 
 
+def lock_recording(fd: int, path: Path) -> None:
+    """Take the recorder's exclusive lock on the open file; RecordFileError if another recorder has it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RecordFileError(f"{path}: another stsviz is recording to it") from None
+    except OSError:
+        pass  # a filesystem without locks (ENOLCK): recorded unguarded rather than not at all
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """Whether `path` still names the open file (a recorder rotating renames it away, and puts another there)."""
+    try:
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def open_recording(path: Path) -> tuple[int, int, bool]:
-    """(descriptor, size, created): `path` ready for appending whole lines.
+    """(descriptor, size, created): `path` ready for appending whole lines, locked for this recorder.
 
     A new file is created 0600. An existing one must be a regular file holding
     an stsviz recording; it is made 0600 and a torn last line (a recorder
     killed mid-write) is cut off so the next line starts on a line of its own.
-    Raises RecordFileError with the reason.
+    Raises RecordFileError with the reason, also when another recorder holds it.
     """
+    for _ in range(5):
+        fd, created = _open_locked(path)
+        # In this order: a FILE created while another recorder was between its two renames is refused
+        # while that recorder's next part waits, and is found replaced once it took the name.
+        if _rotation_under_way(path):
+            os.close(fd)  # the file we may have created is left: the other recorder's rename replaces it
+            raise RecordFileError(f"{path}: another stsviz is recording to it")
+        if _still_named(fd, path):
+            break
+        os.close(fd)  # opened as another recorder rotated it away: open what is there now
+    else:
+        raise RecordFileError(f"{path}: another stsviz is recording to it (it keeps being rotated)")
+    if created:
+        return fd, 0, True
+    return fd, _ready_to_append(fd, path), False
+
+
+def create_next_part(path: Path) -> int:
+    """`FILE.next.tmp`, new, 0600 and locked: the next part of the recording at `path`, until it is renamed there.
+
+    One left by a recorder killed before the rename holds only a header and a
+    snapshot of what the part before it ends with: it is replaced.
+    """
+    temporary = next_part_path(path)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    fd = os.open(temporary, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+    try:
+        lock_recording(fd, path)
+    except RecordFileError as error:
+        os.close(fd)
+        raise OSError(str(error)) from None
+    return fd
+
+
+def _rotation_under_way(path: Path) -> bool:
+    """Whether another recorder is opening the next part of `path` (it holds `FILE.next.tmp` locked).
+
+    Called holding the lock on FILE, when no other recorder can be starting
+    one: a `FILE.next.tmp` nobody holds is left from a kill, and removed.
+    """
+    temporary = next_part_path(path)
+    try:
+        fd = os.open(temporary, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+    return False
+
+
+def _open_locked(path: Path) -> tuple[int, bool]:
     name = str(path)
     try:
-        return create_private(path), 0, True
+        fd = create_private(path)
+        created = True
     except FileExistsError:
-        pass
+        try:
+            # Read and write (the head is checked, a torn tail cut), appending: every write lands at the end.
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
+        except OSError as error:
+            if error.errno is not None and os.path.islink(path):
+                raise RecordFileError(f"{name}: is a symbolic link; not followed") from None
+            raise RecordFileError(f"{name}: cannot open it: {error.strerror or error}") from None
+        created = False
     except OSError as error:
         raise RecordFileError(f"{name}: cannot create it: {error.strerror or error}") from None
     try:
-        fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
-    except OSError as error:
-        if error.errno is not None and os.path.islink(path):
-            raise RecordFileError(f"{name}: is a symbolic link; not followed") from None
-        raise RecordFileError(f"{name}: cannot open it: {error.strerror or error}") from None
+        lock_recording(fd, path)
+    except RecordFileError:
+        os.close(fd)
+        raise
+    return fd, created
+
+
+def _ready_to_append(fd: int, path: Path) -> int:
+    """Check the existing file is a recording, make it 0600 and cut a torn tail; its size then."""
+    name = str(path)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -86,11 +190,7 @@ def open_recording(path: Path) -> tuple[int, int, bool]:
             if not head.lstrip(b"\xef\xbb\xbf").startswith(b'{"stsviz":'):
                 raise RecordFileError(f"{name}: exists and is not an stsviz recording; choose another file")
         os.fchmod(fd, 0o600)
-        size = cut_torn_tail(fd, info.st_size)
-        os.close(fd)
-        # Reopened write-only and appending: every write lands at the end, whatever else has it open.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
-        return fd, size, False
+        return cut_torn_tail(fd, info.st_size)
     except RecordFileError:
         os.close(fd)
         raise

@@ -13,10 +13,20 @@ written form of every object, and appends one complete line per `os.write`:
 - MARK lines: `list`/`relist` (then the difference between the list and what
   the file already holds, as ADDED, MODIFIED and DELETED, so replay folds to
   the list exactly as the live source does), `disconnect`, `reconnect`,
-  `gap` (events lost: the queue was full or the disk refused), `snapshot`
+  `gap` (events lost: the queue was full, the disk refused, or the recorder
+  was stopped before it could write them), `snapshot`
   (a new part begins with every object as ADDED, so each part replays alone),
   `start` (a recorder session appending to a file), and any mark the caller
   adds (`mark()`, for the user's actions later).
+
+With `rotate_size`, the file is rotated once what its part recorded after its
+opening (the header, and the snapshot of a rotated part) reaches that size:
+each part holds at least `rotate_size` of new lines, however large the
+snapshot of a big namespace is. The new part is written (header, snapshot) and
+synced under a temporary name and renamed into place (files.py), so FILE
+always begins with a header. One compressor thread gzips the closed parts
+in the order they were written, then prunes all but the newest `keep`; a part
+is never pruned before its turn to be compressed.
 
 Durability: lines go to the kernel as they are written (no user-space
 buffer), the file is fsynced every `fsync_interval` and after each MARK, and
@@ -24,10 +34,16 @@ a write that fails part way is truncated back to the last whole line. The
 file and every rotated part are 0600 (files.py). A failure of the disk (ENOSPC,
 EIO) costs the events it could not hold, counted in a gap marker once the
 disk takes writes again, and a warning; never an exception into the watches.
+
+Stopping (`close()`) never blocks on the queue: the writer thread, which alone
+holds and closes the file, writes what is queued for at most `drain_timeout`
+(10 s), counts the rest in a gap marker, writes the `stop` mark, syncs and
+closes. A writer stuck in a write on a stalled disk is left to finish it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -41,11 +57,11 @@ from typing import Any
 
 import orjson
 
-from stsviz.sources.parts import existing_parts, part_path
+from stsviz.sources.parts import existing_parts, next_part_path, part_path
 from stsviz.sources.record.files import (
     RecordFileError,
     compress_part,
-    create_private,
+    create_next_part,
     fsync_directory,
     next_part_number,
     open_recording,
@@ -61,6 +77,11 @@ QUEUE_LIMIT = 50_000
 FSYNC_INTERVAL = 1.0
 # After a failed write, the next attempt waits this long: a full disk is not retried per event.
 RETRY_INTERVAL = 1.0
+# Once close() is asked, the writer goes on writing what is queued for at most this long (a SIGTERM's
+# grace period is 30 s in Kubernetes); what is left then is counted lost in a gap marker.
+DRAIN_TIMEOUT = 10.0
+# How much longer close() waits for a writer stuck in one write (a stalled disk) before leaving it.
+CLOSE_MARGIN = 5.0
 
 _KINDS = {
     "statefulsets": "StatefulSet",
@@ -94,6 +115,7 @@ class Recorder:
         keep: int = 5,
         queue_limit: int = QUEUE_LIMIT,
         fsync_interval: float = FSYNC_INTERVAL,
+        drain_timeout: float | None = None,
         write: Write = os.write,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -104,6 +126,7 @@ class Recorder:
         self.rotate_size = rotate_size
         self.keep = keep
         self.fsync_interval = fsync_interval
+        self.drain_timeout = DRAIN_TIMEOUT if drain_timeout is None else drain_timeout
         self._write_fn = write
         self._clock = clock
         self._wall = wall
@@ -112,14 +135,22 @@ class Recorder:
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(queue_limit)
         self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
         self._dropped_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._compressing: list[threading.Thread] = []
-        # One part compressed (and the old ones pruned) at a time: a later part's pruning must not
-        # remove a part an earlier compression is still reading (that left a .gz.tmp and no .gz).
-        self._compress_lock = threading.Lock()
+        self._thread: threading.Thread | None = None  # the writer; it owns `_fd` and closes it as it ends
+        self._closing = False
+        self._stopping = threading.Event()  # close() was asked: the writer drains the queue and ends
+        self._drain_until = 0.0  # by `clock`: what is still queued then is counted lost
+        # Rotated parts waiting to be compressed, oldest first, for the one compressor thread. One
+        # thread in the order written: pruning after part N removes only parts up to N, all of them
+        # compressed already (threads taking turns at a lock did not keep the order, and a later part's
+        # pruning removed one still waiting: "cannot compress", a .gz.tmp left, more than `keep` parts).
+        self._compress_queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
+        self._compressor: threading.Thread | None = None
         self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
+        # Bytes of the current part's header and opening snapshot: rotation counts what comes after them,
+        # or a snapshot bigger than the rotate size would rotate again on every event.
+        self._opening = 0
         self._seq = 0
         self._part = 0
         self._store: dict[str, dict[ObjectKey, tuple[str, bytes]]] = {resource: {} for resource in _KINDS}
@@ -154,29 +185,60 @@ class Recorder:
         self._last_sync = self._clock()
         if created:
             self._write_line(self._header(started))
+            self._opening = self._size
         else:
             self._write_line(self._header(started))  # replay keeps the first header; this one dates the session
             self._mark({"mark": "start", "reason": "recorder started again, appending"}, started)
         self._sync()
+        if self.rotate_size is not None:
+            # Parts a recorder killed mid-compression left plain: compressed now, oldest first, and pruned.
+            for number, part in existing_parts(self.path):
+                if not part.name.endswith(".gz"):
+                    self._compress_later(part, number)
         self._thread = threading.Thread(target=self._run, name="stsviz-recorder", daemon=True)
         self._thread.start()
         return self
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued, sync and close. Safe to call twice."""
+    def close(self) -> None:
+        """Stop: the writer writes what is queued, then the stop mark, syncs and closes the file. Safe to call twice.
+
+        Never blocks on the queue. The writer drains it for at most `drain_timeout`
+        (default DRAIN_TIMEOUT, 10 s) and counts what it could not write in a gap
+        marker. The writer alone closes the file, so nothing is written to a closed
+        descriptor: if it is stuck in a write past the deadline and CLOSE_MARGIN
+        (a stalled disk), close() returns and leaves it (a daemon thread) to end
+        the file if the disk answers before the process exits, and says so in
+        `warning`. Then the rotated parts still queued are compressed, within the
+        same margin.
+        """
+        if self._closing:
+            return
+        self._closing = True
         thread = self._thread
+        waited = self.drain_timeout + CLOSE_MARGIN
         if thread is not None:
             self._stopped_at = self._wall()  # the stop mark's time: when asked, not when the queue drained
-            self._queue.put(_STOP)
-            thread.join(timeout)
-            self._thread = None
-        for compressing in self._compressing:
-            compressing.join(timeout)
-        self._compressing.clear()
-        if self._fd >= 0:
-            self._sync()
+            self._drain_until = self._clock() + self.drain_timeout
+            self._stopping.set()
+            with contextlib.suppress(queue.Full):  # a full queue: the writer sees `_stopping` as it drains
+                self._queue.put_nowait(_STOP)  # wakes a writer waiting on an empty queue
+            thread.join(waited)
+            if thread.is_alive():
+                self.warning = (
+                    f"the disk did not take the recording's last lines within {waited:g} s; "
+                    "the recording may end without its stop mark"
+                )
+                log.warning("recording %s: %s", self.path, self.warning)
+        elif self._fd >= 0:  # started no writer: the file is ours to close
             os.close(self._fd)
             self._fd = -1
+        compressor = self._compressor
+        if compressor is not None:
+            self._compress_queue.put(None)  # after the parts queued: they are compressed first
+            compressor.join(max(waited, CLOSE_MARGIN))
+            if compressor.is_alive():
+                self.warning = "closing could not wait for the rotated parts' compression; a part may stay plain"
+                log.warning("recording %s: %s", self.path, self.warning)
 
     @property
     def lost(self) -> int:
@@ -208,6 +270,8 @@ class Recorder:
         self._offer(("mark", {"mark": mark, **fields}, self._wall()))
 
     def _offer(self, item: tuple[Any, ...]) -> None:
+        if self._stopping.is_set():
+            return  # the recording has ended (its stop mark is on its way): a late event is not part of it
         # Every item carries how many were dropped just before it: the gap marker goes in their place.
         dropped = 0
         if self._dropped:
@@ -226,24 +290,36 @@ class Recorder:
     # -- the writer thread --------------------------------------------------------
 
     def _run(self) -> None:
-        get = self._queue.get
+        get, stopping = self._queue.get, self._stopping
         try:
             while True:
-                try:
-                    item = get(timeout=self.fsync_interval)
-                except queue.Empty:
-                    self._sync_if_due()
-                    continue
+                if stopping.is_set():
+                    if self._clock() >= self._drain_until:
+                        break  # what is still queued is counted below
+                    try:
+                        item = get(block=False)  # the stop sentinel may not have fit in a full queue
+                    except queue.Empty:
+                        break
+                else:
+                    try:
+                        item = get(timeout=self.fsync_interval)
+                    except queue.Empty:
+                        self._sync_if_due()
+                        continue
                 if item is _STOP:
                     break
                 if item[-1]:
                     self._lose(item[-1], _BEHIND, None)
                 self._handle(item[:-1])
                 self._sync_if_due()
+            stopped = utc_millis(self._stopped_at or self._wall())
+            unwritten = self._unqueue()
             if self._dropped:
                 self._lose(self._dropped, _BEHIND, None)
                 self._dropped = 0
-            stopped = utc_millis(self._stopped_at or self._wall())
+            self._flush_gap(stopped, final=True)
+            # Said apart from any earlier loss: these were received, and the deadline to write them passed.
+            self._lose(unwritten, _STOPPED, stopped)
             self._flush_gap(stopped, final=True)
             # When the watching ended: a replay of a rollout stuck to the end plays on to here.
             self._mark({"mark": "stop"}, stopped)
@@ -251,6 +327,33 @@ class Recorder:
             self.failed = f"{type(error).__name__}: {error}"
             self.warning = f"the recorder stopped: {self.failed}"
             log.exception("the recorder stopped")
+        finally:
+            self._close_file()
+
+    def _unqueue(self) -> int:
+        """Empty the queue past the drain deadline: the items it held (those dropped before them counted lost)."""
+        unwritten = 0
+        while True:
+            try:
+                item = self._queue.get(block=False)
+            except queue.Empty:
+                return unwritten
+            if item is _STOP:
+                continue
+            if item[-1]:
+                self._lose(item[-1], _BEHIND, None)
+            unwritten += 1
+
+    def _close_file(self) -> None:
+        """The writer's last act: the file synced and closed (nothing else closes it while the writer lives)."""
+        if self._fd < 0:
+            return
+        self._sync()
+        try:
+            os.close(self._fd)
+        except OSError as error:
+            self.warning = f"cannot close the recording: {error.strerror or error}"
+        self._fd = -1
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         what = item[0]
@@ -461,7 +564,7 @@ class Recorder:
     # -- rotation ------------------------------------------------------------------
 
     def _maybe_rotate(self, ts: str) -> None:
-        if self.rotate_size is None or self._size < self.rotate_size or self._failing:
+        if self.rotate_size is None or self._size - self._opening < self.rotate_size or self._failing:
             return
         try:
             self._rotate(ts)
@@ -470,66 +573,146 @@ class Recorder:
             self.rotate_size = None
             self.warning = f"cannot rotate the recording: {error.strerror or error}; writing on without rotating"
             log.warning("recording %s: %s", self.path, self.warning)
-            if self._fd < 0:
-                try:
-                    self._fd, self._size, _ = open_recording(self.path)
-                except RecordFileError as reopen:
-                    raise OSError(str(reopen)) from None
 
     def _rotate(self, ts: str) -> None:
+        """Close the part at FILE as FILE.N and go on in a new one that opens with a snapshot.
+
+        The new part is written and synced as FILE.next.tmp before it takes the
+        name: a recorder killed at any moment leaves a FILE that begins with a
+        header (or, between the two renames, none, whose parts replay alone).
+        On any failure the recording goes on in the part it was in.
+        """
         self._sync()
-        os.close(self._fd)
-        self._fd = -1
         number = next_part_number(self.path)
         closed = part_path(self.path, number)
-        os.rename(self.path, closed)
+        temporary = next_part_path(self.path)
+        fd = create_next_part(self.path)  # locked: the lock goes on with the recording
+        try:
+            size, lines, events = self._write_opening(fd, number + 1, ts)
+            os.fsync(fd)
+            os.rename(self.path, closed)
+            try:
+                os.rename(temporary, self.path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.rename(closed, self.path)  # the part goes back under its name; the recording goes on in it
+                raise
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         fsync_directory(self.path)
-        self._fd = create_private(self.path)
-        self._size = 0
+        os.close(self._fd)  # the old part's lock goes with it; the new one is held already
+        self._fd, self._size, self._opening, self._unsynced = fd, size, size, False
         self._part = number + 1
-        self._write_line(self._header(ts))
-        # Each part replays alone: it opens with every object the recording holds.
-        self._write_mark({"mark": "snapshot", "objects": sum(len(s) for s in self._store.values())}, ts)
+        self._seq += lines
+        self.events += events
+        self.bytes += size
+        self._last_sync = self._clock()
+        self._compress_later(closed, number)
+
+    def _write_opening(self, fd: int, part: int, ts: str) -> tuple[int, int, int]:
+        """A new part's header, snapshot mark and every object held as ADDED, into `fd`: (bytes, seq lines, events).
+
+        Each part replays alone: it opens with every object the recording holds.
+        Raises OSError if the disk refuses any of it (the rotation is then not made).
+        """
+        header = self._header(ts)
+        header["part"] = part
+        seq = self._seq + 1
+        objects = sum(len(store) for store in self._store.values())
+        snapshot = {"seq": seq, "ts": ts, "type": "MARK", "mark": "snapshot", "objects": objects}
+        chunk = [orjson.dumps(header) + b"\n", orjson.dumps(snapshot) + b"\n"]
+        pending = sum(map(len, chunk))
+        size = 0
+        stamp = ts.encode()
         for store in self._store.values():
             for _, body in store.values():
-                self._emit_event(ts, "ADDED", body)
-        self._sync()
-        thread = threading.Thread(
-            target=self._compress, args=(closed, number), name="stsviz-recorder-gzip", daemon=True
-        )
-        self._compressing = [t for t in self._compressing if t.is_alive()] + [thread]
-        thread.start()
+                seq += 1
+                line = b'{"seq":%d,"ts":"%s","type":"ADDED","object":%s}\n' % (seq, stamp, body)
+                chunk.append(line)
+                pending += len(line)
+                if pending >= _CHUNK:
+                    size += self._write_all(fd, b"".join(chunk))
+                    chunk, pending = [], 0
+        size += self._write_all(fd, b"".join(chunk))
+        return size, seq - self._seq, objects
 
-    def _compress(self, closed: Path, number: int) -> None:
-        with self._compress_lock:
-            self._compress_and_prune(closed, number)
+    def _write_all(self, fd: int, data: bytes) -> int:
+        view = memoryview(data)
+        written = 0
+        while written < len(data):
+            written += self._write_fn(fd, view[written:])
+        return written
+
+    def _compress_later(self, closed: Path, number: int) -> None:
+        if self._compressor is None:
+            self._compressor = threading.Thread(target=self._compress_parts, name="stsviz-recorder-gzip", daemon=True)
+            self._compressor.start()
+        self._compress_queue.put((closed, number))
+
+    def _compress_parts(self) -> None:
+        """The compressor thread: each rotated part in the order written, compressed, then the oldest pruned."""
+        while (item := self._compress_queue.get()) is not None:
+            try:
+                self._compress_and_prune(*item)
+            except Exception as error:  # a bug: the plain parts stay, and replay reads them
+                self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
+                log.exception("compressing %s failed", item[0])
 
     def _compress_and_prune(self, closed: Path, number: int) -> None:
         try:
             compress_part(closed)
-            parts = existing_parts(self.path)
-            for older, old in parts[: max(0, len(parts) - self.keep)]:
-                if older <= number:  # a later part waits for its own compression, which prunes after it
-                    os.unlink(old)
-            if len(parts) > self.keep:
-                fsync_directory(self.path)
         except OSError as error:
             # The plain part stays and replays as it is: nothing recorded is lost.
             self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
+            log.warning("recording %s: %s", self.path, self.warning)
+        try:
+            parts = existing_parts(self.path)
+            # Parts above `number` are still queued for compression: never pruned before their turn.
+            doomed = [old for older, old in parts[: max(0, len(parts) - self.keep)] if older <= number]
+            for old in doomed:
+                os.unlink(old)
+            if doomed:
+                fsync_directory(self.path)
+        except OSError as error:
+            self.warning = f"cannot remove an old part of the recording: {error.strerror or error}"
             log.warning("recording %s: %s", self.path, self.warning)
 
     # -- appending to a file written before ---------------------------------------------
 
     def _restore(self) -> None:
-        """Fold the file's own events into the store, so the first list writes only what changed since."""
+        """Fold the file's own events into the store, so the first list writes only what changed since.
+
+        Also finds where the file's opening (its header and, in a rotated part, the snapshot after
+        it) ends: rotation counts the bytes after it, as it does for a part this recorder opens.
+        """
+        offset = 0
+        opening: int | None = None  # None: still in the opening
+        snapshot = -1  # ADDED lines of the opening snapshot still to come (-1: no snapshot seen)
         with open(self.path, "rb") as stream:
-            for line in stream:
+            for index, line in enumerate(stream):
+                offset += len(line)
                 try:
                     value = orjson.loads(line)
                 except orjson.JSONDecodeError:
-                    continue
+                    value = None
                 if not isinstance(value, dict):
+                    if opening is None:
+                        opening = offset - len(line)
                     continue
+                if opening is None:
+                    if index == 0 and value.get("kind") == "header":
+                        pass
+                    elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
+                        snapshot = value["objects"]
+                    elif snapshot > 0 and value.get("type") == "ADDED":
+                        snapshot -= 1
+                    else:
+                        opening = offset - len(line)
+                    if opening is None and snapshot == 0:
+                        opening = offset
                 seq = value.get("seq")
                 if isinstance(seq, int):
                     self._seq = max(self._seq, seq)
@@ -540,9 +723,14 @@ class Recorder:
                 resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
                 if resource is not None:
                     self._remember(resource, type_, obj, orjson.dumps(obj))
+        self._opening = offset if opening is None else opening
 
+
+# A new part's opening is written this much at a time.
+_CHUNK = 1 << 20
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
+_STOPPED = "the recorder was stopped before writing them"
 
 
 def _size_text(size: int) -> str:

@@ -79,7 +79,8 @@ class RecordingLoad:
             paths = [paths]
         if not paths:
             raise ReplayInputError("no recording file given")
-        self.groups = recording_parts(paths)
+        self._notes: list[str] = []  # said about the files before any is read
+        self.groups = recording_parts(paths, self._notes)
         # One file, or the parts of one recording (each opens with its header), play in file order:
         # read with the typed decoder and handed over as they are read. Anything else is merged.
         self.merging = len(self.groups) > 1 or not all(
@@ -150,7 +151,7 @@ class RecordingLoad:
             raise
 
     def _run(self) -> Recording:
-        warnings: list[str] = []
+        warnings: list[str] = list(self._notes)
         files: list[FileEvents] = []
         before = 0  # bytes of the files already read
         with full_collections_paused() if self._background else gc_paused() as pause:
@@ -277,14 +278,16 @@ def _size(path: str | Path) -> int:
         return 0
 
 
-def recording_parts(paths: Sequence[str | Path]) -> list[list[str | Path]]:
+def recording_parts(paths: Sequence[str | Path], notes: list[str] | None = None) -> list[list[str | Path]]:
     """The files to read, grouped: a rotated recording's parts, oldest first, then its `FILE`.
 
     `FILE` brings its parts on disk (`FILE.1.gz`, `FILE.2.gz`, ... see
     sources/parts.py) that were not named; parts named on the command line
     (`FILE.3.gz FILE.4.gz FILE`, or a shell glob in any order) are put in
     order. Every other file stands alone. Groups keep the order in which
-    their first file was named.
+    their first file was named. A `FILE` that is missing or empty while it
+    has parts (a recorder killed as it started a new part) is left out, and
+    a line in `notes` says so: its parts play without it.
     """
     groups: dict[Path, dict[int, str | Path]] = {}  # base -> part number -> path (the base itself: a huge number)
     order: list[Path] = []
@@ -302,11 +305,44 @@ def recording_parts(paths: Sequence[str | Path]) -> list[list[str | Path]]:
             order.append(base)
         groups[base][number] = path
         if number == last:
-            for part_number, part in existing_parts(candidate):
+            found_parts = existing_parts(candidate)
+            for part_number, part in found_parts:
                 if part not in seen:
                     seen.add(part)
                     groups[base].setdefault(part_number, part)
+            absent = _missing_or_empty(candidate) if found_parts else None
+            if absent is not None:
+                del groups[base][last]
+                count = len(groups[base])
+                if notes is not None:
+                    notes.append(
+                        f"{path}: the current part is {absent}; "
+                        f"playing the {count} rotated part{'s' if count != 1 else ''} before it"
+                    )
     return [[group[number] for number in sorted(group)] for group in (groups[base] for base in order)]
+
+
+def _missing_or_empty(path: Path) -> str | None:
+    """Why a recording's current part cannot be played ("missing", "empty"); None if it can be read."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return None  # opening it says why
+    if size == 0:
+        return "empty"
+    if size <= _BLANK_LIMIT:
+        try:
+            if not path.read_bytes().strip():
+                return "empty"
+        except OSError:
+            return None
+    return None
+
+
+# A current part this small is looked at whole for being only blank lines; a bigger one is never blank.
+_BLANK_LIMIT = 4096
 
 
 class _Cancelled(Exception):

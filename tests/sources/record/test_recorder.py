@@ -14,7 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from stsviz.sources.record.files import RecordFileError
+from stsviz.sources.parts import existing_parts
+from stsviz.sources.record.files import RecordFileError, compress_part
 from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay.formats import load_recording
 
@@ -212,3 +213,230 @@ def wait_for(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def parts_on_disk(path: Path) -> list[Path]:
+    """The rotated parts of the recording at `path`, oldest first (as replay finds them)."""
+    return [part for _, part in existing_parts(path)]
+
+
+def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(tmp_path: Path):
+    # 40 pods: the snapshot that opens every part is ~2.5 times the rotate size by itself.
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=50).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(40)], "1", WHEN)
+    for step in range(20):  # a quiet namespace: 20 small changes, about 6 KB in all
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    parts = parts_on_disk(path)
+    # The first part (the list) rotated; the 20 changes after it are more than 4 KB once: one more part.
+    # Before, every change after the first rotation rotated again (21 parts, each a snapshot and one event).
+    assert len(parts) == 2, [p.name for p in parts]
+    snapshots = sum(marks(part).count("snapshot") for part in [*parts, path])
+    assert snapshots == 2
+    for part in parts[1:]:
+        written = lines(part)
+        after = len(written) - 2 - 40  # header, snapshot mark, the 40 pods as ADDED
+        assert sum(len(orjson.dumps(line)) + 1 for line in written[-after:]) >= 4096
+    # A recorder appending to the file counts from the end of its opening snapshot too.
+    again = Recorder(path, rotate_size=4096, keep=50).start()
+    for step in range(20, 23):
+        again.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    again.close()
+    assert len(parts_on_disk(path)) == 2
+    recording = load_recording([path])
+    assert {c.record.name: c.record.phase for c in recording.events}["web-22"] == "P22"
+
+
+def test_parts_are_compressed_in_order_and_pruning_never_takes_one_still_waiting(tmp_path: Path, monkeypatch):
+    # The first part's compression is held back while five more parts rotate behind it (a slow disk).
+    real = compress_part
+    compressed: list[int] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def held(plain: Path) -> Path:
+        compressed.append(int(plain.name.split(".")[2]))
+        started.set()
+        gate.wait(10)
+        return real(plain)
+
+    monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=2).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    step = 0
+    while len(parts_on_disk(path)) < 6:
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+        step += 1
+    # One thread compresses the parts, in the order they were written (a thread per part, taking turns at a
+    # lock, did not keep that order: a later part's pruning removed one still waiting to be compressed).
+    assert started.is_set() and [t.name for t in threading.enumerate()].count("stsviz-recorder-gzip") == 1
+    gate.set()
+    recorder.close()
+    # Oldest first, every one compressed; the newest two kept, nothing half-made or left plain.
+    assert compressed == sorted(compressed) == list(range(1, len(compressed) + 1))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    newest = max(compressed)
+    assert names == ["rec.jsonl", f"rec.jsonl.{newest - 1}.gz", f"rec.jsonl.{newest}.gz"]
+    assert recorder.warning is None
+    recording = load_recording([path])
+    assert {c.record.name: c.record.phase for c in recording.events}[f"web-{(step - 1) % 3}"] == f"P{step - 1}"
+
+
+def test_a_part_left_plain_by_a_killed_recorder_is_compressed_by_the_next(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    [first, *_] = parts_on_disk(path)
+    plain = first.with_name(first.name.removesuffix(".gz"))
+    plain.write_bytes(gzip.decompress(first.read_bytes()))  # killed after the rename, before the compression
+    first.unlink()
+    plain.with_name(plain.name + ".gz.tmp").write_bytes(b"\x1f\x8b half")
+    before = load_recording([path]).events
+    Recorder(path, rotate_size=4096, keep=5).start().close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".gz")) == ["rec.jsonl"]
+    assert [c.record.phase for c in load_recording([path]).events] == [c.record.phase for c in before]
+
+
+def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends_the_file_itself(
+    tmp_path: Path, monkeypatch
+):
+    # Short deadlines (the defaults are 10 s to drain and 5 s more for a write stuck in the kernel).
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2, raising=False)
+    gate = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        gate.wait()
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, queue_limit=10).start()
+    writer = recorder._thread
+    recorder._write_fn = stalled
+    for step in range(100):
+        recorder.event("pods", "ADDED", pod(f"p{step}"), WHEN)
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    closing.join(20)
+    try:
+        # SIGTERM on a stalled disk ends the command: close() neither waits on the full queue nor for the disk.
+        assert not closing.is_alive(), "close() blocked on a stalled disk"
+        assert "may end without its stop mark" in (recorder.warning or "")
+    finally:
+        gate.set()
+    # The writer still owns the file: once the disk answers it ends it, nothing written to a closed descriptor.
+    assert writer is not None
+    writer.join(20)
+    assert not writer.is_alive()
+    written = lines(path)
+    gaps = [line for line in written if line.get("mark") == "gap"]
+    kept = [line for line in written if line.get("type") == "ADDED"]
+    assert kept and sum(gap["lost"] for gap in gaps) + len(kept) == 100
+    assert any("stopped before writing them" in gap["reason"] for gap in gaps)
+    assert written[-1]["mark"] == "stop" and recorder.failed is None
+    assert [line["seq"] for line in written[1:]] == list(range(1, len(written)))
+
+
+def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3, raising=False)
+
+    def slow(fd: int, data) -> int:
+        time.sleep(0.01)  # a slow disk (not a synchronisation): about 100 lines a second
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, write=slow).start()
+    for step in range(500):
+        recorder.event("pods", "ADDED", pod(f"p{step}"), WHEN)
+    recorder.close()
+    written = lines(path)
+    [gap] = [line for line in written if line.get("mark") == "gap"]
+    kept = [line for line in written if line.get("type") == "ADDED"]
+    assert gap["lost"] + len(kept) == 500 and gap["lost"] > 0
+    assert gap["reason"] == "the recorder was stopped before writing them"
+    assert written[-1]["mark"] == "stop" and recorder.lost == gap["lost"]
+    assert "the recorder was stopped before writing them" in (recorder.warning or "")
+
+
+def written_through(recorder: Recorder, path: Path, name: str) -> None:
+    """Wait until the writer has written everything offered before now (a mark named `name` is in FILE)."""
+    recorder.mark(name)
+    wait_for(lambda: name in marks(path))
+
+
+def test_a_second_recorder_on_the_same_file_is_refused_and_replay_still_reads_it(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    first = Recorder(path, rotate_size=4096, keep=5).start()
+    first.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    written_through(first, path, "listed")
+    with pytest.raises(RecordFileError, match=r"^.*rec\.jsonl: another stsviz is recording to it$"):
+        Recorder(path).start()
+    for step in range(40):  # past the rotate size: the lock goes with the recording to its new part
+        first.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(first, path, "rotated")
+    assert parts_on_disk(path)
+    with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+        Recorder(path).start()
+    assert load_recording([path]).events  # reading a recording being written takes no lock
+    first.close()
+    # One recorder's lines only: one header a part, seq rising by one throughout.
+    parts = [*parts_on_disk(path), path]
+    for part in parts:
+        assert sum(line.get("kind") == "header" for line in lines(part)) == 1
+    seqs = [line["seq"] for part in parts for line in lines(part) if "seq" in line]
+    assert seqs == sorted(set(seqs))
+    Recorder(path).start().close()  # closed, the recording can be appended to again
+    assert marks(path)[-2:] == ["start", "stop"]
+
+
+def test_while_rotating_the_file_always_holds_a_header_so_a_recorder_killed_then_leaves_it_replayable(tmp_path: Path):
+    path = tmp_path / "rec.jsonl"
+    heads: list[bytes] = []  # what FILE began with at each write after start: where a kill would leave it
+
+    def watched(fd: int, data) -> int:
+        if armed.is_set():
+            heads.append(path.read_bytes()[:10] if path.exists() else b"(missing)")
+        return os.write(fd, data)
+
+    armed = threading.Event()
+    recorder = Recorder(path, rotate_size=4096, keep=5, write=watched).start()
+    armed.set()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(60):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    recorder.close()
+    assert len(parts_on_disk(path)) >= 3
+    # The new part is written (header, snapshot) and synced under another name, then renamed into place:
+    # FILE was never empty (before, a kill after creating it and before its header left it so).
+    assert heads and set(heads) == {b'{"stsviz":'}
+    assert sorted(p.name for p in tmp_path.iterdir() if ".gz" not in p.name) == ["rec.jsonl"]  # no temporary left
+    for part in [*parts_on_disk(path)[1:], path]:
+        assert marks(part)[0] == "snapshot"
+
+
+def test_a_recorder_started_while_another_is_between_its_two_renames_is_refused(tmp_path: Path):
+    import fcntl
+
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    # Another recorder mid-rotation: its old part renamed away, its next part written and held, not yet renamed.
+    os.rename(path, tmp_path / "rec.jsonl.99")
+    following = tmp_path / "rec.jsonl.next.tmp"
+    following.write_bytes(lines_of(path.with_name("rec.jsonl.99"))[0])
+    held = os.open(following, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path).start()
+        os.rename(following, path)  # the other recorder goes on: its part takes the name
+    finally:
+        os.close(held)
+    assert lines(path)[0]["kind"] == "header"
+    # A next part nobody holds is what a killed recorder left: the next recorder removes it and records.
+    following.write_bytes(b'{"stsviz":1,"kind":"header"}\n')
+    Recorder(path).start().close()
+    assert not following.exists() and marks(path)[-2:] == ["start", "stop"]
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)

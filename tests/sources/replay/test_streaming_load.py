@@ -290,3 +290,22 @@ def test_a_load_beside_the_screen_leaves_young_collections_on_and_restores_the_c
     load.resume()
     loader.join(10)
     assert load.recording.complete and gc.get_threshold() == threshold and gc.isenabled()
+
+
+@pytest.mark.parametrize("current", ["empty", "missing"])
+def test_a_rotated_recording_whose_current_part_is_empty_or_missing_plays_its_parts(
+    tmp_path: Path, current: str
+) -> None:
+    # A recorder killed between creating the new FILE and writing its header (empty), or between renaming
+    # the old part away and creating the new one (missing): the parts before it are whole.
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=80, keep=3)
+    parts = sorted(tmp_path.glob("rec.jsonl.*.gz"))
+    expected = load_recording(parts)
+    if current == "empty":
+        path.write_bytes(b"")
+    else:
+        path.unlink()
+    recording = load_recording([path])
+    assert recording.events == expected.events and recording.marks == expected.marks
+    assert recording.warnings == [f"{path}: the current part is {current}; playing the 3 rotated parts before it"]
