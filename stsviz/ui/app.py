@@ -7,7 +7,9 @@ work. `run_replay_app` is what `stsviz replay` runs; `run_live_app` what
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,8 @@ from stsviz.settings import Settings
 from stsviz.ui.frame_source import AppSetup, LiveControls, Loading, ReplayControls
 from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
+
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # exit codes 143 and 129, as a shell reports them
 
 
 class StsvizApp(App[int]):
@@ -37,6 +41,21 @@ class StsvizApp(App[int]):
         self.setup = setup
         # "replay rec.jsonl — <time>": the mode first, and no app name taking columns the time needs at 80.
         self.title = f"{setup.mode} {setup.description}"
+
+    def on_mount(self) -> None:
+        # `kill`, `timeout`, a closed tmux pane or terminal: leave as `q` does, giving the shell its
+        # screen, cursor and keyboard back (the default action left the screen drawn, the mouse captured).
+        loop = asyncio.get_running_loop()
+        for signum in ENDING_SIGNALS:
+            loop.add_signal_handler(signum, self._ended_by, signum)
+
+    def _ended_by(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in ENDING_SIGNALS:
+            loop.remove_signal_handler(signum)
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()

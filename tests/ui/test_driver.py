@@ -124,3 +124,18 @@ def test_after_a_suspend_and_fg_the_screen_takes_keys_again(terminal) -> None:
     os.write(screen.master, b"q")
     screen.read_until(ALT_SCREEN_OFF, timeout=10)  # read on: a full pty would hold the exit up
     assert screen.process.wait(10) == 0
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_and_sighup_leave_the_terminal_as_q_does(terminal, signal_name, code) -> None:
+    import signal
+
+    screen = terminal("replay", "--example", "rolling", "--paused")
+    assert screen.read_until(b"1/94")
+    os.kill(screen.process.pid, getattr(signal, signal_name))  # `kill`, `timeout`, a closed pane
+    screen.read_until(ALT_SCREEN_OFF, timeout=10)
+    assert screen.process.wait(10) == code  # as a shell reports a process ended by the signal
+    screen.drain()
+    tail = screen.output[-200:]
+    assert ALT_SCREEN_OFF in tail and CURSOR_SHOWN in tail
+    assert termios.tcgetattr(screen.slave)[3] == screen.attrs_before[3]
