@@ -126,9 +126,10 @@ def _screen(self: Any) -> RolloutScreen:
 class ActionKeys:
     """Mixed into RolloutScreen: the mutating keys and their dialogs."""
 
-    # namespace -> (its SelfSubjectRulesReview, when it was had on the source's clock)
-    _reviews: dict[str, tuple[Review, float]]
-    _reviewing: set[str]
+    # (context, namespace) -> (its SelfSubjectRulesReview, when it was had on the source's clock):
+    # after `:ctx` the rules are another user's, asked for again.
+    _reviews: dict[tuple[str | None, str], tuple[Review, float]]
+    _reviewing: set[tuple[str | None, str]]
     _busy: str | None = None  # the change being asked for or sent, if any
 
     # -- what RBAC allows (keys the user may not use are dimmed) --------------------------------
@@ -139,7 +140,7 @@ class ActionKeys:
         row = screen.grid.selected_row
         if screen.live is None or row is None or action not in MUTATING_ACTIONS:
             return None
-        known = self._reviews.get(row.set.namespace)
+        known = self._reviews.get((screen.live.source.target.context, row.set.namespace))
         return known[0].denial(action) if known else None
 
     def want_review(self) -> None:
@@ -148,17 +149,18 @@ class ActionKeys:
         live, row = screen.live, screen.grid.selected_row
         if live is None or row is None or self.gate().refusal() is not None or live.source.connection is None:
             return
-        namespace = row.set.namespace
-        known = self._reviews.get(namespace)
-        if namespace in self._reviewing or (known and live.source.timing.clock() - known[1] < REVIEW_EVERY):
+        key = (live.source.target.context, row.set.namespace)
+        known = self._reviews.get(key)
+        if key in self._reviewing or (known and live.source.timing.clock() - known[1] < REVIEW_EVERY):
             return
-        self._reviewing.add(namespace)
-        self._review(namespace)
+        self._reviewing.add(key)
+        self._review(key)
 
     @work(group="rbac")
-    async def _review(self, namespace: str) -> None:
+    async def _review(self, key: tuple[str | None, str]) -> None:
         screen = _screen(self)
         live = screen.live
+        namespace = key[1]
         try:
             if live is None or live.source.connection is None:
                 return
@@ -170,10 +172,10 @@ class ActionKeys:
                 # A failed review is asked again soon, not trusted for a minute: the keys stay undimmed till then.
                 asked -= REVIEW_EVERY - REVIEW_RETRY
                 log.info("rules review in %s failed, asked again in %gs: %s", namespace, REVIEW_RETRY, error)
-            self._reviews[namespace] = (review, asked)
+            self._reviews[key] = (review, asked)
             screen.refresh_bindings()  # dim or undim the keys
         finally:
-            self._reviewing.discard(namespace)
+            self._reviewing.discard(key)
 
     def gate(self) -> Gate:
         """The gate for a change asked now: live or replay, --read-only, the context's settings."""

@@ -8,6 +8,7 @@ request that is not a GET: a refused change must never reach it.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from textual.binding import Binding
@@ -212,3 +213,23 @@ async def test_a_change_in_flight_is_not_cancelled_by_the_next_key(api, tmp_path
         await eventually(lambda: any("restart refused by the fake server" in message for message in told))
         await pilot.press("plus")  # and afterwards keys work again
         await eventually(lambda: isinstance(app.screen, ModalScreen), message="the scale dialog")
+
+
+async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake_time):
+    """Rules are a user's: `:ctx` asks for them again (they were kept per namespace and trusted for a minute)."""
+    api.objects["statefulsets"] = [web()]
+    api.rules = VIEW_RULES
+    config = json.loads(api.kubeconfig(tmp_path).read_text())
+    config["contexts"].append({"name": "admin", "context": {**config["contexts"][0]["context"]}})
+    path = tmp_path / "two.kubeconfig"
+    path.write_text(json.dumps(config))
+    source = LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing())
+    app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake"))
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: screen.check_action("scale", ()) is None, message="a viewer: scale dimmed")
+        api.rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]  # the admin context's user
+        await screen._command_line("ctx admin").wait()
+        await eventually(lambda: app.setup.live.source.target.context == "admin")
+        await eventually(lambda: api.reviews == ["ns", "ns"], message="the rules asked for again")
+        await eventually(lambda: screen.check_action("scale", ()) is True, message="scale offered to the admin")
