@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -84,6 +85,8 @@ class SeekTarget:
 
 
 AT_HELP = "expected end, +SECONDS or an RFC3339 time such as 2026-11-25T14:11:35Z"
+AT_MAX_SECONDS = 10 * 365 * 86400
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def parse_at(value: str) -> SeekTarget:
@@ -92,12 +95,12 @@ def parse_at(value: str) -> SeekTarget:
     if text.lower() == "end":
         return SeekTarget(end=True)
     if text.startswith("+"):
-        try:
-            seconds = float(text[1:])
-        except ValueError:
-            raise ReplayInputError(f"--at {value!r}: {AT_HELP}") from None
-        if not math.isfinite(seconds) or seconds < 0 or text[1:2] in ("+", "-"):
+        # ASCII digits only: float() also takes "1_000", " 5" and fullwidth digits.
+        if not _SECONDS.fullmatch(text[1:]):
             raise ReplayInputError(f"--at {value!r}: {AT_HELP}")
+        seconds = float(text[1:])
+        if seconds > AT_MAX_SECONDS:  # no recording is that long; its time would not be a date either
+            raise ReplayInputError(f"--at {value!r}: more than ten years into a recording; use end")
         return SeekTarget(offset=seconds)
     moment = parse_rfc3339(text)
     if moment is not None:

@@ -489,12 +489,17 @@ def test_parse_at_accepts_the_three_forms():
     assert parse_at("end") == SeekTarget(end=True)
     assert parse_at("+90") == SeekTarget(offset=90.0)
     assert parse_at("+1.5") == SeekTarget(offset=1.5)
+    assert parse_at("+.5") == SeekTarget(offset=0.5) and parse_at("+1e3") == SeekTarget(offset=1000.0)
     assert parse_at("2026-11-25T10:00:05Z") == SeekTarget(time=START + timedelta(seconds=5))
     assert parse_at("2026-11-25T12:00:05+02:00") == SeekTarget(time=START + timedelta(seconds=5))
 
 
 @pytest.mark.parametrize(
-    "value", ["", "soon", "+", "+-3", "+abc", "+inf", "90", "2026-13-01T00:00:00Z", "2026-11-25T10:00:00"]
+    "value",
+    [
+        *("", "soon", "+", "+-3", "+abc", "+inf", "90", "2026-13-01T00:00:00Z", "2026-11-25T10:00:00"),
+        *("+1e12", "+99999999999999999999", "+1e20", "+1_000", "+ 5", "+\uff11"),  # too far; odd spellings
+    ],
 )
 def test_parse_at_rejects_anything_else_in_one_line(value):
     with pytest.raises(ReplayInputError) as caught:
