@@ -1,5 +1,5 @@
 """`python -m stsviz`."""
 
-from stsviz.cli import main
+from stsviz.entry import main
 
 raise SystemExit(main())

@@ -20,6 +20,8 @@ from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.formats import RecordingLoad, load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
+NO_TERMINAL = "the replay screen needs a terminal: use --plain or --json for one frame"
+
 
 def run_replay(args: argparse.Namespace) -> int:
     if args.list_examples:
@@ -33,6 +35,8 @@ def run_replay(args: argparse.Namespace) -> int:
     stall_after = stall_seconds(args.stall_after, DEFAULT_STALL_SECONDS)
     files = resolve_files(args)
     one_shot = args.plain or args.json
+    if not one_shot and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(NO_TERMINAL)  # the screen would write escape codes into a pipe, and never end
     if not one_shot and args.at is None:
         return _replay_while_loading(args, files, stall_after)
     try:

@@ -329,3 +329,13 @@ def test_a_rotated_recording_without_its_current_part_replays_its_parts_with_one
         f"stsviz: warning: {path}: the current part is missing; playing the 3 rotated parts before it"
     ]
     assert result.stdout.startswith("time 2026-11-25T10:00:00.500Z")  # the recording, played
+
+
+@pytest.mark.parametrize("extra", [[], ["--at", "+5"]])
+def test_the_screen_without_a_terminal_is_refused_in_one_line(extra):
+    # `stsviz replay x > out`: the screen would write escape codes into the file and never end.
+    result = stsviz("replay", "--example", "rolling", *extra, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "stsviz: error: the replay screen needs a terminal: use --plain or --json for one frame"
+    ]
