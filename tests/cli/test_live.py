@@ -82,7 +82,7 @@ async def test_kubeconfig_env_with_several_files_and_a_context(api, tmp_path):
     code, _out, err = await stsviz("--json", env=env)
     assert code == 0, err
     code, _out, err = await stsviz("--context", "second", "--json", env=env)
-    assert code == 1 and "credentials expired" in err and "other-token" not in err
+    assert code == 1 and "You must be logged in to the server" in err and "other-token" not in err
     code, _out, err = await stsviz("--context", "third", "--json", env=env)
     assert (
         code == 2 and err.strip() == "stsviz: error: context 'third' not found in kubeconfig (contexts: first, second)"

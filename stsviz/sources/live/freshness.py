@@ -64,7 +64,7 @@ class KindStatus:
         if self.phase == FORBIDDEN:
             text = f"{name} forbidden"
         elif self.phase == EXPIRED:
-            text = f"{name} credentials expired"
+            text = f"{name} unauthorized"
         elif self.phase == LISTING:
             text = f"{name} relisting" if self.listed else f"{name} listing"
         elif self.retry_at is not None and self.retry_at > now:

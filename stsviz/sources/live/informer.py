@@ -11,8 +11,8 @@ The contract (client-go's reflector and kopf's watching.py are the models):
 - 410 Gone (HTTP status or ERROR event) and "too large resource version" relist;
 - other failures wait: exponential backoff with jitter up to a cap, reset after
   a healthy period; 429 waits for the server's Retry-After instead;
-- 401 refreshes the credentials once (exec plugin, token file) and then says
-  "credentials expired"; 403 marks only this kind forbidden and looks again
+- 401 refreshes the credentials once (exec plugin, token file) and then says,
+  as kubectl, "You must be logged in to the server" (expired or wrong); 403 marks only this kind forbidden and looks again
   later. When the connection sent no credentials (plain http), a 401 says
   that instead, with the server's message;
 - a list is bounded (a deadline for all its pages, a number of pages, bytes
@@ -83,7 +83,8 @@ class Tap(Protocol):
         """The watch of this kind broke (`disconnect`) or opened again (`reconnect`)."""
 
 
-CREDENTIALS_EXPIRED = "credentials expired"
+# kubectl's words; a 401 cannot tell an expired token from a wrong one.
+CREDENTIALS_EXPIRED = "You must be logged in to the server (the credentials are expired or wrong)"
 
 
 class ShortWatch(Exception):
@@ -240,7 +241,7 @@ class Informer:
                 raise
 
     def _unauthorized(self, error: ApiError) -> str:
-        """What a 401 that refreshing did not cure means: expired credentials, or none sent at all."""
+        """What a 401 that refreshing did not cure means: expired or wrong credentials, or none sent at all."""
         withheld = getattr(self.connection, "withheld", None)
         return f"{error.message} ({withheld})" if withheld else CREDENTIALS_EXPIRED
 

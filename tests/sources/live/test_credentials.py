@@ -140,7 +140,7 @@ async def test_401_again_after_the_refresh_says_credentials_expired(api, tmp_pat
         # Both kinds got 401 on the same credentials: one refresh between them.
         assert plugin.runs == 2
         status_now = source.status()
-        assert status_now.kind("pods").describe(status_now.now) == "pods credentials expired"
+        assert status_now.kind("pods").describe(status_now.now) == "pods unauthorized"
         assert "stale-token" not in repr(status_now)
     finally:
         fake_time.hold = False
@@ -270,11 +270,14 @@ async def stsviz(*args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_cli_401_is_exit_1_credentials_expired_without_the_token(api, tmp_path):
+async def test_cli_401_is_exit_1_in_kubectls_words_without_the_token(api, tmp_path):
     path = api.kubeconfig(tmp_path, token="cli-wrong-token-777777")
     code, out, err = await stsviz("--kubeconfig", str(path), "--json")
     assert code == 1 and out == ""
-    assert err.strip() == f"stsviz: error: {api.url}: 401 Unauthorized: credentials expired"
+    assert err.strip() == (
+        f"stsviz: error: {api.url}: 401 Unauthorized: "
+        "You must be logged in to the server (the credentials are expired or wrong)"
+    )
     assert "cli-wrong-token" not in err
 
 

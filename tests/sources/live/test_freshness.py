@@ -30,7 +30,7 @@ def test_phrases_per_phase():
     assert KindStatus("pods", phases.RECONNECTING, retry_at=9.0).describe(10.0) == "pods reconnecting"
     assert KindStatus("statefulsets", phases.FORBIDDEN).describe(0) == "sts forbidden"
     assert KindStatus("events", phases.EXPIRED, listed=True, stale_since=STALE).describe(0) == (
-        f"events credentials expired, stale since {LOCAL}"
+        f"events unauthorized, stale since {LOCAL}"
     )
 
 
