@@ -13,8 +13,9 @@ The contract (client-go's reflector and kopf's watching.py are the models):
   a healthy period; 429 waits for the server's Retry-After instead;
 - 401 refreshes the credentials once (exec plugin, token file) and then says,
   as kubectl, "You must be logged in to the server" (expired or wrong); 403
-  marks only this kind forbidden and looks again later. When the connection sent no credentials (plain http), a 401 says
-  that instead, with the server's message;
+  marks only this kind forbidden and looks again later. When the connection
+  sent no credentials (plain http), a 401 says that instead, with the
+  server's message;
 - a list is bounded (a deadline for all its pages, a number of pages, bytes
   per page) and so is a watch line: a server that never stops talking is a
   failure like any other, with its reason in the status and the log.
