@@ -504,9 +504,11 @@ def resolve_target(
     environ = os.environ if environ is None else environ
     if kubeconfig:
         path = os.path.expanduser(kubeconfig)
-        if not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise ConfigError(f"kubeconfig {kubeconfig} is a directory; give the file")
+        if not os.path.exists(path):
             raise ConfigError(f"kubeconfig {kubeconfig} not found")
-        paths = [path]
+        paths = [path]  # a file, or what `--kubeconfig <(...)` gives: a pipe, read as kubectl reads it
     else:
         listed = [p for p in environ.get("KUBECONFIG", "").split(ENV_KUBECONFIG_PATH_SEPARATOR) if p]
         candidates = listed or [os.path.join(environ.get("HOME", os.path.expanduser("~")), ".kube", "config")]

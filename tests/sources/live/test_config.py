@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import orjson
@@ -79,6 +80,10 @@ def test_no_current_context(tmp_path):
 def test_missing_kubeconfig_file(tmp_path):
     with pytest.raises(ConfigError, match=r"^kubeconfig /nowhere/config not found$"):
         resolve_target("/nowhere/config", environ={})
+    with pytest.raises(ConfigError, match=rf"^kubeconfig {tmp_path} is a directory; give the file$"):
+        resolve_target(str(tmp_path), environ={})
+    with pytest.raises(ConfigError, match=r"^kubeconfig /dev/null is empty or not a kubeconfig$"):
+        resolve_target("/dev/null", environ={})  # there, and empty: not "not found"
     with pytest.raises(ConfigError, match="no kubeconfig found"):
         resolve_target(
             environ={"KUBECONFIG": str(tmp_path / "gone"), "HOME": str(tmp_path)},
@@ -173,3 +178,20 @@ def test_context_flag_is_refused_in_cluster(tmp_path):
     environ = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
     with pytest.raises(ConfigError, match="--context"):
         resolve_target(context="x", environ=environ, service_account_dir=str(sa))
+
+
+def test_a_kubeconfig_from_a_pipe_is_read_as_kubectl_reads_it(tmp_path):
+    """`stsviz --kubeconfig <(vault read ...)`: the path is a pipe, not a regular file."""
+    source = kubeconfig(tmp_path / "k", current="a", contexts={"a": "https://10.0.0.1:6443"})
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def shell() -> None:  # the shell's side of <(...): writes the file into the pipe
+        with open(fifo, "wb") as pipe:
+            pipe.write(source.read_bytes())
+
+    writer = threading.Thread(target=shell, daemon=True)
+    writer.start()
+    target = resolve_target(str(fifo), environ={})
+    writer.join(10)
+    assert target.context == "a" and target.server == "https://10.0.0.1:6443"
