@@ -63,6 +63,9 @@ REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_
 LIVE_ACTIONS = frozenset({"command_line"})
 
 
+_WARNING_NOTE: dict = {"severity": "warning", "timeout": 10, "markup": False}
+
+
 class RolloutScreen(ActionKeys, Screen[None]):
     """StatefulSet rollouts, live or replayed."""
 
@@ -304,15 +307,12 @@ class RolloutScreen(ActionKeys, Screen[None]):
             self.call_after_refresh(self.setup.loading.resume)  # the first frame is drawn: load the rest
 
     def _notify_warnings(self) -> None:
-        if self.warnings:
-            count = len(self.warnings)
-            self.notify(
-                f"{count} warning{'s' if count > 1 else ''} while loading; ? shows {'them' if count > 1 else 'it'}",
-                title="Some input was skipped",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
+        # One warning is said as it is (not every warning is input skipped: --at past the end is one).
+        count = len(self.warnings)
+        if count == 1:
+            self.notify(self.warnings[0], title="While loading (? shows it again)", **_WARNING_NOTE)
+        elif count > 1:
+            self.notify(f"{count} warnings while loading; ? shows them", title="While loading", **_WARNING_NOTE)
 
     # -- live -----------------------------------------------------------------------
 
