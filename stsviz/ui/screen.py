@@ -501,7 +501,10 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def action_toggle_play(self) -> None:
         assert self.replay is not None
         self.replay.toggle()
-        self._show_status()
+        if self.replay.playing:
+            self._show_status()
+        else:
+            self.show_frame()  # at the playhead: while playing, the frame is redrawn once a recorded second
 
     def action_step(self, events: int) -> None:
         assert self.replay is not None

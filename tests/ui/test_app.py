@@ -134,6 +134,12 @@ async def test_playing_follows_the_injected_clock(replay_app, clock: FrozenClock
         # The header's time is the playhead's (5 s in), not the last event's: time goes on between events.
         assert app.screen.sub_title == rfc3339(player.recording.start + timedelta(seconds=5))
         assert row_line(app, "rolling/web")
+        # Between two whole seconds the frame waits for the next one; pausing draws it at the playhead,
+        # so the frame a user looks at is the moment the bar says (and `--plain --at` prints).
+        clock.advance(0.7)
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.screen.sub_title == rfc3339(player.recording.start + timedelta(seconds=5.7))
 
 
 async def test_speed_and_jumps(replay_app):
