@@ -73,6 +73,7 @@ class Action:
     summary: str = field(init=False, default="")
     warnings: tuple[str, ...] = ()  # what the user should know before confirming (an HPA, OnDelete)
     details: tuple[str, ...] = ()  # what it changes, line by line (an undo's template diff)
+    alternatives: tuple[str, ...] = ()  # the dialog's other choices, each with its kubectl command
 
     def kubectl(self) -> str:
         raise NotImplementedError

@@ -260,7 +260,9 @@ class ActionKeys:
             return
         pod = cell.pod
         target = Target(gate.context(), pod.namespace, pod.name)
-        ask = DeletePod(target, uid=pod.uid)
+        others = ((DELETE_CHOICES[1], GRACE_NOW), (DELETE_CHOICES[2], GRACE_FORCE))
+        alternatives = tuple(f"{label}: {DeletePod(target, grace=grace).kubectl()}" for label, grace in others)
+        ask = DeletePod(target, uid=pod.uid, alternatives=alternatives)
         choice = await self._confirm(gate, ask, row, choices=DELETE_CHOICES, ordinal=cell.ordinal)
         if choice is None:
             return

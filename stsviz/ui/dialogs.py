@@ -58,6 +58,11 @@ class ConfirmDialog(ModalScreen[str | None]):
             yield Label(Content(self.where))
             yield Label(Content("the same with kubectl:"), classes="dialog-dim")
             yield Label(Content(action.kubectl()), classes="dialog-command")
+            if action.alternatives:
+                # Every button's command is seen before it is pressed: "Delete now" sends at once.
+                yield Label(Content("the other choices:"), classes="dialog-dim")
+                for line in action.alternatives:
+                    yield Label(Content(line), classes="dialog-command")
             if action.details:
                 yield Label(Content("it changes the pod template:"), classes="dialog-dim")
                 for line in action.details:

@@ -112,6 +112,11 @@ async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_al
             await pilot.press("ctrl+d")
             dialog = await confirm_dialog(app)
             assert "ordinal 1" in str(dialog.query("Label")[2].render())
+            # What each button sends is seen before it is pressed (Delete now goes at once).
+            context = "kubectl --context admin@stsviz-sim -n default delete pod web-1"
+            assert {f"Delete now: {context} --now", f"Force delete: {context} --force --grace-period=0"} <= set(
+                labels(dialog)
+            )
             # Meanwhile web-1 is deleted and the controller makes a new one under the same name.
             now = V1DeleteOptions(grace_period_seconds=0)
             await CoreV1Api(client).delete_namespaced_pod("web-1", "default", body=now)
