@@ -3,8 +3,9 @@
 It lists the selected set's ControllerRevisions newest first; up/down select
 one and the diff below follows (selected -> update revision); Escape (or `H`)
 goes back. The screen hands it the state after every frame, as it does the
-detail pane; the panel keeps which revision is selected, by name, so a new
-frame never moves the selection. `u` (the screen's, through the gate) rolls
+detail pane; the panel keeps which revision is selected, by name, from the
+first frame it shows, so a new frame never moves the selection (until it is
+closed). `u` (the screen's, through the gate) rolls
 back to the selected revision.
 """
 
@@ -54,11 +55,20 @@ class RevisionsPanel(VerticalScroll, can_focus=True):
         key = row.set.key if row is not None else None
         if key != self._set:
             self._set, self._selected = key, None  # another set: start from its default
+        if self._selected is None and row is not None and (first := default_selection(row.revisions)) is not None:
+            # Held by name from the first frame it shows on: the default moves when the revisions do (after
+            # an undo it would land on the revision just rolled away from, and `u` would roll forward again).
+            self._selected = first.name
         self._render_panel()
+
+    def forget(self) -> None:
+        """Closed: opened again, the panel starts from the set's default selection."""
+        self._set = self._selected = None
 
     @property
     def selected(self) -> RevisionView | None:
-        """The selected revision of the shown set (its default until up/down moved it)."""
+        """The selected revision of the shown set: its default, held by name from the first frame, or the one
+        up/down chose."""
         row = self._args[1] if self._args is not None else None
         if row is None or not row.revisions:
             return None

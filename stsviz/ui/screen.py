@@ -713,6 +713,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
     @on(RevisionsPanel.Closed)
     def _close_revisions(self) -> None:
         self.remove_class("-revisions")
+        self.revisions.forget()
         self._show_detail()
         self.grid.focus()
 

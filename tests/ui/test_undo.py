@@ -93,9 +93,9 @@ async def test_undo_in_the_panel_does_what_kubectl_rollout_undo_does_on_a_twin(t
             # The panel follows: revision 1 became 3, the update revision.
             await eventually(lambda: [v.revision for v in screen.grid.selected_row.revisions] == [3, 2])
 
-            # Undo to the update revision itself: kubectl skips it, and so do we, in kubectl's words.
-            await pilot.press("up")
+            # The selection stayed on the revision chosen (by name: 1 is now 3), not on the one rolled away from.
             assert screen.revisions.selected.revision == 3
+            # Undo to the update revision itself: kubectl skips it, and so do we, in kubectl's words.
             await pilot.press("u")
             dialog = await confirm_dialog(app)
             assert "kubectl skips the rollback" in dialog.action.warnings[0]
