@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 # The actions that change the cluster: help marks them, tests walk them all.
 MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition", "undo"})
 MAX_REPLICAS = 2**31 - 1  # spec.replicas is an int32: the server refuses more
-DIFF_SHOWN = 8  # template lines the undo dialog lists; the rest are counted
+DIFF_SHOWN = 8  # template lines the undo dialog lists at most; the rest are counted
+# Rows the undo dialog needs besides its diff: its title, context, kubectl line, keys and buttons fit with it
+# on the screen (a longer dialog scrolled its title away at 80x24).
+DIALOG_ROWS = 21
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 log = logging.getLogger("stsviz.ui")
 
@@ -414,9 +417,13 @@ def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dic
         diff = template_diff(revisions.get(update.name), revisions.get(chosen.name))
     if row.set.strategy == ON_DELETE:
         warnings.append("OnDelete: no pod changes until you delete it.")
+    # What a rollback is usually about comes first (the list is by path): an image hidden under "+3 more"
+    # behind seven env lines was the change that mattered.
+    diff = tuple(sorted(diff, key=_weight))
     details = [f"{entry.path}: {entry.before or '(none)'} → {entry.after or '(none)'}" for entry in diff]
-    if len(details) > DIFF_SHOWN:
-        details[DIFF_SHOWN - 1 :] = [f"+{len(diff) - DIFF_SHOWN + 1} more fields (H shows them all)"]
+    shown = max(2, min(DIFF_SHOWN, screen.size.height - DIALOG_ROWS))
+    if len(details) > shown:
+        details[shown - 1 :] = [f"+{len(diff) - shown + 1} more fields (H shows them all)"]
     return {"warnings": tuple(warnings), "details": tuple(details)}
 
 
@@ -431,6 +438,16 @@ def _restart_warnings(row: SetRow) -> tuple[str, ...]:
     if partition > 0:
         return (f"Partition {partition}: only ordinals {partition} and above restart; 0-{partition - 1} keep running.",)
     return ()
+
+
+def _weight(entry: DiffEntry) -> int:
+    """Images first, then commands and resources, then the rest (a stable sort keeps each group by path)."""
+    path = entry.path
+    if path.endswith(".image"):
+        return 0
+    if any(part in path for part in (".command", ".args", ".resources")):
+        return 1
+    return 2
 
 
 def _stale_note(screen: RolloutScreen) -> str | None:

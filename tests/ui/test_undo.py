@@ -131,6 +131,31 @@ async def test_undo_outside_the_panel_goes_to_the_previous_revision_and_a_vanish
             assert sts(cluster, "default")["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.20"
 
 
+async def test_at_80x24_the_undo_dialog_puts_the_image_first_and_keeps_its_title_on_screen(tmp_path):
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=1))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready_screen(app, cluster)
+            # `kubectl set env A=1 ... I=9`, then `kubectl set image`: one revision with both.
+            env = [{"name": name, "value": "1"} for name in "ABCDEFGHI"]
+            body = {
+                "spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.25", "env": env}]}}}
+            }
+            async with api_client(cluster) as client:
+                await AppsV1Api(client).patch_namespaced_stateful_set("web", "default", body)
+            screen = app.screen
+            await eventually(lambda: [v.revision for v in screen.grid.selected_row.revisions] == [2, 1])
+            await pilot.press("u")
+            dialog = await confirm_dialog(app)
+            details = dialog.action.details
+            assert details[0] == "containers[nginx].image: nginx:1.25 → nginx:1.19"  # not under "+N more"
+            assert details[-1].endswith("more fields (H shows them all)")
+            await pilot.pause()
+            title = dialog.query_one(".dialog-title")
+            assert title.region.y >= 0 and dialog.query_one(".dialog-body").scroll_y == 0  # the title is seen
+
+
 async def test_stuck_rollout_undone_from_the_keyboard_names_the_pod_to_delete_and_deleting_it_finishes(tmp_path):
     """The issue's story on the demo's stuck-rollout: see the bad image, undo, be told web-2 is stuck, delete it."""
     async with start_demo("stuck-rollout", speed=SPEED) as demo:
