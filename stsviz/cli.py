@@ -114,6 +114,9 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="call a rollout stalled after this many cluster seconds without progress (default 60)",
     )
+    demo.add_argument(
+        "--read-only", dest="demo_read_only", action="store_true", help="refuse every action that would change it"
+    )
     sim = commands.add_parser(
         "sim",
         help="run the demo cluster alone, for kubectl and other clients",

@@ -53,12 +53,15 @@ def run_demo(args: argparse.Namespace) -> int:
         except RuntimeError as error:
             raise ServerError(str(error)) from None
         with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder:
-            target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig")))
+            # The admin's context alone: over plain http no token is sent, so a "viewer" context
+            # offered by `:ctx` would change the cluster as the admin does.
+            target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig", only=True)))
             source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
             return run_live_app(
                 LiveFrameSource(source),
                 description=demo_description(args.scenario, args.speed, demo.url),
                 stall_seconds=stall_after,
+                read_only=args.demo_read_only,
                 settings=user_settings(),
             )
     finally:

@@ -75,8 +75,11 @@ class DemoProcess:
         cluster, ours = self._anchor
         return cluster + timedelta(seconds=(self._monotonic() - ours) * self.speed)
 
-    def write_kubeconfig(self, path: str | Path, user: str = "admin") -> Path:
-        return write_kubeconfig(path, self.url, self.tokens, user=user)
+    def write_kubeconfig(self, path: str | Path, user: str = "admin", *, only: bool = False) -> Path:
+        """A kubeconfig for the cluster; `only`: with `user`'s context alone (the screen over plain http
+        sends no token, so another user's context would act as the same anonymous admin)."""
+        tokens = {user: self.tokens[user]} if only else self.tokens
+        return write_kubeconfig(path, self.url, tokens, user=user)
 
     def spawn(self) -> DemoProcess:
         """Start the child and return at once; `wait_ready` waits for its API (start the screen's imports meanwhile)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import selectors
 import struct
 import subprocess
@@ -53,6 +54,16 @@ class Pty:
                         break
                     self.output += chunk
         return wanted in self.output[start:]
+
+    def text(self) -> str:
+        """What was written, without the terminal's control sequences (styles split a line's words)."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.output.decode(errors="replace"))
+
+    def read_text_until(self, wanted: str, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while wanted not in self.text() and time.monotonic() < deadline:
+            self.read_until(b"\x00", timeout=0.2)
+        return wanted in self.text()
 
     def drain(self) -> None:
         """Read whatever is left once the process has exited."""
@@ -139,3 +150,23 @@ def test_sigterm_and_sighup_leave_the_terminal_as_q_does(terminal, signal_name, 
     tail = screen.output[-200:]
     assert ALT_SCREEN_OFF in tail and CURSOR_SHOWN in tail
     assert termios.tcgetattr(screen.slave)[3] == screen.attrs_before[3]
+
+
+def test_the_demo_read_only_refuses_changes_and_offers_only_the_admins_context(terminal) -> None:
+    screen = terminal("demo", "--read-only")
+    assert screen.read_until(b"(read-only)", timeout=30)  # the header says so
+    assert screen.read_until(b"ordinal 0", timeout=30)  # the grid and the pod's detail are drawn
+    os.write(screen.master, b"+")
+    assert screen.read_text_until("read-only (--read-only): stsviz changes nothing")  # refused, and why
+    # Over plain http no token is sent: a "viewer" context would act as the admin. Only the admin's is offered.
+    os.write(screen.master, b":")
+    assert screen.read_until(b"ctx")
+    os.write(screen.master, b"ctx\r")
+    assert screen.read_text_until("admin@stsviz-sim")
+    screen.read_until(b"\x00", timeout=1)  # whatever else the picker draws
+    assert "viewer@stsviz-sim" not in screen.text()
+    os.write(screen.master, b"\x1b")
+    screen.read_until(b"\x00", timeout=0.5)
+    os.write(screen.master, b"q")
+    screen.read_until(ALT_SCREEN_OFF, timeout=10)
+    assert screen.process.wait(10) == 0
