@@ -16,6 +16,7 @@ the frame time, and the replay keys are refused.
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from functools import partial
 
@@ -60,7 +61,9 @@ log = logging.getLogger("stsviz.ui")
 
 REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end", "jump", "seek_fraction"})
 # And with a live source: a recording has no other namespace or context to switch to.
-LIVE_ACTIONS = frozenset({"command_line"})
+DESCRIBE_TIP = "k9s's describe: the detail pane is stsviz's; says the kubectl describe command for the set"
+YAML_TIP = "k9s's YAML: says the kubectl get -o yaml command for the set"
+LIVE_ACTIONS = frozenset({"command_line", "all_namespaces"})
 
 
 _WARNING_NOTE: dict = {"severity": "warning", "timeout": 10, "markup": False}
@@ -225,6 +228,18 @@ class RolloutScreen(ActionKeys, Screen[None]):
             key_display=":",
             tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context",
         ),
+        # k9s's `0`: every namespace (in replay, 0 is the recording's start; that binding comes first).
+        Binding(
+            "0",
+            "all_namespaces",
+            "All namespaces",
+            id="live.all_namespaces",
+            show=False,
+            tooltip="Watch every namespace, as :ns all (k9s's 0)",
+        ),
+        # k9s's describe and YAML: not views of stsviz; they say the kubectl command for the selected set.
+        Binding("d", "kubectl_for('describe')", "Describe", id="grid.describe", show=False, tooltip=DESCRIBE_TIP),
+        Binding("y", "kubectl_for('yaml')", "YAML", id="grid.yaml", show=False, tooltip=YAML_TIP),
         Binding(
             "v",
             "toggle_volumes",
@@ -591,6 +606,29 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def action_command_line(self) -> None:
         self._command_line()
+
+    def action_all_namespaces(self) -> None:
+        self._command_line("ns all")
+
+    def action_kubectl_for(self, view: str) -> None:
+        """k9s's `d` and `y`: the detail pane is stsviz's describe; the full object is kubectl's."""
+        row = self.grid.selected_row
+        if row is None:
+            self.notify("no StatefulSet selected", markup=False)
+            return
+        sts = row.set
+        words = (
+            ["describe", "statefulset", sts.name]
+            if view == "describe"
+            else ["get", "statefulset", sts.name, "-o", "yaml"]
+        )
+        command = shlex.join(["kubectl", "-n", sts.namespace, *words])
+        where = (
+            "the detail pane shows the set and the selected pod (Tab to scroll it)"
+            if view == "describe"
+            else "stsviz keeps only the fields it shows"
+        )
+        self.notify(f"{where}; for all of it: {command}", title="Not a view of stsviz", markup=False, timeout=10)
 
     @work(group="command", exclusive=True)
     async def _command_line(self, text: str | None = None) -> None:

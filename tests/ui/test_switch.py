@@ -79,3 +79,29 @@ async def test_the_command_line_is_refused_in_replay(replay_app):
     app = replay_app("rolling")
     async with app.run_test(size=SIZE):
         assert app.screen.check_action("command_line", ()) is False
+
+
+async def test_k9s_zero_watches_every_namespace_and_d_y_say_the_kubectl_command(tmp_path):
+    async with SimCluster(seed=3) as cluster:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+        cluster.apply(web_manifest(name="web"), namespace="default")
+        cluster.apply(web_manifest(name="cart"), namespace="shop")
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            await pilot.press("d", "y")
+            messages = [n.message for n in app._notifications]
+            assert any(m.endswith("kubectl -n default describe statefulset web") for m in messages), messages
+            assert any(m.endswith("kubectl -n default get statefulset web -o yaml") for m in messages), messages
+            await pilot.press("0")  # k9s: every namespace
+            await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
+            assert app.title.endswith("all namespaces")
+
+
+async def test_in_replay_zero_is_still_the_start_of_the_recording(replay_app):
+    app = replay_app("rolling", 40)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("0")
+        await pilot.pause()
+        assert app.setup.replay.position <= 1
