@@ -514,12 +514,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
         return True
 
     def action_toggle_play(self) -> None:
-        assert self.replay is not None
-        self.replay.toggle()
-        if self.replay.playing:
-            self._show_status()
-        else:
+        replay = self.replay
+        assert replay is not None
+        if replay.playing:
+            replay.tick()  # up to now: the frame a pause leaves is of the moment it was asked
+            replay.pause()
             self.show_frame()  # at the playhead: while playing, the frame is redrawn once a recorded second
+        else:
+            replay.play()
+            self._show_status()
 
     def action_step(self, events: int) -> None:
         assert self.replay is not None
