@@ -20,9 +20,11 @@ written form of every object, and appends one complete line per `os.write`:
   adds (`mark()`, for the user's actions later).
 
 With `rotate_size`, the file is rotated once what its part recorded after its
-opening (the header, and the snapshot of a rotated part) reaches that size:
-each part holds at least `rotate_size` of new lines, however large the
-snapshot of a big namespace is. The new part is written (header, snapshot) and
+opening (the header, and the snapshot of a rotated part) reaches that size, or
+the size of that opening if it is larger: each part holds at least
+`rotate_size` of new lines, and at least as much as its snapshot, so the
+snapshots of a big namespace are at most half of what is written. Once
+`close()` is asked the file is not rotated again. The new part is written (header, snapshot) and
 synced under a temporary name and renamed into place (files.py), so FILE
 always begins with a header. One compressor thread gzips the closed parts
 in the order they were written, then prunes all but the newest `keep`; a part
@@ -564,7 +566,12 @@ class Recorder:
     # -- rotation ------------------------------------------------------------------
 
     def _maybe_rotate(self, ts: str) -> None:
-        if self.rotate_size is None or self._size - self._opening < self.rotate_size or self._failing:
+        if self.rotate_size is None or self._failing or self._stopping.is_set():
+            return  # stopping: the drain's deadline is for the queued events, not for writing a new snapshot
+        # A part holds at least as many new bytes as its opening snapshot: a snapshot far bigger than
+        # rotate_size (an 18 MB namespace, 64 KB parts) would otherwise be written again for every
+        # rotate_size of events, a disk's worth of snapshots while the events queued behind them were lost.
+        if self._size - self._opening < max(self.rotate_size, self._opening):
             return
         try:
             self._rotate(ts)

@@ -120,6 +120,7 @@ def rotated_recording(path: Path, *, changes: int, keep: int) -> None:
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
     for step in range(changes):
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")  # once close() is asked, nothing rotates
     recorder.close()
 
 
@@ -220,32 +221,69 @@ def parts_on_disk(path: Path) -> list[Path]:
     return [part for _, part in existing_parts(path)]
 
 
-def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(tmp_path: Path):
+def part_bytes(part: Path) -> bytes:
+    data = part.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def test_a_snapshot_larger_than_the_rotate_size_is_never_most_of_what_a_part_holds(tmp_path: Path):
     # 40 pods: the snapshot that opens every part is ~2.5 times the rotate size by itself.
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path, rotate_size=4096, keep=50).start()
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(40)], "1", WHEN)
-    for step in range(20):  # a quiet namespace: 20 small changes, about 6 KB in all
+    for step in range(120):  # about 36 KB of small changes
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")
     recorder.close()
     parts = parts_on_disk(path)
-    # The first part (the list) rotated; the 20 changes after it are more than 4 KB once: one more part.
-    # Before, every change after the first rotation rotated again (21 parts, each a snapshot and one event).
-    assert len(parts) == 2, [p.name for p in parts]
-    snapshots = sum(marks(part).count("snapshot") for part in [*parts, path])
-    assert snapshots == 2
-    for part in parts[1:]:
-        written = lines(part)
-        after = len(written) - 2 - 40  # header, snapshot mark, the 40 pods as ADDED
-        assert sum(len(orjson.dumps(line)) + 1 for line in written[-after:]) >= 4096
+    assert len(parts) >= 2, [p.name for p in parts]
+    # Every part after the first holds at least as many bytes of events as its opening snapshot (before:
+    # 4 KB of events for each 10 KB snapshot, so most of the disk went to snapshots; with an 18 MB namespace
+    # and 64 KB parts, gigabytes of snapshots while the events queued behind them were lost).
+    for part in [*parts[1:], path]:
+        data = part_bytes(part).splitlines(keepends=True)
+        opening = sum(map(len, data[: 2 + 40]))  # header, snapshot mark, the 40 pods as ADDED
+        assert opening > 2 * 4096
+        if part != path:  # FILE is the part still being written
+            assert sum(map(len, data[2 + 40 :])) >= opening
     # A recorder appending to the file counts from the end of its opening snapshot too.
+    rotated = len(parts)
     again = Recorder(path, rotate_size=4096, keep=50).start()
-    for step in range(20, 23):
+    for step in range(120, 123):
         again.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
     again.close()
-    assert len(parts_on_disk(path)) == 2
+    assert len(parts_on_disk(path)) == rotated
     recording = load_recording([path])
-    assert {c.record.name: c.record.phase for c in recording.events}["web-22"] == "P22"
+    assert {c.record.name: c.record.phase for c in recording.events}["web-2"] == "P122"
+
+
+def test_stopping_starts_no_new_part_so_the_drain_writes_the_queued_events(tmp_path: Path):
+    gate = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        gate.wait(10)
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=50).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    written_through(recorder, path, "listed")
+    recorder._write_fn = stalled
+    for step in range(100):  # about 20 KB queued behind a stalled disk: five rotations' worth
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+    finally:
+        gate.set()  # the disk answers once close() is asked
+    closing.join(20)
+    assert not closing.is_alive()
+    # The queued events went into FILE, none lost: no time of the drain went to writing snapshots.
+    assert parts_on_disk(path) == []
+    assert recorder.lost == 0 and marks(path)[-1] == "stop"
+    phases = [line["object"]["status"]["phase"] for line in lines(path) if line.get("type") == "MODIFIED"]
+    assert phases == [f"P{step}" for step in range(100)]
 
 
 def test_parts_are_compressed_in_order_and_pruning_never_takes_one_still_waiting(tmp_path: Path, monkeypatch):
@@ -404,6 +442,7 @@ def test_while_rotating_the_file_always_holds_a_header_so_a_recorder_killed_then
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
     for step in range(60):
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")
     recorder.close()
     assert len(parts_on_disk(path)) >= 3
     # The new part is written (header, snapshot) and synced under another name, then renamed into place:
