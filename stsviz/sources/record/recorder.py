@@ -26,9 +26,11 @@ the size of that opening if it is larger: each part holds at least
 snapshots of a big namespace are at most half of what is written. Once
 `close()` is asked the file is not rotated again. The new part is written (header, snapshot) and
 synced under a temporary name and renamed into place (files.py), so FILE
-always begins with a header. One compressor thread gzips the closed parts
-in the order they were written, then prunes all but the newest `keep`; a part
-is never pruned before its turn to be compressed.
+always begins with a header. After each rotation the parts older than the
+newest `keep` are removed (plain or gzipped), so `keep` holds while
+compression lags; one compressor thread gzips the closed parts that are left
+in the order they were written (a part already pruned is not compressed), and
+the part it is compressing is never removed under it.
 
 Durability: lines go to the kernel as they are written (no user-space
 buffer), the file is fsynced every `fsync_interval` and after each MARK, and
@@ -147,6 +149,9 @@ class Recorder:
         # pruning removed one still waiting: "cannot compress", a .gz.tmp left, more than `keep` parts).
         self._compress_queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
         self._compressor: threading.Thread | None = None
+        # Pruning (writer and compressor) and the compressor's choice of its part, one at a time.
+        self._parts_lock = threading.Lock()
+        self._compressing: Path | None = None  # the plain part being compressed: never pruned under it
         self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
@@ -617,6 +622,7 @@ class Recorder:
         self.events += events
         self.bytes += size
         self._last_sync = self._clock()
+        self._prune()
         self._compress_later(closed, number)
 
     def _write_opening(self, fd: int, part: int, ts: str) -> tuple[int, int, int]:
@@ -669,18 +675,44 @@ class Recorder:
                 log.exception("compressing %s failed", item[0])
 
     def _compress_and_prune(self, closed: Path, number: int) -> None:
+        self._prune()  # first: a part outside the newest `keep` is removed, not compressed to be removed
+        with self._parts_lock:
+            if not closed.exists():
+                return  # pruned already: newer parts rotated while it waited its turn
+            self._compressing = closed
         try:
             compress_part(closed)
         except OSError as error:
             # The plain part stays and replays as it is: nothing recorded is lost.
             self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
             log.warning("recording %s: %s", self.path, self.warning)
+        finally:
+            with self._parts_lock:
+                self._compressing = None
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove the rotated parts older than the newest `keep`, plain or gzipped, but the one being compressed.
+
+        Called by the writer after each rotation and by the compressor around each part: `keep` holds
+        while compression lags (a slow disk piled up a hundred plain parts with --keep 2, each then
+        gzipped only to be deleted). The part being compressed is left to the compressor's own pruning
+        after it, so nothing is removed under it.
+        """
         try:
-            parts = existing_parts(self.path)
-            # Parts above `number` are still queued for compression: never pruned before their turn.
-            doomed = [old for older, old in parts[: max(0, len(parts) - self.keep)] if older <= number]
-            for old in doomed:
-                os.unlink(old)
+            with self._parts_lock:
+                parts = existing_parts(self.path)
+                doomed = [
+                    (number, old) for number, old in parts[: max(0, len(parts) - self.keep)] if old != self._compressing
+                ]
+                for number, old in doomed:
+                    os.unlink(old)
+                    # A crash may have left the part gzipped too, or half gzipped: neither is kept without it.
+                    gz = part_path(self.path, number, gz=True)
+                    for leftover in (gz, gz.with_name(gz.name + ".tmp")):
+                        if leftover != old:
+                            with contextlib.suppress(FileNotFoundError):
+                                os.unlink(leftover)
             if doomed:
                 fsync_directory(self.path)
         except OSError as error:
