@@ -14,9 +14,10 @@ followed). An existing FILE is appended to only if it is a regular file that
 starts with an stsviz header, after cutting a torn last line off.
 
 A recorder holds an exclusive `flock` on FILE for as long as it records (on
-each new FILE too, from before it takes the name): a second recorder on the
-same recording is refused ("another stsviz is recording to it") instead of
-interleaving its lines. Reading (replay) takes no lock. The lock is advisory
+each new FILE too, from before it takes the name) and until it has finished
+compressing its rotated parts: a second recorder on the same recording is
+refused ("another stsviz is recording to it") instead of interleaving its
+lines or compressing the same parts. Reading (replay) takes no lock. The lock is advisory
 and goes with the process: a recorder killed leaves none.
 
 Rotating, the next part is written first as `FILE.next.tmp` (created 0600
@@ -32,6 +33,7 @@ import fcntl
 import gzip
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from stsviz.sources.parts import existing_parts, next_part_path
@@ -45,6 +47,10 @@ _TAIL_STEP = 1 << 16
 
 class RecordFileError(Exception):
     """The recording file cannot be used: one line for the user."""
+
+
+class CompressionStopped(Exception):
+    """compress_part was told to stop: the plain part is left as it was, and no .tmp."""
 
 
 def fsync_directory(path: Path) -> None:
@@ -223,8 +229,14 @@ def next_part_number(path: Path) -> int:
     return max((number for number, _ in existing_parts(path)), default=0) + 1
 
 
-def compress_part(plain: Path, level: int = 6) -> Path:
-    """`FILE.N` -> `FILE.N.gz` (0600, synced, renamed into place), then the plain part removed."""
+def compress_part(plain: Path, level: int = 6, *, stop: Callable[[], bool] = lambda: False) -> Path:
+    """`FILE.N` -> `FILE.N.gz` (0600, synced, renamed into place), then the plain part removed.
+
+    Called only holding the recording's lock (the recorder keeps FILE open and locked until its
+    compressor ends): the `.gz.tmp` it removes as a crash's leftover is then nobody else's, and no
+    other process is renaming one into `FILE.N.gz`. `stop()` is asked between blocks; when it says
+    so, CompressionStopped is raised and the plain part stays.
+    """
     final = plain.with_name(plain.name + ".gz")
     temporary = plain.with_name(plain.name + ".gz.tmp")
     try:
@@ -237,6 +249,8 @@ def compress_part(plain: Path, level: int = 6) -> Path:
             with open(fd, "wb") as raw:
                 with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out:
                     while block := source.read(1 << 20):
+                        if stop():
+                            raise CompressionStopped(plain.name)
                         out.write(block)
                 raw.flush()
                 os.fsync(raw.fileno())

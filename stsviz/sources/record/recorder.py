@@ -39,10 +39,14 @@ file and every rotated part are 0600 (files.py). A failure of the disk (ENOSPC,
 EIO) costs the events it could not hold, counted in a gap marker once the
 disk takes writes again, and a warning; never an exception into the watches.
 
-Stopping (`close()`) never blocks on the queue: the writer thread, which alone
-holds and closes the file, writes what is queued for at most `drain_timeout`
-(10 s), counts the rest in a gap marker, writes the `stop` mark, syncs and
-closes. A writer stuck in a write on a stalled disk is left to finish it.
+Stopping (`close()`) never blocks on the queue and returns within one
+deadline, `drain_timeout` (10 s) + CLOSE_MARGIN (5 s): the writer thread, which
+alone writes the file, writes what is queued for at most `drain_timeout`,
+counts the rest in a gap marker, writes the `stop` mark and syncs; the
+compressor goes on until the same deadline, and a part it has not finished
+stays plain (the next recorder compresses it). The file, and its lock, is
+closed when both are done. A thread stuck in a write on a stalled disk is left
+to finish it.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ import orjson
 
 from stsviz.sources.parts import existing_parts, next_part_path, part_path
 from stsviz.sources.record.files import (
+    CompressionStopped,
     RecordFileError,
     compress_part,
     create_next_part,
@@ -84,7 +89,8 @@ RETRY_INTERVAL = 1.0
 # Once close() is asked, the writer goes on writing what is queued for at most this long (a SIGTERM's
 # grace period is 30 s in Kubernetes); what is left then is counted lost in a gap marker.
 DRAIN_TIMEOUT = 10.0
-# How much longer close() waits for a writer stuck in one write (a stalled disk) before leaving it.
+# How much longer than DRAIN_TIMEOUT close() waits in all: for a writer stuck in one write (a stalled disk),
+# and for the compressor still working on the rotated parts, before leaving them.
 CLOSE_MARGIN = 5.0
 
 _KINDS = {
@@ -149,6 +155,10 @@ class Recorder:
         # pruning removed one still waiting: "cannot compress", a .gz.tmp left, more than `keep` parts).
         self._compress_queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
         self._compressor: threading.Thread | None = None
+        self._abandon = threading.Event()  # close()'s deadline passed: the compressor leaves its part plain
+        # The writer and the compressor (once started) each hold FILE; the last to end closes it.
+        self._holders = 1
+        self._holders_lock = threading.Lock()
         # Pruning (writer and compressor) and the compressor's choice of its part, one at a time.
         self._parts_lock = threading.Lock()
         self._compressing: Path | None = None  # the plain part being compressed: never pruned under it
@@ -209,43 +219,61 @@ class Recorder:
     def close(self) -> None:
         """Stop: the writer writes what is queued, then the stop mark, syncs and closes the file. Safe to call twice.
 
-        Never blocks on the queue. The writer drains it for at most `drain_timeout`
-        (default DRAIN_TIMEOUT, 10 s) and counts what it could not write in a gap
-        marker. The writer alone closes the file, so nothing is written to a closed
-        descriptor: if it is stuck in a write past the deadline and CLOSE_MARGIN
-        (a stalled disk), close() returns and leaves it (a daemon thread) to end
-        the file if the disk answers before the process exits, and says so in
-        `warning`. Then the rotated parts still queued are compressed, within the
-        same margin.
+        Never blocks on the queue, and returns within one deadline,
+        `drain_timeout` (default DRAIN_TIMEOUT, 10 s) + CLOSE_MARGIN (5 s), shared
+        by the writer and the compressor. The writer drains the queue for at most
+        `drain_timeout` and counts what it could not write in a gap marker. The
+        writer alone writes the file, so nothing is written to a closed
+        descriptor: if it is stuck in a write at the deadline (a stalled disk),
+        close() returns and leaves it (a daemon thread) to end the file if the
+        disk answers before the process exits, and says so in `warning`. The
+        compressor goes on with the rotated parts still queued until the same
+        deadline; one it has not finished then stays plain (replay reads it, the
+        next recorder on the file compresses it). The file, and its lock, is
+        closed only once both are done: no second recorder starts on the
+        recording while this one's compressor still works on its parts.
         """
         if self._closing:
             return
         self._closing = True
+        deadline = self._clock() + self.drain_timeout + CLOSE_MARGIN
         thread = self._thread
-        waited = self.drain_timeout + CLOSE_MARGIN
         if thread is not None:
             self._stopped_at = self._wall()  # the stop mark's time: when asked, not when the queue drained
             self._drain_until = self._clock() + self.drain_timeout
             self._stopping.set()
             with contextlib.suppress(queue.Full):  # a full queue: the writer sees `_stopping` as it drains
                 self._queue.put_nowait(_STOP)  # wakes a writer waiting on an empty queue
-            thread.join(waited)
-            if thread.is_alive():
+            if not self._join_by(thread, deadline):
                 self.warning = (
-                    f"the disk did not take the recording's last lines within {waited:g} s; "
-                    "the recording may end without its stop mark"
+                    f"the disk did not take the recording's last lines within "
+                    f"{self.drain_timeout + CLOSE_MARGIN:g} s; the recording may end without its stop mark"
                 )
                 log.warning("recording %s: %s", self.path, self.warning)
-        elif self._fd >= 0:  # started no writer: the file is ours to close
-            os.close(self._fd)
-            self._fd = -1
         compressor = self._compressor
         if compressor is not None:
-            self._compress_queue.put(None)  # after the parts queued: they are compressed first
-            compressor.join(max(waited, CLOSE_MARGIN))
-            if compressor.is_alive():
-                self.warning = "closing could not wait for the rotated parts' compression; a part may stay plain"
+            # No part is queued after this: nothing rotates once stopping (a rotation under way in a stuck
+            # writer queues its part after it, and that part stays plain for the next recorder).
+            self._compress_queue.put(None)
+            if not self._join_by(compressor, deadline):
+                self._abandon.set()  # it stops at its next block, leaving the part plain, and closes the file
+                self.warning = (
+                    "closing stopped compressing the rotated parts at its deadline; a part left plain replays "
+                    "as it is, and the next recorder on the file compresses it"
+                )
                 log.warning("recording %s: %s", self.path, self.warning)
+        if thread is None and compressor is None and self._fd >= 0:  # started neither: the file is ours to close
+            os.close(self._fd)
+            self._fd = -1
+
+    def _join_by(self, thread: threading.Thread, deadline: float) -> bool:
+        """Wait for `thread` until `deadline` (by `clock`): whether it ended."""
+        while thread.is_alive():
+            left = deadline - self._clock()
+            if left <= 0:
+                return False
+            thread.join(min(left, _JOIN_STEP))
+        return True
 
     @property
     def lost(self) -> int:
@@ -352,15 +380,29 @@ class Recorder:
             unwritten += 1
 
     def _close_file(self) -> None:
-        """The writer's last act: the file synced and closed (nothing else closes it while the writer lives)."""
-        if self._fd < 0:
+        """The writer's last act: the file synced, and closed unless the compressor still needs its lock."""
+        if self._fd >= 0:
+            self._sync()
+        self._compress_queue.put(None)  # no part comes after this one (close() may be stuck elsewhere)
+        self._release_file()
+
+    def _release_file(self) -> None:
+        """The writer and the compressor each let go of FILE as they end; the last one closes it.
+
+        The lock on FILE goes with it: while the compressor still works on the recording's parts, a
+        second recorder on it is refused (it would compress the same parts at the same time).
+        """
+        with self._holders_lock:
+            self._holders -= 1
+            if self._holders > 0:
+                return
+        fd, self._fd = self._fd, -1
+        if fd < 0:
             return
-        self._sync()
         try:
-            os.close(self._fd)
+            os.close(fd)
         except OSError as error:
             self.warning = f"cannot close the recording: {error.strerror or error}"
-        self._fd = -1
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         what = item[0]
@@ -661,18 +703,23 @@ class Recorder:
 
     def _compress_later(self, closed: Path, number: int) -> None:
         if self._compressor is None:
+            with self._holders_lock:
+                self._holders += 1  # let go of as the compressor ends
             self._compressor = threading.Thread(target=self._compress_parts, name="stsviz-recorder-gzip", daemon=True)
             self._compressor.start()
         self._compress_queue.put((closed, number))
 
     def _compress_parts(self) -> None:
         """The compressor thread: each rotated part in the order written, compressed, then the oldest pruned."""
-        while (item := self._compress_queue.get()) is not None:
-            try:
-                self._compress_and_prune(*item)
-            except Exception as error:  # a bug: the plain parts stay, and replay reads them
-                self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
-                log.exception("compressing %s failed", item[0])
+        try:
+            while not self._abandon.is_set() and (item := self._compress_queue.get()) is not None:
+                try:
+                    self._compress_and_prune(*item)
+                except Exception as error:  # a bug: the plain parts stay, and replay reads them
+                    self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
+                    log.exception("compressing %s failed", item[0])
+        finally:
+            self._release_file()
 
     def _compress_and_prune(self, closed: Path, number: int) -> None:
         self._prune()  # first: a part outside the newest `keep` is removed, not compressed to be removed
@@ -681,7 +728,9 @@ class Recorder:
                 return  # pruned already: newer parts rotated while it waited its turn
             self._compressing = closed
         try:
-            compress_part(closed)
+            compress_part(closed, stop=self._abandon.is_set)
+        except CompressionStopped:
+            pass  # close()'s deadline: the part stays plain, and the next recorder compresses it
         except OSError as error:
             # The plain part stays and replays as it is: nothing recorded is lost.
             self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
@@ -765,6 +814,8 @@ class Recorder:
         self._opening = offset if opening is None else opening
 
 
+# close() checks its deadline by `clock` at least this often (seconds) while it waits for a thread.
+_JOIN_STEP = 0.1
 # A new part's opening is written this much at a time.
 _CHUNK = 1 << 20
 

@@ -294,11 +294,11 @@ def test_keep_holds_while_compression_lags_and_a_part_pruned_while_it_waited_is_
     compressed: list[int] = []
     started, gate = threading.Event(), threading.Event()
 
-    def held(plain: Path) -> Path:
+    def held(plain: Path, **options) -> Path:
         compressed.append(int(plain.name.split(".")[2]))
         started.set()
         gate.wait(10)
-        return real(plain)
+        return real(plain, **options)
 
     monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
     path = tmp_path / "rec.jsonl"
@@ -328,6 +328,97 @@ def test_keep_holds_while_compression_lags_and_a_part_pruned_while_it_waited_is_
     assert recorder.warning is None
     recording = load_recording([path])
     assert {c.record.name: c.record.phase for c in recording.events}["web-2"] == "P299"
+
+
+def hold_compression(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The compressor stops at its first part until the second event is set (a slow disk): (started, gate)."""
+    real = compress_part
+    started, gate = threading.Event(), threading.Event()
+
+    def held(plain: Path, **options) -> Path:
+        started.set()
+        gate.wait(10)
+        return real(plain, **options)
+
+    monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
+    return started, gate
+
+
+def recording_with_parts(path: Path, **options) -> Recorder:
+    recorder = Recorder(path, rotate_size=4096, keep=5, **options).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(60):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "rotated")
+    assert parts_on_disk(path)
+    return recorder
+
+
+def test_closing_returns_at_one_deadline_shared_by_the_writer_and_the_compressor(tmp_path: Path, monkeypatch):
+    from stsviz.sources.record.recorder import CLOSE_MARGIN, DRAIN_TIMEOUT
+
+    started, gate = hold_compression(monkeypatch)
+    now = [0.0]  # the recorder's clock: the test moves it past close()'s deadline
+    path = tmp_path / "rec.jsonl"
+    recorder = recording_with_parts(path, clock=lambda: now[0])
+    assert started.wait(5)
+    disk = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        disk.wait(10)
+        return os.write(fd, data)
+
+    recorder._write_fn = stalled  # the stop mark's write sticks too
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+        now[0] += DRAIN_TIMEOUT + CLOSE_MARGIN  # the one deadline passes
+        # close() returns then, for the writer and the compressor together (before: it waited up to the
+        # deadline for each in turn, 30 s by the real clock).
+        closing.join(5)
+        assert not closing.is_alive(), "close() waited past its deadline"
+    finally:
+        disk.set()
+        gate.set()
+    assert "the next recorder on the file compresses it" in (recorder.warning or "")
+    assert recorder._compressor is not None and recorder._thread is not None
+    recorder._compressor.join(10)
+    recorder._thread.join(10)
+    # The part being compressed at the deadline stays plain and whole; nothing half-made is left.
+    assert parts_on_disk(path)[0].name == "rec.jsonl.1"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert marks(path)[-1] == "stop"
+    phases = {c.record.name: c.record.phase for c in load_recording([path]).events}
+    assert phases == {"web-0": "P57", "web-1": "P58", "web-2": "P59"}
+    monkeypatch.undo()
+    Recorder(path, rotate_size=4096, keep=5).start().close()  # the next recorder compresses it
+    assert all(part.name.endswith(".gz") for part in parts_on_disk(path))
+
+
+def test_the_recording_stays_locked_until_its_compressor_is_done(tmp_path: Path, monkeypatch):
+    started, gate = hold_compression(monkeypatch)
+    path = tmp_path / "rec.jsonl"
+    first = recording_with_parts(path)
+    assert started.wait(5)
+    closing = threading.Thread(target=first.close, daemon=True)
+    closing.start()
+    try:
+        assert first._thread is not None
+        first._thread.join(10)
+        assert not first._thread.is_alive()  # the writer has ended the file; the compressor is still at work
+        # Before, the writer's close released the lock here: a second recorder started and compressed the same
+        # parts (each removed the other's .gz.tmp and renamed its own half-written one into FILE.N.gz).
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path, rotate_size=4096, keep=5).start()
+    finally:
+        gate.set()
+    closing.join(20)
+    assert not closing.is_alive() and first.warning is None
+    for part in parts_on_disk(path):
+        assert part.name.endswith(".gz") and gzip.decompress(part.read_bytes())
+    Recorder(path, rotate_size=4096, keep=5).start().close()  # done: the recording can be appended to again
+    assert marks(path)[-2:] == ["start", "stop"]
 
 
 def test_a_part_left_plain_by_a_killed_recorder_is_compressed_by_the_next(tmp_path: Path):
