@@ -33,7 +33,7 @@ import fcntl
 import gzip
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from stsviz.sources.parts import existing_parts, next_part_path
@@ -144,7 +144,9 @@ def _rotation_under_way(path: Path) -> bool:
     """
     temporary = next_part_path(path)
     try:
-        fd = os.open(temporary, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+        # Open for writing (neither created nor truncated): on NFS flock is an fcntl lock, which a file
+        # opened read-only cannot take (EBADF, read as "nobody holds it", and the other's part removed).
+        fd = os.open(temporary, os.O_WRONLY | _NOFOLLOW | _CLOEXEC)
     except OSError:
         return False
     try:
@@ -222,6 +224,23 @@ def cut_torn_tail(fd: int, size: int) -> int:
         os.ftruncate(fd, keep)
         os.fsync(fd)
     return keep
+
+
+def read_lines(fd: int, step: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of the open file `fd` from its start, each with its newline (the last one may have none).
+
+    Read with pread through the descriptor the recorder holds locked: opening the file again by its
+    name is refused where a lock from another descriptor is held (CIFS since Linux 5.5: EACCES),
+    and on NFS closing a second descriptor would drop the recorder's (fcntl) lock.
+    """
+    offset, rest = 0, b""
+    while block := os.pread(fd, step, offset):
+        offset += len(block)
+        *whole, rest = (rest + block).split(b"\n")
+        for line in whole:
+            yield line + b"\n"
+    if rest:
+        yield rest
 
 
 def next_part_number(path: Path) -> int:

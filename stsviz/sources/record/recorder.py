@@ -74,6 +74,7 @@ from stsviz.sources.record.files import (
     fsync_directory,
     next_part_number,
     open_recording,
+    read_lines,
 )
 from stsviz.sources.record.redact import LAST_APPLIED, new_salt, redact
 
@@ -779,38 +780,37 @@ class Recorder:
         offset = 0
         opening: int | None = None  # None: still in the opening
         snapshot = -1  # ADDED lines of the opening snapshot still to come (-1: no snapshot seen)
-        with open(self.path, "rb") as stream:
-            for index, line in enumerate(stream):
-                offset += len(line)
-                try:
-                    value = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    value = None
-                if not isinstance(value, dict):
-                    if opening is None:
-                        opening = offset - len(line)
-                    continue
+        for index, line in enumerate(read_lines(self._fd)):
+            offset += len(line)
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                value = None
+            if not isinstance(value, dict):
                 if opening is None:
-                    if index == 0 and value.get("kind") == "header":
-                        pass
-                    elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
-                        snapshot = value["objects"]
-                    elif snapshot > 0 and value.get("type") == "ADDED":
-                        snapshot -= 1
-                    else:
-                        opening = offset - len(line)
-                    if opening is None and snapshot == 0:
-                        opening = offset
-                seq = value.get("seq")
-                if isinstance(seq, int):
-                    self._seq = max(self._seq, seq)
-                obj = value.get("object")
-                type_ = value.get("type")
-                if not isinstance(obj, dict) or type_ not in ("ADDED", "MODIFIED", "DELETED"):
-                    continue
-                resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
-                if resource is not None:
-                    self._remember(resource, type_, obj, orjson.dumps(obj))
+                    opening = offset - len(line)
+                continue
+            if opening is None:
+                if index == 0 and value.get("kind") == "header":
+                    pass
+                elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
+                    snapshot = value["objects"]
+                elif snapshot > 0 and value.get("type") == "ADDED":
+                    snapshot -= 1
+                else:
+                    opening = offset - len(line)
+                if opening is None and snapshot == 0:
+                    opening = offset
+            seq = value.get("seq")
+            if isinstance(seq, int):
+                self._seq = max(self._seq, seq)
+            obj = value.get("object")
+            type_ = value.get("type")
+            if not isinstance(obj, dict) or type_ not in ("ADDED", "MODIFIED", "DELETED"):
+                continue
+            resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
+            if resource is not None:
+                self._remember(resource, type_, obj, orjson.dumps(obj))
         self._opening = offset if opening is None else opening
 
 

@@ -586,3 +586,61 @@ def test_a_recorder_started_while_another_is_between_its_two_renames_is_refused(
 
 def lines_of(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
+
+
+def test_on_nfs_a_recorder_between_its_two_renames_is_still_seen(tmp_path: Path, monkeypatch):
+    import fcntl
+
+    from stsviz.sources.record import files
+
+    real = fcntl.flock
+
+    def nfs_flock(fd: int, operation: int) -> None:
+        # NFS emulates flock with fcntl locks, which need the file open for writing.
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        real(fd, operation)
+
+    monkeypatch.setattr(files.fcntl, "flock", nfs_flock)
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    following = tmp_path / "rec.jsonl.next.tmp"
+    following.write_bytes(lines_of(path)[0])
+    held = os.open(following, os.O_WRONLY)  # another recorder's next part, written and held
+    try:
+        real(held, fcntl.LOCK_EX)
+        # Before, the check opened it read-only, the lock failed (EBADF) and was taken for "nobody holds it":
+        # the other recorder's next part was removed and a second recorder wrote into the same recording.
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path).start()
+        assert following.exists()
+    finally:
+        os.close(held)
+
+
+def test_appending_reads_the_file_through_its_locked_descriptor(tmp_path: Path, monkeypatch):
+    import builtins
+
+    path = tmp_path / "rec.jsonl"
+    first = Recorder(path).start()
+    first.listed("pods", "Pod", [pod("a")], "10", WHEN)
+    first.close()
+    real = builtins.open
+
+    def cifs_open(file, *args, **kwargs):
+        # CIFS (Linux 5.5 and later) refuses to open a file by name while a lock on it is held elsewhere.
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", cifs_open)
+    again = Recorder(path).start()  # before: PermissionError out of start(), nothing recorded
+    again.listed("pods", "Pod", [pod("a"), pod("b")], "11", WHEN)
+    again.close()
+    monkeypatch.undo()
+    # The file's own objects were read back: a is known (MODIFIED for its new salt only), b is new.
+    written = lines(path)
+    assert [(line["type"], line["object"]["metadata"]["name"]) for line in written if "object" in line][1:] == [
+        ("MODIFIED", "a"),
+        ("ADDED", "b"),
+    ]
