@@ -144,7 +144,7 @@ class Recorder:
         self._salt = new_salt() if redacted else None
         self.recording_id = secrets.token_hex(8)
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(queue_limit)
-        self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
+        self._dropped = 0  # events the queue had no room for, not yet reported (producer side)
         self._dropped_lock = threading.Lock()
         self._thread: threading.Thread | None = None  # the writer; it owns `_fd` and closes it as it ends
         self._closing = False
@@ -316,9 +316,10 @@ class Recorder:
         try:
             self._queue.put_nowait((*item, dropped))
         except queue.Full:
+            events = _events_in(item)
             with self._dropped_lock:
-                self._dropped += 1 + dropped
-            self._dropped_total += 1
+                self._dropped += events + dropped
+            self._dropped_total += events
             if self.warning is None:  # said now: the writer that would say it is the one stuck
                 self.warning = f"events lost: {_BEHIND}"
                 log.warning("recording %s: %s", self.path, self.warning)
@@ -350,9 +351,9 @@ class Recorder:
                 self._sync_if_due()
             stopped = utc_millis(self._stopped_at or self._wall())
             unwritten = self._unqueue()
-            if self._dropped:
-                self._lose(self._dropped, _BEHIND, None)
-                self._dropped = 0
+            with self._dropped_lock:  # a late _offer may still be counting one (it checks `_stopping` first)
+                dropped, self._dropped = self._dropped, 0
+            self._lose(dropped, _BEHIND, None)
             self._flush_gap(stopped, final=True)
             # Said apart from any earlier loss: these were received, and the deadline to write them passed.
             self._lose(unwritten, _STOPPED, stopped)
@@ -367,7 +368,7 @@ class Recorder:
             self._close_file()
 
     def _unqueue(self) -> int:
-        """Empty the queue past the drain deadline: the items it held (those dropped before them counted lost)."""
+        """Empty the queue past the drain deadline: the events it held (those dropped before them counted lost)."""
         unwritten = 0
         while True:
             try:
@@ -378,7 +379,7 @@ class Recorder:
                 continue
             if item[-1]:
                 self._lose(item[-1], _BEHIND, None)
-            unwritten += 1
+            unwritten += _events_in(item[:-1])
 
     def _close_file(self) -> None:
         """The writer's last act: the file synced, and closed unless the compressor still needs its lock."""
@@ -821,6 +822,19 @@ _CHUNK = 1 << 20
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
 _STOPPED = "the recorder was stopped before writing them"
+
+
+def _events_in(item: tuple[Any, ...]) -> int:
+    """How many events a queued item holds: one an event, a list its objects; a mark is not an event.
+
+    What a gap marker's `lost` counts. A mark that could not be written is not counted (nor said
+    anywhere): the gap marker says what is missing from the replay's events.
+    """
+    if item[0] == "event":
+        return 1
+    if item[0] == "list":
+        return len(item[3])
+    return 0
 
 
 def _size_text(size: int) -> str:

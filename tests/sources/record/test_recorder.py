@@ -644,3 +644,40 @@ def test_appending_reads_the_file_through_its_locked_descriptor(tmp_path: Path, 
         ("MODIFIED", "a"),
         ("ADDED", "b"),
     ]
+
+
+def test_a_gap_counts_events_a_list_its_objects_and_marks_none(tmp_path: Path):
+    now = [0.0]  # the recorder's clock: the test moves it past the drain's deadline
+    entered, gate = threading.Event(), threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        entered.set()
+        gate.wait(10)
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, queue_limit=3, drain_timeout=1.0, clock=lambda: now[0]).start()
+    recorder._write_fn = stalled
+    recorder.event("pods", "ADDED", pod("blocker"), WHEN)  # the writer sticks in its write
+    assert entered.wait(5)
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(50)], "1", WHEN)  # queued: 50 objects
+    recorder.phase("pods", "disconnect", WHEN, "eof")  # queued: a mark, no event
+    recorder.mark("action", action="scale")  # queued: a mark, no event
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(20)], "2", WHEN)  # the queue is full: 20 lost
+    recorder.event("pods", "MODIFIED", pod("web-0", phase="Running"), WHEN)  # 1 lost
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+        now[0] += 1.5  # past the drain, short of close()'s deadline: what is queued is counted, not written
+    finally:
+        gate.set()
+    closing.join(20)
+    assert not closing.is_alive()
+    gaps = {gap["reason"]: gap["lost"] for gap in lines(path) if gap.get("mark") == "gap"}
+    # Before: 2 and 3 (queue items: a list of 50 pods counted one, each mark one event).
+    assert gaps == {
+        "the recorder fell behind (its queue was full: the disk is slow)": 21,
+        "the recorder was stopped before writing them": 50,
+    }
+    assert recorder.lost == 71 and "71 lost" in recorder.describe()
