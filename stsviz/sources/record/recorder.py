@@ -659,13 +659,19 @@ class Recorder:
                 os.unlink(temporary)
             raise
         fsync_directory(self.path)
-        os.close(self._fd)  # the old part's lock goes with it; the new one is held already
-        self._fd, self._size, self._opening, self._unsynced = fd, size, size, False
+        # The new part is FILE now: the recorder goes on in it before anything else can fail (a failed
+        # close of the old part left it writing to a closed descriptor number).
+        old, self._fd, self._size, self._opening, self._unsynced = self._fd, fd, size, size, False
         self._part = number + 1
         self._seq += lines
         self.events += events
         self.bytes += size
         self._last_sync = self._clock()
+        try:
+            os.close(old)  # the old part's lock goes with it; the new one is held already
+        except OSError as error:  # its lines were synced before the renames: nothing is lost
+            self.warning = f"cannot close {closed.name}: {error.strerror or error}"
+            log.warning("recording %s: %s", self.path, self.warning)
         self._prune()
         self._compress_later(closed, number)
 
