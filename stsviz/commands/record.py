@@ -53,7 +53,9 @@ def parse_size(text: str) -> int:
     unit = (match.group(2) or "").upper().removesuffix("B")
     size = int(float(match.group(1)) * _UNITS[unit])
     if size < 4096:
-        raise UsageError(f"--rotate-size {text!r}: at least 4KB, so that a part holds more than its header")
+        raise UsageError(
+            f"--rotate-size {text!r}: at least 4KiB (4096 bytes), so that a part holds more than its header"
+        )
     return size
 
 

@@ -439,8 +439,8 @@ def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends
     tmp_path: Path, monkeypatch
 ):
     # Short deadlines (the defaults are 10 s to drain and 5 s more for a write stuck in the kernel).
-    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2, raising=False)
-    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2)
+    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2)
     gate = threading.Event()
 
     def stalled(fd: int, data) -> int:
@@ -476,7 +476,7 @@ def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends
 
 
 def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3)
 
     def slow(fd: int, data) -> int:
         time.sleep(0.01)  # a slow disk (not a synchronisation): about 100 lines a second
