@@ -23,7 +23,10 @@ and goes with the process: a recorder killed leaves none.
 Rotating, the next part is written first as `FILE.next.tmp` (created 0600
 and locked, its header and snapshot written and fsynced), then FILE is
 renamed `FILE.N` and `FILE.next.tmp` renamed FILE, one system call after the
-other: FILE is never empty, and missing only between those two renames.
+other: FILE is never empty, and missing only between those two renames. A
+recorder that finds FILE missing and `FILE.next.tmp` there finishes the
+rotation a killed recorder left (the part is complete: it was synced before
+the first rename) by renaming it FILE, and says so in one log line.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gzip
+import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from stsviz.sources.parts import existing_parts, next_part_path
+
+log = logging.getLogger("stsviz.record")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -162,8 +168,44 @@ def _rotation_under_way(path: Path) -> bool:
     return False
 
 
+def _finish_rotation(path: Path) -> int | None:
+    """FILE.next.tmp renamed FILE, when a recorder killed between its two renames left FILE missing: its fd, locked.
+
+    That part is complete: it was written and fsynced before FILE was renamed away. It takes the name,
+    as the killed recorder would have done, and its recording goes on in it (before, it was removed
+    and a new FILE started without the snapshot). None when FILE is there or there is no such part.
+    """
+    temporary = next_part_path(path)
+    if os.path.lexists(path) or not os.path.lexists(temporary):
+        return None
+    try:
+        fd = os.open(temporary, os.O_RDWR | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return None
+    try:
+        lock_recording(fd, path)  # another recorder holding it is between its renames now: refused
+        if os.path.lexists(path):
+            os.close(fd)  # another recorder took the name meanwhile: open what is there
+            return None
+        os.rename(temporary, path)
+    except RecordFileError:
+        os.close(fd)
+        raise
+    except OSError as error:
+        os.close(fd)
+        raise RecordFileError(f"{path}: cannot finish the rotation a stopped recorder left: {error.strerror}") from None
+    fsync_directory(path)
+    log.warning(
+        "%s: a recorder was stopped between the two renames of a rotation; its next part now takes the name", path
+    )
+    return fd
+
+
 def _open_locked(path: Path) -> tuple[int, bool]:
     name = str(path)
+    finished = _finish_rotation(path)
+    if finished is not None:
+        return finished, False
     try:
         fd = create_private(path)
         created = True

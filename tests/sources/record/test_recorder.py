@@ -707,3 +707,26 @@ def test_a_part_that_fails_to_close_after_its_rotation_costs_a_warning_not_the_r
     assert "cannot close rec.jsonl.1: Input/output error" in (recorder.warning or "")
     phases = [c.record.phase for c in load_recording([path]).events if c.type == "MODIFIED"]
     assert phases[-3:] == ["P97", "P98", "P99"]
+
+
+def test_a_rotation_a_killed_recorder_left_between_its_renames_is_finished_by_the_next(tmp_path: Path, caplog):
+    import shutil
+
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    before = [c.record.phase for c in load_recording([path]).events]
+    # Killed between the renames: FILE is FILE.N already, and the next part, written and synced, waits as
+    # FILE.next.tmp (here a copy of the last part: it opens with a header and the snapshot of every object).
+    following = tmp_path / "rec.jsonl.next.tmp"
+    shutil.copy(path, following)
+    opening = lines_of(following)
+    number = len(parts_on_disk(path)) + 1
+    os.rename(path, tmp_path / f"rec.jsonl.{number}")
+    with caplog.at_level("WARNING", logger="stsviz.record"):
+        Recorder(path, rotate_size=4096, keep=5).start().close()
+    # Before: the part was removed and a new FILE began with no snapshot (its objects missing when it
+    # replayed alone, or with fewer parts than --keep).
+    assert not following.exists()
+    assert lines_of(path)[: len(opening)] == opening and marks(path)[-2:] == ["start", "stop"]
+    assert [r.getMessage() for r in caplog.records if "between the two renames" in r.getMessage()]
+    assert [c.record.phase for c in load_recording([path]).events][: len(before)] == before
