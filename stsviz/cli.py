@@ -153,7 +153,8 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "--rotate-size",
         metavar="SIZE",
         help="start a new part once the file holds SIZE (e.g. 100MB) recorded after the snapshot of every object "
-        "that opens it (a part is larger than SIZE by that snapshot); closed parts are gzipped as FILE.N.gz",
+        "that opens it, or as much as that snapshot if it is larger (so snapshots are at most half of what is "
+        "written); closed parts are gzipped as FILE.N.gz",
     )
     record.add_argument(
         "--keep", type=int, default=None, metavar="N", help="rotated parts to keep (default 5; with --rotate-size)"

@@ -4,8 +4,12 @@ It runs the live source (list, then watch every kind, as `stsviz` does) with a
 `Recorder` as its tap, and nothing else: no screen, no fold. SIGINT and
 SIGTERM end it cleanly with exit 0: what is queued is written for up to 10 s
 (what is left then is counted in a gap marker and a warning), then the stop
-mark; the file is synced and closed (a disk that stalls even that is left
-after 5 s more, with a warning). Before recording it checks the kubeconfig (exit 2), that
+mark, and the file is synced; the rotated parts still queued are compressed
+meanwhile. All of it is bounded by one deadline, 15 s after the signal: a
+part not compressed by then stays plain (it replays, and the next recorder on
+the file compresses it), and a disk that stalls is left then, with a warning.
+The file, and its lock, is closed once the writing and the compression are
+done. Before recording it checks the kubeconfig (exit 2), that
 the server answers (exit 2 if unreachable) and what it says it is (exit 1 if
 it refuses). While running, the kinds reconnect on their own as in live mode;
 on a terminal one line on stderr shows events, bytes and each kind's state.
@@ -49,7 +53,9 @@ def parse_size(text: str) -> int:
     unit = (match.group(2) or "").upper().removesuffix("B")
     size = int(float(match.group(1)) * _UNITS[unit])
     if size < 4096:
-        raise UsageError(f"--rotate-size {text!r}: at least 4KB, so that a part holds more than its header")
+        raise UsageError(
+            f"--rotate-size {text!r}: at least 4KiB (4096 bytes), so that a part holds more than its header"
+        )
     return size
 
 

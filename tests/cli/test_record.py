@@ -175,6 +175,8 @@ def test_no_redact_keeps_the_values_and_the_header_says_so(demo, tmp_path):
     [
         ([], "record needs -o FILE"),
         (["-o", "x", "--rotate-size", "lots"], "--rotate-size 'lots': expected a size"),
+        # 4KB is 4,000 bytes: the minimum is said in the units it is counted in (before: 'at least 4KB').
+        (["-o", "x", "--rotate-size", "4KB"], "--rotate-size '4KB': at least 4KiB (4096 bytes)"),
         (["-o", "x", "--keep", "3"], "--keep applies to rotated parts"),
         (["-o", "x", "--kubeconfig", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
     ],

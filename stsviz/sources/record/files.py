@@ -14,15 +14,19 @@ followed). An existing FILE is appended to only if it is a regular file that
 starts with an stsviz header, after cutting a torn last line off.
 
 A recorder holds an exclusive `flock` on FILE for as long as it records (on
-each new FILE too, from before it takes the name): a second recorder on the
-same recording is refused ("another stsviz is recording to it") instead of
-interleaving its lines. Reading (replay) takes no lock. The lock is advisory
+each new FILE too, from before it takes the name) and until it has finished
+compressing its rotated parts: a second recorder on the same recording is
+refused ("another stsviz is recording to it") instead of interleaving its
+lines or compressing the same parts. Reading (replay) takes no lock. The lock is advisory
 and goes with the process: a recorder killed leaves none.
 
 Rotating, the next part is written first as `FILE.next.tmp` (created 0600
 and locked, its header and snapshot written and fsynced), then FILE is
 renamed `FILE.N` and `FILE.next.tmp` renamed FILE, one system call after the
-other: FILE is never empty, and missing only between those two renames.
+other: FILE is never empty, and missing only between those two renames. A
+recorder that finds FILE missing and `FILE.next.tmp` there finishes the
+rotation a killed recorder left (the part is complete: it was synced before
+the first rename) by renaming it FILE, and says so in one log line.
 """
 
 from __future__ import annotations
@@ -30,11 +34,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gzip
+import logging
 import os
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from stsviz.sources.parts import existing_parts, next_part_path
+
+log = logging.getLogger("stsviz.record")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -45,6 +53,10 @@ _TAIL_STEP = 1 << 16
 
 class RecordFileError(Exception):
     """The recording file cannot be used: one line for the user."""
+
+
+class CompressionStopped(Exception):
+    """compress_part was told to stop: the plain part is left as it was, and no .tmp."""
 
 
 def fsync_directory(path: Path) -> None:
@@ -138,7 +150,9 @@ def _rotation_under_way(path: Path) -> bool:
     """
     temporary = next_part_path(path)
     try:
-        fd = os.open(temporary, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+        # Open for writing (neither created nor truncated): on NFS flock is an fcntl lock, which a file
+        # opened read-only cannot take (EBADF, read as "nobody holds it", and the other's part removed).
+        fd = os.open(temporary, os.O_WRONLY | _NOFOLLOW | _CLOEXEC)
     except OSError:
         return False
     try:
@@ -154,8 +168,44 @@ def _rotation_under_way(path: Path) -> bool:
     return False
 
 
+def _finish_rotation(path: Path) -> int | None:
+    """FILE.next.tmp renamed FILE, when a recorder killed between its two renames left FILE missing: its fd, locked.
+
+    That part is complete: it was written and fsynced before FILE was renamed away. It takes the name,
+    as the killed recorder would have done, and its recording goes on in it (before, it was removed
+    and a new FILE started without the snapshot). None when FILE is there or there is no such part.
+    """
+    temporary = next_part_path(path)
+    if os.path.lexists(path) or not os.path.lexists(temporary):
+        return None
+    try:
+        fd = os.open(temporary, os.O_RDWR | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return None
+    try:
+        lock_recording(fd, path)  # another recorder holding it is between its renames now: refused
+        if os.path.lexists(path):
+            os.close(fd)  # another recorder took the name meanwhile: open what is there
+            return None
+        os.rename(temporary, path)
+    except RecordFileError:
+        os.close(fd)
+        raise
+    except OSError as error:
+        os.close(fd)
+        raise RecordFileError(f"{path}: cannot finish the rotation a stopped recorder left: {error.strerror}") from None
+    fsync_directory(path)
+    log.warning(
+        "%s: a recorder was stopped between the two renames of a rotation; its next part now takes the name", path
+    )
+    return fd
+
+
 def _open_locked(path: Path) -> tuple[int, bool]:
     name = str(path)
+    finished = _finish_rotation(path)
+    if finished is not None:
+        return finished, False
     try:
         fd = create_private(path)
         created = True
@@ -218,13 +268,36 @@ def cut_torn_tail(fd: int, size: int) -> int:
     return keep
 
 
+def read_lines(fd: int, step: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of the open file `fd` from its start, each with its newline (the last one may have none).
+
+    Read with pread through the descriptor the recorder holds locked: opening the file again by its
+    name is refused where a lock from another descriptor is held (CIFS since Linux 5.5: EACCES),
+    and on NFS closing a second descriptor would drop the recorder's (fcntl) lock.
+    """
+    offset, rest = 0, b""
+    while block := os.pread(fd, step, offset):
+        offset += len(block)
+        *whole, rest = (rest + block).split(b"\n")
+        for line in whole:
+            yield line + b"\n"
+    if rest:
+        yield rest
+
+
 def next_part_number(path: Path) -> int:
     """The number the next rotated part of `path` gets: one above every part there is."""
     return max((number for number, _ in existing_parts(path)), default=0) + 1
 
 
-def compress_part(plain: Path, level: int = 6) -> Path:
-    """`FILE.N` -> `FILE.N.gz` (0600, synced, renamed into place), then the plain part removed."""
+def compress_part(plain: Path, level: int = 6, *, stop: Callable[[], bool] = lambda: False) -> Path:
+    """`FILE.N` -> `FILE.N.gz` (0600, synced, renamed into place), then the plain part removed.
+
+    Called only holding the recording's lock (the recorder keeps FILE open and locked until its
+    compressor ends): the `.gz.tmp` it removes as a crash's leftover is then nobody else's, and no
+    other process is renaming one into `FILE.N.gz`. `stop()` is asked between blocks; when it says
+    so, CompressionStopped is raised and the plain part stays.
+    """
     final = plain.with_name(plain.name + ".gz")
     temporary = plain.with_name(plain.name + ".gz.tmp")
     try:
@@ -237,6 +310,8 @@ def compress_part(plain: Path, level: int = 6) -> Path:
             with open(fd, "wb") as raw:
                 with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out:
                     while block := source.read(1 << 20):
+                        if stop():
+                            raise CompressionStopped(plain.name)
                         out.write(block)
                 raw.flush()
                 os.fsync(raw.fileno())

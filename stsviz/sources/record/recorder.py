@@ -20,13 +20,17 @@ written form of every object, and appends one complete line per `os.write`:
   adds (`mark()`, for the user's actions later).
 
 With `rotate_size`, the file is rotated once what its part recorded after its
-opening (the header, and the snapshot of a rotated part) reaches that size:
-each part holds at least `rotate_size` of new lines, however large the
-snapshot of a big namespace is. The new part is written (header, snapshot) and
+opening (the header, and the snapshot of a rotated part) reaches that size, or
+the size of that opening if it is larger: each part holds at least
+`rotate_size` of new lines, and at least as much as its snapshot, so the
+snapshots of a big namespace are at most half of what is written. Once
+`close()` is asked the file is not rotated again. The new part is written (header, snapshot) and
 synced under a temporary name and renamed into place (files.py), so FILE
-always begins with a header. One compressor thread gzips the closed parts
-in the order they were written, then prunes all but the newest `keep`; a part
-is never pruned before its turn to be compressed.
+always begins with a header. After each rotation the parts older than the
+newest `keep` are removed (plain or gzipped), so `keep` holds while
+compression lags; one compressor thread gzips the closed parts that are left
+in the order they were written (a part already pruned is not compressed), and
+the part it is compressing is never removed under it.
 
 Durability: lines go to the kernel as they are written (no user-space
 buffer), the file is fsynced every `fsync_interval` and after each MARK, and
@@ -35,10 +39,14 @@ file and every rotated part are 0600 (files.py). A failure of the disk (ENOSPC,
 EIO) costs the events it could not hold, counted in a gap marker once the
 disk takes writes again, and a warning; never an exception into the watches.
 
-Stopping (`close()`) never blocks on the queue: the writer thread, which alone
-holds and closes the file, writes what is queued for at most `drain_timeout`
-(10 s), counts the rest in a gap marker, writes the `stop` mark, syncs and
-closes. A writer stuck in a write on a stalled disk is left to finish it.
+Stopping (`close()`) never blocks on the queue and returns within one
+deadline, `drain_timeout` (10 s) + CLOSE_MARGIN (5 s): the writer thread, which
+alone writes the file, writes what is queued for at most `drain_timeout`,
+counts the rest in a gap marker, writes the `stop` mark and syncs; the
+compressor goes on until the same deadline, and a part it has not finished
+stays plain (the next recorder compresses it). The file, and its lock, is
+closed when both are done. A thread stuck in a write on a stalled disk is left
+to finish it.
 """
 
 from __future__ import annotations
@@ -59,12 +67,14 @@ import orjson
 
 from stsviz.sources.parts import existing_parts, next_part_path, part_path
 from stsviz.sources.record.files import (
+    CompressionStopped,
     RecordFileError,
     compress_part,
     create_next_part,
     fsync_directory,
     next_part_number,
     open_recording,
+    read_lines,
 )
 from stsviz.sources.record.redact import LAST_APPLIED, new_salt, redact
 
@@ -80,7 +90,8 @@ RETRY_INTERVAL = 1.0
 # Once close() is asked, the writer goes on writing what is queued for at most this long (a SIGTERM's
 # grace period is 30 s in Kubernetes); what is left then is counted lost in a gap marker.
 DRAIN_TIMEOUT = 10.0
-# How much longer close() waits for a writer stuck in one write (a stalled disk) before leaving it.
+# How much longer than DRAIN_TIMEOUT close() waits in all: for a writer stuck in one write (a stalled disk),
+# and for the compressor still working on the rotated parts, before leaving them.
 CLOSE_MARGIN = 5.0
 
 _KINDS = {
@@ -133,7 +144,7 @@ class Recorder:
         self._salt = new_salt() if redacted else None
         self.recording_id = secrets.token_hex(8)
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(queue_limit)
-        self._dropped = 0  # items the queue had no room for, not yet reported (producer side)
+        self._dropped = 0  # events the queue had no room for, not yet reported (producer side)
         self._dropped_lock = threading.Lock()
         self._thread: threading.Thread | None = None  # the writer; it owns `_fd` and closes it as it ends
         self._closing = False
@@ -145,6 +156,13 @@ class Recorder:
         # pruning removed one still waiting: "cannot compress", a .gz.tmp left, more than `keep` parts).
         self._compress_queue: queue.Queue[tuple[Path, int] | None] = queue.Queue()
         self._compressor: threading.Thread | None = None
+        self._abandon = threading.Event()  # close()'s deadline passed: the compressor leaves its part plain
+        # The writer and the compressor (once started) each hold FILE; the last to end closes it.
+        self._holders = 1
+        self._holders_lock = threading.Lock()
+        # Pruning (writer and compressor) and the compressor's choice of its part, one at a time.
+        self._parts_lock = threading.Lock()
+        self._compressing: Path | None = None  # the plain part being compressed: never pruned under it
         self._stopped_at: datetime | None = None
         self._fd = -1
         self._size = 0  # bytes of whole lines in the current part
@@ -202,43 +220,61 @@ class Recorder:
     def close(self) -> None:
         """Stop: the writer writes what is queued, then the stop mark, syncs and closes the file. Safe to call twice.
 
-        Never blocks on the queue. The writer drains it for at most `drain_timeout`
-        (default DRAIN_TIMEOUT, 10 s) and counts what it could not write in a gap
-        marker. The writer alone closes the file, so nothing is written to a closed
-        descriptor: if it is stuck in a write past the deadline and CLOSE_MARGIN
-        (a stalled disk), close() returns and leaves it (a daemon thread) to end
-        the file if the disk answers before the process exits, and says so in
-        `warning`. Then the rotated parts still queued are compressed, within the
-        same margin.
+        Never blocks on the queue, and returns within one deadline,
+        `drain_timeout` (default DRAIN_TIMEOUT, 10 s) + CLOSE_MARGIN (5 s), shared
+        by the writer and the compressor. The writer drains the queue for at most
+        `drain_timeout` and counts what it could not write in a gap marker. The
+        writer alone writes the file, so nothing is written to a closed
+        descriptor: if it is stuck in a write at the deadline (a stalled disk),
+        close() returns and leaves it (a daemon thread) to end the file if the
+        disk answers before the process exits, and says so in `warning`. The
+        compressor goes on with the rotated parts still queued until the same
+        deadline; one it has not finished then stays plain (replay reads it, the
+        next recorder on the file compresses it). The file, and its lock, is
+        closed only once both are done: no second recorder starts on the
+        recording while this one's compressor still works on its parts.
         """
         if self._closing:
             return
         self._closing = True
+        deadline = self._clock() + self.drain_timeout + CLOSE_MARGIN
         thread = self._thread
-        waited = self.drain_timeout + CLOSE_MARGIN
         if thread is not None:
             self._stopped_at = self._wall()  # the stop mark's time: when asked, not when the queue drained
             self._drain_until = self._clock() + self.drain_timeout
             self._stopping.set()
             with contextlib.suppress(queue.Full):  # a full queue: the writer sees `_stopping` as it drains
                 self._queue.put_nowait(_STOP)  # wakes a writer waiting on an empty queue
-            thread.join(waited)
-            if thread.is_alive():
+            if not self._join_by(thread, deadline):
                 self.warning = (
-                    f"the disk did not take the recording's last lines within {waited:g} s; "
-                    "the recording may end without its stop mark"
+                    f"the disk did not take the recording's last lines within "
+                    f"{self.drain_timeout + CLOSE_MARGIN:g} s; the recording may end without its stop mark"
                 )
                 log.warning("recording %s: %s", self.path, self.warning)
-        elif self._fd >= 0:  # started no writer: the file is ours to close
-            os.close(self._fd)
-            self._fd = -1
         compressor = self._compressor
         if compressor is not None:
-            self._compress_queue.put(None)  # after the parts queued: they are compressed first
-            compressor.join(max(waited, CLOSE_MARGIN))
-            if compressor.is_alive():
-                self.warning = "closing could not wait for the rotated parts' compression; a part may stay plain"
+            # No part is queued after this: nothing rotates once stopping (a rotation under way in a stuck
+            # writer queues its part after it, and that part stays plain for the next recorder).
+            self._compress_queue.put(None)
+            if not self._join_by(compressor, deadline):
+                self._abandon.set()  # it stops at its next block, leaving the part plain, and closes the file
+                self.warning = (
+                    "closing stopped compressing the rotated parts at its deadline; a part left plain replays "
+                    "as it is, and the next recorder on the file compresses it"
+                )
                 log.warning("recording %s: %s", self.path, self.warning)
+        if thread is None and compressor is None and self._fd >= 0:  # started neither: the file is ours to close
+            os.close(self._fd)
+            self._fd = -1
+
+    def _join_by(self, thread: threading.Thread, deadline: float) -> bool:
+        """Wait for `thread` until `deadline` (by `clock`): whether it ended."""
+        while thread.is_alive():
+            left = deadline - self._clock()
+            if left <= 0:
+                return False
+            thread.join(min(left, _JOIN_STEP))
+        return True
 
     @property
     def lost(self) -> int:
@@ -280,9 +316,10 @@ class Recorder:
         try:
             self._queue.put_nowait((*item, dropped))
         except queue.Full:
+            events = _events_in(item)
             with self._dropped_lock:
-                self._dropped += 1 + dropped
-            self._dropped_total += 1
+                self._dropped += events + dropped
+            self._dropped_total += events
             if self.warning is None:  # said now: the writer that would say it is the one stuck
                 self.warning = f"events lost: {_BEHIND}"
                 log.warning("recording %s: %s", self.path, self.warning)
@@ -314,9 +351,9 @@ class Recorder:
                 self._sync_if_due()
             stopped = utc_millis(self._stopped_at or self._wall())
             unwritten = self._unqueue()
-            if self._dropped:
-                self._lose(self._dropped, _BEHIND, None)
-                self._dropped = 0
+            with self._dropped_lock:  # a late _offer may still be counting one (it checks `_stopping` first)
+                dropped, self._dropped = self._dropped, 0
+            self._lose(dropped, _BEHIND, None)
             self._flush_gap(stopped, final=True)
             # Said apart from any earlier loss: these were received, and the deadline to write them passed.
             self._lose(unwritten, _STOPPED, stopped)
@@ -331,7 +368,7 @@ class Recorder:
             self._close_file()
 
     def _unqueue(self) -> int:
-        """Empty the queue past the drain deadline: the items it held (those dropped before them counted lost)."""
+        """Empty the queue past the drain deadline: the events it held (those dropped before them counted lost)."""
         unwritten = 0
         while True:
             try:
@@ -342,18 +379,32 @@ class Recorder:
                 continue
             if item[-1]:
                 self._lose(item[-1], _BEHIND, None)
-            unwritten += 1
+            unwritten += _events_in(item[:-1])
 
     def _close_file(self) -> None:
-        """The writer's last act: the file synced and closed (nothing else closes it while the writer lives)."""
-        if self._fd < 0:
+        """The writer's last act: the file synced, and closed unless the compressor still needs its lock."""
+        if self._fd >= 0:
+            self._sync()
+        self._compress_queue.put(None)  # no part comes after this one (close() may be stuck elsewhere)
+        self._release_file()
+
+    def _release_file(self) -> None:
+        """The writer and the compressor each let go of FILE as they end; the last one closes it.
+
+        The lock on FILE goes with it: while the compressor still works on the recording's parts, a
+        second recorder on it is refused (it would compress the same parts at the same time).
+        """
+        with self._holders_lock:
+            self._holders -= 1
+            if self._holders > 0:
+                return
+        fd, self._fd = self._fd, -1
+        if fd < 0:
             return
-        self._sync()
         try:
-            os.close(self._fd)
+            os.close(fd)
         except OSError as error:
             self.warning = f"cannot close the recording: {error.strerror or error}"
-        self._fd = -1
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         what = item[0]
@@ -564,7 +615,12 @@ class Recorder:
     # -- rotation ------------------------------------------------------------------
 
     def _maybe_rotate(self, ts: str) -> None:
-        if self.rotate_size is None or self._size - self._opening < self.rotate_size or self._failing:
+        if self.rotate_size is None or self._failing or self._stopping.is_set():
+            return  # stopping: the drain's deadline is for the queued events, not for writing a new snapshot
+        # A part holds at least as many new bytes as its opening snapshot: a snapshot far bigger than
+        # rotate_size (an 18 MB namespace, 64 KB parts) would otherwise be written again for every
+        # rotate_size of events, a disk's worth of snapshots while the events queued behind them were lost.
+        if self._size - self._opening < max(self.rotate_size, self._opening):
             return
         try:
             self._rotate(ts)
@@ -603,13 +659,20 @@ class Recorder:
                 os.unlink(temporary)
             raise
         fsync_directory(self.path)
-        os.close(self._fd)  # the old part's lock goes with it; the new one is held already
-        self._fd, self._size, self._opening, self._unsynced = fd, size, size, False
+        # The new part is FILE now: the recorder goes on in it before anything else can fail (a failed
+        # close of the old part left it writing to a closed descriptor number).
+        old, self._fd, self._size, self._opening, self._unsynced = self._fd, fd, size, size, False
         self._part = number + 1
         self._seq += lines
         self.events += events
         self.bytes += size
         self._last_sync = self._clock()
+        try:
+            os.close(old)  # the old part's lock goes with it; the new one is held already
+        except OSError as error:  # its lines were synced before the renames: nothing is lost
+            self.warning = f"cannot close {closed.name}: {error.strerror or error}"
+            log.warning("recording %s: %s", self.path, self.warning)
+        self._prune()
         self._compress_later(closed, number)
 
     def _write_opening(self, fd: int, part: int, ts: str) -> tuple[int, int, int]:
@@ -648,32 +711,65 @@ class Recorder:
 
     def _compress_later(self, closed: Path, number: int) -> None:
         if self._compressor is None:
+            with self._holders_lock:
+                self._holders += 1  # let go of as the compressor ends
             self._compressor = threading.Thread(target=self._compress_parts, name="stsviz-recorder-gzip", daemon=True)
             self._compressor.start()
         self._compress_queue.put((closed, number))
 
     def _compress_parts(self) -> None:
         """The compressor thread: each rotated part in the order written, compressed, then the oldest pruned."""
-        while (item := self._compress_queue.get()) is not None:
-            try:
-                self._compress_and_prune(*item)
-            except Exception as error:  # a bug: the plain parts stay, and replay reads them
-                self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
-                log.exception("compressing %s failed", item[0])
+        try:
+            while not self._abandon.is_set() and (item := self._compress_queue.get()) is not None:
+                try:
+                    self._compress_and_prune(*item)
+                except Exception as error:  # a bug: the plain parts stay, and replay reads them
+                    self.warning = f"cannot compress {item[0].name}: {type(error).__name__}: {error}"
+                    log.exception("compressing %s failed", item[0])
+        finally:
+            self._release_file()
 
     def _compress_and_prune(self, closed: Path, number: int) -> None:
+        self._prune()  # first: a part outside the newest `keep` is removed, not compressed to be removed
+        with self._parts_lock:
+            if not closed.exists():
+                return  # pruned already: newer parts rotated while it waited its turn
+            self._compressing = closed
         try:
-            compress_part(closed)
+            compress_part(closed, stop=self._abandon.is_set)
+        except CompressionStopped:
+            pass  # close()'s deadline: the part stays plain, and the next recorder compresses it
         except OSError as error:
             # The plain part stays and replays as it is: nothing recorded is lost.
             self.warning = f"cannot compress {closed.name}: {error.strerror or error}"
             log.warning("recording %s: %s", self.path, self.warning)
+        finally:
+            with self._parts_lock:
+                self._compressing = None
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove the rotated parts older than the newest `keep`, plain or gzipped, but the one being compressed.
+
+        Called by the writer after each rotation and by the compressor around each part: `keep` holds
+        while compression lags (a slow disk piled up a hundred plain parts with --keep 2, each then
+        gzipped only to be deleted). The part being compressed is left to the compressor's own pruning
+        after it, so nothing is removed under it.
+        """
         try:
-            parts = existing_parts(self.path)
-            # Parts above `number` are still queued for compression: never pruned before their turn.
-            doomed = [old for older, old in parts[: max(0, len(parts) - self.keep)] if older <= number]
-            for old in doomed:
-                os.unlink(old)
+            with self._parts_lock:
+                parts = existing_parts(self.path)
+                doomed = [
+                    (number, old) for number, old in parts[: max(0, len(parts) - self.keep)] if old != self._compressing
+                ]
+                for number, old in doomed:
+                    os.unlink(old)
+                    # A crash may have left the part gzipped too, or half gzipped: neither is kept without it.
+                    gz = part_path(self.path, number, gz=True)
+                    for leftover in (gz, gz.with_name(gz.name + ".tmp")):
+                        if leftover != old:
+                            with contextlib.suppress(FileNotFoundError):
+                                os.unlink(leftover)
             if doomed:
                 fsync_directory(self.path)
         except OSError as error:
@@ -691,46 +787,60 @@ class Recorder:
         offset = 0
         opening: int | None = None  # None: still in the opening
         snapshot = -1  # ADDED lines of the opening snapshot still to come (-1: no snapshot seen)
-        with open(self.path, "rb") as stream:
-            for index, line in enumerate(stream):
-                offset += len(line)
-                try:
-                    value = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    value = None
-                if not isinstance(value, dict):
-                    if opening is None:
-                        opening = offset - len(line)
-                    continue
+        for index, line in enumerate(read_lines(self._fd)):
+            offset += len(line)
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                value = None
+            if not isinstance(value, dict):
                 if opening is None:
-                    if index == 0 and value.get("kind") == "header":
-                        pass
-                    elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
-                        snapshot = value["objects"]
-                    elif snapshot > 0 and value.get("type") == "ADDED":
-                        snapshot -= 1
-                    else:
-                        opening = offset - len(line)
-                    if opening is None and snapshot == 0:
-                        opening = offset
-                seq = value.get("seq")
-                if isinstance(seq, int):
-                    self._seq = max(self._seq, seq)
-                obj = value.get("object")
-                type_ = value.get("type")
-                if not isinstance(obj, dict) or type_ not in ("ADDED", "MODIFIED", "DELETED"):
-                    continue
-                resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
-                if resource is not None:
-                    self._remember(resource, type_, obj, orjson.dumps(obj))
+                    opening = offset - len(line)
+                continue
+            if opening is None:
+                if index == 0 and value.get("kind") == "header":
+                    pass
+                elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
+                    snapshot = value["objects"]
+                elif snapshot > 0 and value.get("type") == "ADDED":
+                    snapshot -= 1
+                else:
+                    opening = offset - len(line)
+                if opening is None and snapshot == 0:
+                    opening = offset
+            seq = value.get("seq")
+            if isinstance(seq, int):
+                self._seq = max(self._seq, seq)
+            obj = value.get("object")
+            type_ = value.get("type")
+            if not isinstance(obj, dict) or type_ not in ("ADDED", "MODIFIED", "DELETED"):
+                continue
+            resource = next((r for r, k in _KINDS.items() if k == obj.get("kind")), None)
+            if resource is not None:
+                self._remember(resource, type_, obj, orjson.dumps(obj))
         self._opening = offset if opening is None else opening
 
 
+# close() checks its deadline by `clock` at least this often (seconds) while it waits for a thread.
+_JOIN_STEP = 0.1
 # A new part's opening is written this much at a time.
 _CHUNK = 1 << 20
 
 _BEHIND = "the recorder fell behind (its queue was full: the disk is slow)"
 _STOPPED = "the recorder was stopped before writing them"
+
+
+def _events_in(item: tuple[Any, ...]) -> int:
+    """How many events a queued item holds: one an event, a list its objects; a mark is not an event.
+
+    What a gap marker's `lost` counts. A mark that could not be written is not counted (nor said
+    anywhere): the gap marker says what is missing from the replay's events.
+    """
+    if item[0] == "event":
+        return 1
+    if item[0] == "list":
+        return len(item[3])
+    return 0
 
 
 def _size_text(size: int) -> str:

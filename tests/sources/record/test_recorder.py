@@ -120,6 +120,7 @@ def rotated_recording(path: Path, *, changes: int, keep: int) -> None:
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
     for step in range(changes):
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")  # once close() is asked, nothing rotates
     recorder.close()
 
 
@@ -220,67 +221,204 @@ def parts_on_disk(path: Path) -> list[Path]:
     return [part for _, part in existing_parts(path)]
 
 
-def test_a_snapshot_larger_than_the_rotate_size_does_not_rotate_on_every_event(tmp_path: Path):
+def part_bytes(part: Path) -> bytes:
+    data = part.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def test_a_snapshot_larger_than_the_rotate_size_is_never_most_of_what_a_part_holds(tmp_path: Path):
     # 40 pods: the snapshot that opens every part is ~2.5 times the rotate size by itself.
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path, rotate_size=4096, keep=50).start()
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(40)], "1", WHEN)
-    for step in range(20):  # a quiet namespace: 20 small changes, about 6 KB in all
+    for step in range(120):  # about 36 KB of small changes
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")
     recorder.close()
     parts = parts_on_disk(path)
-    # The first part (the list) rotated; the 20 changes after it are more than 4 KB once: one more part.
-    # Before, every change after the first rotation rotated again (21 parts, each a snapshot and one event).
-    assert len(parts) == 2, [p.name for p in parts]
-    snapshots = sum(marks(part).count("snapshot") for part in [*parts, path])
-    assert snapshots == 2
-    for part in parts[1:]:
-        written = lines(part)
-        after = len(written) - 2 - 40  # header, snapshot mark, the 40 pods as ADDED
-        assert sum(len(orjson.dumps(line)) + 1 for line in written[-after:]) >= 4096
+    assert len(parts) >= 2, [p.name for p in parts]
+    # Every part after the first holds at least as many bytes of events as its opening snapshot (before:
+    # 4 KB of events for each 10 KB snapshot, so most of the disk went to snapshots; with an 18 MB namespace
+    # and 64 KB parts, gigabytes of snapshots while the events queued behind them were lost).
+    for part in [*parts[1:], path]:
+        data = part_bytes(part).splitlines(keepends=True)
+        opening = sum(map(len, data[: 2 + 40]))  # header, snapshot mark, the 40 pods as ADDED
+        assert opening > 2 * 4096
+        if part != path:  # FILE is the part still being written
+            assert sum(map(len, data[2 + 40 :])) >= opening
     # A recorder appending to the file counts from the end of its opening snapshot too.
+    rotated = len(parts)
     again = Recorder(path, rotate_size=4096, keep=50).start()
-    for step in range(20, 23):
+    for step in range(120, 123):
         again.event("pods", "MODIFIED", pod(f"web-{step % 40}", phase=f"P{step}"), WHEN)
     again.close()
-    assert len(parts_on_disk(path)) == 2
+    assert len(parts_on_disk(path)) == rotated
     recording = load_recording([path])
-    assert {c.record.name: c.record.phase for c in recording.events}["web-22"] == "P22"
+    assert {c.record.name: c.record.phase for c in recording.events}["web-2"] == "P122"
 
 
-def test_parts_are_compressed_in_order_and_pruning_never_takes_one_still_waiting(tmp_path: Path, monkeypatch):
-    # The first part's compression is held back while five more parts rotate behind it (a slow disk).
+def test_stopping_starts_no_new_part_so_the_drain_writes_the_queued_events(tmp_path: Path):
+    gate = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        gate.wait(10)
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=50).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    written_through(recorder, path, "listed")
+    recorder._write_fn = stalled
+    for step in range(100):  # about 20 KB queued behind a stalled disk: five rotations' worth
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+    finally:
+        gate.set()  # the disk answers once close() is asked
+    closing.join(20)
+    assert not closing.is_alive()
+    # The queued events went into FILE, none lost: no time of the drain went to writing snapshots.
+    assert parts_on_disk(path) == []
+    assert recorder.lost == 0 and marks(path)[-1] == "stop"
+    phases = [line["object"]["status"]["phase"] for line in lines(path) if line.get("type") == "MODIFIED"]
+    assert phases == [f"P{step}" for step in range(100)]
+
+
+def test_keep_holds_while_compression_lags_and_a_part_pruned_while_it_waited_is_not_compressed(
+    tmp_path: Path, monkeypatch
+):
+    # One part's compression is held back while many more parts rotate behind it (a slow disk).
     real = compress_part
     compressed: list[int] = []
     started, gate = threading.Event(), threading.Event()
 
-    def held(plain: Path) -> Path:
+    def held(plain: Path, **options) -> Path:
         compressed.append(int(plain.name.split(".")[2]))
         started.set()
         gate.wait(10)
-        return real(plain)
+        return real(plain, **options)
 
     monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path, rotate_size=4096, keep=2).start()
-    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
-    step = 0
-    while len(parts_on_disk(path)) < 6:
-        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
-        step += 1
-    # One thread compresses the parts, in the order they were written (a thread per part, taking turns at a
-    # lock, did not keep that order: a later part's pruning removed one still waiting to be compressed).
-    assert started.is_set() and [t.name for t in threading.enumerate()].count("stsviz-recorder-gzip") == 1
-    gate.set()
+    try:
+        recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+        for step in range(300):  # about 60 KB: a dozen parts
+            recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+        written_through(recorder, path, "rotated")
+        newest = recorder._part - 1  # the newest rotated part
+        assert newest >= 8
+        assert started.wait(5) and len(compressed) == 1
+        # One thread compresses (a thread per part taking turns at a lock did not keep the order).
+        assert [t.name for t in threading.enumerate()].count("stsviz-recorder-gzip") == 1
+        # While it is stuck, --keep holds: the newest two and the one being compressed, nothing more (before:
+        # every part piled up plain, 110 parts and 2.1 GB with --keep 2, each gzipped later only to be deleted).
+        on_disk = {part.name for part in parts_on_disk(path)}
+        assert {f"rec.jsonl.{newest - 1}", f"rec.jsonl.{newest}", f"rec.jsonl.{compressed[0]}"} == on_disk
+    finally:
+        gate.set()
     recorder.close()
-    # Oldest first, every one compressed; the newest two kept, nothing half-made or left plain.
-    assert compressed == sorted(compressed) == list(range(1, len(compressed) + 1))
-    names = sorted(p.name for p in tmp_path.iterdir())
-    newest = max(compressed)
-    assert names == ["rec.jsonl", f"rec.jsonl.{newest - 1}.gz", f"rec.jsonl.{newest}.gz"]
+    # Oldest first (by number: 'rec.jsonl.100' sorts before 'rec.jsonl.99' as a string); the parts pruned
+    # while they waited were never compressed; the newest two kept, nothing half-made or left plain.
+    assert compressed == sorted(compressed) and compressed[-2:] == [newest - 1, newest]
+    assert len(compressed) <= 3
+    assert {p.name for p in tmp_path.iterdir()} == {"rec.jsonl", f"rec.jsonl.{newest - 1}.gz", f"rec.jsonl.{newest}.gz"}
     assert recorder.warning is None
     recording = load_recording([path])
-    assert {c.record.name: c.record.phase for c in recording.events}[f"web-{(step - 1) % 3}"] == f"P{step - 1}"
+    assert {c.record.name: c.record.phase for c in recording.events}["web-2"] == "P299"
+
+
+def hold_compression(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The compressor stops at its first part until the second event is set (a slow disk): (started, gate)."""
+    real = compress_part
+    started, gate = threading.Event(), threading.Event()
+
+    def held(plain: Path, **options) -> Path:
+        started.set()
+        gate.wait(10)
+        return real(plain, **options)
+
+    monkeypatch.setattr("stsviz.sources.record.recorder.compress_part", held)
+    return started, gate
+
+
+def recording_with_parts(path: Path, **options) -> Recorder:
+    recorder = Recorder(path, rotate_size=4096, keep=5, **options).start()
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(60):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "rotated")
+    assert parts_on_disk(path)
+    return recorder
+
+
+def test_closing_returns_at_one_deadline_shared_by_the_writer_and_the_compressor(tmp_path: Path, monkeypatch):
+    from stsviz.sources.record.recorder import CLOSE_MARGIN, DRAIN_TIMEOUT
+
+    started, gate = hold_compression(monkeypatch)
+    now = [0.0]  # the recorder's clock: the test moves it past close()'s deadline
+    path = tmp_path / "rec.jsonl"
+    recorder = recording_with_parts(path, clock=lambda: now[0])
+    assert started.wait(5)
+    disk = threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        disk.wait(10)
+        return os.write(fd, data)
+
+    recorder._write_fn = stalled  # the stop mark's write sticks too
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+        now[0] += DRAIN_TIMEOUT + CLOSE_MARGIN  # the one deadline passes
+        # close() returns then, for the writer and the compressor together (before: it waited up to the
+        # deadline for each in turn, 30 s by the real clock).
+        closing.join(5)
+        assert not closing.is_alive(), "close() waited past its deadline"
+    finally:
+        disk.set()
+        gate.set()
+    assert "the next recorder on the file compresses it" in (recorder.warning or "")
+    assert recorder._compressor is not None and recorder._thread is not None
+    recorder._compressor.join(10)
+    recorder._thread.join(10)
+    # The part being compressed at the deadline stays plain and whole; nothing half-made is left.
+    assert parts_on_disk(path)[0].name == "rec.jsonl.1"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert marks(path)[-1] == "stop"
+    phases = {c.record.name: c.record.phase for c in load_recording([path]).events}
+    assert phases == {"web-0": "P57", "web-1": "P58", "web-2": "P59"}
+    monkeypatch.undo()
+    Recorder(path, rotate_size=4096, keep=5).start().close()  # the next recorder compresses it
+    assert all(part.name.endswith(".gz") for part in parts_on_disk(path))
+
+
+def test_the_recording_stays_locked_until_its_compressor_is_done(tmp_path: Path, monkeypatch):
+    started, gate = hold_compression(monkeypatch)
+    path = tmp_path / "rec.jsonl"
+    first = recording_with_parts(path)
+    assert started.wait(5)
+    closing = threading.Thread(target=first.close, daemon=True)
+    closing.start()
+    try:
+        assert first._thread is not None
+        first._thread.join(10)
+        assert not first._thread.is_alive()  # the writer has ended the file; the compressor is still at work
+        # Before, the writer's close released the lock here: a second recorder started and compressed the same
+        # parts (each removed the other's .gz.tmp and renamed its own half-written one into FILE.N.gz).
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path, rotate_size=4096, keep=5).start()
+    finally:
+        gate.set()
+    closing.join(20)
+    assert not closing.is_alive() and first.warning is None
+    for part in parts_on_disk(path):
+        assert part.name.endswith(".gz") and gzip.decompress(part.read_bytes())
+    Recorder(path, rotate_size=4096, keep=5).start().close()  # done: the recording can be appended to again
+    assert marks(path)[-2:] == ["start", "stop"]
 
 
 def test_a_part_left_plain_by_a_killed_recorder_is_compressed_by_the_next(tmp_path: Path):
@@ -301,8 +439,8 @@ def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends
     tmp_path: Path, monkeypatch
 ):
     # Short deadlines (the defaults are 10 s to drain and 5 s more for a write stuck in the kernel).
-    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2, raising=False)
-    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.2)
+    monkeypatch.setattr("stsviz.sources.record.recorder.CLOSE_MARGIN", 0.2)
     gate = threading.Event()
 
     def stalled(fd: int, data) -> int:
@@ -338,7 +476,7 @@ def test_closing_on_a_stalled_disk_with_a_full_queue_returns_and_the_writer_ends
 
 
 def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3, raising=False)
+    monkeypatch.setattr("stsviz.sources.record.recorder.DRAIN_TIMEOUT", 0.3)
 
     def slow(fd: int, data) -> int:
         time.sleep(0.01)  # a slow disk (not a synchronisation): about 100 lines a second
@@ -361,7 +499,14 @@ def test_closing_writes_what_it_can_before_its_deadline_and_counts_the_rest(tmp_
 def written_through(recorder: Recorder, path: Path, name: str) -> None:
     """Wait until the writer has written everything offered before now (a mark named `name` is in FILE)."""
     recorder.mark(name)
-    wait_for(lambda: name in marks(path))
+
+    def there() -> bool:
+        try:
+            return name in marks(path)
+        except FileNotFoundError:  # between a rotation's two renames
+            return False
+
+    wait_for(there)
 
 
 def test_a_second_recorder_on_the_same_file_is_refused_and_replay_still_reads_it(tmp_path: Path):
@@ -404,6 +549,7 @@ def test_while_rotating_the_file_always_holds_a_header_so_a_recorder_killed_then
     recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
     for step in range(60):
         recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")
     recorder.close()
     assert len(parts_on_disk(path)) >= 3
     # The new part is written (header, snapshot) and synced under another name, then renamed into place:
@@ -440,3 +586,147 @@ def test_a_recorder_started_while_another_is_between_its_two_renames_is_refused(
 
 def lines_of(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
+
+
+def test_on_nfs_a_recorder_between_its_two_renames_is_still_seen(tmp_path: Path, monkeypatch):
+    import fcntl
+
+    from stsviz.sources.record import files
+
+    real = fcntl.flock
+
+    def nfs_flock(fd: int, operation: int) -> None:
+        # NFS emulates flock with fcntl locks, which need the file open for writing.
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        real(fd, operation)
+
+    monkeypatch.setattr(files.fcntl, "flock", nfs_flock)
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    following = tmp_path / "rec.jsonl.next.tmp"
+    following.write_bytes(lines_of(path)[0])
+    held = os.open(following, os.O_WRONLY)  # another recorder's next part, written and held
+    try:
+        real(held, fcntl.LOCK_EX)
+        # Before, the check opened it read-only, the lock failed (EBADF) and was taken for "nobody holds it":
+        # the other recorder's next part was removed and a second recorder wrote into the same recording.
+        with pytest.raises(RecordFileError, match="another stsviz is recording to it"):
+            Recorder(path).start()
+        assert following.exists()
+    finally:
+        os.close(held)
+
+
+def test_appending_reads_the_file_through_its_locked_descriptor(tmp_path: Path, monkeypatch):
+    import builtins
+
+    path = tmp_path / "rec.jsonl"
+    first = Recorder(path).start()
+    first.listed("pods", "Pod", [pod("a")], "10", WHEN)
+    first.close()
+    real = builtins.open
+
+    def cifs_open(file, *args, **kwargs):
+        # CIFS (Linux 5.5 and later) refuses to open a file by name while a lock on it is held elsewhere.
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", cifs_open)
+    again = Recorder(path).start()  # before: PermissionError out of start(), nothing recorded
+    again.listed("pods", "Pod", [pod("a"), pod("b")], "11", WHEN)
+    again.close()
+    monkeypatch.undo()
+    # The file's own objects were read back: a is known (MODIFIED for its new salt only), b is new.
+    written = lines(path)
+    assert [(line["type"], line["object"]["metadata"]["name"]) for line in written if "object" in line][1:] == [
+        ("MODIFIED", "a"),
+        ("ADDED", "b"),
+    ]
+
+
+def test_a_gap_counts_events_a_list_its_objects_and_marks_none(tmp_path: Path):
+    now = [0.0]  # the recorder's clock: the test moves it past the drain's deadline
+    entered, gate = threading.Event(), threading.Event()
+
+    def stalled(fd: int, data) -> int:
+        entered.set()
+        gate.wait(10)
+        return os.write(fd, data)
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, queue_limit=3, drain_timeout=1.0, clock=lambda: now[0]).start()
+    recorder._write_fn = stalled
+    recorder.event("pods", "ADDED", pod("blocker"), WHEN)  # the writer sticks in its write
+    assert entered.wait(5)
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(50)], "1", WHEN)  # queued: 50 objects
+    recorder.phase("pods", "disconnect", WHEN, "eof")  # queued: a mark, no event
+    recorder.mark("action", action="scale")  # queued: a mark, no event
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(20)], "2", WHEN)  # the queue is full: 20 lost
+    recorder.event("pods", "MODIFIED", pod("web-0", phase="Running"), WHEN)  # 1 lost
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    try:
+        assert recorder._stopping.wait(5)
+        now[0] += 1.5  # past the drain, short of close()'s deadline: what is queued is counted, not written
+    finally:
+        gate.set()
+    closing.join(20)
+    assert not closing.is_alive()
+    gaps = {gap["reason"]: gap["lost"] for gap in lines(path) if gap.get("mark") == "gap"}
+    # Before: 2 and 3 (queue items: a list of 50 pods counted one, each mark one event).
+    assert gaps == {
+        "the recorder fell behind (its queue was full: the disk is slow)": 21,
+        "the recorder was stopped before writing them": 50,
+    }
+    assert recorder.lost == 71 and "71 lost" in recorder.describe()
+
+
+def test_a_part_that_fails_to_close_after_its_rotation_costs_a_warning_not_the_recording(tmp_path: Path, monkeypatch):
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path, rotate_size=4096, keep=50).start()
+    first = [recorder._fd]  # until it is closed: its number is reused after
+    real = os.close
+
+    def failing_close(fd: int) -> None:
+        real(fd)
+        if fd in first:  # an error reported as the first part is closed (NFS reports write-back errors so)
+            first.clear()
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "close", failing_close)
+    recorder.listed("pods", "Pod", [pod(f"web-{i}") for i in range(3)], "1", WHEN)
+    for step in range(100):
+        recorder.event("pods", "MODIFIED", pod(f"web-{step % 3}", phase=f"P{step}"), WHEN)
+    written_through(recorder, path, "written")
+    recorder.close()
+    monkeypatch.undo()
+    # Before: the recorder stayed on the closed descriptor number, stopped rotating, and lost what came next.
+    assert recorder.lost == 0 and len(parts_on_disk(path)) >= 3
+    assert "cannot close rec.jsonl.1: Input/output error" in (recorder.warning or "")
+    phases = [c.record.phase for c in load_recording([path]).events if c.type == "MODIFIED"]
+    assert phases[-3:] == ["P97", "P98", "P99"]
+
+
+def test_a_rotation_a_killed_recorder_left_between_its_renames_is_finished_by_the_next(tmp_path: Path, caplog):
+    import shutil
+
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=30, keep=5)
+    before = [c.record.phase for c in load_recording([path]).events]
+    # Killed between the renames: FILE is FILE.N already, and the next part, written and synced, waits as
+    # FILE.next.tmp (here a copy of the last part: it opens with a header and the snapshot of every object).
+    following = tmp_path / "rec.jsonl.next.tmp"
+    shutil.copy(path, following)
+    opening = lines_of(following)
+    number = len(parts_on_disk(path)) + 1
+    os.rename(path, tmp_path / f"rec.jsonl.{number}")
+    with caplog.at_level("WARNING", logger="stsviz.record"):
+        Recorder(path, rotate_size=4096, keep=5).start().close()
+    # Before: the part was removed and a new FILE began with no snapshot (its objects missing when it
+    # replayed alone, or with fewer parts than --keep).
+    assert not following.exists()
+    assert lines_of(path)[: len(opening)] == opening and marks(path)[-2:] == ["start", "stop"]
+    assert [r.getMessage() for r in caplog.records if "between the two renames" in r.getMessage()]
+    assert [c.record.phase for c in load_recording([path]).events][: len(before)] == before
