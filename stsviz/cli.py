@@ -138,7 +138,9 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands and args hashed). "
         "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
     )
-    record.add_argument("-o", "--output", metavar="FILE", help="the recording file (required; appended to if it is one)")
+    record.add_argument(
+        "-o", "--output", metavar="FILE", help="the recording file (required; appended to if it is one)"
+    )
     record.add_argument("--kubeconfig", dest="record_kubeconfig", metavar="FILE", help="kubeconfig file")
     record.add_argument("--context", dest="record_context", metavar="NAME", help="kubeconfig context")
     scope = record.add_mutually_exclusive_group()
