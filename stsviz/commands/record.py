@@ -13,6 +13,8 @@ done. Before recording it checks the kubeconfig (exit 2), that
 the server answers (exit 2 if unreachable) and what it says it is (exit 1 if
 it refuses). While running, the kinds reconnect on their own as in live mode;
 on a terminal one line on stderr shows events, bytes and each kind's state.
+Sets the user may not list (403, or credentials refused) end it with exit 1
+and why, the file closed as on a signal: there would be nothing to record.
 
 The live screen's `--record FILE` (commands/live.py) builds its recorder from
 the same parts in `stsviz.sources.record`.
@@ -31,6 +33,7 @@ from typing import Any
 from stsviz import __version__
 from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging
 from stsviz.model.text import printable_line
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
@@ -111,6 +114,7 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     terminal = sys.stderr.isatty()
+    refused: str | None = None
     task = asyncio.create_task(source.run(_discard))
     try:
         while not stop.is_set() and not task.done():
@@ -118,6 +122,9 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
                 await asyncio.wait_for(stop.wait(), PROGRESS_INTERVAL)
             if terminal:
                 _progress(output, recorder, source)
+            refused = _sets_refused(source)
+            if refused is not None:
+                break  # no set can be recorded: say why and end, as --plain does (it used to retry forever)
         if task.done() and not task.cancelled():
             task.result()  # the source ended by itself: its error ends the command
     finally:
@@ -134,7 +141,19 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
     print(printable_line(summary), file=sys.stderr)
     if recorder.warning:
         print(f"stsviz: warning: {printable_line(recorder.warning)}", file=sys.stderr)
+    if refused is not None:
+        raise ServerError(refused)
     return EXIT_OK
+
+
+def _sets_refused(source: LiveSource) -> str | None:
+    """Why no StatefulSet can be recorded (the sets forbidden, or the credentials refused), or None."""
+    status = source.status()
+    sets = status.kind("statefulsets")
+    if sets.phase not in (phases.FORBIDDEN, phases.EXPIRED):
+        return None
+    why = status.headline() or f"statefulsets {sets.phase}"
+    return f"{why} ({status.withheld})" if status.withheld else why  # e.g. no credentials over plain http
 
 
 def _progress(output: str, recorder: Recorder, source: LiveSource) -> None:

@@ -241,3 +241,25 @@ def test_a_second_recorder_on_a_file_being_recorded_is_one_line_and_exit_2(demo,
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [f"stsviz: error: {path}: another stsviz is recording to it"]
     assert path.read_bytes().count(b'"kind":"header"') == 1  # the second wrote nothing
+
+
+def test_sets_the_user_may_not_list_end_the_recording_with_exit_1_and_why(tmp_path):
+    """As `--plain` does: a recorder that cannot list a single set says so and ends (it retried forever, exit 0)."""
+    running = BackgroundDemo("rolling-update", speed=20, strict_auth=True).start()
+    try:
+        kubeconfig = running.write_kubeconfig(tmp_path / "kubeconfig")  # over http no token is sent: anonymous
+        path = tmp_path / "rec.jsonl"
+        result = subprocess.run(
+            [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"],
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=60,
+        )
+    finally:
+        running.stop()
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("stsviz: error: ") and "forbidden" in last and "statefulsets" in last, result.stderr
+    assert "Traceback" not in result.stderr
+    assert b'"mark":"stop"' in path.read_bytes()  # the file was closed as on Ctrl+C
