@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from stsviz.sources.parts import part_of
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -36,12 +37,23 @@ _SLICE = 1 << 20
 
 
 def open_recording(path: Path, name: str) -> BinaryIO:
-    """The file, opened for reading, or ReplayInputError (one line) if it is not a readable regular file."""
+    """The file, opened for reading, or ReplayInputError (one line) if it is not a readable regular file.
+
+    A rotated part `FILE.N` that is gone may have been compressed since it was
+    listed (a recorder still writing gzips its parts): then `FILE.N.gz` is read.
+    """
     try:
-        # O_NONBLOCK: opening a FIFO that has no writer would otherwise wait forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = _open(path)
     except FileNotFoundError:
-        raise ReplayInputError(f"{name}: no such file") from None
+        compressed = path.with_name(path.name + ".gz")
+        if part_of(path) is None or path.name.endswith(".gz"):
+            raise ReplayInputError(f"{name}: no such file") from None
+        try:
+            fd = _open(compressed)
+        except FileNotFoundError:
+            raise ReplayInputError(f"{name}: no such file") from None
+        except OSError as error:
+            raise ReplayInputError(f"{compressed}: cannot read it: {error.strerror or 'I/O error'}") from None
     except IsADirectoryError:
         raise ReplayInputError(f"{name}: is a directory, not a recording file") from None
     except PermissionError:
@@ -61,6 +73,11 @@ def open_recording(path: Path, name: str) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open(path: Path) -> int:
+    # O_NONBLOCK: opening a FIFO that has no writer would otherwise wait forever.
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
 
 
 def recording_lines(

@@ -309,3 +309,22 @@ def test_a_rotated_recording_whose_current_part_is_empty_or_missing_plays_its_pa
     recording = load_recording([path])
     assert recording.events == expected.events and recording.marks == expected.marks
     assert recording.warnings == [f"{path}: the current part is {current}; playing the 3 rotated parts before it"]
+
+
+def test_a_part_compressed_after_it_was_listed_is_read_from_its_gz(tmp_path: Path) -> None:
+    """Replaying a recording being written: the recorder may gzip FILE.N between the listing and the open."""
+    import gzip
+
+    plain = tmp_path / "rec.jsonl.3"
+    write_recording(plain, 20)
+    whole = plain.read_bytes()
+    plain.with_name("rec.jsonl.3.gz").write_bytes(gzip.compress(whole))
+    plain.unlink()  # compressed meanwhile
+    warnings: list[str] = []
+    with open_recording(plain, "rec.jsonl.3") as stream:
+        lines = [
+            line.rstrip(b"\n") for line in recording_lines(stream, "rec.jsonl.3", Problems("rec.jsonl.3", warnings))
+        ]
+    assert lines == whole.splitlines() and warnings == []
+    with pytest.raises(ReplayInputError, match=r"^rec\.jsonl: no such file$"):
+        open_recording(tmp_path / "rec.jsonl", "rec.jsonl")  # not a part: no .gz looked for
