@@ -20,6 +20,7 @@ from stsviz.render.legend import cell_legend, verdict_legend
 from stsviz.render.timeline import timeline_legend
 
 HEADING = "bold underline"
+DIM_HINT = "dim"
 
 
 def _rank(active: ActiveBinding) -> int:
@@ -93,4 +94,6 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, meaning in self.key_lines():
             table.add_row(Text(key), Text(meaning))
-        return Group(Text(f"Keys ({self.mode})", HEADING), table)
+        heading = Text(f"Keys ({self.mode})", HEADING)
+        heading.append("   Escape, ? or q closes this", DIM_HINT)  # the footer under it is the screen's
+        return Group(heading, table)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Footer
+import io
+
+from rich.console import Console
+from textual.widgets import Footer, Static
 
 from stsviz.render.rows import GLYPHS
 from stsviz.sources.replay.formats import load_recording
@@ -121,3 +124,15 @@ async def test_the_palette_offers_the_screen_actions_and_runs_them_like_the_key(
         await pilot.press("enter")
         await pilot.pause()
         assert player.playing
+
+
+async def test_help_says_how_to_close_it(replay_app):
+    app = replay_app("rolling", 10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-keys", Static).content)  # the heading above the keys
+        assert "Escape, ? or q closes this" in console.export_text()
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
