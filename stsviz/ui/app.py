@@ -23,7 +23,9 @@ from stsviz.ui.frame_source import AppSetup, LiveControls, Loading, ReplayContro
 from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
 
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # exit codes 143 and 129, as a shell reports them
+# SIGTERM (exit 143, as a shell reports it) leaves as `q` does. Not SIGHUP: the terminal is gone then,
+# and a clean exit that writes to it could hang; its default action ends the process at once.
+ENDING_SIGNALS = (signal.SIGTERM,)
 
 
 class StsvizApp(App[int]):
@@ -43,8 +45,8 @@ class StsvizApp(App[int]):
         self.title = f"{setup.mode} {setup.description}"
 
     def on_mount(self) -> None:
-        # `kill`, `timeout`, a closed tmux pane or terminal: leave as `q` does, giving the shell its
-        # screen, cursor and keyboard back (the default action left the screen drawn, the mouse captured).
+        # `kill`, `timeout`, a service manager: leave as `q` does, giving the shell its screen, cursor
+        # and keyboard back (the default action left the screen drawn, the mouse captured).
         loop = asyncio.get_running_loop()
         for signum in ENDING_SIGNALS:
             loop.add_signal_handler(signum, self._ended_by, signum)
