@@ -508,7 +508,12 @@ def resolve_target(
             raise ConfigError(f"kubeconfig {kubeconfig} is a directory; give the file")
         if not os.path.exists(path):
             raise ConfigError(f"kubeconfig {kubeconfig} not found")
-        paths = [path]  # a file, or what `--kubeconfig <(...)` gives: a pipe, read as kubectl reads it
+        if not os.path.isfile(path):
+            # `--kubeconfig <(...)`: a pipe reads once, and the kubeconfig is read again (`:ctx`, a new token).
+            raise ConfigError(
+                f"kubeconfig {kubeconfig} is not a regular file (a pipe reads only once); save it to a file"
+            )
+        paths = [path]
     else:
         listed = [p for p in environ.get("KUBECONFIG", "").split(ENV_KUBECONFIG_PATH_SEPARATOR) if p]
         candidates = listed or [os.path.join(environ.get("HOME", os.path.expanduser("~")), ".kube", "config")]
