@@ -625,7 +625,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
             if view == "describe"
             else ["get", "statefulset", sts.name, "-o", "yaml"]
         )
-        command = shlex.join(["kubectl", "-n", sts.namespace, *words])
+        # The context watched, as the action dialogs name it: kubectl's current one may be another cluster.
+        context = self.live.source.target.context if self.live is not None else None
+        command = shlex.join(["kubectl", *(["--context", context] if context else []), "-n", sts.namespace, *words])
         where = (
             "the detail pane shows the set and the selected pod (Tab to scroll it)"
             if view == "describe"

@@ -92,8 +92,13 @@ async def test_k9s_zero_watches_every_namespace_and_d_y_say_the_kubectl_command(
             await eventually(lambda: grid.all_keys == [("default", "web")])
             await pilot.press("d", "y")
             messages = [n.message for n in app._notifications]
-            assert any(m.endswith("kubectl -n default describe statefulset web") for m in messages), messages
-            assert any(m.endswith("kubectl -n default get statefulset web -o yaml") for m in messages), messages
+            assert any(
+                m.endswith("kubectl --context admin@stsviz-sim -n default describe statefulset web") for m in messages
+            ), messages
+            assert any(
+                m.endswith("kubectl --context admin@stsviz-sim -n default get statefulset web -o yaml")
+                for m in messages
+            ), messages
             await pilot.press("0")  # k9s: every namespace
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
             assert app.title.endswith("all namespaces")
