@@ -10,7 +10,7 @@ connection could be made, or the action failed while still reading the set
 
 from __future__ import annotations
 
-from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed
+from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed, SetPartition
 from stsviz.sources.live.wire import ApiError, NotSent, Unreachable
 
 
@@ -35,6 +35,10 @@ def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str
             return f'Error from server (NotFound): pods "{action.target.name}" not found (already gone)'
         if error.status == 409 and "precondition" in error.message.lower():
             return f"{action.target.name} was already replaced (a new pod has its name); nothing was deleted"
+    if isinstance(action, SetPartition) and error.status == 422:
+        # The patch's `test` of the partition seen failed: it moved between the read and the write.
+        name = action.target.name
+        return f"error: the partition of statefulset {name} moved while it was being changed; nothing was changed"
     if error.status >= 500:
         outcome = "the outcome is unknown" if sent else "nothing was changed"
         return f"Error from server ({error.reason or error.status}): {error.message}; {outcome}"

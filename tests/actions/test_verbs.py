@@ -107,8 +107,11 @@ async def test_the_partition_moves_only_from_the_one_the_user_saw():
         # Between the read and the write: the patch's own test makes the server refuse it.
         transport = Meddled(_Transport(client), promote_all, times=1)
         await apps.patch_namespaced_stateful_set("web", "default", {"spec": {"updateStrategy": held}})
-        with pytest.raises(ApiError):
+        with pytest.raises(ApiError) as raced:
             await hold_back.perform(transport)
+        assert kubectl_error(hold_back, raced.value) == (
+            "error: the partition of statefulset web moved while it was being changed; nothing was changed"
+        )
         strategy = cluster.store.view(STATEFULSETS, "default", "web")["spec"]["updateStrategy"]
         assert strategy["rollingUpdate"]["partition"] == 0
 
