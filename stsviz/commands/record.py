@@ -13,8 +13,9 @@ done. Before recording it checks the kubeconfig (exit 2), that
 the server answers (exit 2 if unreachable) and what it says it is (exit 1 if
 it refuses). While running, the kinds reconnect on their own as in live mode;
 on a terminal one line on stderr shows events, bytes and each kind's state.
-Sets the user may not list (403, or credentials refused) end it with exit 1
-and why, the file closed as on a signal: there would be nothing to record.
+Sets the user may not list from the start (403, or credentials refused) end
+it with exit 1 and why, the file closed as on a signal: there would be
+nothing to record. Refused later, they are waited out as in live mode.
 
 The live screen's `--record FILE` (commands/live.py) builds its recorder from
 the same parts in `stsviz.sources.record`.
@@ -147,10 +148,14 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
 
 
 def _sets_refused(source: LiveSource) -> str | None:
-    """Why no StatefulSet can be recorded (the sets forbidden, or the credentials refused), or None."""
+    """Why no StatefulSet can be recorded from the start (the sets forbidden, the credentials refused), or None.
+
+    Once the sets were listed, a 403 or 401 is waited out as live mode does (a RoleBinding recreated, a
+    token pasted into the kubeconfig): the recorder keeps what it has and goes on when it may again.
+    """
     status = source.status()
     sets = status.kind("statefulsets")
-    if sets.phase not in (phases.FORBIDDEN, phases.EXPIRED):
+    if sets.listed or sets.phase not in (phases.FORBIDDEN, phases.EXPIRED):
         return None
     why = status.headline() or f"statefulsets {sets.phase}"
     return f"{why} ({status.withheld})" if status.withheld else why  # e.g. no credentials over plain http
