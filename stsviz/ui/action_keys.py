@@ -50,6 +50,7 @@ DIFF_SHOWN = 8  # template lines the undo dialog lists at most; the rest are cou
 # Rows the undo dialog needs besides its diff: its title, context, kubectl line, keys and buttons fit with it
 # on the screen (a longer dialog scrolled its title away at 80x24).
 DIALOG_ROWS = 21
+PROTECTED_ROWS = 4  # a protected context's note and its name field
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 log = logging.getLogger("stsviz.ui")
 
@@ -331,7 +332,7 @@ class ActionKeys:
             screen.notify(f"{row.set.name}: no last revision to roll back to", severity="warning", markup=False)
             return
         action = Undo(
-            _target(gate, row), revision=chosen.revision, seen=chosen.name, **_undo_notes(screen, row, chosen)
+            _target(gate, row), revision=chosen.revision, seen=chosen.name, **_undo_notes(screen, gate, row, chosen)
         )
         await self._confirm_and_run(gate, action, row)
 
@@ -401,7 +402,7 @@ class ActionKeys:
         return (f"HorizontalPodAutoscaler {', '.join(names)} targets this set: it will change the replicas back.",)
 
 
-def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dict[str, tuple[str, ...]]:
+def _undo_notes(screen: RolloutScreen, gate: Gate, row: SetRow, chosen: RevisionView) -> dict[str, tuple[str, ...]]:
     """The undo dialog's diff (from the update revision, the template now, to the chosen one) and warnings."""
     revisions = screen.setup.source.state.revisions_of(row.set)
     update = next((view for view in row.revisions if view.update), None)
@@ -417,11 +418,16 @@ def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dic
         diff = template_diff(revisions.get(update.name), revisions.get(chosen.name))
     if row.set.strategy == ON_DELETE:
         warnings.append("OnDelete: no pod changes until you delete it.")
+    elif (held := _partition_note(row, "rolls back", "roll back")) is not None:
+        warnings.append(held)
     # What a rollback is usually about comes first (the list is by path): an image hidden under "+3 more"
     # behind seven env lines was the change that mattered.
     diff = tuple(sorted(diff, key=_weight))
     details = [f"{entry.path}: {entry.before or '(none)'} → {entry.after or '(none)'}" for entry in diff]
-    shown = max(2, min(DIFF_SHOWN, screen.size.height - DIALOG_ROWS))
+    # Every other line the dialog shows takes a row from the diff (a warning may wrap: two).
+    others = 2 * len(warnings) + (1 if _stale_note(screen) else 0)
+    others += PROTECTED_ROWS if gate.context_settings().protected else 0
+    shown = max(2, min(DIFF_SHOWN, screen.size.height - DIALOG_ROWS - others))
     if len(details) > shown:
         details[shown - 1 :] = [f"+{len(diff) - shown + 1} more fields (H shows them all)"]
     return {"warnings": tuple(warnings), "details": tuple(details)}
@@ -432,12 +438,20 @@ def _restart_warnings(row: SetRow) -> tuple[str, ...]:
     sts = row.set
     if sts.strategy == ON_DELETE:
         return ("OnDelete: no pod is replaced until you delete it; the new template waits for that.",)
+    held = _partition_note(row, "restarts", "restart")
+    return (held,) if held is not None else ()
+
+
+def _partition_note(row: SetRow, does: str, do: str) -> str | None:
+    """What the partition holds back from a new template (a restart or a rollback rolls like any update)."""
+    sts = row.set
     partition = sts.partition or 0
+    if partition <= 0:
+        return None
     if partition >= max(sts.replicas, 1):
-        return (f"Partition {partition}: no pod restarts until the partition is moved down (> or p).",)
-    if partition > 0:
-        return (f"Partition {partition}: only ordinals {partition} and above restart; 0-{partition - 1} keep running.",)
-    return ()
+        return f"Partition {partition}: no pod {does} until the partition is moved down (> or p)."
+    kept = "ordinal 0 keeps" if partition == 1 else f"ordinals 0-{partition - 1} keep"
+    return f"Partition {partition}: only ordinals {partition} and above {do}; {kept} the old revision."
 
 
 def _weight(entry: DiffEntry) -> int:
