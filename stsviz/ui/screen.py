@@ -16,7 +16,6 @@ the frame time, and the replay keys are refused.
 from __future__ import annotations
 
 import logging
-import shlex
 import time
 from functools import partial
 
@@ -28,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState
 
+from stsviz.actions.verbs import Target
 from stsviz.model.records import SetKey
 from stsviz.model.times import rfc3339
 from stsviz.settings import COLORS
@@ -61,9 +61,9 @@ log = logging.getLogger("stsviz.ui")
 
 REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end", "jump", "seek_fraction"})
 # And with a live source: a recording has no other namespace or context to switch to.
+LIVE_ACTIONS = frozenset({"command_line", "all_namespaces"})
 DESCRIBE_TIP = "k9s's describe: the detail pane is stsviz's; says the kubectl describe command for the set"
 YAML_TIP = "k9s's YAML: says the kubectl get -o yaml command for the set"
-LIVE_ACTIONS = frozenset({"command_line", "all_namespaces"})
 
 
 _WARNING_NOTE: dict = {"severity": "warning", "timeout": 10, "markup": False}
@@ -621,13 +621,13 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return
         sts = row.set
         words = (
-            ["describe", "statefulset", sts.name]
+            ("describe", "statefulset", sts.name)
             if view == "describe"
-            else ["get", "statefulset", sts.name, "-o", "yaml"]
+            else ("get", "statefulset", sts.name, "-o", "yaml")
         )
         # The context watched, as the action dialogs name it: kubectl's current one may be another cluster.
         context = self.live.source.target.context if self.live is not None else None
-        command = shlex.join(["kubectl", *(["--context", context] if context else []), "-n", sts.namespace, *words])
+        command = Target(context, sts.namespace, sts.name).kubectl(*words)
         where = (
             "the detail pane shows the set and the selected pod (Tab to scroll it)"
             if view == "describe"
