@@ -159,11 +159,11 @@ class SetPartition(Action):
         summary = f"set the partition of statefulset {self.target.name} from {seen} to {self.partition}"
         object.__setattr__(self, "summary", summary)
 
-    def patch(self, rolling_update: bool | None = None) -> list[dict[str, Any]]:
+    def patch(self, rolling_update: bool = False) -> list[dict[str, Any]]:
         """The JSON patch: test what was seen, then set the new partition.
 
         With no partition seen, `rolling_update` says whether the set has a
-        `rollingUpdate` to add it to (None: not known, assumed absent).
+        `rollingUpdate` to add it to (the kubectl line assumes it has none).
         """
         strategy = "/spec/updateStrategy"
         if self.seen is not None:

@@ -23,10 +23,6 @@ from stsviz.ui.frame_source import AppSetup, LiveControls, Loading, ReplayContro
 from stsviz.ui.palette import GoToSet, ScreenActions
 from stsviz.ui.screen import RolloutScreen
 
-# SIGTERM (exit 143, as a shell reports it) leaves as `q` does. Not SIGHUP: the terminal is gone then,
-# and a clean exit that writes to it could hang; its default action ends the process at once.
-ENDING_SIGNALS = (signal.SIGTERM,)
-
 
 class StsvizApp(App[int]):
     """StatefulSet rollouts, live or replayed."""
@@ -45,19 +41,17 @@ class StsvizApp(App[int]):
         self.title = f"{setup.mode} {setup.description}"
 
     def on_mount(self) -> None:
-        # `kill`, `timeout`, a service manager: leave as `q` does, giving the shell its screen, cursor
-        # and keyboard back (the default action left the screen drawn, the mouse captured).
-        loop = asyncio.get_running_loop()
-        for signum in ENDING_SIGNALS:
-            loop.add_signal_handler(signum, self._ended_by, signum)
+        # SIGTERM (`kill`, `timeout`, a service manager): leave as `q` does, giving the shell its screen,
+        # cursor and keyboard back (the default action left the screen drawn, the mouse captured); exit 143,
+        # as a shell reports it. Not SIGHUP: the terminal is gone then, and a clean exit that writes to it
+        # could hang; its default action ends the process at once.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
 
-    def _ended_by(self, signum: int) -> None:
-        self.exit(return_code=128 + signum)
+    def _terminated(self) -> None:
+        self.exit(return_code=128 + signal.SIGTERM)
 
     def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in ENDING_SIGNALS:
-            loop.remove_signal_handler(signum)
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
