@@ -43,6 +43,12 @@ def record(*args: str) -> subprocess.Popen:
     )
 
 
+def record_until_it_ends(path: Path, kubeconfig: Path) -> subprocess.CompletedProcess:
+    """`stsviz record -o PATH --kubeconfig KUBECONFIG -A`, for a recorder expected to end by itself."""
+    command = [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"]
+    return subprocess.run(command, capture_output=True, text=True, env=environment(), timeout=60)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[BackgroundDemo, Path]]:
     running = BackgroundDemo("scale-up-down", speed=20).start()
@@ -229,13 +235,7 @@ def test_a_second_recorder_on_a_file_being_recorded_is_one_line_and_exit_2(demo,
     path = tmp_path / "rec.jsonl"
     first = Recorder(path).start()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"],
-            capture_output=True,
-            text=True,
-            env=environment(),
-            timeout=60,
-        )
+        result = record_until_it_ends(path, kubeconfig)
     finally:
         first.close()
     assert result.returncode == 2, result.stderr
@@ -249,13 +249,7 @@ def test_sets_the_user_may_not_list_end_the_recording_with_exit_1_and_why(tmp_pa
     try:
         kubeconfig = running.write_kubeconfig(tmp_path / "kubeconfig")  # over http no token is sent: anonymous
         path = tmp_path / "rec.jsonl"
-        result = subprocess.run(
-            [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"],
-            capture_output=True,
-            text=True,
-            env=environment(),
-            timeout=60,
-        )
+        result = record_until_it_ends(path, kubeconfig)
     finally:
         running.stop()
     assert result.returncode == 1, result.stderr

@@ -32,11 +32,16 @@ async def live_app(cluster: SimCluster, tmp_path) -> StsvizApp:
     return StsvizApp(live_setup(live, description=f"{target.describe()} namespace default"))
 
 
+def web_and_cart(cluster: SimCluster) -> None:
+    """web in default, cart in shop: two namespaces to switch between."""
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    cluster.apply(web_manifest(name="web"), namespace="default")
+    cluster.apply(web_manifest(name="cart"), namespace="shop")
+
+
 async def test_ns_picker_lists_the_servers_namespaces_and_switches(tmp_path):
     async with SimCluster(seed=3) as cluster:
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
-        cluster.apply(web_manifest(name="web"), namespace="default")
-        cluster.apply(web_manifest(name="cart"), namespace="shop")
+        web_and_cart(cluster)
         app = await live_app(cluster, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
             grid = app.query_one(StatefulSetGrid)
@@ -83,9 +88,7 @@ async def test_the_command_line_is_refused_in_replay(replay_app):
 
 async def test_k9s_zero_watches_every_namespace_and_d_y_say_the_kubectl_command(tmp_path):
     async with SimCluster(seed=3) as cluster:
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
-        cluster.apply(web_manifest(name="web"), namespace="default")
-        cluster.apply(web_manifest(name="cart"), namespace="shop")
+        web_and_cart(cluster)
         app = await live_app(cluster, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
             grid = app.query_one(StatefulSetGrid)
