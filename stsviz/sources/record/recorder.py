@@ -542,11 +542,8 @@ class Recorder:
         """One whole line in one write; on failure, nothing of it stays in the file."""
         if self._failing and self._clock() < self._retry_at:
             return False
-        view = memoryview(line)
-        written = 0
         try:
-            while written < len(line):
-                written += self._write_fn(self._fd, view[written:])
+            written = self._write_all(self._fd, line)
         except OSError as error:
             # Whatever of the line reached the file goes (a filesystem may keep part of a failed write):
             # the file ends on a whole line.
