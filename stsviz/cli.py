@@ -31,15 +31,32 @@ LIVE_OPTIONS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """The top-level parser. An option no parser knows is reported with the usage of the command it was
+    given to (`stsviz demo --bogus` shows demo's usage), as argparse alone reports it with the top level's."""
+
+    commands: argparse._SubParsersAction | None = None
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            words = list(sys.argv[1:] if args is None else args)
+            command = self.commands.choices.get(parsed.command) if self.commands and parsed.command else None
+            given_after = parsed.command in words and words.index(unknown[0]) > words.index(parsed.command)
+            reporter = command if command is not None and given_after else self
+            reporter.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="stsviz",
         description="Watch Kubernetes StatefulSet rollouts in the terminal, live or replayed. "
         "Without a command, stsviz watches the cluster of the current kubeconfig context.",
     )
     parser.add_argument("--version", action="version", version=f"stsviz {__version__}")
     add_live_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     replay = commands.add_parser(
         "replay",

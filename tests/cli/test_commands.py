@@ -77,3 +77,21 @@ def test_the_log_file_is_private(tmp_path: Path, existing: bool):
     assert result.returncode == 2 and "cannot reach" in result.stderr, result.stderr
     assert log.stat().st_mode & 0o777 == 0o600
     assert log.read_text().startswith("earlier run\n" if existing else "")  # appended, never truncated
+
+
+@pytest.mark.parametrize(
+    ("words", "usage"),
+    [
+        (["demo", "--bogus"], "usage: stsviz demo "),
+        (["replay", "--example", "rolling", "--bogus"], "usage: stsviz replay "),
+        (["record", "-o", "x.jsonl", "--bogus"], "usage: stsviz record "),
+        (["--bogus", "demo"], "usage: stsviz [-h]"),  # given to the top level, before the command
+        (["--bogus"], "usage: stsviz [-h]"),
+    ],
+    ids=["demo", "replay", "record", "before-the-command", "top-level"],
+)
+def test_an_unknown_option_is_shown_with_the_usage_of_the_command_it_was_given_to(words, usage):
+    result = stsviz(*words)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(usage), result.stderr
+    assert result.stderr.endswith(": error: unrecognized arguments: --bogus\n")
