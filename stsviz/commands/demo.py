@@ -57,9 +57,10 @@ def run_demo(args: argparse.Namespace) -> int:
             # offered by `:ctx` would change the cluster as the admin does.
             target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig", only=True)))
             source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
+            description = demo_description(args.scenario, args.speed, demo.url)
             return run_live_app(
-                LiveFrameSource(source),
-                description=demo_description(args.scenario, args.speed, demo.url),
+                LiveFrameSource(source, label=description),
+                description=description,
                 stall_seconds=stall_after,
                 read_only=args.demo_read_only,
                 settings=user_settings(),

@@ -59,8 +59,12 @@ class LiveFrameSource:
         fold_budget: float = FOLD_BUDGET,
         clock: Callable[[], float] | None = None,
         recorder: Recorder | None = None,
+        label: str | None = None,
     ) -> None:
         self.source = source
+        # What the header calls the cluster instead of its context: the demo's description, kept after `:ns`.
+        self.label = label
+        self._labelled_context = source.target.context
         self.recorder = recorder  # `--record FILE`: the header says so, with what it has written
         self.batch_interval = batch_interval
         self.fold_budget = fold_budget
@@ -210,7 +214,11 @@ class LiveFrameSource:
 
     def describe(self) -> str:
         """What is watched: the context and the scope ("kind-dev namespace shop")."""
-        return f"{self.source.target.describe()} {self.source.scope.describe()}"
+        target, scope = self.source.target, self.source.scope
+        if self.label is None or target.context != self._labelled_context:
+            return f"{target.describe()} {scope.describe()}"
+        # A labelled cluster (the demo) starts on every namespace, which its label leaves unsaid.
+        return self.label if scope.namespace is None and not scope.selector else f"{self.label} {scope.describe()}"
 
     async def follow(self, post: Callable[[Message], object]) -> None:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""

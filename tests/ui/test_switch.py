@@ -113,3 +113,22 @@ async def test_in_replay_zero_is_still_the_start_of_the_recording(replay_app):
         await pilot.press("0")
         await pilot.pause()
         assert app.setup.replay.position <= 1
+
+
+async def test_the_demo_keeps_its_description_in_the_header_across_ns_and_zero(tmp_path):
+    async with SimCluster(seed=3) as cluster:
+        web_and_cart(cluster)
+        target = resolve_target(str(cluster.write_kubeconfig(tmp_path / "kubeconfig")))
+        label = "demo two-sets 1x 127.0.0.1:1"  # as `stsviz demo` labels its cluster
+        live = LiveFrameSource(LiveSource(target, Scope(None)), batch_interval=0.02, label=label)
+        app = StsvizApp(live_setup(live, description=label))
+        async with app.run_test(size=SIZE) as pilot:
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
+            assert app.title == f"live {label}"
+            app.screen._command_line("ns shop")
+            await eventually(lambda: grid.all_keys == [("shop", "cart")])
+            assert app.title == f"live {label} namespace shop"  # not the context's name
+            await pilot.press("0")
+            await eventually(lambda: len(grid.all_keys) == 2)
+            assert app.title == f"live {label}"
