@@ -259,6 +259,12 @@ class FakeApiServer:
         script = self.scripts.get((resource, verb))
         if script:
             return await script.popleft()(request)
+        collection = request.path.rstrip("/").split("/")[-2]
+        if verb == "list" and collection in self.objects:  # one object by name, as actions read it
+            named = [o for o in self.objects[collection] if o["metadata"]["name"] == resource]
+            if not named:
+                return await status(404, "NotFound", f'{collection} "{resource}" not found')(request)
+            return web.json_response(named[0])
         if verb == "list":
             return await items(self.objects[resource], self.resource_version)(request)
         return await hang()(request)

@@ -20,9 +20,10 @@ NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "scale": (("get", "apps", "statefulsets/scale"), ("update", "apps", "statefulsets/scale")),
     "scale_by": (("get", "apps", "statefulsets/scale"), ("update", "apps", "statefulsets/scale")),
     "delete_pod": (("delete", "", "pods"),),
-    "restart": (("patch", "apps", "statefulsets"),),
-    "set_partition": (("patch", "apps", "statefulsets"),),
-    "move_partition": (("patch", "apps", "statefulsets"),),
+    # Each reads the set first (the stamp or the partition it has), as kubectl does, then patches it.
+    "restart": (("get", "apps", "statefulsets"), ("patch", "apps", "statefulsets")),
+    "set_partition": (("get", "apps", "statefulsets"), ("patch", "apps", "statefulsets")),
+    "move_partition": (("get", "apps", "statefulsets"), ("patch", "apps", "statefulsets")),
     "undo": (
         ("get", "apps", "statefulsets"),
         ("list", "apps", "controllerrevisions"),

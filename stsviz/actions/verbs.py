@@ -209,6 +209,16 @@ class Restart(Action):
         # What `kubectl rollout restart` sends: the template annotated with the time, as field manager
         # kubectl-rollout; a changed template is a new revision, and the controller rolls it.
         stamp = rfc3339(self.now())
+        # As kubectl, read the set first: a stamp it already has (a restart in this same second) would
+        # change nothing, and saying "restarted" again would be a lie.
+        sts = await transport.get(self.target.path(STS_PATH))
+        template = (sts.get("spec") or {}).get("template") or {}
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
+        if annotations.get(RESTARTED_AT) == stamp:
+            raise PreconditionFailed(
+                f"failed to create patch for {self.target.name}: if restart has already been triggered within"
+                " the past second, please wait before attempting to trigger another"
+            )
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         query = [("fieldManager", "kubectl-rollout")]
         await transport.send("PATCH", self.target.path(STS_PATH), body=body, content_type=STRATEGIC, query=query)

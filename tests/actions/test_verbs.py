@@ -7,6 +7,7 @@ and its write is made to happen there, through the demo cluster's API.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from kubernetes_asyncio.client import AppsV1Api
 
 from stsviz.actions.errors import kubectl_error
 from stsviz.actions.gate import _Transport
-from stsviz.actions.verbs import SCALE_TRIES, PreconditionFailed, Scale, SetPartition, Target
+from stsviz.actions.verbs import RESTARTED_AT, SCALE_TRIES, PreconditionFailed, Restart, Scale, SetPartition, Target
 from stsviz.sim import SimCluster
 from stsviz.sim.resources import STATEFULSETS
 from stsviz.sources.live.wire import ApiError
@@ -127,3 +128,21 @@ def test_the_kubectl_line_is_the_patch_that_is_sent():
         '\'[{"op":"test","path":"/spec/updateStrategy/rollingUpdate/partition","value":2},'
         '{"op":"replace","path":"/spec/updateStrategy/rollingUpdate/partition","value":1}]\''
     )
+
+
+async def test_a_second_restart_within_the_same_second_is_refused_as_kubectl_refuses_it():
+    moments = iter([datetime(2026, 12, 1, 18, 0, 0, 100000, UTC), datetime(2026, 12, 1, 18, 0, 0, 900000, UTC)])
+    async with SimCluster(speed=20, seed=1) as cluster, api_client(cluster) as client:
+        cluster.apply(web_manifest(replicas=2))
+        restart = Restart(Target(None, "default", "web"), now=lambda: next(moments))
+        assert await restart.perform(_Transport(client)) == "statefulset.apps/web restarted"
+        template = cluster.store.view(STATEFULSETS, "default", "web")["spec"]["template"]
+        assert template["metadata"]["annotations"][RESTARTED_AT] == "2026-12-01T18:00:00Z"
+        transport = Meddled(_Transport(client), meddle=lambda: None, times=0)
+        with pytest.raises(PreconditionFailed) as again:
+            await restart.perform(transport)  # 0.8 s later: the same stamp, a change of nothing
+        assert kubectl_error(restart, again.value) == (
+            "error: failed to create patch for web: if restart has already been triggered within the past second,"
+            " please wait before attempting to trigger another; nothing was changed"
+        )
+        assert transport.requests == ["GET"]  # nothing was sent
