@@ -9,6 +9,9 @@ For a protected context the set's name must be typed first: focus starts in
 that field, and Enter there takes the first choice once the name is right.
 Why a dialog does not go on (a name not typed, a number out of range) is said
 in the dialog, where its keys are: a toast at 80x24 would cover the buttons.
+The question, the context, the warnings, the name field and the buttons stay
+in sight at any height; only the kubectl commands and the template diff
+between them scroll (Up/Down), and buttons and field take one row each.
 Cluster strings are Content, never markup.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
@@ -30,6 +33,11 @@ class ConfirmDialog(ModalScreen[str | None]):
     BINDINGS = [
         Binding("y", "confirm", "Confirm", id="confirm.yes"),
         Binding("n,escape", "cancel", "Cancel", id="confirm.no"),
+        # The commands and the diff, when they do not all fit (nothing else in the dialog takes these keys).
+        Binding("down", "scroll_middle(1)", "Scroll", show=False),
+        Binding("up", "scroll_middle(-1)", "Scroll", show=False),
+        Binding("pagedown", "scroll_middle(5)", "Scroll", show=False),
+        Binding("pageup", "scroll_middle(-5)", "Scroll", show=False),
     ]
 
     def __init__(
@@ -52,21 +60,24 @@ class ConfirmDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         action = self.action
+        # What is asked, where, and how to answer stay in sight at any height; the commands and the
+        # template diff between them scroll (at 80x24 a protected or stale dialog lost its title).
         with Vertical(classes="dialog-body"):
             yield Label(Content(action.summary[:1].upper() + action.summary[1:] + "?"), classes="dialog-title")
             yield Label(Content(f"context   {self.context or '(in-cluster)'}"))
             yield Label(Content(self.where))
-            yield Label(Content("the same with kubectl:"), classes="dialog-dim")
-            yield Label(Content(action.kubectl()), classes="dialog-command")
-            if action.alternatives:
-                # Every button's command is seen before it is pressed: "Delete now" sends at once.
-                yield Label(Content("the other choices:"), classes="dialog-dim")
-                for line in action.alternatives:
-                    yield Label(Content(line), classes="dialog-command")
-            if action.details:
-                yield Label(Content("it changes the pod template:"), classes="dialog-dim")
-                for line in action.details:
-                    yield Label(Content(line), classes="dialog-diff")
+            with VerticalScroll(classes="dialog-middle", can_focus=False):
+                yield Label(Content("the same with kubectl:"), classes="dialog-dim")
+                yield Label(Content(action.kubectl()), classes="dialog-command")
+                if action.alternatives:
+                    # Every button's command is seen before it is pressed: "Delete now" sends at once.
+                    yield Label(Content("the other choices:"), classes="dialog-dim")
+                    for line in action.alternatives:
+                        yield Label(Content(line), classes="dialog-command")
+                if action.details:
+                    yield Label(Content("it changes the pod template:"), classes="dialog-dim")
+                    for line in action.details:
+                        yield Label(Content(line), classes="dialog-diff")
             for warning in action.warnings:
                 yield Label(Content(warning), classes="dialog-warning")
             if self.stale is not None:
@@ -75,12 +86,26 @@ class ConfirmDialog(ModalScreen[str | None]):
                 text = f"This context is protected: type {self.type_to_confirm} to confirm"
                 yield Label(Content(text), classes="dialog-warning")
                 # No placeholder: the name greyed in an empty field reads as already typed.
-                yield Input(id="type-to-confirm")
+                yield Input(id="type-to-confirm", compact=True)
             yield Label(Content(self._keys()), classes="dialog-dim", id="dialog-keys")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel", variant="default")
+                # One row each (compact): at 80x24 every row counts.
+                yield Button("Cancel", id="cancel", variant="default", compact=True)
                 for index, label in enumerate(self.choices):
-                    yield Button(label, id=f"choice-{index}", variant="error" if index else "warning")
+                    yield Button(label, id=f"choice-{index}", variant="error" if index else "warning", compact=True)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Let the middle scroll when the whole would not fit: it takes what the pinned parts leave."""
+        body = self.query_one(".dialog-body")
+        middle = self.query_one(".dialog-middle", VerticalScroll)
+        natural = body.virtual_size.height - middle.outer_size.height + middle.virtual_size.height
+        body.set_class(natural > body.content_size.height, "-crowded")
+
+    def action_scroll_middle(self, rows: int) -> None:
+        self.query_one(".dialog-middle", VerticalScroll).scroll_relative(y=rows, animate=False)
 
     def _keys(self) -> str:
         first = self.choices[0]
