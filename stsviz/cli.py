@@ -120,7 +120,9 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
         description="Start an embedded Kubernetes-compatible demo cluster on 127.0.0.1, run a scenario "
         "on it, and watch it live through the same client path as a real cluster.",
     )
-    demo.add_argument("--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios}")
+    demo.add_argument(
+        "--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios} (default rolling-update)"
+    )
     demo.add_argument(
         "--speed", type=float, default=2.0, metavar="X", help="cluster time runs X times faster (default 2)"
     )
@@ -144,7 +146,12 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
     sim.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig for the cluster here")
     sim.add_argument("--scenario", metavar="NAME", help=f"run a scenario: {scenarios} (default: none)")
     sim.add_argument("--speed", type=float, default=1.0, metavar="X", help="cluster time speed (default 1)")
-    sim.add_argument("--auth", choices=("open", "strict"), default="open", help="refuse anonymous requests")
+    sim.add_argument(
+        "--auth",
+        choices=("open", "strict"),
+        default="open",
+        help="strict: refuse anonymous requests (default open: they act as admin)",
+    )
 
 
 def add_record_command(commands: argparse._SubParsersAction) -> None:
