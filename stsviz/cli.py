@@ -159,7 +159,7 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "record",
         help="record the cluster's StatefulSets, pods, claims and Events to a file, until stopped",
         description="Watch the cluster as `stsviz` does, headless, and write every event to FILE "
-        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands and args hashed). "
+        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands, args and probes hashed). "
         "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
     )
     record.add_argument(
@@ -188,7 +188,7 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
     record.add_argument(
         "--no-redact",
         action="store_true",
-        help="keep env values, commands and args as they are (the header says so)",
+        help="keep env values, commands, args and probes as they are (the header says so; objects are still pruned)",
     )
 
 
