@@ -157,7 +157,8 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
 def add_record_command(commands: argparse._SubParsersAction) -> None:
     record = commands.add_parser(
         "record",
-        help="record the cluster's StatefulSets, pods, claims and Events to a file, until stopped",
+        help="record the cluster's StatefulSets, pods, claims, Events, ControllerRevisions and PersistentVolumes "
+        "to a file, until stopped",
         description="Watch the cluster as `stsviz` does, headless, and write every event to FILE "
         "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands, args and probes hashed). "
         "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
@@ -173,7 +174,11 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "-A", "--all-namespaces", dest="record_all_namespaces", action="store_true", help="record every namespace"
     )
     record.add_argument(
-        "-l", "--selector", dest="record_selector", metavar="SELECTOR", help="label selector (events are not filtered)"
+        "-l",
+        "--selector",
+        dest="record_selector",
+        metavar="SELECTOR",
+        help="label selector (events and volumes are not filtered)",
     )
     record.add_argument(
         "--rotate-size",
@@ -204,7 +209,7 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
         "-l",
         "--selector",
         metavar="SELECTOR",
-        help="label selector for sets, pods and claims (events are not filtered)",
+        help="label selector for sets, pods, claims and revisions (events and volumes are not filtered)",
     )
     live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
     live.add_argument(
