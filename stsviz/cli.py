@@ -120,7 +120,9 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
         description="Start an embedded Kubernetes-compatible demo cluster on 127.0.0.1, run a scenario "
         "on it, and watch it live through the same client path as a real cluster.",
     )
-    demo.add_argument("--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios}")
+    demo.add_argument(
+        "--scenario", default="rolling-update", metavar="NAME", help=f"one of: {scenarios} (default rolling-update)"
+    )
     demo.add_argument(
         "--speed", type=float, default=2.0, metavar="X", help="cluster time runs X times faster (default 2)"
     )
@@ -144,15 +146,21 @@ def add_demo_commands(commands: argparse._SubParsersAction) -> None:
     sim.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig for the cluster here")
     sim.add_argument("--scenario", metavar="NAME", help=f"run a scenario: {scenarios} (default: none)")
     sim.add_argument("--speed", type=float, default=1.0, metavar="X", help="cluster time speed (default 1)")
-    sim.add_argument("--auth", choices=("open", "strict"), default="open", help="refuse anonymous requests")
+    sim.add_argument(
+        "--auth",
+        choices=("open", "strict"),
+        default="open",
+        help="strict: refuse anonymous requests (default open: they act as admin)",
+    )
 
 
 def add_record_command(commands: argparse._SubParsersAction) -> None:
     record = commands.add_parser(
         "record",
-        help="record the cluster's StatefulSets, pods, claims and Events to a file, until stopped",
+        help="record the cluster's StatefulSets, pods, claims, Events, ControllerRevisions and PersistentVolumes "
+        "to a file, until stopped",
         description="Watch the cluster as `stsviz` does, headless, and write every event to FILE "
-        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands and args hashed). "
+        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands, args and probes hashed). "
         "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
     )
     record.add_argument(
@@ -166,7 +174,11 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "-A", "--all-namespaces", dest="record_all_namespaces", action="store_true", help="record every namespace"
     )
     record.add_argument(
-        "-l", "--selector", dest="record_selector", metavar="SELECTOR", help="label selector (events are not filtered)"
+        "-l",
+        "--selector",
+        dest="record_selector",
+        metavar="SELECTOR",
+        help="label selector (events and volumes are not filtered)",
     )
     record.add_argument(
         "--rotate-size",
@@ -181,7 +193,7 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
     record.add_argument(
         "--no-redact",
         action="store_true",
-        help="keep env values, commands and args as they are (the header says so)",
+        help="keep env values, commands, args and probes as they are (the header says so; objects are still pruned)",
     )
 
 
@@ -197,7 +209,7 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
         "-l",
         "--selector",
         metavar="SELECTOR",
-        help="label selector for sets, pods and claims (events are not filtered)",
+        help="label selector for sets, pods, claims and revisions (events and volumes are not filtered)",
     )
     live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
     live.add_argument(

@@ -2,8 +2,10 @@
 
 `Error from server (Forbidden): <message>`, `error: You must be logged in to
 the server (Unauthorized)`, a 404 on delete is "already gone", a 409 on a
-pod's UID precondition is "already replaced". A 4xx is never retried; after
-a timeout or a 5xx the outcome is unknown, and the line says so; when no
+pod's UID precondition is "already replaced". A refusal (4xx) is not
+retried, except a scale's 409 conflict, which `verbs.Scale` reads again and
+retries as `kubectl scale` does (SCALE_TRIES in all). After a timeout or a
+5xx the outcome is unknown, and the line says so; when no
 connection could be made, or the action failed while still reading the set
 (before the change was sent), nothing was sent, and the line says that.
 """
@@ -18,7 +20,7 @@ def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str
     """One line for the notification and the log; never a token (ApiError and Unreachable are scrubbed).
 
     `sent`: whether the change itself was sent. A failure while the action was
-    still reading the set (scale and undo read first) changed nothing, whatever it was.
+    still reading the set (scale, partition moves, restart and undo read first) changed nothing, whatever it was.
     """
     if isinstance(error, PreconditionFailed):
         return f"error: {error}; nothing was changed"

@@ -2,7 +2,8 @@
 
 `orjson.loads` builds a dict of every field of an object (a real pod is ~4 KB
 of JSON and ~25 KB of dicts), and `from_dict` then copies the few fields
-stsviz reads out of it. Here one msgspec decoder per kind reads only those
+stsviz reads out of it. Here a msgspec decoder per kind (five: every kind
+stsviz shows but PersistentVolume, which takes the dict path) reads only those
 fields into small `Struct`s (everything else, managedFields included, is
 skipped without being built), and a converter per kind turns them into the
 same records `from_dict` makes. The records stay plain slotted dataclasses in

@@ -261,7 +261,7 @@ async def test_a_forbidden_change_reads_like_kubectl(api, tmp_path, fake_time):
     api.write_answer = (403, "Forbidden", message)
     said_back = await failed_restart(api.kubeconfig(tmp_path), fake_time)
     assert said_back == f"Error from server (Forbidden): {message}"
-    assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a 4xx is never retried
+    assert [method for method, _path in api.writes] == ["PATCH"]  # one try: a refusal (4xx) is not retried
 
 
 async def test_a_scale_whose_first_read_fails_says_nothing_was_sent(api, tmp_path, fake_time):

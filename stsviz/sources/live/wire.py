@@ -1,4 +1,9 @@
-"""The list and watch calls on the wire: raw bytes through kubernetes_asyncio, parsed with orjson.
+"""The list and watch calls on the wire: raw bytes through kubernetes_asyncio.
+
+The informer decodes most list pages and watch lines itself, with msgspec
+(`stsviz.sources.decoding`). What that leaves (a line it is not sure of, an
+ERROR, a PersistentVolume, every line while a recorder taps the stream) is
+parsed here with orjson (`parse_list`, `parse_line`), managedFields cut first.
 
 kubernetes_asyncio's ApiClient does the auth headers, TLS and the aiohttp
 session; with `_preload_content=False` it hands back the aiohttp response

@@ -26,12 +26,14 @@ parse is shared) holding:
 
 With a salt (the default), every container's `env[].value`, `command` and
 `args` become `redacted:` and a 12-hex-digit HMAC-SHA256 of the value under
-the salt: a change shows as a changed hash, the value does not. The salt is
+the salt: a change shows as a changed hash, the value does not. A
+ControllerRevision's probes become `{"redacted": hash}`. The salt is
 per file and never written, so the hashes cannot be tried against guesses.
 `env[].valueFrom` is kept: it names a Secret or ConfigMap key, not its value.
 Without a salt (`--no-redact`) the values are kept as they are; the header says so.
-The last-applied annotation is dropped either way: it repeats the whole spec,
-env values included, and is often the largest part of an object.
+The pruning above applies either way: the last-applied annotation, for one,
+repeats the whole spec, env values included, and is often the largest part
+of an object.
 """
 
 from __future__ import annotations
