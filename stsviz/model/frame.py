@@ -224,7 +224,7 @@ def build_row(
             sts,
             updated_pods=updated,
             unhealthy_pods=unhealthy,
-            idle_seconds=state.idle_seconds(sts.key, now),
+            idle_seconds=state.idle_seconds(sts.key, now) if unhealthy else None,  # only then can it stall
             stall_seconds=stall_seconds,
         )
     revisions = state.revisions_of(sts)

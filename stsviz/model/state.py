@@ -27,6 +27,7 @@ from stsviz.model.records import (
     SetKey,
     StatefulSet,
 )
+from stsviz.model.times import parse_rfc3339
 
 K = TypeVar("K")  # a nested index's key, its inner dicts' keys and values
 IK = TypeVar("IK")
@@ -58,8 +59,9 @@ class ClusterState:
         self.skipped: Counter[str] = Counter()  # why events were not folded, for the user's warning
         self.recreations = 0  # pods replaced under the same name with a new UID
         self.pods_unread: str | None = None  # why pods are not read yet (live, before a pods list worked)
-        # what the rollout looked like at its last progress, and when that was
-        self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None]] = {}
+        # What the rollout looked like at its last progress, when that was, and whether that was only
+        # when it was first seen (stsviz started, or re-listed): then its pods say when it last moved.
+        self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None, bool]] = {}
         self._dirty: set[SetKey] = set()
         # Copy-on-write of the nested indexes' inner dicts: once `copy()` has been taken both
         # states share them, and each copies one before it first changes it (`_inner`). These
@@ -185,8 +187,10 @@ class ClusterState:
             sts.update_revision,
         )
         previous = self._progress.get(key)
-        if previous is None or previous[0] != signature:
-            self._progress[key] = (signature, self.now)
+        if previous is None:
+            self._progress[key] = (signature, self.now, True)
+        elif previous[0] != signature:
+            self._progress[key] = (signature, self.now, False)
 
     def _apply_pod(self, type_: str, pod: Pod) -> None:
         key = pod.key
@@ -343,12 +347,40 @@ class ClusterState:
         return list(recent)
 
     def idle_seconds(self, key: SetKey, now: datetime | None = None) -> float | None:
-        """How long the set's rollout status has not changed, or None if unknown."""
+        """How long the set's rollout status has not changed, or None if unknown.
+
+        A status seen change is timed by the event that brought it. A set only
+        seen as it was (at the first list, after a relist, at a recording's
+        start) last moved when its pods last did: the newest of their creation
+        and condition transitions, and of the set's creation. A rollout stuck
+        for an hour is then stalled at once, not a stall period after stsviz
+        started.
+        """
         now = now or self.now
         progress = self._progress.get(key)
-        if progress is None or progress[1] is None or now is None:
+        if progress is None or now is None:
             return None
-        return max(0.0, (now - progress[1]).total_seconds())
+        _signature, since, first_seen = progress
+        if first_seen:
+            since = self._last_moved(key, since)
+        if since is None:
+            return None
+        return max(0.0, (now - since).total_seconds())
+
+    def _last_moved(self, key: SetKey, seen: datetime | None) -> datetime | None:
+        """When the set's pods last changed, by their own timestamps; never later than `seen`."""
+        sts = self.sets.get(key)
+        if sts is None:
+            return seen
+        stamps = [sts.created]
+        for pod in self.pods_of(sts).values():
+            stamps.append(pod.created)
+            stamps.extend(condition.since for condition in pod.conditions)
+        times = [parsed for parsed in map(parse_rfc3339, stamps) if parsed is not None]
+        if not times:
+            return seen
+        latest = max(times)
+        return latest if seen is None or latest < seen else seen
 
 
 def _owning_set(pod: Pod) -> SetKey | None:

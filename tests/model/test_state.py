@@ -137,6 +137,40 @@ def test_stalled_when_status_does_not_move_while_a_pod_is_not_ready():
     assert row.verdict.stalled and row.verdict.label == "stalled"
 
 
+def stuck_since(minutes_before: int) -> tuple[dict, dict]:
+    """web 1/2 ready; web-1 not ready (crash-looping) since `minutes_before` T0, as its own times say."""
+    since = (T0 - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    crashing = pod("web-1", ready=False, waiting="CrashLoopBackOff")
+    crashing["metadata"]["creationTimestamp"] = since
+    for condition in crashing["status"]["conditions"]:
+        condition["lastTransitionTime"] = since
+    return statefulset(replicas=2, status={"readyReplicas": 1}), crashing
+
+
+def test_a_rollout_stuck_before_it_was_first_seen_is_stalled_at_once():
+    # stsviz started (or re-listed) mid-incident: the pods' own times say when the set last moved.
+    sts, crashing = stuck_since(minutes_before=10)
+    state = fold(("ADDED", sts), ("ADDED", pod("web-0")), ("ADDED", crashing))
+    row = build_frame(state, now=T0, stall_seconds=300).rows[0]
+    assert row.verdict.stalled
+    assert row.verdict.message.startswith("stalled: no progress for 10m00s with 1 pod(s)")
+
+
+def test_a_pod_that_changed_just_before_the_first_sight_keeps_the_rollout_unstalled():
+    sts, crashing = stuck_since(minutes_before=2)
+    state = fold(("ADDED", sts), ("ADDED", crashing))
+    assert state.idle_seconds(("default", "web"), T0) == 120
+    assert not build_frame(state, now=T0, stall_seconds=300).rows[0].verdict.stalled
+
+
+def test_a_status_change_seen_live_is_timed_by_its_event_not_by_the_pods():
+    sts, crashing = stuck_since(minutes_before=30)
+    state = fold(("ADDED", sts), ("ADDED", crashing))
+    moved = statefulset(replicas=2, status={"readyReplicas": 1, "updatedReplicas": 1})
+    state.apply(WatchEvent("MODIFIED", moved, T0 + timedelta(minutes=1)))
+    assert state.idle_seconds(("default", "web"), T0 + timedelta(minutes=2)) == 60
+
+
 def test_status_change_resets_the_stall_clock():
     sts = statefulset(replicas=2, status={"readyReplicas": 1})
     state = fold(("ADDED", sts), ("ADDED", pod("web-1", ready=False)))

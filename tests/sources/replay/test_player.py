@@ -329,6 +329,8 @@ def stuck_rollout(tmp_path: Path):
     changes = [("ADDED", sts)]
     for index in range(7):
         ready = pod_event(0 if index == 0 else 1, "ADDED" if index < 2 else "MODIFIED")["object"]
+        # Created as the recording shows them added (a pod's own times say when the set last moved).
+        ready["metadata"]["creationTimestamp"] = f"2026-11-25T10:00:0{min(index, 1)}Z"
         ready["status"] = {
             "phase": "Running",
             "conditions": [{"type": "Ready", "status": "True" if index == 0 else "False"}],
