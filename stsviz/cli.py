@@ -178,7 +178,7 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         "--selector",
         dest="record_selector",
         metavar="SELECTOR",
-        help="label selector (events and volumes are not filtered)",
+        help="label selector for the StatefulSets (the other kinds are recorded whole)",
     )
     record.add_argument(
         "--rotate-size",
@@ -209,7 +209,7 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
         "-l",
         "--selector",
         metavar="SELECTOR",
-        help="label selector for sets, pods, claims and revisions (events and volumes are not filtered)",
+        help="label selector for the StatefulSets, as kubectl get sts -l (their pods and claims are all watched)",
     )
     live.add_argument("--read-only", action="store_true", help="refuse every action that would change the cluster")
     live.add_argument(

@@ -96,3 +96,22 @@ async def test_plain_prints_the_same_frame_as_replay_plain(api, tmp_path):
     lines = out.splitlines()
     assert lines[0].startswith("time ") and lines[1].split() == ["STATEFULSET", "READY", "UPDATED", "VERDICT", "PODS"]
     assert lines[2].split()[0] == "ns/web"
+
+
+async def test_a_selector_picks_sets_by_their_labels_and_shows_all_their_pods(tmp_path):
+    """`-l` selects sets as `kubectl get sts -l` does; their pods carry the template's labels, not the set's."""
+    from stsviz.sim import SimCluster
+    from tests.sim.simtools import rolled_out, web_manifest
+    from tests.waiting import eventually
+
+    async with SimCluster(speed=20, seed=1) as cluster:
+        labelled = web_manifest(replicas=2, name="web")
+        labelled["metadata"]["labels"] = {"tier": "x"}  # on the set alone, as `kubectl label sts web tier=x`
+        cluster.apply(labelled, web_manifest(replicas=1, name="other"))
+        await eventually(lambda: rolled_out(cluster, "web") and rolled_out(cluster, "other"), timeout=20)
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        code, out, err = await stsviz("--kubeconfig", str(kubeconfig), "-n", "default", "-l", "tier=x", "--json")
+    assert code == 0, err
+    [row] = json.loads(out)["sets"]
+    assert row["name"] == "web" and row["verdict"]["done"]
+    assert [cell["state"] for cell in row["cells"]] == ["ready", "ready"]  # not "missing": its pods are read

@@ -20,7 +20,7 @@ class Kind:
     kind: str  # the object's `kind`: "StatefulSet"
     api: str  # "/apis/apps/v1" or "/api/v1"
     record: Any  # the slim record type: StatefulSet, Pod, Claim, Event
-    selectable: bool = True  # whether a label selector applies to it
+    selectable: bool = False  # whether `-l` applies to it: to StatefulSets alone (see STATEFULSETS)
     cluster_scoped: bool = False  # no namespace: watched cluster-wide whatever the scope
 
     def path(self, namespace: str | None) -> str:
@@ -30,21 +30,18 @@ class Kind:
         return f"{self.api}/namespaces/{quote(namespace, safe='')}/{self.resource}"
 
 
-STATEFULSETS = Kind("statefulsets", "StatefulSet", "/apis/apps/v1", StatefulSet)
+# `-l` selects sets, as `kubectl get sts -l` does. Their pods, claims and revisions carry the pod
+# template's labels, not the set's: a selector on a label of the sets alone (tier=x) hid every pod
+# of a healthy set, which then showed all ordinals missing beside "done". They are watched whole.
+STATEFULSETS = Kind("statefulsets", "StatefulSet", "/apis/apps/v1", StatefulSet, selectable=True)
 PODS = Kind("pods", "Pod", "/api/v1", Pod)
 CLAIMS = Kind("persistentvolumeclaims", "PersistentVolumeClaim", "/api/v1", Claim)
-# Events carry no labels of the object they are about: a selector would hide them all.
-EVENTS = Kind("events", "Event", "/api/v1", Event, selectable=False)
-
-# A set's revisions carry its pod template's labels (the controller copies them), so a selector
-# that picks the set's pods picks its revisions too.
+EVENTS = Kind("events", "Event", "/api/v1", Event)
 REVISIONS = Kind("controllerrevisions", "ControllerRevision", "/apis/apps/v1", ControllerRevision)
 
-# Volumes are cluster-scoped and carry no labels of the set: all of them are watched (a cluster
-# has about as many as claims). The built-in view role may not list them: that degrades alone.
-VOLUMES = Kind(
-    "persistentvolumes", "PersistentVolume", "/api/v1", PersistentVolume, selectable=False, cluster_scoped=True
-)
+# Volumes are cluster-scoped: all of them are watched (a cluster has about as many as claims).
+# The built-in view role may not list them: that degrades alone.
+VOLUMES = Kind("persistentvolumes", "PersistentVolume", "/api/v1", PersistentVolume, cluster_scoped=True)
 
 KINDS: tuple[Kind, ...] = (STATEFULSETS, PODS, CLAIMS, EVENTS, REVISIONS, VOLUMES)
 
