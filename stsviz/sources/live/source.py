@@ -23,7 +23,7 @@ from stsviz.model.state import ClusterState
 from stsviz.sources.live.config import ConfigError, Connection, Target
 from stsviz.sources.live.freshness import SourceStatus
 from stsviz.sources.live.informer import Informer, Sink, Tap
-from stsviz.sources.live.kinds import KINDS, STATEFULSETS, Kind, Scope
+from stsviz.sources.live.kinds import KINDS, PODS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
 from stsviz.sources.live.wire import ApiError, Unreachable, list_page, loads, parse_list
@@ -190,6 +190,8 @@ class LiveSource:
             except ApiError as error:
                 if error.status == 403 and informer.kind is not STATEFULSETS:
                     warnings.append(f"{informer.kind.resource} left out: {error.message}")
+                    if informer.kind is PODS:  # every verdict rests on them: each row says so, as on screen
+                        state.note_pods_unread(f"forbidden: {error.message}")
                     return
                 raise
             if informer.warning:  # listed, but some objects had to be repaired

@@ -308,7 +308,22 @@ async def test_cli_forbidden_events_still_print_the_frame_with_a_warning(api, tm
     assert api.seen("statefulsets")[0].query == {"limit": "500"}
 
 
-async def test_cli_forbidden_revisions_leave_out_only_revisions_and_a_selector_applies_to_them(api, tmp_path):
+async def test_cli_forbidden_pods_make_every_verdict_say_so_not_done(api, tmp_path):
+    """As the screen's `pods unread`: a set whose status says complete is not called done without its pods."""
+    complete = {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "updatedReplicas": 1}
+    api.objects["statefulsets"] = [
+        {"metadata": {"name": "web", "namespace": "ns", "uid": "u1"}, "spec": {"replicas": 1}, "status": complete}
+    ]
+    forbidden = 'pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "ns"'
+    api.script("pods", "list", status(403, "Forbidden", forbidden))
+    code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--json")
+    assert code == 0, err
+    [row] = json.loads(out)["sets"]
+    assert row["verdict"] == {"done": False, "stalled": False, "message": f"pods not read yet: forbidden: {forbidden}"}
+    assert err.strip() == f"stsviz: warning: pods left out: {forbidden}"
+
+
+async def test_cli_forbidden_revisions_leave_out_only_revisions_and_the_selector_picks_sets_alone(api, tmp_path):
     api.objects["statefulsets"] = [
         {
             "metadata": {"name": "web", "namespace": "ns", "uid": "u1"},
@@ -323,8 +338,8 @@ async def test_cli_forbidden_revisions_leave_out_only_revisions_and_a_selector_a
     [row] = json.loads(out)["sets"]
     assert row["revisions"] == [] and row["template_diff"] == []
     assert err.strip() == f"stsviz: warning: controllerrevisions left out: {forbidden}"
-    # A set's revisions carry its template's labels, so the selector picks them as it picks the pods.
-    assert [s.query.get("labelSelector") for s in api.seen("controllerrevisions")] == ["app=web"]
+    # The selector picks sets (as kubectl get sts -l): revisions carry the template's labels, not the set's.
+    assert [s.query.get("labelSelector") for s in api.seen("controllerrevisions")] == [None]
 
 
 async def test_cli_unreachable_server_is_exit_2(tmp_path):
