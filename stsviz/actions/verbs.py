@@ -137,6 +137,8 @@ class DeletePod(Action):
         elif self.grace == GRACE_FORCE:
             options["gracePeriodSeconds"] = 0
         await transport.send("DELETE", self.target.path(POD_PATH), body=options)
+        if self.grace == GRACE_FORCE:  # as kubectl says it, with the gist of its warning
+            return f'pod "{self.target.name}" force deleted; the kubelet was not waited for: it may still run there'
         return f'pod "{self.target.name}" deleted'
 
 

@@ -43,7 +43,9 @@ def controller_notes(row: SetRow) -> tuple[ControllerNote, ...]:
             return ()
         ordinals = ordinal_ranges([cell.ordinal for cell in old])
         message = (
-            f"OnDelete: ordinals {ordinals} still run an old revision; the controller replaces no pod, "
+            f"OnDelete: {'ordinal' if len(old) == 1 else 'ordinals'} {ordinals} still"
+            f" {'runs' if len(old) == 1 else 'run'} an old revision;"
+            " the controller replaces no pod, "
             f"delete them (ctrl+d) to get {update}."
         )
         return (ControllerNote(message, _names(old)),)

@@ -450,8 +450,13 @@ def _partition_note(row: SetRow, does: str, do: str) -> str | None:
         return None
     if partition >= max(sts.replicas, 1):
         return f"Partition {partition}: no pod {does} until the partition is moved down (> or p)."
-    kept = "ordinal 0 keeps" if partition == 1 else f"ordinals 0-{partition - 1} keep"
-    return f"Partition {partition}: only ordinals {partition} and above {do}; {kept} the old revision."
+    # Below the partition each ordinal keeps whatever it runs now, which need not be one old revision.
+    kept = (
+        "ordinal 0 keeps the revision it runs"
+        if partition == 1
+        else f"ordinals 0-{partition - 1} keep the revisions they run"
+    )
+    return f"Partition {partition}: only ordinals {partition} and above {do}; {kept}."
 
 
 def _weight(entry: DiffEntry) -> int:

@@ -15,11 +15,22 @@ from kubernetes_asyncio.client import AppsV1Api
 
 from stsviz.actions.errors import kubectl_error
 from stsviz.actions.gate import _Transport
-from stsviz.actions.verbs import RESTARTED_AT, SCALE_TRIES, PreconditionFailed, Restart, Scale, SetPartition, Target
+from stsviz.actions.verbs import (
+    GRACE_FORCE,
+    RESTARTED_AT,
+    SCALE_TRIES,
+    DeletePod,
+    PreconditionFailed,
+    Restart,
+    Scale,
+    SetPartition,
+    Target,
+)
 from stsviz.sim import SimCluster
-from stsviz.sim.resources import STATEFULSETS
+from stsviz.sim.resources import PODS, STATEFULSETS
 from stsviz.sources.live.wire import ApiError
 from tests.sim.simtools import api_client, web_manifest
+from tests.waiting import eventually
 
 
 class Meddled:
@@ -146,3 +157,14 @@ async def test_a_second_restart_within_the_same_second_is_refused_as_kubectl_ref
             " please wait before attempting to trigger another; nothing was changed"
         )
         assert transport.requests == ["GET"]  # nothing was sent
+
+
+async def test_a_force_delete_says_force_deleted_and_that_the_kubelet_was_not_waited_for():
+    async with SimCluster(speed=20, seed=1) as cluster, api_client(cluster) as client:
+        cluster.apply(web_manifest(replicas=1))
+        await eventually(lambda: cluster.store.view(PODS, "default", "web-0") is not None)
+        uid = cluster.store.view(PODS, "default", "web-0")["metadata"]["uid"]
+        done = await DeletePod(Target(None, "default", "web-0"), uid=uid, grace=GRACE_FORCE).perform(_Transport(client))
+        assert done == 'pod "web-0" force deleted; the kubelet was not waited for: it may still run there'
+        after = cluster.store.view(PODS, "default", "web-0")
+        assert after is None or after["metadata"]["uid"] != uid  # gone at once, not terminating

@@ -61,6 +61,8 @@ def test_ondelete_names_the_ordinals_still_on_an_old_revision():
     )
     assert note.delete == ("web-0", "web-1")
     assert note.message.startswith("OnDelete: ordinals 0-1 still run an old revision")
+    (one,) = controller_notes(row(sts, pod("web-0", revision="web-new"), pod("web-1", revision="web-old")))
+    assert one.message.startswith("OnDelete: ordinal 1 still runs an old revision")
 
 
 def test_the_partition_reads_as_stages():

@@ -186,7 +186,7 @@ async def test_a_restart_says_which_pods_the_partition_lets_it_roll(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await eventually(lambda: len(app.screen.grid.all_keys) == 3, timeout=20)
             expected = {
-                "canary": "Partition 1: only ordinals 1 and above restart; ordinal 0 keeps the old revision.",
+                "canary": "Partition 1: only ordinals 1 and above restart; ordinal 0 keeps the revision it runs.",
                 "held": "Partition 10: no pod restarts until the partition is moved down (> or p).",
                 "web": None,
             }
