@@ -226,7 +226,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             "Command",
             id="live.command",
             key_display=":",
-            tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context",
+            tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context, q quits",
         ),
         # k9s's `0`: every namespace (in replay, 0 is the recording's start; that binding comes first).
         Binding(
@@ -637,18 +637,24 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     @work(group="command", exclusive=True)
     async def _command_line(self, text: str | None = None) -> None:
-        live = self.live
-        if live is not None and getattr(live, "recorder", None) is not None:
-            # One file, one scope: its header names what was watched.
-            self.notify("recording: switching would mix two scopes in one file; start another stsviz", markup=False)
-            return
         if text is None:
             text = await self.app.push_screen_wait(CommandPrompt())
         if not text:
             return
         command = parse_command(text)
         if command is None:
-            self.notify(f"not a command: {text.strip()}; try ns, ns NAME, ns all, ctx or ctx NAME", markup=False)
+            self.notify(f"not a command: {text.strip()}; try ns, ns NAME, ns all, ctx, ctx NAME or q", markup=False)
+            return
+        if command.verb == "quit":
+            await self.app.run_action("app.quit")  # as `q`
+            return
+        if command.verb == "sts":
+            self.notify("stsviz shows StatefulSets only: this is that view", markup=False)
+            return
+        live = self.live
+        if live is not None and getattr(live, "recorder", None) is not None:
+            # One file, one scope: its header names what was watched.
+            self.notify("recording: switching would mix two scopes in one file; start another stsviz", markup=False)
             return
         if command.verb == "ns":
             await self._switch_namespace(command.argument)

@@ -1,4 +1,4 @@
-"""`:` — k9s's command line, for what stsviz can switch: `:ns [NAME|all]` and `:ctx [NAME]`.
+"""`:` — k9s's command line, for what stsviz can switch: `:ns [NAME|all]` and `:ctx [NAME]`; `:q` quits.
 
 Without a name, a picker offers the choices (the server's namespaces, the
 kubeconfig's contexts). The screens here only ask; the rollout screen
@@ -18,7 +18,13 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 ALL_NAMESPACES = "all"  # `:ns all`, as `-A`
-COMMANDS = {"ns": "ns", "namespace": "ns", "namespaces": "ns", "ctx": "ctx", "context": "ctx", "contexts": "ctx"}
+COMMANDS = {
+    **dict.fromkeys(("ns", "namespace", "namespaces"), "ns"),
+    **dict.fromkeys(("ctx", "context", "contexts"), "ctx"),
+    # k9s's: `:q` leaves, and `:sts` is the view stsviz always shows.
+    **dict.fromkeys(("q", "q!", "quit"), "quit"),
+    **dict.fromkeys(("sts", "statefulset", "statefulsets"), "sts"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,11 +36,11 @@ class Command:
 
 
 def parse_command(text: str) -> Command | None:
-    """`ns`, `ns shop`, `ns all`, `ctx`, `ctx kind-dev` (k9s's spellings too); None for anything else."""
+    """`ns`, `ns shop`, `ns all`, `ctx`, `ctx kind-dev`, `q`, `sts` (k9s's spellings too); None for anything else."""
     words = text.strip().removeprefix(":").split()
     if not words or words[0].lower() not in COMMANDS:
         return None
-    if len(words) > 2:
+    if len(words) > (2 if COMMANDS[words[0].lower()] in ("ns", "ctx") else 1):
         return None
     return Command(COMMANDS[words[0].lower()], words[1] if len(words) == 2 else None)
 
@@ -45,7 +51,7 @@ class CommandPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="ns [NAME|all] · ctx [NAME]", id="command-input")
+        yield Input(placeholder="ns [NAME|all] · ctx [NAME] · q", id="command-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

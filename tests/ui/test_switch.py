@@ -23,6 +23,21 @@ def test_the_command_line_reads_k9s_spellings():
     assert parse_command("ns shop").argument == "shop"
     assert parse_command("ctx kind-dev").verb == "ctx"
     assert parse_command("deploy") is None and parse_command("ns a b") is None
+    assert parse_command(":q").verb == parse_command("quit").verb == "quit" and parse_command("q now") is None
+    assert parse_command(":sts").verb == "sts"
+
+
+async def test_colon_q_quits_and_colon_sts_says_this_is_the_view(tmp_path):
+    async with SimCluster(seed=3) as cluster:
+        cluster.apply(web_manifest(name="web"), namespace="default")
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE):
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            await app.screen._command_line("sts").wait()
+            assert any("StatefulSets only" in n.message for n in app._notifications)
+            await app.screen._command_line("q").wait()
+            await eventually(lambda: app.return_code == 0, message="the app exits as on q")
 
 
 async def live_app(cluster: SimCluster, tmp_path) -> StsvizApp:
