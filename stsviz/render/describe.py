@@ -17,7 +17,7 @@ from rich.text import Text
 
 from stsviz.model import Cell, ClusterState, SetRow
 from stsviz.model.blocked import controller_notes, staged_rollout
-from stsviz.model.cells import UPDATED
+from stsviz.model.cells import READY, UPDATED
 from stsviz.model.records import FAILED_WAITING_REASONS, Container, Event, Pod, Service, StatefulSet
 from stsviz.render.rows import VERDICT_STYLES, cell_style, glyph, printable
 from stsviz.render.timefmt import age
@@ -114,7 +114,7 @@ def _describe_cell(
     if pod is None:
         add_field(text, "cell", state_value)
         text.append("No pod at this ordinal", BAD)
-        text.append(": the controller has not created it yet, or it was deleted.\n")
+        text.append(f": {_why_missing(state, row, cell, name)}\n")
     else:
         add_field(text, "phase", pod.phase or "-")
         add_field(text, "cell", state_value)
@@ -139,6 +139,25 @@ def _describe_cell(
     add_events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
     if pod is not None:
         _conditions(text, pod, now)
+
+
+def _why_missing(state: ClusterState, row: SetRow, cell: Cell, name: str) -> str:
+    """Why the controller has not made this ordinal's pod, as far as the screen can tell."""
+    sts = row.set
+    # The controller's own words first: a create it tried and the API refused (quota, admission).
+    for event in reversed(state.recent_events(sts.namespace, "StatefulSet", sts.name)):
+        if event.reason == "FailedCreate" and f"Pod {name} " in (event.message or ""):
+            return f"the controller could not create it: {event.message}"
+    if sts.pod_management == "OrderedReady":
+        # It makes ordinal N only once every ordinal below is Running and Ready (a scale-up waits here).
+        waiting = [c for c in row.cells if not c.condemned and c.ordinal < cell.ordinal and c.state != READY]
+        if waiting:
+            first = waiting[0]
+            return (
+                f"OrderedReady: the controller creates it once every ordinal below is Running and Ready;"
+                f" {sts.name}-{first.ordinal} is {first.state}."
+            )
+    return "the controller has not created it yet, or it was deleted."
 
 
 def _revision(pod: Pod, row: SetRow) -> Text:

@@ -85,6 +85,32 @@ def test_a_missing_ordinal_says_so_and_shows_its_claims():
     assert "phase" not in text and "Conditions" not in text  # nothing invented for a pod that is not there
 
 
+def test_a_missing_ordinal_says_why_the_controller_has_not_made_it():
+    # OrderedReady: a scale-up to 3 waits for web-1, crash-looping, before it makes web-2.
+    state = fold(("ADDED", statefulset(replicas=3)), ("ADDED", pod("web-0")), ("ADDED", crashing_pod()))
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[2], T0).plain
+    assert (
+        "No pod at this ordinal: OrderedReady: the controller creates it once every ordinal below is Running"
+        " and Ready; web-1 is failed." in " ".join(text.split())
+    )
+    # Parallel makes every pod at once: that is not why.
+    parallel = statefulset(replicas=3)
+    parallel["spec"]["podManagementPolicy"] = "Parallel"
+    state = fold(("ADDED", parallel), ("ADDED", pod("web-0")), ("ADDED", crashing_pod()))
+    [row] = build_frame(state).rows
+    assert "OrderedReady" not in describe(state, row, row.cells[2], T0).plain
+    # The controller tried and the API refused: its own event says why.
+    refused = 'create Pod web-2 in StatefulSet web failed error: pods "web-2" is forbidden: exceeded quota: pods'
+    state = fold(
+        ("ADDED", parallel),
+        ("ADDED", event("web.1", "web", refused, kind="StatefulSet", reason="FailedCreate")),
+    )
+    [row] = build_frame(state).rows
+    text = " ".join(describe(state, row, row.cells[2], T0).plain.split())
+    assert f"No pod at this ordinal: the controller could not create it: {refused}" in text
+
+
 def test_a_condemned_pod_is_called_so():
     state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-2", deleting=True)))
     [row] = build_frame(state).rows
