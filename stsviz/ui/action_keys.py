@@ -135,6 +135,8 @@ class ActionKeys:
     _reviews: dict[tuple[str | None, str], tuple[Review, float]]
     _reviewing: set[tuple[str | None, str]]
     _busy: str | None = None  # the change being asked for or sent, if any
+    _sending = False  # a confirmed change is on its way to the server
+    _quit_asked = False  # `q` was pressed once while it was
 
     # -- what RBAC allows (keys the user may not use are dimmed) --------------------------------
 
@@ -383,6 +385,7 @@ class ActionKeys:
     async def _run(self, gate: Gate, action: Action) -> None:
         screen = _screen(self)
         self._busy = f"still sending: {action.summary}"
+        self._sending = True
         try:
             done = await gate.run(action)
         except Refused as refused:
@@ -391,6 +394,20 @@ class ActionKeys:
             screen.notify(str(failed), title=action.summary, severity="error", timeout=20, markup=False)
         else:
             screen.notify(f"{done}; the cells follow as the watch reports it", title=action.kubectl(), markup=False)
+        finally:
+            self._sending = self._quit_asked = False
+
+    def action_quit(self) -> None:
+        """`q`: leave. While a change is being sent, say so once first: leaving cancels it unseen, and
+        whether it reached the server would never be told. A second `q` leaves all the same."""
+        screen = _screen(self)
+        if self._sending and not self._quit_asked:
+            self._quit_asked = True
+            screen.notify(
+                f"{self._busy}; q again leaves without waiting for its outcome", severity="warning", markup=False
+            )
+            return
+        screen.app.exit()
 
     async def _autoscaler_warning(self, row: SetRow) -> tuple[str, ...]:
         live = _screen(self).live

@@ -88,7 +88,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             key_display="?",
             tooltip="Keys, cell legend and verdict words",
         ),
-        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave stsviz"),
         Binding(
             "space",
             "toggle_play",
@@ -646,7 +646,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             self.notify(f"not a command: {text.strip()}; try ns, ns NAME, ns all, ctx, ctx NAME or q", markup=False)
             return
         if command.verb == "quit":
-            await self.app.run_action("app.quit")  # as `q`
+            self.action_quit()  # as `q`
             return
         if command.verb == "sts":
             self.notify("stsviz shows StatefulSets only: this is that view", markup=False)

@@ -30,7 +30,7 @@ from tests.fake_api import obj, pod
 from tests.waiting import eventually
 
 SIZE = (120, 30)
-HARMLESS_TO_SKIP = {"app.quit", "command_line", "help", "open_filter"}  # they open screens or leave; no change
+HARMLESS_TO_SKIP = {"quit", "command_line", "help", "open_filter"}  # they open screens or leave; no change
 
 
 def web() -> dict:
@@ -222,6 +222,27 @@ async def test_a_change_in_flight_is_not_cancelled_by_the_next_key(api, tmp_path
         await eventually(lambda: any("restart refused by the fake server" in message for message in told))
         await pilot.press("plus")  # and afterwards keys work again
         await eventually(lambda: isinstance(app.screen, ModalScreen), message="the scale dialog")
+
+
+async def test_q_while_a_change_is_sent_says_so_first_and_q_again_leaves(api, tmp_path, fake_time):
+    """Leaving cancels the change unseen: whether it reached the server would never be told."""
+    api.objects["statefulsets"] = [web()]
+    api.write_hold = asyncio.Event()  # the server takes its time answering the restart
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: app.screen.grid.selected_row is not None)
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+        await pilot.press("y")
+        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        await pilot.press("q")
+        await eventually(
+            lambda: "still sending: restart statefulset web; q again leaves without waiting for its outcome" in told
+        )
+        assert app.return_code is None  # still here
+        await pilot.press("q")
+        await eventually(lambda: app.return_code == 0, message="the second q leaves")
 
 
 async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake_time):
