@@ -4,6 +4,7 @@ compressed or not; SIGINT and SIGTERM close the file with exit 0; bad input is o
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import random
@@ -21,6 +22,7 @@ from stsviz.sim import BackgroundDemo
 from stsviz.sim.scenarios import statefulset
 from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.replay.formats import load_recording
+from tests.fake_api import items, obj, status
 from tests.locations import REPO
 
 PASSWORD = "pl4nted-Passw0rd"
@@ -257,3 +259,31 @@ def test_sets_the_user_may_not_list_end_the_recording_with_exit_1_and_why(tmp_pa
     assert last.startswith("stsviz: error: ") and "forbidden" in last and "statefulsets" in last, result.stderr
     assert "Traceback" not in result.stderr
     assert b'"mark":"stop"' in path.read_bytes()  # the file was closed as on Ctrl+C
+
+
+async def test_sets_refused_after_they_were_listed_are_waited_out_and_the_recording_goes_on(api, tmp_path):
+    """Only a refusal from the start ends the recorder: later (a RoleBinding recreated) it keeps what it has."""
+    web = obj("StatefulSet", "web", spec={"replicas": 1}, status={"observedGeneration": 1, "replicas": 1})
+    refused = status(403, "Forbidden", 'statefulsets.apps is forbidden: User "x" cannot watch resource "statefulsets"')
+    api.script("statefulsets", "list", items([web], rv="10"), *[refused] * 10)  # listed once, then refused
+    api.script("statefulsets", "watch", refused)
+    path = tmp_path / "rec.jsonl"
+    command = ["record", "-o", str(path), "--kubeconfig", str(api.kubeconfig(tmp_path)), "-n", "ns"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stsviz", *command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment()
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not api.seen("statefulsets", "watch") and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert api.seen("statefulsets", "watch"), "the recorder never watched the sets"
+        with pytest.raises(TimeoutError):  # three progress checks after the refusal: it did not end
+            await asyncio.wait_for(process.wait(), 3)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, err.decode()
+    recorded = path.read_bytes()
+    assert b'"name":"web"' in recorded and b'"mark":"stop"' in recorded
