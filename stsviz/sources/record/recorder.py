@@ -76,7 +76,7 @@ from stsviz.sources.record.files import (
     open_recording,
     read_lines,
 )
-from stsviz.sources.record.redact import LAST_APPLIED, new_salt, redact
+from stsviz.sources.record.redact import new_salt, redact
 
 log = logging.getLogger("stsviz.record")
 
@@ -492,18 +492,21 @@ class Recorder:
             "started": started,
         }
         header.update(self.extra_header)
+        # What a reader of the file needs to know of it, exactly (docs/recording-format.md, "Redaction").
+        pruned = "only the fields recording-format.md lists per kind; managedFields, last-applied and more are cut"
         header["redaction"] = (
             {
                 "redacted": True,
-                "hashed": ["env[].value", "command", "args"],
+                "hashed": ["env[].value", "command", "args", "ControllerRevision probes"],
                 "hash": "redacted: and 12 hex digits of HMAC-SHA256 under a per-file salt that is not written",
-                "removed": ["metadata.managedFields", f"metadata.annotations[{LAST_APPLIED}]"],
+                "pruned": pruned,
             }
             if self.redacted
             else {
                 "redacted": False,
-                "note": "recorded with --no-redact: env values, commands and args are as the cluster has them",
-                "removed": ["metadata.managedFields", f"metadata.annotations[{LAST_APPLIED}]"],
+                "note": "recorded with --no-redact: env values, commands, args and revisions' probes are as the"
+                " cluster has them",
+                "pruned": pruned,
             }
         )
         return header
