@@ -55,7 +55,8 @@ def run_demo(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder:
             # The admin's context alone: over plain http no token is sent, so a "viewer" context
             # offered by `:ctx` would change the cluster as the admin does.
-            target = resolve_target(str(demo.write_kubeconfig(Path(folder) / "kubeconfig", only=True)))
+            kubeconfig = demo.write_kubeconfig(Path(folder) / "kubeconfig", only=True)
+            target = resolve_target(str(kubeconfig))
             source = LiveSource(target, Scope(None, None), timing=Timing(wall=demo.now))
             description = demo_description(args.scenario, args.speed, demo.url)
             return run_live_app(
@@ -64,6 +65,8 @@ def run_demo(args: argparse.Namespace) -> int:
                 stall_seconds=stall_after,
                 read_only=args.demo_read_only,
                 settings=user_settings(),
+                # The dialogs' kubectl lines name this kubeconfig's context: say where it is.
+                notes=(f"kubectl reaches this demo cluster with: KUBECONFIG={kubeconfig} kubectl get sts -A",),
             )
     finally:
         demo.stop()

@@ -112,6 +112,7 @@ def live_setup(
     read_only: bool = False,
     settings: Settings | None = None,
     action_listeners: tuple[Callable[[Any, str, bool], None], ...] = (),
+    notes: tuple[str, ...] = (),
 ) -> AppSetup:
     """The app's setup for a live source; `description` names the context and scope watched."""
     return AppSetup(
@@ -123,6 +124,7 @@ def live_setup(
         read_only=read_only,
         settings=settings or Settings(),
         action_listeners=action_listeners,
+        notes=notes,
     )
 
 
@@ -134,6 +136,7 @@ def run_live_app(
     read_only: bool = False,
     settings: Settings | None = None,
     action_listeners: tuple[Callable[[Any, str, bool], None], ...] = (),
+    notes: tuple[str, ...] = (),
 ) -> int:
     """Run the live screen until the user quits; the process exit code."""
     setup = live_setup(
@@ -143,6 +146,7 @@ def run_live_app(
         read_only=read_only,
         settings=settings,
         action_listeners=action_listeners,
+        notes=notes,
     )
     app = StsvizApp(setup)
     app.run()

@@ -221,6 +221,7 @@ class AppSetup:
     stall_seconds: float = DEFAULT_STALL_SECONDS
     fps: float = 30.0  # at most this many redraws a second
     warnings: tuple[str, ...] = ()  # what loading skipped (replay): a notification, and listed in help
+    notes: tuple[str, ...] = ()  # listed in help: how to reach the demo cluster with kubectl
     loading: Loading | None = None  # a replay whose recording is still loading: a progress bar until it ends
     settings: Settings = field(default_factory=Settings)  # the settings file: read-only and protected contexts
     # Told every change sent and its outcome (the recorder writes them as markers).

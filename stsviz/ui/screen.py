@@ -729,7 +729,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
     # -- help and the palette ----------------------------------------------------------
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.setup.mode, dict(self.active_bindings), list(self.warnings)))
+        notes = [*self.setup.notes, *self.warnings]
+        self.app.push_screen(HelpScreen(self.setup.mode, dict(self.active_bindings), notes))
 
     def go_to_set(self, key: SetKey) -> None:
         """Select a set, as the palette's "Go to" does; a filter that hides it is cleared."""

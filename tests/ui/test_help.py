@@ -136,3 +136,23 @@ async def test_help_says_how_to_close_it(replay_app):
         assert "Escape, ? or q closes this" in console.export_text()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_the_demo_says_in_help_where_kubectl_reaches_it(tmp_path):
+    """The dialogs' kubectl lines name the demo kubeconfig's context: help says which kubeconfig that is."""
+    from stsviz.sim import SimCluster
+    from stsviz.sources.live.config import resolve_target
+    from stsviz.sources.live.kinds import Scope
+    from stsviz.sources.live.source import LiveSource
+    from stsviz.ui.app import live_setup
+    from stsviz.ui.live import LiveFrameSource
+
+    async with SimCluster(seed=3) as cluster:
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        note = f"kubectl reaches this demo cluster with: KUBECONFIG={kubeconfig} kubectl get sts -A"
+        live = LiveFrameSource(LiveSource(resolve_target(str(kubeconfig)), Scope(None)), batch_interval=0.02)
+        app = StsvizApp(live_setup(live, description="demo", notes=(note,)))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("question_mark")
+            shown = str(app.screen.query_one("#help-notes").render())
+            assert " ".join(shown.split()) == f"Notes {note}"
