@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stsviz.model.cells import READY, TERMINATING, UPDATED, cell_state, revision_channel
+from stsviz.model.cells import MISSING, READY, TERMINATING, UNKNOWN, UPDATED, cell_state, revision_channel
 from stsviz.model.records import Claim, Pod, SetKey, StatefulSet
 from stsviz.model.revisions import DiffEntry, RevisionView, rollout_diff, set_revisions
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
@@ -186,6 +186,8 @@ def build_row(
     cells: list[Cell] = []
     updated = unhealthy = 0
     previous = cache.cells(state, sts) if cache is not None else None
+    # No pod where none was read yet (pods listing, forbidden) is not known missing: `?`, not `.`.
+    podless = UNKNOWN if state.pods_unread is not None else MISSING
     for ordinal, is_condemned in ordinals:
         pod = pods.get(ordinal)
         cell = previous.get(ordinal) if previous is not None else None
@@ -195,8 +197,9 @@ def build_row(
             or cell.pod is not pod
             or cell.condemned != is_condemned
             or (cell.state == READY and not cell.available)
+            or (pod is None and cell.state != podless)
         ):
-            state_ = cell_state(pod)
+            state_ = podless if pod is None else cell_state(pod)
             cell = Cell(
                 ordinal,
                 pod,

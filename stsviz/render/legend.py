@@ -30,7 +30,7 @@ STATE_MEANINGS = {
     "creating": "Pending on a node: init containers, pulling, ContainerCreating",
     "running": "Running, not Ready",
     "ready": "Ready (brighter once Ready for minReadySeconds)",
-    "unknown": "phase Unknown, or anything else",
+    "unknown": "pods not read yet (listing, forbidden), phase Unknown, or anything else",
 }
 
 VERDICT_MEANINGS = (

@@ -28,6 +28,18 @@ def test_cells_cover_the_ordinal_range_with_missing_pods():
     assert states(state) == "0:missing 1:ready 2:missing"
 
 
+def test_an_ordinal_with_no_pod_is_unknown_while_pods_are_not_read_then_missing():
+    from stsviz.model.frame import CellCache, build_row
+
+    state = fold(("ADDED", statefulset(replicas=2)))
+    cache = CellCache()
+    sts = state.sets[("default", "web")]
+    state.note_pods_unread("forbidden: pods is forbidden")  # not known missing: `?`, never `.`
+    assert [c.state for c in build_row(state, sts, cache=cache).cells] == ["unknown", "unknown"]
+    state.note_pods_unread(None)  # read: none there
+    assert [c.state for c in build_row(state, sts, cache=cache).cells] == ["missing", "missing"]
+
+
 def test_ordinals_start_shifts_the_range():
     state = fold(("ADDED", statefulset(replicas=2, ordinals_start=5)), ("ADDED", pod("web-5")), ("ADDED", pod("web-0")))
     # web-0 is below the range: condemned, shown after the range.
