@@ -111,7 +111,11 @@ def _describe_cell(
     state_value = Text()
     state_value.append(glyph(cell), cell_style(cell))
     state_value.append(f" {cell.state}")
-    if pod is None:
+    if pod is None and state.pods_unread is not None:
+        add_field(text, "cell", state_value)
+        text.append("Not known yet", WARNING)
+        text.append(f": pods are not read ({state.pods_unread}).\n")
+    elif pod is None:
         add_field(text, "cell", state_value)
         text.append("No pod at this ordinal", BAD)
         text.append(f": {_why_missing(state, row, cell, name)}\n")

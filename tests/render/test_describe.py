@@ -111,6 +111,15 @@ def test_a_missing_ordinal_says_why_the_controller_has_not_made_it():
     assert f"No pod at this ordinal: the controller could not create it: {refused}" in text
 
 
+def test_an_ordinal_is_not_called_missing_while_pods_are_not_read():
+    state = fold(("ADDED", statefulset(replicas=2)))
+    state.note_pods_unread("forbidden: pods is forbidden")
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[0], T0).plain
+    assert "Not known yet: pods are not read (forbidden: pods is forbidden)." in text
+    assert "No pod at this ordinal" not in text
+
+
 def test_a_condemned_pod_is_called_so():
     state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-2", deleting=True)))
     [row] = build_frame(state).rows
