@@ -107,3 +107,9 @@ def _private_log(path: str) -> TextIO:
         raise UsageError(f"STSVIZ_LOG={path}: {error.strerror or error}") from None
     os.fchmod(descriptor, 0o600)
     return open(descriptor, "a", encoding="utf-8", errors="replace", buffering=1)
+
+
+def can_draw() -> bool:
+    """Whether a screen can be drawn here: stdin and stdout are terminals, and TERM is not `dumb`
+    (Emacs' shell, some CI consoles: escape codes would come out as text, and k9s refuses it too)."""
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"

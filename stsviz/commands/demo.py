@@ -11,13 +11,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import sys
 import tempfile
 from pathlib import Path
 
-from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds, user_settings
+from stsviz.commands.common import (
+    EXIT_OK,
+    ServerError,
+    UsageError,
+    can_draw,
+    configure_logging,
+    stall_seconds,
+    user_settings,
+)
 
-NO_TERMINAL = "the demo needs a terminal; `stsviz sim` serves the demo cluster to other clients"
+NO_TERMINAL = (
+    "the demo needs a terminal that can draw (not a pipe, nor TERM=dumb);"
+    " `stsviz sim` serves the demo cluster to other clients"
+)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -32,7 +42,7 @@ def _check(args: argparse.Namespace) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     _check(args)
     stall_after = stall_seconds(args.stall_after, default=60.0)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not can_draw():
         raise UsageError(NO_TERMINAL)
     from stsviz.sim.process import DemoProcess
 

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_logging, stall_seconds, user_settings
+from stsviz.commands.common import (
+    EXIT_OK,
+    ServerError,
+    UsageError,
+    can_draw,
+    configure_logging,
+    stall_seconds,
+    user_settings,
+)
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.model.text import printable_line
@@ -31,7 +39,7 @@ from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.record.session import header_fields, server_version
 
 NO_TERMINAL = (
-    "the live screen needs a terminal: use --plain or --json for one frame, "
+    "the live screen needs a terminal that can draw (not a pipe, nor TERM=dumb): use --plain or --json for one frame, "
     "or choose a command; try `stsviz replay --example web-lifecycle`"
 )
 
@@ -45,7 +53,7 @@ def run_live(args: argparse.Namespace) -> int:
     stall_after = stall_seconds(args.live_stall_after, DEFAULT_STALL_SECONDS)
     if args.selector is not None and not args.selector.strip():
         raise UsageError("-l/--selector needs a label selector, e.g. app=web")
-    if not one_shot and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not one_shot and not can_draw():
         raise UsageError(NO_TERMINAL)
     settings = user_settings()
     try:

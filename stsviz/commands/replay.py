@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from stsviz.commands.common import EXIT_OK, UsageError, stall_seconds
+from stsviz.commands.common import EXIT_OK, UsageError, can_draw, stall_seconds
 from stsviz.examples import DESCRIPTIONS, example_path
 from stsviz.model import build_frame
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
@@ -20,7 +20,9 @@ from stsviz.sources.replay.errors import ReplayInputError
 from stsviz.sources.replay.formats import RecordingLoad, load_recording
 from stsviz.sources.replay.player import MAX_SPEED, MIN_SPEED, Player, parse_at
 
-NO_TERMINAL = "the replay screen needs a terminal: use --plain or --json for one frame"
+NO_TERMINAL = (
+    "the replay screen needs a terminal that can draw (not a pipe, nor TERM=dumb): use --plain or --json for one frame"
+)
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -35,7 +37,7 @@ def run_replay(args: argparse.Namespace) -> int:
     stall_after = stall_seconds(args.stall_after, DEFAULT_STALL_SECONDS)
     files = resolve_files(args)
     one_shot = args.plain or args.json
-    if not one_shot and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not one_shot and not can_draw():
         raise UsageError(NO_TERMINAL)  # the screen would write escape codes into a pipe, and never end
     if not one_shot and args.at is None:
         return _replay_while_loading(args, files, stall_after)

@@ -337,5 +337,29 @@ def test_the_screen_without_a_terminal_is_refused_in_one_line(extra):
     result = stsviz("replay", "--example", "rolling", *extra, check=False)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "stsviz: error: the replay screen needs a terminal: use --plain or --json for one frame"
+        "stsviz: error: the replay screen needs a terminal that can draw (not a pipe, nor TERM=dumb):"
+        " use --plain or --json for one frame"
     ]
+
+
+@pytest.mark.parametrize("command", [["replay", "--example", "rolling"], ["demo"], []], ids=["replay", "demo", "live"])
+def test_a_dumb_terminal_is_refused_in_one_line_as_k9s_refuses_it(command):
+    """TERM=dumb (Emacs' shell): the escape codes would come out as text. On a real terminal all the same."""
+    import os
+    import pty
+
+    main, side = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "stsviz", *command],  # live mode checks the terminal before any kubeconfig
+            stdin=side,
+            stdout=side,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TERM": "dumb"},
+            timeout=60,
+        )
+    finally:
+        os.close(side)
+        os.close(main)
+    assert result.returncode == 2
+    assert "needs a terminal that can draw (not a pipe, nor TERM=dumb)" in result.stderr.decode()
