@@ -69,7 +69,9 @@ class Review:
             return None
         for verb, group, resource in NEEDS.get(action, ()):
             if not any(rule.grants(verb, group, resource) for rule in self.rules):
-                qualified = f"{resource}.{group}" if group else resource
+                # As `kubectl auth can-i` spells it: statefulsets.apps/scale, pods.
+                name, _, subresource = resource.partition("/")
+                qualified = (f"{name}.{group}" if group else name) + (f"/{subresource}" if subresource else "")
                 return f"you may not {verb} {qualified} in {self.namespace} (RBAC)"
         return None
 

@@ -98,7 +98,7 @@ async def test_the_viewer_sees_dimmed_keys_and_nothing_changes(realk8s_kubeconfi
         await eventually(lambda: screen.check_action("scale", ()) is None, timeout=30, message="scale dimmed")
         await pilot.press("s")
         await pilot.pause()
-        assert any("you may not update statefulsets/scale.apps" in message for message in told), told
+        assert any("you may not update statefulsets.apps/scale" in message for message in told), told
         assert spec(k)["spec"]["replicas"] == 2
         # The view role reads claims but not the cluster-scoped volumes: `v` says so rather than nothing.
         await pilot.press("v")

@@ -158,7 +158,7 @@ async def test_keys_rbac_refuses_are_dimmed_and_say_why_without_sending(api, tmp
         assert screen.check_action("open_filter", ()) is True  # reading keys are untouched
         await pilot.press("s")
         await pilot.pause()
-        assert "you may not update statefulsets/scale.apps in ns (RBAC)" in told
+        assert "you may not update statefulsets.apps/scale in ns (RBAC)" in told
         assert not isinstance(app.screen, ModalScreen) and api.writes == []
 
 
