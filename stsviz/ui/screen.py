@@ -710,7 +710,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         header = self.query_one(Header)
         for color in COLORS:
             header.set_class(settings.color == color, f"-context-{color}")
-        if settings.read_only and not self.app.title.endswith("(read-only)"):
+        if (settings.read_only or self.setup.read_only) and not self.app.title.endswith("(read-only)"):
             self.app.title += " (read-only)"
 
     def _switch_to(self, source: object) -> None:

@@ -136,14 +136,14 @@ async def test_the_demo_keeps_its_description_in_the_header_across_ns_and_zero(t
         target = resolve_target(str(cluster.write_kubeconfig(tmp_path / "kubeconfig")))
         label = "demo two-sets 1x 127.0.0.1:1"  # as `stsviz demo` labels its cluster
         live = LiveFrameSource(LiveSource(target, Scope(None)), batch_interval=0.02, label=label)
-        app = StsvizApp(live_setup(live, description=label))
+        app = StsvizApp(live_setup(live, description=label, read_only=True))  # `demo --read-only`
         async with app.run_test(size=SIZE) as pilot:
             grid = app.query_one(StatefulSetGrid)
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
-            assert app.title == f"live {label}"
+            assert app.title == f"live {label} (read-only)"
             app.screen._command_line("ns shop")
             await eventually(lambda: grid.all_keys == [("shop", "cart")])
-            assert app.title == f"live {label} namespace shop"  # not the context's name
+            assert app.title == f"live {label} namespace shop (read-only)"  # not the context's name; still read-only
             await pilot.press("0")
             await eventually(lambda: len(grid.all_keys) == 2)
-            assert app.title == f"live {label}"
+            assert app.title == f"live {label} (read-only)"
