@@ -115,11 +115,13 @@ def verdict(
             # An update strategy this kubectl does not know: say so, claim nothing.
             base = Verdict(False, False, status.message, "no status")
         else:
+            # A partitioned rollout counts as kubectl does: the pods at or above the partition.
+            target = sts.replicas - (sts.partition or 0) if status.branch == PARTITIONED else sts.replicas
             label = {
                 COMPLETE: "done",
                 OBSERVING: "observing",
                 WAITING_FOR_READY: f"ready {sts.ready_replicas}/{sts.replicas}",
-            }.get(status.branch, f"rolling {sts.updated_replicas}/{sts.replicas}")
+            }.get(status.branch, f"rolling {sts.updated_replicas}/{target}")
             base = Verdict(status.done, False, status.message, label)
     if not base.done and unhealthy_pods > 0 and idle_seconds is not None and idle_seconds >= stall_seconds:
         minutes = int(idle_seconds // 60)

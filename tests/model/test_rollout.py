@@ -151,6 +151,13 @@ def test_partition_zero_mid_rollout_waits_for_every_pod():
     assert (result.done, result.label) == (False, "rolling 1/3")
 
 
+def test_a_partitioned_label_counts_the_pods_the_partition_lets_roll_as_kubectls_message():
+    canary = sts(replicas=4, partition=3, status={"readyReplicas": 4, "updatedReplicas": 0})
+    result = verdict(canary, updated_pods=0, unhealthy_pods=0, idle_seconds=0)
+    assert result.message == "Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated..."
+    assert result.label == "rolling 0/1"  # not 0/4: three pods stay on purpose
+
+
 def test_partition_zero_waits_for_ready_pods_first():
     rolling = sts(replicas=3, partition=0, status={"readyReplicas": 2, "updatedReplicas": 1})
     status = kubectl_status(rolling)
