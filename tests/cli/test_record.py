@@ -29,6 +29,7 @@ PASSWORD = "pl4nted-Passw0rd"
 TOKEN_ARG = "--api-token=pl4nted-t0ken"
 COMMAND_SECRET = "pl4nted-c0mmand"
 LAST_APPLIED_SECRET = "pl4nted-last-applied"
+ANNOTATION_SECRET = "pl4nted-ann0tation"
 
 
 def environment() -> dict[str, str]:
@@ -111,8 +112,10 @@ def test_sigkill_at_random_moments_leaves_files_that_replay_and_reopening_repair
 def planted(name: str) -> dict:
     manifest = statefulset(name, 2, "nginx:1.25")
     manifest["metadata"]["annotations"] = {
-        "kubectl.kubernetes.io/last-applied-configuration": f'{{"password": "{LAST_APPLIED_SECRET}"}}'
+        "kubectl.kubernetes.io/last-applied-configuration": f'{{"password": "{LAST_APPLIED_SECRET}"}}',
+        "vault.example/token": ANNOTATION_SECRET,  # on the set, and through the template on every pod
     }
+    manifest["spec"]["template"]["metadata"]["annotations"] = {"vault.example/token": ANNOTATION_SECRET}
     container = manifest["spec"]["template"]["spec"]["containers"][0]
     container["env"] = [{"name": "DB_PASSWORD", "value": PASSWORD}]
     container["command"] = ["/bin/server", COMMAND_SECRET]
@@ -152,7 +155,8 @@ def test_planted_secrets_reach_no_part_and_a_signal_closes_the_file(demo, tmp_pa
     tokens = list(cluster.tokens.values())
     for name, data in files.items():
         assert (out / name).stat().st_mode & 0o777 == 0o600
-        for secret in (PASSWORD, TOKEN_ARG, COMMAND_SECRET, LAST_APPLIED_SECRET, *tokens, '"managedFields":'):
+        planted_secrets = (PASSWORD, TOKEN_ARG, COMMAND_SECRET, LAST_APPLIED_SECRET, ANNOTATION_SECRET)
+        for secret in (*planted_secrets, *tokens, '"managedFields":'):
             assert secret.encode() not in data, f"{secret} in {name}"
         assert data.endswith(b"\n")
     assert b"secretive" in b"".join(files.values())

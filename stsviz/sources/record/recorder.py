@@ -497,15 +497,21 @@ class Recorder:
         header["redaction"] = (
             {
                 "redacted": True,
-                "hashed": ["env[].value", "command", "args", "ControllerRevision probes"],
+                "hashed": [
+                    "env[].value",
+                    "command",
+                    "args",
+                    "annotations but restartedAt",
+                    "ControllerRevision probes",
+                ],
                 "hash": "redacted: and 12 hex digits of HMAC-SHA256 under a per-file salt that is not written",
                 "pruned": pruned,
             }
             if self.redacted
             else {
                 "redacted": False,
-                "note": "recorded with --no-redact: env values, commands, args and revisions' probes are as the"
-                " cluster has them",
+                "note": "recorded with --no-redact: env values, commands, args, annotations and revisions' probes"
+                " are as the cluster has them",
                 "pruned": pruned,
             }
         )

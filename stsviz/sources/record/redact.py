@@ -25,9 +25,11 @@ parse is shared) holding:
 - for an Event: all of it but the metadata that is cut for every kind.
 
 With a salt (the default), every container's `env[].value`, `command` and
-`args` become `redacted:` and a 12-hex-digit HMAC-SHA256 of the value under
-the salt: a change shows as a changed hash, the value does not. A
-ControllerRevision's probes become `{"redacted": hash}`. The salt is
+`args`, and every annotation's value but the restart stamp
+(`kubectl.kubernetes.io/restartedAt`), become `redacted:` and a
+12-hex-digit HMAC-SHA256 of the value under the salt: a change shows as a
+changed hash, the value does not. A ControllerRevision's probes become
+`{"redacted": hash}`. The salt is
 per file and never written, so the hashes cannot be tried against guesses.
 `env[].valueFrom` is kept: it names a Secret or ConfigMap key, not its value.
 Without a salt (`--no-redact`) the values are kept as they are; the header says so.
@@ -44,6 +46,7 @@ import secrets
 from typing import Any
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+PLAIN_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/restartedAt"})  # recorded as they are, salt or not
 REDACTED = "redacted:"
 SALT_BYTES = 16
 
@@ -89,7 +92,7 @@ def redact(kind: str, obj: dict[str, Any], salt: bytes | None) -> dict[str, Any]
     api_version = obj.get("apiVersion")
     if isinstance(api_version, str):
         out["apiVersion"] = api_version
-    out["metadata"] = _metadata(obj.get("metadata"))
+    out["metadata"] = _metadata(obj.get("metadata"), salt)
     spec = obj.get("spec")
     if kind == "Pod":
         if isinstance(spec, dict):
@@ -124,13 +127,19 @@ def redact(kind: str, obj: dict[str, Any], salt: bytes | None) -> dict[str, Any]
     return out
 
 
-def _metadata(meta: Any) -> dict[str, Any]:
+def _metadata(meta: Any, salt: bytes | None) -> dict[str, Any]:
     if not isinstance(meta, dict):
         return {}
     out = {name: meta[name] for name in _METADATA if name in meta}
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
-        kept = {name: value for name, value in annotations.items() if name != LAST_APPLIED}
+        kept = {
+            # Injectors and operators keep tokens in annotations too: hashed, but for the restart stamp
+            # (`r` and kubectl rollout restart write it; a time, and what a revision diff is about).
+            name: _hash(salt, value) if salt is not None and name not in PLAIN_ANNOTATIONS else value
+            for name, value in annotations.items()
+            if name != LAST_APPLIED
+        }
         if kept:
             out["annotations"] = kept
     return out
@@ -215,7 +224,7 @@ def _set_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
 
 def _template(template: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
     """A pod template pruned as a Pod; a revision's keeps resources and probes too (its diff shows them)."""
-    pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"))}
+    pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"), salt)}
     pod_spec = template.get("spec")
     if isinstance(pod_spec, dict):
         pod["spec"] = _pod_spec(pod_spec, salt, revision=revision)

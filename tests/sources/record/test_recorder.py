@@ -56,7 +56,13 @@ def test_the_file_is_private_whole_lines_and_replays(tmp_path: Path):
     header, *rest = lines(path)
     assert header["stsviz"] == 1 and header["context"] == "kind-a" and header["redaction"]["redacted"]
     # The header says all that is hashed: revisions' probes too (an exec command may hold a secret).
-    assert header["redaction"]["hashed"] == ["env[].value", "command", "args", "ControllerRevision probes"]
+    assert header["redaction"]["hashed"] == [
+        "env[].value",
+        "command",
+        "args",
+        "annotations but restartedAt",
+        "ControllerRevision probes",
+    ]
     assert [line["seq"] for line in rest] == list(range(1, len(rest) + 1))
     assert marks(path) == ["list", "disconnect", "reconnect", "stop"]  # stop: when the watching ended
     assert rest[1]["ts"] == "2026-11-25T10:00:00.500Z"

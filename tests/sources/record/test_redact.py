@@ -33,7 +33,11 @@ def pod(env_value: str = "hunter2-password") -> dict:
             "uid": "u1",
             "resourceVersion": "7",
             "labels": {"app": "web", "controller-revision-hash": "web-abc"},
-            "annotations": {LAST_APPLIED: '{"env":"hunter2-password"}', "note": "kept"},
+            "annotations": {
+                LAST_APPLIED: '{"env":"hunter2-password"}',
+                "vault.example/token": "Bearer hunter2-annotated",  # an injector's: hashed
+                "kubectl.kubernetes.io/restartedAt": "2026-11-25T10:00:00Z",  # the restart stamp: as it is
+            },
             "ownerReferences": [{"kind": "StatefulSet", "name": "web", "controller": True, "uid": "s1"}],
             "managedFields": [{"manager": "kubectl", "fieldsV1": {}}],
         },
@@ -60,7 +64,9 @@ def test_secrets_are_hashed_everywhere_and_structure_is_pruned():
     for secret in SECRETS:
         assert secret not in text
     assert "managedFields" not in text and LAST_APPLIED not in text
-    assert out["metadata"]["annotations"] == {"note": "kept"}
+    annotations = out["metadata"]["annotations"]
+    assert annotations["vault.example/token"].startswith(REDACTED) and "hunter2" not in text
+    assert annotations["kubectl.kubernetes.io/restartedAt"] == "2026-11-25T10:00:00Z"
     for field in ("initContainers", "containers", "ephemeralContainers"):
         [container] = out["spec"][field]
         assert container["env"][0]["value"].startswith(REDACTED)
