@@ -84,6 +84,8 @@ class SeekTarget:
         return rfc3339(self.time) or "end"
 
 
+# What the rows say before the recording's first list of pods has played (live says "listing" then too).
+PODS_LISTING = "listing (the recording's first list of pods is still playing)"
 AT_HELP = "expected end, +SECONDS or an RFC3339 time such as 2026-11-25T14:11:35Z"
 AT_MAX_SECONDS = 10 * 365 * 86400
 _SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -147,6 +149,8 @@ class Player:
         self._mark_offsets: list[float] = []
         self._marks_placed = (0, 0, True)  # (marks, events loaded, loading) when _mark_offsets was made
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
+        self._listed_at: int | None = None  # see _pods_listed_at
+        self._marks_searched = 0
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
         # events: 100 keyframes are millions of tracked dicts, and each full collection walked
@@ -443,6 +447,28 @@ class Player:
         self.state = job.state
         self._position = job.index
         self.refolds += 1
+        self._note_listing()
+
+    def _note_listing(self) -> None:
+        """Before the recording's first list of pods has played out, its pods are not known yet: the rows say
+        so (`?` cells, "pods not read yet"), as live mode does while it lists, not "missing"."""
+        listed = self._pods_listed_at()
+        unread = listed is not None and self._position < listed
+        self.state.note_pods_unread(PODS_LISTING if unread else None)
+
+    def _pods_listed_at(self) -> int | None:
+        """How many events in the recorder's first list of pods (or the snapshot opening a part) ends;
+        None for a kubectl capture (no marks), or while the load has not reached it."""
+        marks = self.recording.marks
+        while self._listed_at is None and self._marks_searched < len(marks):
+            before, mark = marks[self._marks_searched]
+            self._marks_searched += 1
+            kind = mark.get("mark")
+            if (kind == "snapshot" or (kind == "list" and mark.get("resource") == "pods")) and type(
+                mark.get("objects")
+            ) is int:
+                self._listed_at = before + mark["objects"]
+        return self._listed_at
 
     def _keep_keyframes(self, job: SeekJob) -> None:
         added = False
@@ -548,6 +574,7 @@ class Player:
                     if self._freeze_keyframes:
                         gc.freeze()
         self._position = position
+        self._note_listing()
 
     def _times(self) -> list[float]:
         """Per event, the newest known wall time so far as POSIX seconds (-inf before any)."""

@@ -650,3 +650,39 @@ def test_merged_recordings_end_when_the_last_recorder_stopped(tmp_path):
         [one("a.jsonl", 0, "2026-11-25T10:01:40.000Z"), one("b.jsonl", 1, "2026-11-25T10:01:00.000Z")]
     )
     assert recording.duration == 100.0  # a's stop, though b's event is the last one
+
+
+def test_pods_are_not_known_until_the_recorders_first_list_of_them_has_played(tmp_path):
+    """The recorder's opening list plays one object at a time: web first, then its pods. Between the two
+    the row says its pods are not read yet (`?`), as live does while listing; it said they were missing."""
+    web = {
+        "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": "demo", "uid": "uid-web", "generation": 1},
+        "spec": {"replicas": 2, "updateStrategy": {"type": "RollingUpdate"}},
+        "status": {"observedGeneration": 1, "replicas": 2, "readyReplicas": 2},
+    }
+    ts = "2026-11-25T10:00:00.100Z"
+    lines = [
+        {"stsviz": 1, "kind": "header", "started": ts},
+        {"ts": ts, "type": "MARK", "mark": "list", "resource": "statefulsets", "objects": 1},
+        {"ts": ts, "type": "ADDED", "object": web},
+        {"ts": ts, "type": "MARK", "mark": "list", "resource": "pods", "objects": 2},
+        {"ts": ts, "type": "ADDED", "object": pod_event(0)["object"]},
+        {"ts": ts, "type": "ADDED", "object": pod_event(1)["object"]},
+    ]
+    path = tmp_path / "opening.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    player = Player(load_recording([path]), clock=FakeClock())
+
+    def shown() -> tuple[list[str], str]:
+        [row] = build_frame(player.state).rows
+        return [cell.state for cell in row.cells], row.verdict.label
+
+    player.seek_index(1)
+    assert shown() == (["unknown", "unknown"], "pods unread")
+    player.seek_index(2)  # web-0 listed, web-1 not yet
+    assert shown()[0] == ["running", "unknown"]
+    player.seek_index(3)
+    assert shown()[0] == ["running", "running"] and shown()[1] != "pods unread"
+    player.seek_index(1)  # back again, from a keyframe or the start
+    assert shown()[0] == ["unknown", "unknown"]
