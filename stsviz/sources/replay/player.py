@@ -320,7 +320,13 @@ class Player:
     def step(self, count: int = 1) -> None:
         """Apply (or, negative, take back) whole events; pauses playback."""
         self.pause()
-        self.seek_index(self._target() + count)
+        self.seek_index(self._stepped(count))
+
+    def _stepped(self, count: int) -> int:
+        """Where a step of `count` events lands: never before the start, which is where `g`, `0` and
+        `--at +0` go (every event of the first moment folded; before it no set exists yet)."""
+        target = self._target() + count
+        return max(target, min(self._at(0.0)[0], self._target())) if count < 0 else target
 
     def seek_index(self, index: int) -> None:
         """Show the state after the first `index` events."""
@@ -532,7 +538,7 @@ class Player:
     def request_step(self, count: int) -> SeekJob | None:
         """`step` as a request (it pauses too): counts from where the pending seek, if any, will land."""
         self.pause()
-        return self.request_seek(self._target() + count)
+        return self.request_seek(self._stepped(count))
 
     def finish_seek(self, job: SeekJob) -> bool:
         """Swap in a job that ran; False (nothing changes) if a newer request made it obsolete."""
