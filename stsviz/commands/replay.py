@@ -63,8 +63,9 @@ def run_replay(args: argparse.Namespace) -> int:
         # events or after the last: a rollout can turn "stalled" with time alone.
         now, asked = player.frame_time, player.asked_time(at)
         if asked is not None and now is not None and asked > now:
+            # The timeline's end, where `end` and G go: the recorder's stop when it came after the last event.
+            outside = f"--at {at}: after the end of the recording ({rfc3339(now)}); as if nothing happened since"
             now = asked
-            outside = f"--at {at}: after the last event ({rfc3339(recording.end)}); as if nothing happened since"
         if outside is not None:
             print(f"stsviz: warning: {outside}", file=sys.stderr)
         frame = build_frame(player.state, now=now, stall_seconds=stall_after)

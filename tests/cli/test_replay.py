@@ -244,8 +244,14 @@ def test_at_a_time_after_the_last_event_can_show_a_stall(tmp_path, recordings):
     assert later["time"] == "2099-01-01T00:00:00.000Z"
     assert later["sets"][0]["verdict"]["stalled"] is True
     assert result.stderr == (
-        f"stsviz: warning: --at 2099-01-01T00:00:00.000Z: after the last event ({last}); as if nothing happened since\n"
+        f"stsviz: warning: --at 2099-01-01T00:00:00.000Z: after the end of the recording ({last});"
+        " as if nothing happened since\n"
     )
+    # A recorder that went on watching after the last event: the end is its stop, where `end` and G go.
+    stopped = "2026-11-25T14:30:00.000Z"
+    stuck.write_text("\n".join([*lines[:cut], json.dumps({"ts": stopped, "type": "MARK", "mark": "stop"})]) + "\n")
+    result = stsviz("replay", str(stuck), "--at", "2099-01-01T00:00:00Z", "--json")
+    assert f"after the end of the recording ({stopped})" in result.stderr
 
 
 def test_a_moment_between_events_is_the_same_frame_however_at_names_it(recordings):
