@@ -532,7 +532,12 @@ class RolloutScreen(ActionKeys, Screen[None]):
         replay = self.replay
         assert replay is not None
         current = min(range(len(SPEEDS)), key=lambda index: abs(SPEEDS[index] - replay.speed))
-        replay.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + direction))])
+        wanted = current + direction
+        if not 0 <= wanted < len(SPEEDS):  # said, or the key seems dead
+            which = "slowest" if wanted < 0 else "fastest"
+            self.notify(f"already at the {which} speed, {SPEEDS[current]:g}x", markup=False, timeout=3)
+            return
+        replay.set_speed(SPEEDS[wanted])
         self._show_status()
 
     def action_seek_start(self) -> None:

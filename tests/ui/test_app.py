@@ -150,6 +150,9 @@ async def test_speed_and_jumps(replay_app):
         assert player.speed == 4.0
         await pilot.press("left_square_bracket")
         assert player.speed == 2.0 and "speed 2x" in str(app.query_one(ReplayStatus).render())
+        await pilot.press(*["left_square_bracket"] * 4)  # 1, 0.5, 0.25, and no slower: said
+        assert player.speed == 0.25
+        assert [n.message for n in app._notifications][-1:] == ["already at the slowest speed, 0.25x"]
         await pilot.press("G")
         assert player.at_end and row_line(app, "rolling/web").split()[1:4] == ["3/3", "3/3", "done"]
         await pilot.press("g")  # the start, as the screen opens there and `0` goes: what happened at the very start
