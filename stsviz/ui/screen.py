@@ -722,6 +722,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
         """Follow `source` instead: a fresh fold, the worker restarted, the title saying what is watched."""
         live = self.live
         assert live is not None
+        # A Service asked of the old source: its answer is of the old scope, and its request would run on
+        # a connection about to close (aiohttp then fails the worker, and the app with it).
+        self.workers.cancel_group(self, "service-check")
         live.switch(source)
         self.services.forget()
         self._live_error = None
