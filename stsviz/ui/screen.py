@@ -722,9 +722,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
         """Follow `source` instead: a fresh fold, the worker restarted, the title saying what is watched."""
         live = self.live
         assert live is not None
-        # A Service asked of the old source: its answer is of the old scope, and its request would run on
-        # a connection about to close (aiohttp then fails the worker, and the app with it).
+        # A Service or an RBAC review asked of the old source: its request would run on a connection about
+        # to close (aiohttp then fails the worker, and the app with it); the Service's answer is of the old
+        # scope besides. Either is asked again of the new source when the screen needs it.
         self.workers.cancel_group(self, "service-check")
+        self.workers.cancel_group(self, "rbac")
         live.switch(source)
         self.services.forget()
         self._live_error = None
