@@ -300,7 +300,9 @@ def _describe_set(text: Text, row: SetRow, service: Service | Literal["missing"]
     text.append(row.verdict.message, VERDICT_STYLES.get(row.verdict.label, Style(color="yellow")))
     text.append("\n")
     partition = f", partition {sts.partition}" if sts.partition is not None else ""
-    add_field(text, "strategy", f"{sts.strategy}{partition}")
+    # Parallel changes what the notes below mean (no pod waits for the one before): said when it is so.
+    parallel = ", pods Parallel" if sts.pod_management == "Parallel" else ""
+    add_field(text, "strategy", f"{sts.strategy}{partition}{parallel}")
     add_field(text, "current", sts.current_revision or "-")
     add_field(text, "update", sts.update_revision or "-")
     if sts.service_name:

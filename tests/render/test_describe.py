@@ -99,7 +99,9 @@ def test_a_missing_ordinal_says_why_the_controller_has_not_made_it():
     parallel["spec"]["podManagementPolicy"] = "Parallel"
     state = fold(("ADDED", parallel), ("ADDED", pod("web-0")), ("ADDED", crashing_pod()))
     [row] = build_frame(state).rows
-    assert "OrderedReady" not in describe(state, row, row.cells[2], T0).plain
+    text = describe(state, row, row.cells[2], T0).plain
+    assert "OrderedReady" not in text
+    assert "strategy  RollingUpdate, pods Parallel" in text  # the policy is said when it is not the default
     # The controller tried and the API refused: its own event says why.
     refused = 'create Pod web-2 in StatefulSet web failed error: pods "web-2" is forbidden: exceeded quota: pods'
     state = fold(
