@@ -139,7 +139,7 @@ def _describe_cell(
     # the cluster said about it; conditions mostly restate the cell and come last.
     if pod is not None:
         _containers(text, pod)
-    _claims(text, cell)
+    _claims(text, state, sts.namespace, cell)
     add_events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
     if pod is not None:
         _conditions(text, pod, now)
@@ -231,7 +231,7 @@ def _more(text: Text, hidden: int, what: str) -> None:
         text.append(f"  +{hidden} more {what}\n", LABEL)
 
 
-def _claims(text: Text, cell: Cell) -> None:
+def _claims(text: Text, state: ClusterState, namespace: str, cell: Cell) -> None:
     add_heading(text, "Claims")
     if not cell.claims:
         text.append("  (none)\n", LABEL)
@@ -244,6 +244,12 @@ def _claims(text: Text, cell: Cell) -> None:
         if claim.volume:
             text.append(f"  {claim.volume}", LABEL)
         text.append("\n")
+        if claim.phase == "Pending":
+            # Why it waits, as the binder or provisioner said last (v shows the whole story).
+            said = state.recent_events(namespace, "PersistentVolumeClaim", claim.name)
+            if said:
+                last = said[-1]
+                text.append(f"    {last.reason or '-'}: {last.message}\n", WARNING if last.type == "Warning" else LABEL)
     _more(text, len(cell.claims) - CLAIMS_SHOWN, "claims")
 
 

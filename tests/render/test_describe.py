@@ -122,6 +122,18 @@ def test_an_ordinal_is_not_called_missing_while_pods_are_not_read():
     assert "No pod at this ordinal" not in text
 
 
+def test_a_pending_claim_says_why_it_waits_as_its_last_event_said():
+    failed = 'storageclass.storage.k8s.io "broken" not found'
+    state = fold(
+        ("ADDED", statefulset(replicas=1)),
+        ("ADDED", claim("www-web-0", phase="Pending", volume=None)),
+        ("ADDED", event("c.1", "www-web-0", failed, kind="PersistentVolumeClaim", reason="ProvisioningFailed")),
+    )
+    [row] = build_frame(state).rows
+    text = describe(state, row, row.cells[0], T0).plain
+    assert f"www-web-0  Pending\n    ProvisioningFailed: {failed}\n" in text
+
+
 def test_a_condemned_pod_is_called_so():
     state = fold(("ADDED", statefulset(replicas=1)), ("ADDED", pod("web-0")), ("ADDED", pod("web-2", deleting=True)))
     [row] = build_frame(state).rows
