@@ -9,9 +9,12 @@ loads, the track spans what has loaded (the load bar says how much that is).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+
+from stsviz.model.text import printable_line
 
 PLAYED = "━"
 AHEAD = "─"
@@ -64,9 +67,28 @@ def timeline_legend() -> Text:
         (PLAYED, PLAYED_STYLE, "played"),
         (PLAYHEAD, PLAYHEAD_STYLE, "the playhead (click or drag on the line to go there)"),
         (AHEAD, AHEAD_STYLE, "still to play (of what has loaded)"),
-        (MARK, MARK_STYLE, "a recorder's mark: disconnect, relist, gap, an action taken"),
+        (MARK, MARK_STYLE, "a recorder's mark: disconnect, relist, gap, an action taken (on one, the bar says which)"),
     ):
         text.append(" ")
         text.append(glyph, style)
         text.append(f"  {meaning}\n")
     return text
+
+
+def describe_mark(mark: dict[str, Any]) -> str:
+    """A recorder's mark in words, one line ("pods watch broke: the watch went silent"); file text, made printable."""
+    kind = mark.get("mark")
+    resource, reason, objects = mark.get("resource"), mark.get("reason"), mark.get("objects")
+    because = f": {reason}" if reason else ""
+    words = {
+        "list": f"{resource} listed ({objects} objects)",
+        "relist": f"{resource} listed again ({objects} objects){because}",
+        "disconnect": f"{resource} watch broke{because}",
+        "reconnect": f"{resource} watch open again",
+        "gap": f"{mark.get('lost')} events not recorded{because}",
+        "snapshot": f"a recording part opens ({objects} objects)",
+        "start": "the recorder started again, appending",
+        "stop": "the recorder stopped",
+        "action": f"{mark.get('action')}: {mark.get('outcome')}",
+    }.get(str(kind), f"{kind}{because}")
+    return printable_line(words)

@@ -93,6 +93,10 @@ class ReplayControls(FrameSource, Protocol):
         """Where on the timeline a seek in flight will put the playhead, or None."""
         ...
 
+    def mark_here(self) -> dict[str, Any] | None:
+        """The recorder's mark the playhead has just passed, no event since; None elsewhere."""
+        ...
+
     @property
     def mark_offsets(self) -> list[float]:
         """Where the recorder's marks are on the timeline, in seconds."""

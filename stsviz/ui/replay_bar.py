@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from stsviz.render.timefmt import offset
+from stsviz.render.timeline import MARK, MARK_STYLE, describe_mark
 from stsviz.ui.frame_source import ReplayControls
 
 PLAYING = Style(color="green", bold=True)
@@ -46,6 +47,10 @@ def status_line(player: ReplayControls) -> Text:
     text.append(f"{offset(player.offset)} / {offset(player.duration)}")
     text.append("  speed ", LABEL)
     text.append(speed_label(player.speed))
+    mark = None if player.playing else player.mark_here()
+    if mark is not None:  # stepped or clicked onto a ◆: what it was
+        text.append(f"  {MARK} ", MARK_STYLE)
+        text.append(describe_mark(mark))
     return text
 
 

@@ -215,6 +215,18 @@ class Player:
             self._mark_offsets = [self._place(index, mark, loaded) for index, mark in marks]
         return self._mark_offsets
 
+    def mark_here(self) -> dict[str, Any] | None:
+        """The recorder's mark the playhead has just passed, with no event since (stepping or clicking onto
+        a ◆ lands here): the status bar says what it was. None elsewhere."""
+        marks, offsets = self.recording.marks, self.mark_offsets
+        for index in range(len(offsets) - 1, -1, -1):
+            before, mark = marks[index]
+            if before < self._position:
+                return None  # an event has played since: the mark is behind
+            if before == self._position and offsets[index] <= self._offset:
+                return mark
+        return None
+
     def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
         """Where a mark goes on the timeline: at its own time with receive times (merged files' marks
         included), else after the events before it."""

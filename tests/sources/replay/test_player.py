@@ -686,3 +686,24 @@ def test_pods_are_not_known_until_the_recorders_first_list_of_them_has_played(tm
     assert shown()[0] == ["running", "running"] and shown()[1] != "pods unread"
     player.seek_index(1)  # back again, from a keyframe or the start
     assert shown()[0] == ["unknown", "unknown"]
+
+
+def test_stepping_onto_a_mark_says_what_it_was(tmp_path):
+    from stsviz.render.timeline import describe_mark
+    from stsviz.ui.replay_bar import status_line
+
+    lines = [
+        {"ts": "2026-11-25T10:00:00.500Z", "type": "ADDED", "object": pod_event(0)["object"]},
+        {"ts": "2026-11-25T10:00:01.000Z", "type": "MARK", "mark": "disconnect", "resource": "pods", "reason": "EOF"},
+        {"ts": "2026-11-25T10:00:03.250Z", "type": "ADDED", "object": pod_event(1)["object"]},
+    ]
+    path = tmp_path / "marks.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    player = Player(load_recording([path]), clock=FakeClock())
+    player.seek_offset(0.2)  # the first event, before the mark
+    assert player.mark_here() is None
+    player.seek_offset(0.5)  # on the ◆: past the mark, no event since
+    assert describe_mark(player.mark_here()) == "pods watch broke: EOF"
+    assert str(status_line(player)).endswith("◆ pods watch broke: EOF")
+    player.step(1)  # the next event: the mark is behind
+    assert player.mark_here() is None
