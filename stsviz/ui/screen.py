@@ -38,6 +38,7 @@ from stsviz.ui.filter_bar import FilterBar
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls, SeekRun
 from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.header import StatusHeader
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.load_bar import LoadBar
@@ -293,7 +294,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         return self.setup.live
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StatusHeader()
         if self.freshness is not None:
             yield self.freshness
         with Horizontal(id="main"):
