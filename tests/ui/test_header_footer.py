@@ -1,8 +1,9 @@
-"""The header at 80 columns: the state is whole, the title gives way."""
+"""The header and the footer at 80 columns: the state is whole, the keys are whole; wider, more of them."""
 
 from __future__ import annotations
 
 from textual.app import App
+from textual.widgets import Footer
 
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
@@ -32,6 +33,12 @@ def row(app: App, y: int) -> str:
     return app.screen._compositor.render_strips()[y].text
 
 
+def footer_row(app: App) -> tuple[str, str]:
+    """The bottom line: the keys, and the command palette's key docked at its right end."""
+    keys, _, palette = row(app, app.size.height - 1).partition("▏")
+    return " ".join(keys.split()), palette.strip()
+
+
 async def test_a_long_context_gives_way_to_the_state_and_the_order_in_the_header_at_80_columns(
     api, tmp_path, fake_time
 ):
@@ -47,3 +54,39 @@ async def test_a_long_context_gives_way_to_the_state_and_the_order_in_the_header
         await pilot.resize_terminal(160, 24)
         await pilot.pause()
         assert f"live {EKS} namespace payments (read-only) — watching" in row(app, 0)  # whole when it fits
+
+
+async def test_the_footer_shows_whole_keys_at_80_columns_and_every_change_key_at_160(api, tmp_path, fake_time):
+    app = live_app(api, tmp_path, fake_time, "kind-dev namespace ns")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await eventually(lambda: app.screen.sub_title == "watching", message="watching")
+        await pilot.pause()
+        keys, palette = footer_row(app)
+        assert palette == "^p palette"
+        assert keys == "? Help q Quit / Filter : Command s Scale ^d Delete r Restart", keys
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        keys, palette = footer_row(app)
+        assert palette == "^p palette"
+        for key in ("> Promote", "u Undo", "< Hold back", "p Partition", "H History", "v Volumes"):
+            assert key in keys, keys
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert footer_row(app)[0].endswith("r Restart")  # narrower again: left out again, whole
+
+
+async def test_every_key_the_footer_leaves_out_is_in_the_help(api, tmp_path, fake_time):
+    app = live_app(api, tmp_path, fake_time, "kind-dev namespace ns")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await eventually(lambda: app.screen.sub_title == "watching", message="watching")
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        left_out = [key.description for key in footer.children if not key.display]
+        assert "Promote" in left_out and "History" in left_out
+        await pilot.press("question_mark")
+        shown = {meaning for _key, meaning in app.screen.key_lines()}
+        tooltips = {
+            active.binding.description: active.binding.tooltip
+            for active in app.screen_stack[0].active_bindings.values()
+        }
+        assert {tooltips[name] for name in left_out} <= shown
