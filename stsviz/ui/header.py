@@ -4,10 +4,10 @@ Textual's Header centres "title — sub-title" between an 8-column icon and a
 10-column space kept for a clock, and cuts the end: at 80 columns a long
 context pushed the state ("watching", "not connected", "stale since T") off
 the line. Here the icon takes 3 columns, there is no clock space, and the
-title gives way first: the longest word of it (an EKS or GKE context name) is
-cut in the middle, keeping its head and the tail that names the cluster, then
-the title's end; the sub-title stays whole while the title keeps TITLE_FLOOR
-columns. Both are plain text (a context name is never markup).
+title gives way first: its longest word, if long (an EKS or GKE context
+name), is cut in the middle, keeping its head and the tail that names the
+cluster, then the title's end; the sub-title stays whole while the title
+keeps TITLE_FLOOR columns. Both are plain text (a context name is never markup).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from textual.widgets._header import HeaderIcon, HeaderTitle
 SEPARATOR = " — "  # as App.format_title joins them
 ELLIPSIS = "…"
 TITLE_FLOOR = 12  # columns the title keeps even beside a long sub-title ("stopped: <why>")
-WORD_FLOOR = 12  # a long word cut in the middle keeps at least this many columns ("arn:aws…ments")
+LONG_WORD = 24  # a word longer than this (an EKS ARN, a GKE context) is cut in its middle before the title's end
+WORD_FLOOR = 12  # and keeps at least this many columns ("ar…-payments")
 
 
 def _cut_end(text: str, width: int) -> str:
@@ -54,7 +55,7 @@ def fit_title(title: str, sub_title: str, width: int) -> str:
     words = title.split(" ")
     longest = max(range(len(words)), key=lambda index: len(words[index]))
     word = words[longest]
-    if word.isascii() and len(word) > WORD_FLOOR:
+    if word.isascii() and len(word) > LONG_WORD:
         words[longest] = _cut_middle(word, max(WORD_FLOOR, len(word) - excess))
         title = " ".join(words)
     return _cut_end(title, room)

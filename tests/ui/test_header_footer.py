@@ -9,6 +9,7 @@ from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.ui.app import StsvizApp, live_setup
+from stsviz.ui.header import fit_title
 from stsviz.ui.live import LiveFrameSource
 from tests.fake_api import items, obj, pod
 from tests.waiting import eventually
@@ -90,3 +91,11 @@ async def test_every_key_the_footer_leaves_out_is_in_the_help(api, tmp_path, fak
             for active in app.screen_stack[0].active_bindings.values()
         }
         assert {tooltips[name] for name in left_out} <= shown
+
+
+def test_only_a_long_word_of_the_title_is_cut_in_its_middle():
+    sub_title = "watching · by health · not done only"
+    demo = "live demo stuck-rollout 2x 127.0.0.1:33953 (read-only)"
+    assert fit_title(demo, sub_title, 77) == "live demo stuck-rollout 2x 127.0.0.1:…"  # an address is cut at its end
+    eks = f"live {EKS} namespace default"
+    assert fit_title(eks, "watching", 77) == "live arn:aws:ek…3456789012:cluster/prod-payments namespace default"
