@@ -59,17 +59,15 @@ REVIEW_RETRY = 5.0  # seconds before a review that failed is asked for again
 ON_DELETE = "OnDelete"
 
 BINDINGS = [
+    # In the footer in this order, as far as it has room (KeysFooter): the commonest change first.
     Binding("s", "scale", "Scale", id="action.scale", tooltip="Scale the selected set (asks for the replicas)"),
     Binding("plus", "scale_by(1)", "+1", id="action.scale_up", key_display="+", show=False, tooltip="Scale up by one"),
     Binding(
         "minus", "scale_by(-1)", "-1", id="action.scale_down", key_display="-", show=False, tooltip="Scale down by one"
     ),
-    Binding("ctrl+d", "delete_pod", "Delete pod", id="action.delete_pod", tooltip="Delete the selected pod"),
+    Binding("ctrl+d", "delete_pod", "Delete", id="action.delete_pod", tooltip="Delete the selected pod"),
     Binding(
         "r", "restart", "Restart", id="action.restart", tooltip="Rollout restart: roll the pods the partition lets roll"
-    ),
-    Binding(
-        "p", "set_partition", "Partition", id="action.partition", show=False, tooltip="Set the partition (asks for it)"
     ),
     Binding(
         "greater_than_sign",
@@ -77,8 +75,14 @@ BINDINGS = [
         "Promote",
         id="action.promote",
         key_display=">",
-        show=False,
         tooltip="Partition down by one: the next ordinal gets the update revision",
+    ),
+    Binding(
+        "u",
+        "undo",
+        "Undo",
+        id="action.undo",
+        tooltip="Roll back to the revision selected in H (elsewhere: the previous one), as kubectl rollout undo",
     ),
     Binding(
         "less_than_sign",
@@ -86,17 +90,9 @@ BINDINGS = [
         "Hold back",
         id="action.hold_back",
         key_display="<",
-        show=False,
         tooltip="Partition up by one: hold one more ordinal on the old revision",
     ),
-    Binding(
-        "u",
-        "undo",
-        "Undo",
-        id="action.undo",
-        show=False,
-        tooltip="Roll back to the revision selected in H (elsewhere: the previous one), as kubectl rollout undo",
-    ),
+    Binding("p", "set_partition", "Partition", id="action.partition", tooltip="Set the partition (asks for it)"),
 ]
 
 

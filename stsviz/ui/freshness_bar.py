@@ -5,8 +5,9 @@ per kind (`sts ●` watching, `pods ⟳3s` reconnecting, `ev ✗` forbidden…),
 then "stale since" the oldest moment the screen stopped being current, then
 the reason in the words `stsviz --plain` would print. Only the reason is cut
 when the line is too narrow, with an ellipsis; the chips and the time stay.
-When every kind is in the same trouble (the cluster went away) one chip says
-so for all (`all ⟳3s`), which leaves the reason room at 80 columns.
+When every kind is in the same trouble (the cluster went away, or every kind
+is forbidden) one chip says so for all (`all ⟳3s`, `all ✗ forbidden`), which
+leaves the reason room at 80 columns.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
     """The whole line, as Text: chips, rate or staleness, reason."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     kinds = status.kinds
-    if len(kinds) > 1 and not status.current and len({kind.phase for kind in kinds}) == 1:
+    same = {kind.phase for kind in kinds}
+    # Forbidden counts as current (a kind the user may not read degrades alone), yet all forbidden is one trouble.
+    if len(kinds) > 1 and len(same) == 1 and phases.WATCHING not in same:
         # The soonest retry speaks for all: that is when the screen may change again.
         soonest = min(kinds, key=lambda kind: kind.retry_at if kind.retry_at is not None else math.inf)
         text.append(*chip(soonest, now, name="all"))
@@ -58,7 +61,7 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
                 text.append(" ")
             text.append(label, style)
     since = status.stale_since()
-    if status.current:
+    if status.current and any(kind.current for kind in kinds):
         text.append(f" · {status.rate:.1f} ev/s", DIM)
     elif since is not None:
         text.append(f" · stale since {since.astimezone().strftime('%H:%M:%S')}", WAITING)

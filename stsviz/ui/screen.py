@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerState
 
 from stsviz.actions.verbs import Target
@@ -35,9 +35,11 @@ from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
 from stsviz.ui.action_keys import MUTATING_ACTIONS, ActionKeys
 from stsviz.ui.detail import PodDetail
 from stsviz.ui.filter_bar import FilterBar
+from stsviz.ui.footer import KeysFooter
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls, SeekRun
 from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
+from stsviz.ui.header import StatusHeader
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.load_bar import LoadBar
@@ -77,8 +79,10 @@ class RolloutScreen(ActionKeys, Screen[None]):
     # Narrow terminals stack the detail pane under the grid (see app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
-    # The footer shows the keys in this order and cuts what does not fit: help and quit first,
-    # so an 80-column terminal always shows how to learn the rest (k9s's `<?> Help`).
+    # The footer shows the keys in this order, each whole, and leaves out those from the first that does
+    # not fit (KeysFooter): help and quit first, so an 80-column terminal always shows how to learn the
+    # rest (k9s's `<?> Help`); then the replay's transport or, live, `/`, `:` and the keys that change
+    # the cluster; H and v last. `?` and Ctrl+P list every key.
     BINDINGS = [
         Binding(
             "question_mark",
@@ -240,24 +244,22 @@ class RolloutScreen(ActionKeys, Screen[None]):
         # k9s's describe and YAML: not views of stsviz; they say the kubectl command for the selected set.
         Binding("d", "kubectl_for('describe')", "Describe", id="grid.describe", show=False, tooltip=DESCRIBE_TIP),
         Binding("y", "kubectl_for('yaml')", "YAML", id="grid.yaml", show=False, tooltip=YAML_TIP),
-        Binding(
-            "v",
-            "toggle_volumes",
-            "Volumes",
-            id="detail.volumes",
-            show=False,
-            tooltip="Follow the selected ordinal's claims until they bind (again: back to the pod)",
-        ),
+        *ACTION_BINDINGS,
         Binding(
             "H",
             "toggle_revisions",
             "History",
             id="view.revisions",
             key_display="H",
-            show=False,
             tooltip="The selected set's revisions, who runs which, and the diff to the update revision (u: undo)",
         ),
-        *ACTION_BINDINGS,
+        Binding(
+            "v",
+            "toggle_volumes",
+            "Volumes",
+            id="detail.volumes",
+            tooltip="Follow the selected ordinal's claims until they bind (again: back to the pod)",
+        ),
     ]
 
     def __init__(self, setup: AppSetup) -> None:
@@ -293,7 +295,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         return self.setup.live
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StatusHeader()
         if self.freshness is not None:
             yield self.freshness
         with Horizontal(id="main"):
@@ -307,7 +309,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             yield self.timeline
         if self.status is not None:
             yield self.status
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.filter_bar.cursor_blink = self.CURSOR_BLINK

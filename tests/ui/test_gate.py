@@ -122,7 +122,7 @@ async def test_in_replay_the_keys_are_not_offered_and_the_gate_refuses_anyway(re
         for action in MUTATING_ACTIONS:
             assert screen.check_action(action, ()) is False
         offered = {name for name, _help, _run in screen_actions(screen)}
-        assert not offered & {"Scale", "Delete pod", "Restart", "Partition", "+1", "-1"}
+        assert not offered & {"Scale", "Delete", "Restart", "Partition", "+1", "-1"}
         gate = screen.gate()
         assert gate.refusal() == REPLAY
         with pytest.raises(Refused, match="replay"):

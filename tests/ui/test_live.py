@@ -297,6 +297,20 @@ def test_when_every_kind_is_in_the_same_trouble_one_chip_says_so_and_the_reason_
     assert freshness_line(SourceStatus(one, 0.0, 10.0), 10.0).plain.startswith("sts ● pods ⟳2s · stale since")
 
 
+def test_when_every_kind_is_forbidden_one_chip_says_so_and_the_reason_follows_within_80_columns():
+    from stsviz.sources.live import freshness as phases
+    from stsviz.sources.live.freshness import KindStatus, SourceStatus
+    from stsviz.sources.live.kinds import KINDS
+    from stsviz.ui.freshness_bar import freshness_line
+
+    refused = 'statefulsets.apps is forbidden: User "system:anonymous" cannot list resource "statefulsets"'
+    kinds = tuple(KindStatus(kind.resource, phases.FORBIDDEN, message=refused) for kind in KINDS)
+    withheld = "credentials are not sent over plain http"
+    status = SourceStatus(kinds, 0.0, 10.0, server="http://127.0.0.1:8080", withheld=withheld)
+    line = freshness_line(status, 10.0).plain
+    assert line == f"all ✗ forbidden · http://127.0.0.1:8080: {refused} · {withheld}"  # no rate: nothing is watched
+
+
 async def test_a_change_asked_on_a_stale_picture_says_the_picture_is_stale(api, tmp_path, fake_time):
     from stsviz.ui.dialogs import ConfirmDialog
 

@@ -1,0 +1,86 @@
+"""The header: what is watched or replayed (the title), then its state (the sub-title), on one line.
+
+Textual's Header centres "title — sub-title" between an 8-column icon and a
+10-column space kept for a clock, and cuts the end: at 80 columns a long
+context pushed the state ("watching", "not connected", "stale since T") off
+the line. Here the icon takes 3 columns, there is no clock space, and the
+title gives way first: its longest word, if long (an EKS or GKE context
+name), is cut in the middle, keeping its head and the tail that names the
+cluster, then the title's end; the sub-title stays whole while the title
+keeps TITLE_FLOOR columns. Both are plain text (a context name is never markup).
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.app import ComposeResult, RenderResult
+from textual.widgets import Header
+from textual.widgets._header import HeaderIcon, HeaderTitle
+
+SEPARATOR = " — "  # as App.format_title joins them
+ELLIPSIS = "…"
+TITLE_FLOOR = 12  # columns the title keeps even beside a long sub-title ("stopped: <why>")
+LONG_WORD = 24  # a word longer than this (an EKS ARN, a GKE context) is cut in its middle before the title's end
+WORD_FLOOR = 12  # and keeps at least this many columns ("ar…-payments")
+
+
+def _cut_end(text: str, width: int) -> str:
+    """`text` in at most `width` cells, ending in an ellipsis if it was cut."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    kept = ""
+    for char in text:
+        if cell_len(kept + char) > width - 1:
+            break
+        kept += char
+    return kept.rstrip() + ELLIPSIS
+
+
+def _cut_middle(word: str, width: int) -> str:
+    """`word` in `width` cells: a quarter its head, an ellipsis, the rest its tail (where contexts name the cluster)."""
+    head = (width - 1) // 4
+    tail = width - 1 - head
+    return word[:head] + ELLIPSIS + word[len(word) - tail :]
+
+
+def fit_title(title: str, sub_title: str, width: int) -> str:
+    """The title cut so that "title — sub_title" fits `width` cells, or to TITLE_FLOOR if the sub-title is long."""
+    room = width - (cell_len(SEPARATOR) + cell_len(sub_title) if sub_title else 0)
+    room = max(room, min(TITLE_FLOOR, cell_len(title)))
+    excess = cell_len(title) - room
+    if excess <= 0:
+        return title
+    words = title.split(" ")
+    longest = max(range(len(words)), key=lambda index: len(words[index]))
+    word = words[longest]
+    if word.isascii() and len(word) > LONG_WORD:
+        words[longest] = _cut_middle(word, max(WORD_FLOOR, len(word) - excess))
+        title = " ".join(words)
+    return _cut_end(title, room)
+
+
+class FittedTitle(HeaderTitle):
+    """The title and sub-title, the title cut first to the width it is drawn at (again on every resize)."""
+
+    def render(self) -> RenderResult:
+        header = self.parent
+        assert isinstance(header, Header)
+        sub_title = header.screen_sub_title
+        title = fit_title(header.screen_title, sub_title, self.content_size.width)
+        return self.app.format_title(title, sub_title)
+
+
+class StatusHeader(Header):
+    """Textual's Header without the clock's space, a narrower icon, and the state whole at 80 columns."""
+
+    DEFAULT_CSS = """
+    StatusHeader HeaderIcon {
+        width: 3;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield HeaderIcon().data_bind(Header.icon)
+        yield FittedTitle()
