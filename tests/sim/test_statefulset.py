@@ -5,6 +5,7 @@ watches and reads over HTTP."""
 from __future__ import annotations
 
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from tests.sim.simtools import WatchRecorder, rolled_out, sts_status, transitions, web_manifest
 from tests.waiting import eventually
@@ -199,7 +200,12 @@ async def test_crash_looping_pod_blocks_the_rollout_with_growing_restarts(api, c
     core = CoreV1Api(api)
 
     async def restarts_of_web_2():
-        pod = await core.read_namespaced_pod("web-2", "default")
+        try:
+            pod = await core.read_namespaced_pod("web-2", "default")
+        except ApiException as error:  # between the old web-2's deletion and the new one's creation
+            if error.status == 404:
+                return None
+            raise
         statuses = pod.status.container_statuses or []
         return (
             statuses

@@ -249,7 +249,8 @@ async def test_keys_held_down_never_hold_the_data_back(api, tmp_path, fake_time)
             for key in ("right", "left", "right"):  # a key every 10 ms, as a held arrow's auto-repeat
                 app.post_message(events.Key(key, None))
                 await asyncio.sleep(0.01)
-            return live.state.pods[("ns", "web-0")].phase == phases[-1]
+            shown = live.state.pods.get(("ns", "web-0"))  # None until the pods' list has been folded
+            return shown is not None and shown.phase == phases[-1]
 
         await pilot.pause()
         await eventually(last_change_shown_while_keys_come, timeout=15, message="the last change, keys held down")
