@@ -502,6 +502,13 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     # -- replay controls ---------------------------------------------------------------
 
+    def _refused(self, action: str) -> str | None:
+        """Why a key that changes the cluster will be refused here, known before it is pressed: --read-only or
+        a read-only context (as k9s's --readonly, its keys are not offered as usable), or RBAC."""
+        if action not in MUTATING_ACTIONS:
+            return None
+        return self.gate().refusal() or self.rbac_denial(action)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in REPLAY_ACTIONS and self.replay is None:
             return False
@@ -509,8 +516,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return False
         if action in MUTATING_ACTIONS and self.live is None:
             return False  # a recording cannot be changed: not offered (and the gate refuses it anyway)
-        if action in MUTATING_ACTIONS and self.rbac_denial(action) is not None:
-            return None  # shown dimmed; pressing it says why (on_key)
+        if action in MUTATING_ACTIONS and self._refused(action) is not None:
+            return None  # shown dimmed (--read-only, a read-only context, RBAC); pressing it says why (on_key)
         if action == "clear_filter":
             return bool(self.grid.name_filter)
         return True
@@ -808,7 +815,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
                 event.stop()
                 self.notify(self.gate().refusal() or "", title="Not allowed", severity="warning", markup=False)
                 return
-            denial = self.rbac_denial(action)
+            denial = self._refused(action)
             if denial is not None:  # a dimmed key does not run: say why instead
                 event.stop()
                 self.notify(denial, title="Not allowed", severity="warning", markup=False)
