@@ -7,7 +7,8 @@ the reason in the words `stsviz --plain` would print. Only the reason is cut
 when the line is too narrow, with an ellipsis; the chips and the time stay.
 When every kind is in the same trouble (the cluster went away, or every kind
 is forbidden) one chip says so for all (`all ⟳3s`, `all ✗ forbidden`), which
-leaves the reason room at 80 columns.
+leaves the reason room at 80 columns; kinds forbidden beside others share
+one (`pods pvc ev ✗ forbidden`).
 """
 
 from __future__ import annotations
@@ -55,8 +56,19 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
         soonest = min(kinds, key=lambda kind: kind.retry_at if kind.retry_at is not None else math.inf)
         text.append(*chip(soonest, now, name="all"))
     else:
-        for index, kind in enumerate(kinds):
-            label, style = chip(kind, now)
+        # Forbidden kinds share one "✗ forbidden", where the first of them is (`sts ● pods pvc ev ✗ forbidden`):
+        # a word per kind did not fit at 80 columns.
+        forbidden = [k for k in kinds if k.phase == phases.FORBIDDEN and k.resource != "statefulsets"]
+        chips: list[tuple[str, Style]] = []
+        for kind in kinds:
+            if kind in forbidden[1:]:
+                continue
+            if kind is (forbidden[0] if len(forbidden) > 1 else None):
+                names = " ".join(SHORT_NAMES.get(k.resource, k.resource) for k in forbidden)
+                chips.append(chip(kind, now, name=names))
+            else:
+                chips.append(chip(kind, now))
+        for index, (label, style) in enumerate(chips):
             if index:
                 text.append(" ")
             text.append(label, style)

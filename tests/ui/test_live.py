@@ -329,3 +329,19 @@ async def test_a_change_asked_on_a_stale_picture_says_the_picture_is_stale(api, 
         labels = [str(label.render()) for label in app.screen.query("Label")]
         since = screen.sub_title.removeprefix("stale since ")
         assert f"The screen is stale since {since}: the cluster may have changed since what it shows." in labels
+
+
+def test_kinds_forbidden_beside_watched_ones_share_one_chip_within_80_columns():
+    from stsviz.sources.live import freshness as phases
+    from stsviz.sources.live.freshness import KindStatus, SourceStatus
+    from stsviz.sources.live.kinds import KINDS
+    from stsviz.ui.freshness_bar import freshness_line
+
+    # A namespaced viewer: the sets are readable, nothing else is.
+    kinds = tuple(
+        KindStatus(kind.resource, phases.WATCHING if kind.resource == "statefulsets" else phases.FORBIDDEN, listed=True)
+        for kind in KINDS
+    )
+    line = freshness_line(SourceStatus(kinds, 0.0, 10.0), 10.0).plain
+    assert line.startswith("sts ● pods pvc events rev pv ✗ forbidden · ")
+    assert len(line) <= 80, line
