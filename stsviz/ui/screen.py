@@ -56,6 +56,7 @@ from stsviz.ui.timeline import Timeline
 KEYS_FIRST = 0.05  # seconds
 KEYS_FIRST_TICKS = 2
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+SAID_FOR = 4.0  # seconds a refused key's toast stays; the same refusal within them is not said again
 JUMP_SECONDS = 10  # Shift+Left and Shift+Right, as a video player's ten-second skip
 
 # Actions that only make sense with a replay: refused (and hidden) otherwise.
@@ -284,6 +285,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST
+        self._refusal_said: tuple[str, float] | None = None  # the last key refusal toasted, and when
         self._ticks_waited = 0
 
     @property
@@ -802,6 +804,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return
         self.filter_bar.focus()
 
+    def _not_allowed(self, why: str) -> None:
+        """Why a key was refused, once while its toast is still up: pressed again and again (read-only, a
+        viewer), the same toast stacked four or five deep at 80x24, over the screen it is about."""
+        now = time.monotonic()
+        if self._refusal_said is not None and self._refusal_said[0] == why and now - self._refusal_said[1] < SAID_FOR:
+            return
+        self._refusal_said = (why, now)
+        self.notify(why, title="Not allowed", severity="warning", markup=False, timeout=SAID_FOR + 1)
+
     def on_key(self, event: events.Key) -> None:
         self._key_at = time.monotonic()
         if self.focused is self.filter_bar:
@@ -813,12 +824,12 @@ class RolloutScreen(ActionKeys, Screen[None]):
             if self.live is None and action in MUTATING_ACTIONS:
                 # Not offered in replay, but the detail pane may name the key ("delete it (ctrl+d)"): say why not.
                 event.stop()
-                self.notify(self.gate().refusal() or "", title="Not allowed", severity="warning", markup=False)
+                self._not_allowed(self.gate().refusal() or "")
                 return
             denial = self._refused(action)
             if denial is not None:  # a dimmed key does not run: say why instead
                 event.stop()
-                self.notify(denial, title="Not allowed", severity="warning", markup=False)
+                self._not_allowed(denial)
                 return
         if event.key == "slash":
             # The binding's action runs after the keys already queued behind this one:
