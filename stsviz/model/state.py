@@ -62,6 +62,9 @@ class ClusterState:
         # What the rollout looked like at its last progress, when that was, and whether that was only
         # when it was first seen (stsviz started, or re-listed): then its pods say when it last moved.
         self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None, bool]] = {}
+        # When a first-seen set's pods last moved, by their own times (None: no time known); dropped when
+        # its pods, revisions or the set change. A row is rebuilt on every pod event: not parsed each time.
+        self._moved: dict[SetKey, datetime | None] = {}
         self._dirty: set[SetKey] = set()
         # Copy-on-write of the nested indexes' inner dicts: once `copy()` has been taken both
         # states share them, and each copies one before it first changes it (`_inner`). These
@@ -169,6 +172,7 @@ class ClusterState:
     def _apply_set(self, type_: str, sts: StatefulSet) -> None:
         key = sts.key
         self._dirty.add(key)
+        self._moved.pop(key, None)
         if type_ == "DELETED":
             current = self.sets.get(key)
             if current is None or current.uid == sts.uid:
@@ -211,6 +215,7 @@ class ClusterState:
             by_ordinal = self._inner(self.pods_by_set, self._own_pods_by_set, set_key, create=True)
             by_ordinal[pod.ordinal] = pod  # type: ignore[index]
             self._dirty.add(set_key)
+            self._moved.pop(set_key, None)
 
     def _unindex(self, pod: Pod) -> None:
         set_key = _owning_set(pod)
@@ -223,6 +228,7 @@ class ClusterState:
             if not by_ordinal:
                 del self.pods_by_set[set_key]
         self._dirty.add(set_key)
+        self._moved.pop(set_key, None)
 
     def _apply_volume(self, type_: str, volume: PersistentVolume) -> None:
         current = self.volumes.get(volume.name)
@@ -307,6 +313,7 @@ class ClusterState:
             by_name = self._inner(self.revisions_by_set, self._own_revisions, set_key, create=True)
             by_name[revision.name] = revision
         self._dirty.add(set_key)
+        self._moved.pop(set_key, None)
 
     def _inner(self, index: dict[K, dict[IK, V]], owned: set[K], key: K, *, create: bool = False) -> dict[IK, V]:
         """index[key], safe for this state to change: copied first if a keyframe may share it.
@@ -349,12 +356,13 @@ class ClusterState:
     def idle_seconds(self, key: SetKey, now: datetime | None = None) -> float | None:
         """How long the set's rollout status has not changed, or None if unknown.
 
-        A status seen change is timed by the event that brought it. A set only
-        seen as it was (at the first list, after a relist, at a recording's
-        start) last moved when its pods last did: the newest of their creation
-        and condition transitions, and of the set's creation. A rollout stuck
-        for an hour is then stalled at once, not a stall period after stsviz
-        started.
+        A status change seen is timed by the event that brought it. A set only
+        seen as it was (the first list of this state: stsviz started, `:ns` or
+        `:ctx`, a recording's start) last moved when its own objects say: the
+        newest of the set's and its update revision's creation, and of its
+        pods' creation, deletion and condition transitions. A rollout stuck for
+        an hour is then stalled at once, not a stall period after stsviz
+        started, and one just begun (a new revision, a pod being replaced) is not.
         """
         now = now or self.now
         progress = self._progress.get(key)
@@ -368,19 +376,28 @@ class ClusterState:
         return max(0.0, (now - since).total_seconds())
 
     def _last_moved(self, key: SetKey, seen: datetime | None) -> datetime | None:
-        """When the set's pods last changed, by their own timestamps; never later than `seen`."""
+        """When the set last moved by its own objects' times; never later than `seen`."""
+        if key in self._moved:
+            latest = self._moved[key]
+        else:
+            latest = self._moved[key] = self._newest_stamp(key)
+        if latest is None:
+            return seen
+        return latest if seen is None or latest < seen else seen
+
+    def _newest_stamp(self, key: SetKey) -> datetime | None:
+        """The newest of: the set's creation, its update revision's (a rollout begins), and each of its
+        pods' creation, deletion (a pod being replaced) and condition transitions."""
         sts = self.sets.get(key)
         if sts is None:
-            return seen
-        stamps = [sts.created]
+            return None
+        update = self.revisions_of(sts).get(sts.update_revision or "")
+        stamps = [sts.created, update.created if update is not None else None]
         for pod in self.pods_of(sts).values():
             stamps.append(pod.created)
+            stamps.append(pod.deleting)
             stamps.extend(condition.since for condition in pod.conditions)
-        times = [parsed for parsed in map(parse_rfc3339, stamps) if parsed is not None]
-        if not times:
-            return seen
-        latest = max(times)
-        return latest if seen is None or latest < seen else seen
+        return max((parsed for parsed in map(parse_rfc3339, stamps) if parsed is not None), default=None)
 
 
 def _owning_set(pod: Pod) -> SetKey | None:

@@ -175,6 +175,18 @@ def test_a_pod_that_changed_just_before_the_first_sight_keeps_the_rollout_unstal
     assert not build_frame(state, now=T0, stall_seconds=300).rows[0].verdict.stalled
 
 
+def test_a_rollout_just_begun_when_first_seen_is_not_stalled():
+    # `kubectl rollout restart` a moment ago: the pods are two hours old, but web-1 is being replaced and
+    # the update revision is new. That is progress, not two hours without it.
+    sts, crashing = stuck_since(minutes_before=120)
+    old = pod("web-0")
+    old["metadata"]["creationTimestamp"] = "2026-11-25T12:00:00Z"
+    crashing["metadata"]["deletionTimestamp"] = "2026-11-25T14:00:25Z"  # graceful: now + its grace period
+    state = fold(("ADDED", sts), ("ADDED", old), ("ADDED", crashing))
+    assert state.idle_seconds(("default", "web"), T0 + timedelta(seconds=5)) == 5  # since the first sight
+    assert not build_frame(state, now=T0 + timedelta(seconds=5), stall_seconds=300).rows[0].verdict.stalled
+
+
 def test_a_status_change_seen_live_is_timed_by_its_event_not_by_the_pods():
     sts, crashing = stuck_since(minutes_before=30)
     state = fold(("ADDED", sts), ("ADDED", crashing))
