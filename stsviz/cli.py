@@ -160,7 +160,7 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         help="record the cluster's StatefulSets, pods, claims, Events, ControllerRevisions and PersistentVolumes "
         "to a file, until stopped",
         description="Watch the cluster as `stsviz` does, headless, and write every event to FILE "
-        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands, args and probes hashed). "
+        "(stsviz v1 JSON Lines, 0600, crash-safe; env values, commands, args, annotations and probes hashed). "
         "Ctrl+C or SIGTERM closes the file. Replay it with `stsviz replay FILE`.",
     )
     record.add_argument(
@@ -193,7 +193,8 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
     record.add_argument(
         "--no-redact",
         action="store_true",
-        help="keep env values, commands, args and probes as they are (the header says so; objects are still pruned)",
+        help="keep env values, commands, args, annotations and probes as they are"
+        " (the header says so; objects are still pruned)",
     )
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Header
 from textual.widgets._header import HeaderIcon, HeaderTitle
 
 SEPARATOR = " — "  # as App.format_title joins them
+READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
 ELLIPSIS = "…"
 TITLE_FLOOR = 12  # columns the title keeps even beside a long sub-title ("stopped: <why>")
 LONG_WORD = 24  # a word longer than this (an EKS ARN, a GKE context) is cut in its middle before the title's end
@@ -46,7 +47,13 @@ def _cut_middle(word: str, width: int) -> str:
 
 
 def fit_title(title: str, sub_title: str, width: int) -> str:
-    """The title cut so that "title — sub_title" fits `width` cells, or to TITLE_FLOOR if the sub-title is long."""
+    """The title cut so that "title — sub_title" fits `width` cells, or to TITLE_FLOOR if the sub-title is long.
+
+    A trailing "(read-only)" is kept whole: it is what must not be missed, and the end is what gets cut.
+    """
+    if title.endswith(READ_ONLY) and title != READ_ONLY.strip():
+        rest = fit_title(title.removesuffix(READ_ONLY), sub_title, width - cell_len(READ_ONLY))
+        return rest + READ_ONLY
     room = width - (cell_len(SEPARATOR) + cell_len(sub_title) if sub_title else 0)
     room = max(room, min(TITLE_FLOOR, cell_len(title)))
     excess = cell_len(title) - room

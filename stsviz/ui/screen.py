@@ -672,6 +672,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
             # One file, one scope: its header names what was watched.
             self.notify("recording: switching would mix two scopes in one file; start another stsviz", markup=False)
             return
+        if self._sending:  # switching closes the connection the change is on: its outcome would be lost
+            self.notify(f"{self._busy}; switch once its outcome is told", severity="warning", markup=False)
+            return
         if command.verb == "ns":
             await self._switch_namespace(command.argument)
         else:
@@ -744,6 +747,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.app.title = f"live {live.describe()}"
         self._paint_context()
         self._follow_live()  # exclusive: the old worker is cancelled and closes the old source
+        self.refresh_bindings()  # another context may be read-only (or no longer): the footer says so now
         self.show_frame()
         self.notify(f"watching {live.describe()}", markup=False)
 
@@ -811,7 +815,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self._refusal_said is not None and self._refusal_said[0] == why and now - self._refusal_said[1] < SAID_FOR:
             return
         self._refusal_said = (why, now)
-        self.notify(why, title="Not allowed", severity="warning", markup=False, timeout=SAID_FOR + 1)
+        self.notify(why, title="Not allowed", severity="warning", markup=False, timeout=SAID_FOR)
 
     def on_key(self, event: events.Key) -> None:
         self._key_at = time.monotonic()

@@ -241,6 +241,52 @@ async def test_q_while_a_change_is_sent_says_so_first_and_q_again_leaves(api, tm
         await eventually(lambda: app.return_code == 0, message="the second q leaves")
 
 
+async def test_ctx_to_a_read_only_context_dims_its_keys_at_once(api, tmp_path, fake_time):
+    from textual.widgets._footer import FooterKey
+
+    api.objects["statefulsets"] = [web()]
+    config = json.loads(api.kubeconfig(tmp_path).read_text())
+    config["contexts"].append({"name": "prod", "context": {**config["contexts"][0]["context"]}})
+    path = tmp_path / "two.kubeconfig"
+    path.write_text(json.dumps(config))
+    settings = Settings((("prod", ContextSettings(read_only=True)),), "/cfg.toml")
+    source = LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing())
+    app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake", settings=settings))
+
+    def scale_key_disabled() -> bool | None:
+        """Whether the footer's `s` is dimmed; None while the footer is being composed again."""
+        keys = [key for key in app.screen.query(FooterKey) if key.action == "scale"]
+        return keys[0].has_class("-disabled") if keys else None
+
+    async with app.run_test(size=(160, 30)):
+        screen = app.screen
+        await eventually(lambda: screen.grid.selected_row is not None)
+        await eventually(lambda: scale_key_disabled() is False, message="scale offered in fake")
+        await screen._command_line("ctx prod").wait()
+        await eventually(lambda: app.setup.live.source.target.context == "prod")
+        await eventually(lambda: screen.check_action("scale", ()) is None, message="scale refused in prod")
+        await eventually(lambda: scale_key_disabled() is True, message="scale dimmed in the read-only context")
+
+
+async def test_ns_while_a_change_is_sent_waits_for_its_outcome(api, tmp_path, fake_time):
+    """Switching closes the connection the change is on: its outcome would be "unknown" though it was sent."""
+    api.objects["statefulsets"] = [web()]
+    api.write_hold = asyncio.Event()
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: app.screen.grid.selected_row is not None)
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+        await pilot.press("y")
+        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        source = app.setup.live.source
+        await app.screen._command_line("ns other").wait()
+        assert "still sending: restart statefulset web; switch once its outcome is told" in told
+        assert app.setup.live.source is source  # not switched
+        api.write_hold.set()
+
+
 async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake_time):
     """Rules are a user's: `:ctx` asks for them again (they were kept per namespace and trusted for a minute)."""
     api.objects["statefulsets"] = [web()]

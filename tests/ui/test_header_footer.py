@@ -50,8 +50,8 @@ async def test_a_long_context_gives_way_to_the_state_and_the_order_in_the_header
         await pilot.pause()
         header = row(app, 0)
         assert header.rstrip().endswith(" — watching · by health · not done only"), header
-        # The context is cut in its middle, keeping the end of the cluster's name; the namespace stays.
-        assert "live ar…" in header and "-payments namespace payments" in header, header
+        # The context is cut in its middle, keeping the end of the cluster's name; "(read-only)" stays whole.
+        assert "live ar…-payments namespa" in header and "(read-only) — watching" in header, header
         await pilot.resize_terminal(160, 24)
         await pilot.pause()
         assert f"live {EKS} namespace payments (read-only) — watching" in row(app, 0)  # whole when it fits
@@ -96,6 +96,9 @@ async def test_every_key_the_footer_leaves_out_is_in_the_help(api, tmp_path, fak
 def test_only_a_long_word_of_the_title_is_cut_in_its_middle():
     sub_title = "watching · by health · not done only"
     demo = "live demo stuck-rollout 2x 127.0.0.1:33953 (read-only)"
-    assert fit_title(demo, sub_title, 77) == "live demo stuck-rollout 2x 127.0.0.1:…"  # an address is cut at its end
+    # An address is cut at its end; "(read-only)" is never cut (it was the first thing to go).
+    assert fit_title(demo, sub_title, 77) == "live demo stuck-rollout 2… (read-only)"
+    gke = "live gke_acme-prod_europe-west1_payments-backend-production namespace payments (read-only)"
+    assert fit_title(gke, "watching", 77) == "live gke_acm…nts-backend-production namespace payments (read-only)"
     eks = f"live {EKS} namespace default"
     assert fit_title(eks, "watching", 77) == "live arn:aws:ek…3456789012:cluster/prod-payments namespace default"
