@@ -219,12 +219,12 @@ class Player:
         """The recorder's mark the playhead has just passed, with no event since (stepping or clicking onto
         a ◆ lands here): the status bar says what it was. None elsewhere."""
         marks, offsets = self.recording.marks, self.mark_offsets
-        for index in range(len(offsets) - 1, -1, -1):
-            before, mark = marks[index]
-            if before < self._position:
-                return None  # an event has played since: the mark is behind
-            if before == self._position and offsets[index] <= self._offset:
-                return mark
+        # Marks are in file order, so by events before them: the ones right after the event shown end here.
+        index = bisect_right(marks, self._position, hi=len(offsets), key=lambda entry: entry[0]) - 1
+        while index >= 0 and marks[index][0] == self._position:
+            if offsets[index] <= self._offset:
+                return marks[index][1]
+            index -= 1
         return None
 
     def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
