@@ -74,6 +74,9 @@ class LiveFrameSource:
         self._wall = source.timing.wall
         self._pending: list[Change] = []
         self._next = 0  # _pending[:_next] is folded already
+        # Changes received and folded since the source began, and how many had been received once the
+        # pods' first list was in: until that many are folded, the pods are not read yet on screen.
+        self._received = self._folded = self._pods_listed_at = 0
         self._last_frame: float | None = None
         self._status_changed = False
         self.batches = 0
@@ -115,6 +118,7 @@ class LiveFrameSource:
             index = min(index + FOLD_SLICE, len(pending))
             if self._clock() >= deadline:
                 break
+        self._folded += index - start
         if index >= len(pending):
             pending.clear()
             self._next = 0
@@ -132,6 +136,9 @@ class LiveFrameSource:
             return  # from the source followed before a switch of context or namespace
         self.batches += 1
         self._pending.extend(batch.changes)
+        self._received += len(batch.changes)
+        if _pods_listed(batch.status) and not _pods_listed(self.status):
+            self._pods_listed_at = self._received  # the list's changes are in this batch or before it
         if batch.status.kinds != self.status.kinds:
             self._status_changed = True
         self.status = batch.status
@@ -141,6 +148,8 @@ class LiveFrameSource:
         for kind in self.status.kinds:
             if kind.resource == "pods" and not kind.listed:
                 return kind.message or kind.phase
+        if self._folded < self._pods_listed_at:  # listed, but a big list takes a few ticks to fold
+            return phases.LISTING
         return None
 
     def not_current(self, resource: str) -> str | None:
@@ -209,6 +218,7 @@ class LiveFrameSource:
         self.status = source.status()
         self._pending = []
         self._next = 0
+        self._received = self._folded = self._pods_listed_at = 0
         self._last_frame = None
         self._status_changed = True
 
@@ -242,3 +252,7 @@ class LiveFrameSource:
             with suppress(asyncio.CancelledError):
                 await task
             await source.close()
+
+
+def _pods_listed(status: SourceStatus) -> bool:
+    return any(kind.resource == "pods" and kind.listed for kind in status.kinds)

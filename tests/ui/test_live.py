@@ -17,7 +17,7 @@ from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveFrameSource
 from stsviz.ui.screen import RolloutScreen
-from tests.fake_api import event, hang, items, obj, pod, status, stream
+from tests.fake_api import FakeApiServer, event, hang, items, obj, pod, status, stream
 from tests.ui.helpers import screen_lines
 from tests.waiting import eventually
 
@@ -345,3 +345,28 @@ def test_kinds_forbidden_beside_watched_ones_share_one_chip_within_80_columns():
     line = freshness_line(SourceStatus(kinds, 0.0, 10.0), 10.0).plain
     assert line.startswith("sts ● pods pvc events rev pv ✗ forbidden · ")
     assert len(line) <= 80, line
+
+
+def test_pods_stay_unread_until_their_first_list_is_folded_not_just_received(tmp_path):
+    """A big pods list folds over several ticks (8 ms each): until then its sets' cells are `?`, not missing."""
+    from dataclasses import replace
+
+    from stsviz.model.events import Change
+    from stsviz.model.records import Pod
+    from stsviz.sources.live import freshness as phases
+    from stsviz.sources.live.config import resolve_target as resolve
+    from stsviz.ui.live import FOLD_SLICE, LiveBatch
+
+    kubeconfig = FakeApiServer().kubeconfig(tmp_path, server="https://127.0.0.1:9")
+    ticks = iter(range(10**9))  # a clock that moves 1 ms each time it is read: one slice a tick
+    source = LiveSource(resolve(str(kubeconfig)), Scope("ns"))
+    live = LiveFrameSource(source, fold_budget=0.0005, clock=lambda: next(ticks) / 1000)
+    listing = source.status()
+    listed = replace(listing, kinds=tuple(replace(k, listed=True) for k in listing.kinds))
+    pods = [Change("ADDED", Pod.from_dict(pod(f"web-{n}")), None) for n in range(FOLD_SLICE * 3)]
+    live.push(LiveBatch(pods, listed))
+    live.tick()
+    assert live.backlog > 0 and live.state.pods_unread == phases.LISTING  # received, not all folded
+    while live.backlog:
+        live.tick()
+    assert live.state.pods_unread is None
