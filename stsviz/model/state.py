@@ -60,7 +60,8 @@ class ClusterState:
         self.recreations = 0  # pods replaced under the same name with a new UID
         self.pods_unread: str | None = None  # why pods are not read yet (live, before a pods list worked)
         # What the rollout looked like at its last progress, when that was, and whether that was only
-        # when it was first seen (stsviz started, or re-listed): then its pods say when it last moved.
+        # when this state first saw it (its first list, a recording's start): then its objects say when
+        # it last moved (idle_seconds).
         self._progress: dict[SetKey, tuple[tuple[object, ...], datetime | None, bool]] = {}
         # When a first-seen set's pods last moved, by their own times (None: no time known); dropped when
         # its pods, revisions or the set change. A row is rebuilt on every pod event: not parsed each time.
@@ -215,7 +216,8 @@ class ClusterState:
             by_ordinal = self._inner(self.pods_by_set, self._own_pods_by_set, set_key, create=True)
             by_ordinal[pod.ordinal] = pod  # type: ignore[index]
             self._dirty.add(set_key)
-            self._moved.pop(set_key, None)
+            if self._moved:  # on every pod event: the key is hashed only when something is cached
+                self._moved.pop(set_key, None)
 
     def _unindex(self, pod: Pod) -> None:
         set_key = _owning_set(pod)
@@ -228,7 +230,8 @@ class ClusterState:
             if not by_ordinal:
                 del self.pods_by_set[set_key]
         self._dirty.add(set_key)
-        self._moved.pop(set_key, None)
+        if self._moved:
+            self._moved.pop(set_key, None)
 
     def _apply_volume(self, type_: str, volume: PersistentVolume) -> None:
         current = self.volumes.get(volume.name)
@@ -313,7 +316,8 @@ class ClusterState:
             by_name = self._inner(self.revisions_by_set, self._own_revisions, set_key, create=True)
             by_name[revision.name] = revision
         self._dirty.add(set_key)
-        self._moved.pop(set_key, None)
+        if self._moved:
+            self._moved.pop(set_key, None)
 
     def _inner(self, index: dict[K, dict[IK, V]], owned: set[K], key: K, *, create: bool = False) -> dict[IK, V]:
         """index[key], safe for this state to change: copied first if a keyframe may share it.

@@ -59,15 +59,13 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
         # Forbidden kinds share one "✗ forbidden", where the first of them is (`sts ● pods pvc ev ✗ forbidden`):
         # a word per kind did not fit at 80 columns.
         forbidden = [k for k in kinds if k.phase == phases.FORBIDDEN and k.resource != "statefulsets"]
+        shared = forbidden if len(forbidden) > 1 else []
         chips: list[tuple[str, Style]] = []
         for kind in kinds:
-            if kind in forbidden[1:]:
-                continue
-            if kind is (forbidden[0] if len(forbidden) > 1 else None):
-                names = " ".join(SHORT_NAMES.get(k.resource, k.resource) for k in forbidden)
-                chips.append(chip(kind, now, name=names))
-            else:
-                chips.append(chip(kind, now))
+            if kind in shared[1:]:
+                continue  # said in the first forbidden kind's chip
+            names = " ".join(SHORT_NAMES.get(k.resource, k.resource) for k in shared) if kind in shared else None
+            chips.append(chip(kind, now, name=names))
         for index, (label, style) in enumerate(chips):
             if index:
                 text.append(" ")

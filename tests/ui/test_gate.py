@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from textual.binding import Binding
@@ -26,7 +27,7 @@ from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveFrameSource
 from stsviz.ui.palette import screen_actions
 from stsviz.ui.screen import RolloutScreen
-from tests.fake_api import obj, pod
+from tests.fake_api import FakeApiServer, obj, pod
 from tests.waiting import eventually
 
 SIZE = (120, 30)
@@ -198,6 +199,24 @@ async def test_an_admin_keeps_every_key():
     assert rules("patch").denial("restart") == "you may not get statefulsets.apps in ns (RBAC)"
 
 
+async def restart_held_at_the_server(app: StsvizApp, pilot, api: FakeApiServer) -> None:
+    """`r`, `y`: the restart is sent, and the server holds its answer until `api.write_hold` is set."""
+    await eventually(lambda: app.screen.grid.selected_row is not None)
+    await pilot.press("r")
+    await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+    await pilot.press("y")
+    await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+
+
+def with_a_second_context(api: FakeApiServer, tmp_path: Path, name: str) -> Path:
+    """The fake server's kubeconfig with another context `name` on the same cluster and user."""
+    config = json.loads(api.kubeconfig(tmp_path).read_text())
+    config["contexts"].append({"name": name, "context": {**config["contexts"][0]["context"]}})
+    path = tmp_path / "two.kubeconfig"
+    path.write_text(json.dumps(config))
+    return path
+
+
 async def test_a_change_in_flight_is_not_cancelled_by_the_next_key(api, tmp_path, fake_time):
     """A key pressed while a confirmed change is being sent is refused, said; the change's outcome is still told."""
     api.objects["statefulsets"] = [web()]
@@ -206,11 +225,7 @@ async def test_a_change_in_flight_is_not_cancelled_by_the_next_key(api, tmp_path
     app = live_app(api, tmp_path, fake_time)
     told = said(app)
     async with app.run_test(size=SIZE) as pilot:
-        await eventually(lambda: app.screen.grid.selected_row is not None)
-        await pilot.press("r")
-        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
-        await pilot.press("y")
-        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        await restart_held_at_the_server(app, pilot, api)
         await pilot.press("plus")
         await eventually(lambda: "still sending: restart statefulset web; wait for its outcome" in told)
         assert not isinstance(app.screen, ModalScreen)  # no second dialog
@@ -227,11 +242,7 @@ async def test_q_while_a_change_is_sent_says_so_first_and_q_again_leaves(api, tm
     app = live_app(api, tmp_path, fake_time)
     told = said(app)
     async with app.run_test(size=SIZE) as pilot:
-        await eventually(lambda: app.screen.grid.selected_row is not None)
-        await pilot.press("r")
-        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
-        await pilot.press("y")
-        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        await restart_held_at_the_server(app, pilot, api)
         await pilot.press("q")
         await eventually(
             lambda: "still sending: restart statefulset web; q again leaves without waiting for its outcome" in told
@@ -245,10 +256,7 @@ async def test_ctx_to_a_read_only_context_dims_its_keys_at_once(api, tmp_path, f
     from textual.widgets._footer import FooterKey
 
     api.objects["statefulsets"] = [web()]
-    config = json.loads(api.kubeconfig(tmp_path).read_text())
-    config["contexts"].append({"name": "prod", "context": {**config["contexts"][0]["context"]}})
-    path = tmp_path / "two.kubeconfig"
-    path.write_text(json.dumps(config))
+    path = with_a_second_context(api, tmp_path, "prod")
     settings = Settings((("prod", ContextSettings(read_only=True)),), "/cfg.toml")
     source = LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing())
     app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake", settings=settings))
@@ -275,11 +283,7 @@ async def test_ns_while_a_change_is_sent_waits_for_its_outcome(api, tmp_path, fa
     app = live_app(api, tmp_path, fake_time)
     told = said(app)
     async with app.run_test(size=SIZE) as pilot:
-        await eventually(lambda: app.screen.grid.selected_row is not None)
-        await pilot.press("r")
-        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
-        await pilot.press("y")
-        await eventually(lambda: ("PATCH", "/apis/apps/v1/namespaces/ns/statefulsets/web") in api.writes)
+        await restart_held_at_the_server(app, pilot, api)
         source = app.setup.live.source
         await app.screen._command_line("ns other").wait()
         assert "still sending: restart statefulset web; switch once its outcome is told" in told
@@ -291,10 +295,7 @@ async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake
     """Rules are a user's: `:ctx` asks for them again (they were kept per namespace and trusted for a minute)."""
     api.objects["statefulsets"] = [web()]
     api.rules = VIEW_RULES
-    config = json.loads(api.kubeconfig(tmp_path).read_text())
-    config["contexts"].append({"name": "admin", "context": {**config["contexts"][0]["context"]}})
-    path = tmp_path / "two.kubeconfig"
-    path.write_text(json.dumps(config))
+    path = with_a_second_context(api, tmp_path, "admin")
     source = LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing())
     app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="fake"))
     async with app.run_test(size=SIZE):
