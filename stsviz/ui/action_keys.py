@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 MUTATING_ACTIONS = frozenset({"scale", "scale_by", "delete_pod", "restart", "set_partition", "move_partition", "undo"})
 MAX_REPLICAS = 2**31 - 1  # spec.replicas is an int32: the server refuses more
 DIFF_SHOWN = 8  # template lines the undo dialog lists at most; the rest are counted
-# Rows the undo dialog needs besides its diff: its title, context, kubectl line, keys and buttons fit with it
-# on the screen (a longer dialog scrolled its title away at 80x24).
-DIALOG_ROWS = 21
-PROTECTED_ROWS = 4  # a protected context's note and its name field
 DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 log = logging.getLogger("stsviz.ui")
 
@@ -330,7 +326,7 @@ class ActionKeys:
             screen.notify(f"{row.set.name}: no last revision to roll back to", severity="warning", markup=False)
             return
         action = Undo(
-            _target(gate, row), revision=chosen.revision, seen=chosen.name, **_undo_notes(screen, gate, row, chosen)
+            _target(gate, row), revision=chosen.revision, seen=chosen.name, **_undo_notes(screen, row, chosen)
         )
         await self._confirm_and_run(gate, action, row)
 
@@ -415,7 +411,7 @@ class ActionKeys:
         return (f"HorizontalPodAutoscaler {', '.join(names)} targets this set: it will change the replicas back.",)
 
 
-def _undo_notes(screen: RolloutScreen, gate: Gate, row: SetRow, chosen: RevisionView) -> dict[str, tuple[str, ...]]:
+def _undo_notes(screen: RolloutScreen, row: SetRow, chosen: RevisionView) -> dict[str, tuple[str, ...]]:
     """The undo dialog's diff (from the update revision, the template now, to the chosen one) and warnings."""
     revisions = screen.setup.source.state.revisions_of(row.set)
     update = next((view for view in row.revisions if view.update), None)
@@ -437,12 +433,9 @@ def _undo_notes(screen: RolloutScreen, gate: Gate, row: SetRow, chosen: Revision
     # behind seven env lines was the change that mattered.
     diff = tuple(sorted(diff, key=_weight))
     details = [f"{entry.path}: {entry.before or '(none)'} → {entry.after or '(none)'}" for entry in diff]
-    # Every other line the dialog shows takes a row from the diff (a warning may wrap: two).
-    others = 2 * len(warnings) + (1 if _stale_note(screen) else 0)
-    others += PROTECTED_ROWS if gate.context_settings().protected else 0
-    shown = max(2, min(DIFF_SHOWN, screen.size.height - DIALOG_ROWS - others))
-    if len(details) > shown:
-        details[shown - 1 :] = [f"+{len(diff) - shown + 1} more fields (H shows them all)"]
+    # The dialog keeps its title, warnings and buttons in sight and scrolls the diff between them.
+    if len(details) > DIFF_SHOWN:
+        details[DIFF_SHOWN - 1 :] = [f"+{len(diff) - DIFF_SHOWN + 1} more fields (H shows them all)"]
     return {"warnings": tuple(warnings), "details": tuple(details)}
 
 
