@@ -408,3 +408,39 @@ def test_the_demo_header_leaves_room_for_the_state_at_80_columns():
     # The header shows "title — state" in ~60 columns at 80 (its icon and margins take the rest):
     # the state word, the one that says why the screen shows what it shows, must be whole.
     assert len(f"{title} — not connected") <= 60
+
+
+def test_the_demos_help_names_the_kubeconfig_that_reaches_it():
+    """The dialogs' kubectl lines name the demo kubeconfig's context: `?` says where that kubeconfig is."""
+    import os
+    import re
+
+    process, master, _cluster = demo_on_a_terminal()
+    written = bytearray()
+
+    def read_for(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        with selectors.DefaultSelector() as selector:
+            selector.register(master, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if selector.select(0.05):
+                    written.extend(os.read(master, 1 << 16))
+
+    try:
+        read_for(2)  # the screen is up
+        os.write(master, b"?")
+        read_for(1)
+        os.write(master, b"\x1b[F")  # End: the notes are at the help's end
+        read_for(1)
+        found = re.search(rb"KUBECONFIG=(/\S+/kubeconfig)", bytes(written))
+        assert found, "the help does not name the demo's kubeconfig"
+        assert Path(found.group(1).decode()).is_file()  # there while the demo runs: kubectl can use it
+        os.write(master, b"q")  # closes the help
+        read_for(0.5)
+        os.write(master, b"q")
+        drain(master, lambda: process.poll() is not None)
+        assert process.wait(10) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
