@@ -8,14 +8,18 @@ title gives way first: its longest word, if long (an EKS or GKE context
 name), is cut in the middle, keeping its head and the tail that names the
 cluster, then the title's end; the sub-title stays whole while the title
 keeps TITLE_FLOOR columns. Both are plain text (a context name is never markup).
+
+It is built on Textual's public widgets only: subclassing Header would tie it
+to Header's private parts (`textual.widgets._header`), which change between
+releases.
 """
 
 from __future__ import annotations
 
 from rich.cells import cell_len
 from textual.app import ComposeResult, RenderResult
-from textual.widgets import Header
-from textual.widgets._header import HeaderIcon, HeaderTitle
+from textual.events import Click
+from textual.widget import Widget
 
 SEPARATOR = " — "  # as App.format_title joins them
 READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
@@ -68,26 +72,74 @@ def fit_title(title: str, sub_title: str, width: int) -> str:
     return _cut_end(title, room)
 
 
-class FittedTitle(HeaderTitle):
-    """The title and sub-title, the title cut first to the width it is drawn at (again on every resize)."""
-
-    def render(self) -> RenderResult:
-        header = self.parent
-        assert isinstance(header, Header)
-        sub_title = header.screen_sub_title
-        title = fit_title(header.screen_title, sub_title, self.content_size.width)
-        return self.app.format_title(title, sub_title)
-
-
-class StatusHeader(Header):
-    """Textual's Header without the clock's space, a narrower icon, and the state whole at 80 columns."""
+class HeaderIcon(Widget):
+    """The icon at the left, as Textual's: a click opens the command palette."""
 
     DEFAULT_CSS = """
-    StatusHeader HeaderIcon {
+    HeaderIcon {
+        dock: left;
+        padding: 0 1;
         width: 3;
+    }
+    HeaderIcon:hover {
+        background: $foreground 10%;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.tooltip = "Open the command palette"
+
+    async def on_click(self, event: Click) -> None:
+        event.stop()
+        await self.run_action("app.command_palette")
+
+    def render(self) -> RenderResult:
+        return "⭘"
+
+
+class FittedTitle(Widget):
+    """The title and sub-title, the title cut first to the width it is drawn at (again on every resize)."""
+
+    DEFAULT_CSS = """
+    FittedTitle {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        content-align: center middle;
+        width: 100%;
+    }
+    """
+
+    def render(self) -> RenderResult:
+        # A screen's own title, else the app's: as Textual's Header chooses.
+        screen, app = self.screen, self.app
+        title = screen.title if screen.title is not None else app.title
+        sub_title = screen.sub_title if screen.sub_title is not None else app.sub_title
+        return app.format_title(fit_title(title, sub_title, self.content_size.width), sub_title)
+
+
+class StatusHeader(Widget):
+    """A one-line header: an icon, then "title — state" fitted to the width, with no clock."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        dock: top;
+        width: 100%;
+        height: 1;
+        background: $panel;
+        color: $foreground;
     }
     """
 
     def compose(self) -> ComposeResult:
-        yield HeaderIcon().data_bind(Header.icon)
+        yield HeaderIcon()
         yield FittedTitle()
+
+    def on_mount(self) -> None:
+        title = self.query_one(FittedTitle)
+
+        def redraw() -> None:
+            title.refresh()
+
+        for owner in (self.app, self.screen):
+            self.watch(owner, "title", redraw, init=False)
+            self.watch(owner, "sub_title", redraw, init=False)

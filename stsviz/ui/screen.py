@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from stsviz.actions.verbs import Target
@@ -404,7 +404,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self.live is not None:
             self._show_live()
         else:
-            self.sub_title = self._frame_label()  # the Header shows the screen's sub-title
+            self.sub_title = self._frame_label()  # the header shows the screen's sub-title
         self._show_notice_and_rbac()
 
     def _show_live(self) -> None:
@@ -726,7 +726,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         live = self.live
         assert live is not None
         settings = self.setup.settings.for_context(live.source.target.context)
-        header = self.query_one(Header)
+        header = self.query_one(StatusHeader)
         for color in COLORS:
             header.set_class(settings.color == color, f"-context-{color}")
         if (settings.read_only or self.setup.read_only) and not self.app.title.endswith("(read-only)"):

@@ -227,7 +227,7 @@ async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
         app = await live_app(cluster, tmp_path, settings=settings)
         async with app.run_test(size=SIZE) as pilot:
             await ready_screen(app, cluster)
-            assert app.screen.query_one("Header").has_class("-context-red")
+            assert app.screen.query_one("StatusHeader").has_class("-context-red")
             await pilot.press("plus")
             dialog = await confirm_dialog(app)
             assert "Enter: Confirm once the name is typed; Escape: cancel" in labels(dialog)

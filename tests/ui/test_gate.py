@@ -253,8 +253,6 @@ async def test_q_while_a_change_is_sent_says_so_first_and_q_again_leaves(api, tm
 
 
 async def test_ctx_to_a_read_only_context_dims_its_keys_at_once(api, tmp_path, fake_time):
-    from textual.widgets._footer import FooterKey
-
     api.objects["statefulsets"] = [web()]
     path = with_a_second_context(api, tmp_path, "prod")
     settings = Settings((("prod", ContextSettings(read_only=True)),), "/cfg.toml")
@@ -263,7 +261,7 @@ async def test_ctx_to_a_read_only_context_dims_its_keys_at_once(api, tmp_path, f
 
     def scale_key_disabled() -> bool | None:
         """Whether the footer's `s` is dimmed; None while the footer is being composed again."""
-        keys = [key for key in app.screen.query(FooterKey) if key.action == "scale"]
+        keys = [key for key in app.screen.query("FooterKey") if key.action == "scale"]
         return keys[0].has_class("-disabled") if keys else None
 
     async with app.run_test(size=(160, 30)):
