@@ -29,8 +29,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from stsviz.model import Cell, CellCache, ClusterState, SetRow, build_row
-from stsviz.model.cells import MISSING, READY
-from stsviz.model.frame import matches_filter
+from stsviz.model.cells import READY
+from stsviz.model.frame import PODS_UNREAD, matches_filter
 from stsviz.model.records import SetKey, StatefulSet
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
 from stsviz.render.order import HEALTH, NAME, needs_a_look, sort_key
@@ -45,10 +45,11 @@ MIN_CELLS_PER_LINE = 8
 
 
 def _may_stall(row: SetRow) -> bool:
-    """Whether time alone can change the row's verdict: "stalled" needs an unhealthy pod in range."""
-    if row.verdict.done:
+    """Whether time alone can change the row's verdict: "stalled" needs a pod in range not Ready (or
+    missing: one never created is as stuck), as build_row counts them; pods not read decide nothing."""
+    if row.verdict.done or row.verdict.label == PODS_UNREAD:
         return False
-    return row.verdict.stalled or any(cell.state not in (READY, MISSING) for cell in row.cells if not cell.condemned)
+    return row.verdict.stalled or any(cell.state != READY for cell in row.cells if not cell.condemned)
 
 
 def _cell_index(row: SetRow, ordinal: int | None) -> int | None:

@@ -230,11 +230,16 @@ async def test_too_narrow_for_any_cell_the_grid_scrolls_sideways():
 
 
 async def test_a_rollout_turns_stalled_with_time_alone():
-    state = two_sets()  # web-1 crash-loops
+    state = two_sets()  # web-1 crash-loops; db-1 was never created (a quota, a webhook refusing it)
     app = GridApp(state)
     async with app.run_test(size=(100, 10)):
         grid = app.query_one(StatefulSetGrid)
+        assert "stalled" not in grid.render_line(1).text
         assert "stalled" not in grid.render_line(2).text
-        grid.sync(state, now=state.now + timedelta(minutes=6))  # no event, only the clock moved
+        later = state.now + timedelta(minutes=6)
+        grid.sync(state, now=later)  # no event, only the clock moved
         assert "stalled" in grid.render_line(2).text
-        assert "stalled" not in grid.render_line(1).text  # db has nothing unhealthy: merely incomplete
+        assert "stalled" in grid.render_line(1).text  # a pod missing for 6 minutes is as stuck as a failing one
+        # The grid says what --plain says at that time.
+        expected = [line.plain.rstrip() for line in plain_frame(build_frame(state, now=later).rows)]
+        assert screen_lines(grid)[: len(expected)] == expected
