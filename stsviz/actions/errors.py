@@ -13,7 +13,7 @@ connection could be made, or the action failed while still reading the set
 from __future__ import annotations
 
 from stsviz.actions.verbs import Action, DeletePod, PreconditionFailed, SetPartition
-from stsviz.sources.live.wire import ApiError, NotSent, Unreachable
+from stsviz.sources.live.wire import ApiError, NotSent, Unreachable, Unreadable
 
 
 def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str:
@@ -24,10 +24,12 @@ def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str
     """
     if isinstance(error, PreconditionFailed):
         return f"error: {error}; nothing was changed"
+    if isinstance(error, Unreadable):  # it answered: the connection was fine, the answer was not
+        return f"error: {error}; {outcome_of(sent)}"
     if isinstance(error, NotSent) or (isinstance(error, Unreachable) and not sent):
-        return f"Unable to connect to the server: {error}; nothing was sent, nothing changed"
+        return f"Unable to connect to the server: {error}; {outcome_of(False)}"
     if isinstance(error, Unreachable):
-        return f"Unable to connect to the server: {error}; the outcome is unknown, watch the screen"
+        return f"Unable to connect to the server: {error}; {outcome_of(True)}"
     if not isinstance(error, ApiError):
         return f"error: {error}"
     if error.status == 401:
@@ -45,3 +47,8 @@ def kubectl_error(action: Action, error: Exception, *, sent: bool = True) -> str
         outcome = "the outcome is unknown" if sent else "nothing was changed"
         return f"Error from server ({error.reason or error.status}): {error.message}; {outcome}"
     return f"Error from server ({error.reason or error.status}): {error.message}"
+
+
+def outcome_of(sent: bool) -> str:
+    """What a failure left in the cluster: nothing, before the change was sent; unknown, after."""
+    return "the outcome is unknown, watch the screen" if sent else "nothing was sent, nothing changed"

@@ -15,10 +15,10 @@ from typing import Any
 
 import aiohttp
 
-from stsviz.actions.errors import kubectl_error
+from stsviz.actions.errors import kubectl_error, outcome_of
 from stsviz.actions.verbs import Action, PreconditionFailed, Transport
 from stsviz.settings import ContextSettings, Settings
-from stsviz.sources.live.wire import ApiError, Unreachable, get, send
+from stsviz.sources.live.wire import ApiError, Unreachable, get_object, send
 
 log = logging.getLogger("stsviz.actions")
 
@@ -70,18 +70,25 @@ class Gate:
             log.info("refused %s: %s", action.summary, reason)
             raise Refused(reason)
         assert self.api is not None
-        transport = _Transport(self.api())
+        transport = _Transport(self.api())  # Refused here (not connected, the view moved): nothing sent
         log.info("sending: %s (%s)", action.summary, action.kubectl())
         try:
             done = await action.perform(transport)
         except (ApiError, Unreachable, PreconditionFailed) as error:
-            line = kubectl_error(action, error, sent=transport.sent)
-            log.warning("%s: %s", action.summary, line)
-            self._tell(action, line, False)
-            raise Failed(line) from None
+            self._fail(action, kubectl_error(action, error, sent=transport.sent))
+        except (AttributeError, TypeError, KeyError, ValueError):
+            # An object whose fields have other types than Kubernetes gives them (a meddling
+            # proxy, a broken server): the action cannot read it, and says so instead of guessing.
+            log.debug("%s: the server's answer was not understood", action.summary, exc_info=True)
+            self._fail(action, f"error: the server's answer was not understood; {outcome_of(transport.sent)}")
         log.info("%s: %s", action.summary, done)
         self._tell(action, done, True)
         return done
+
+    def _fail(self, action: Action, line: str) -> None:
+        log.warning("%s: %s", action.summary, line)
+        self._tell(action, line, False)
+        raise Failed(line) from None
 
     def _tell(self, action: Action, outcome: str, ok: bool) -> None:
         for listener in self.outcomes:  # the recorder writes actions and outcomes as markers
@@ -95,12 +102,8 @@ class _Transport(Transport):
         self._api = api
         self.sent = False  # whether a change was sent (or may have been): before it, a failure changed nothing
 
-    async def get(self, path: str, query: list[tuple[str, str]] | None = None) -> Any:
-        response = await get(self._api, path, list(query or ()), aiohttp.ClientTimeout(total=30))
-        try:
-            return await response.json()
-        finally:
-            response.release()
+    async def get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        return await get_object(self._api, path, list(query or ()), aiohttp.ClientTimeout(total=30))
 
     async def send(
         self,

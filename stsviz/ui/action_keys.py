@@ -154,7 +154,7 @@ class ActionKeys:
         self._reviewing.add(key)
         self._review(key)
 
-    @work(group="rbac")
+    @work(group="rbac", exit_on_error=False)
     async def _review(self, key: tuple[str | None, str]) -> None:
         screen = _screen(self)
         live = screen.live
@@ -183,15 +183,20 @@ class ActionKeys:
         if live is None:
             return Gate(api=None, context=lambda: None, settings=setup.settings)
 
+        # The source the change was asked of: a `:ns` or `:ctx` while a flow waits (for the autoscalers,
+        # for the confirm) must not send it to another namespace's or cluster's connection.
+        source = live.source
+
         def api() -> Any:
-            connection = live.source.connection
-            if connection is None:
+            if live.source is not source:
+                raise Refused("the view moved to another namespace or context since this was asked")
+            if source.connection is None:
                 raise Refused("not connected to the cluster yet")
-            return connection.api
+            return source.connection.api
 
         return Gate(
             api=api,
-            context=lambda: live.source.target.context,
+            context=lambda: source.target.context,
             read_only=setup.read_only,
             settings=setup.settings,
             outcomes=list(setup.action_listeners),
@@ -222,7 +227,7 @@ class ActionKeys:
 
     # -- the flows (workers: dialogs are awaited) ----------------------------------------------
 
-    @work(group="action")
+    @work(group="action", exit_on_error=False)
     @_one_at_a_time
     async def _scale(self, delta: int | None) -> None:
         screen = _screen(self)
@@ -244,7 +249,7 @@ class ActionKeys:
         action = Scale(_target(gate, row), warnings=warnings, seen=seen, replicas=wanted)
         await self._confirm_and_run(gate, action, row)
 
-    @work(group="action")
+    @work(group="action", exit_on_error=False)
     @_one_at_a_time
     async def _delete_pod(self) -> None:
         screen = _screen(self)
@@ -274,7 +279,7 @@ class ActionKeys:
             return  # force asks twice
         await self._run(gate, action)
 
-    @work(group="action")
+    @work(group="action", exit_on_error=False)
     @_one_at_a_time
     async def _restart(self) -> None:
         gate, row = self._start()
@@ -282,7 +287,7 @@ class ActionKeys:
             return
         await self._confirm_and_run(gate, Restart(_target(gate, row), warnings=_restart_warnings(row)), row)
 
-    @work(group="action")
+    @work(group="action", exit_on_error=False)
     @_one_at_a_time
     async def _partition(self, delta: int | None) -> None:
         screen = _screen(self)
@@ -314,7 +319,7 @@ class ActionKeys:
                 return
         await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
 
-    @work(group="action")
+    @work(group="action", exit_on_error=False)
     @_one_at_a_time
     async def _undo(self) -> None:
         screen = _screen(self)

@@ -31,6 +31,7 @@ from stsviz.actions.verbs import Target
 from stsviz.model.records import SetKey
 from stsviz.model.times import rfc3339
 from stsviz.settings import COLORS
+from stsviz.sources.live.scrub import one_line
 from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
 from stsviz.ui.action_keys import MUTATING_ACTIONS, ActionKeys
 from stsviz.ui.detail import PodDetail
@@ -59,9 +60,16 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 SAID_FOR = 4.0  # seconds a refused key's toast stays; the same refusal within them is not said again
 JUMP_SECONDS = 10  # Shift+Left and Shift+Right, as a video player's ten-second skip
 
-# Actions that only make sense with a replay: refused (and hidden) otherwise.
 log = logging.getLogger("stsviz.ui")
 
+# Workers whose failure is said and survived (the live source's is its own story), by what they do.
+WORKER_GROUPS = {
+    "action": "the change",
+    "rbac": "the rules review",
+    "service-check": "the Service check",
+    "command": "the command",
+}
+# Actions that only make sense with a replay: refused (and hidden) otherwise.
 REPLAY_ACTIONS = frozenset({"toggle_play", "step", "speed", "seek_start", "seek_end", "jump", "seek_fraction"})
 # And with a live source: a recording has no other namespace or context to switch to.
 LIVE_ACTIONS = frozenset({"command_line", "all_namespaces"})
@@ -347,9 +355,26 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        # The one place worker failures are shown: the live source stopped for good.
+        # The one place worker failures are shown. The live source stopped for good; or a key's flow
+        # (an action, a review, a Service check, the command line) met what it did not expect: said
+        # in a scrubbed line, and the screen goes on. Textual would end the app and print a traceback,
+        # whose locals can hold a request's headers.
         error = event.worker.error
-        if event.worker.group == "live" and event.state == WorkerState.ERROR and self.live and error:
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        group = event.worker.group
+        if group in WORKER_GROUPS:
+            what = WORKER_GROUPS[group]
+            log.error("%s failed: %s: %s", what, type(error).__name__, one_line(error))
+            self.notify(
+                f"{type(error).__name__}: {one_line(error)}",
+                title=f"{what} failed",
+                severity="error",
+                timeout=20,
+                markup=False,
+            )
+            return
+        if group == "live" and self.live:
             as_of = rfc3339(self.live.frame_time)
             self._live_error = f"{self.live.failure(error)}; data as of {as_of or '?'}"
             self.sub_title = self._frame_label()
@@ -473,7 +498,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             namespace, name = row.set.namespace, row.set.service_name
             service = self.services.answer(namespace, name)
             if self.services.due(namespace, name):
-                self.run_worker(self._check_service(namespace, name), group="service-check")
+                self.run_worker(self._check_service(namespace, name), group="service-check", exit_on_error=False)
         self.detail.show(
             source.state,
             row,
@@ -651,7 +676,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         )
         self.notify(f"{where}; for all of it: {command}", title="Not a view of stsviz", markup=False, timeout=10)
 
-    @work(group="command", exclusive=True)
+    @work(group="command", exclusive=True, exit_on_error=False)
     async def _command_line(self, text: str | None = None) -> None:
         if text is None:
             text = await self.app.push_screen_wait(CommandPrompt())
@@ -672,8 +697,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             # One file, one scope: its header names what was watched.
             self.notify("recording: switching would mix two scopes in one file; start another stsviz", markup=False)
             return
-        if self._sending:  # switching closes the connection the change is on: its outcome would be lost
-            self.notify(f"{self._busy}; switch once its outcome is told", severity="warning", markup=False)
+        if self._still_sending():
             return
         if command.verb == "ns":
             await self._switch_namespace(command.argument)
@@ -732,10 +756,19 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if (settings.read_only or self.setup.read_only) and not self.app.title.endswith("(read-only)"):
             self.app.title += " (read-only)"
 
+    def _still_sending(self) -> bool:
+        """Whether a confirmed change is being sent, said if so: a switch closes the connection it is on,
+        and its outcome would never be told."""
+        if self._sending:
+            self.notify(f"{self._busy}; switch once its outcome is told", severity="warning", markup=False)
+        return self._sending
+
     def _switch_to(self, source: object) -> None:
         """Follow `source` instead: a fresh fold, the worker restarted, the title saying what is watched."""
         live = self.live
         assert live is not None
+        if self._still_sending():  # asked again: a change may have been confirmed while the picker was up
+            return
         # A Service or an RBAC review asked of the old source: its request would run on a connection about
         # to close (aiohttp then fails the worker, and the app with it); the Service's answer is of the old
         # scope besides. Either is asked again of the new source when the screen needs it.

@@ -304,3 +304,70 @@ async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake
         await eventually(lambda: app.setup.live.source.target.context == "admin")
         await eventually(lambda: api.reviews == ["ns", "ns"], message="the rules asked for again")
         await eventually(lambda: screen.check_action("scale", ()) is True, message="scale offered to the admin")
+
+
+@pytest.mark.parametrize(
+    ("answer", "told_as"),
+    [
+        # An auth proxy's login page answers 200 in HTML.
+        ("<html><body>Sign in</body></html>", "error: the server's answer is not JSON: '<html>"),
+        # A set whose spec is not an object: the restart cannot read its template.
+        ('{"kind": "StatefulSet", "spec": 5}', "error: the server's answer was not understood"),
+    ],
+)
+async def test_an_answer_the_restart_cannot_read_is_told_and_the_app_goes_on(api, tmp_path, fake_time, answer, told_as):
+    from aiohttp import web as aioweb
+
+    async def odd_answer(request):
+        return aioweb.Response(text=answer, content_type="text/html")
+
+    api.objects["statefulsets"] = [web()]
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: app.screen.grid.selected_row is not None)
+        api.script("web", "list", odd_answer)  # the restart's GET of statefulsets/web
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+        await pilot.press("y")
+        await eventually(lambda: any(line.startswith(told_as) for line in told), message="the failure told")
+        line = next(line for line in told if line.startswith(told_as))
+        assert line.endswith("; nothing was sent, nothing changed"), line
+        assert not [write for write in api.writes if write[0] == "PATCH"]
+        assert isinstance(app.screen, RolloutScreen) and app.return_code is None  # still running
+
+
+async def test_a_flow_that_fails_unexpectedly_is_said_and_the_app_goes_on(api, tmp_path, fake_time, monkeypatch):
+    """A bug in a key's flow is one toast, not the end of the app with a traceback (and its request's headers)."""
+
+    async def broken(self, transport):
+        raise RuntimeError("a bug in the restart")
+
+    monkeypatch.setattr(Restart, "perform", broken)
+    api.objects["statefulsets"] = [web()]
+    app = live_app(api, tmp_path, fake_time)
+    told = said(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: app.screen.grid.selected_row is not None)
+        await pilot.press("r")
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="the confirm dialog")
+        await pilot.press("y")
+        await eventually(lambda: "RuntimeError: a bug in the restart" in told, message="the failure told")
+        assert isinstance(app.screen, RolloutScreen) and app.return_code is None
+        await pilot.press("r")  # and the keys still work
+        await eventually(lambda: isinstance(app.screen, ModalScreen), message="a second confirm dialog")
+
+
+async def test_a_change_asked_before_a_switch_is_not_sent_to_the_new_scope(api, tmp_path, fake_time):
+    """A flow that waited (for the autoscalers, the confirm) while the view moved sends nothing anywhere."""
+    api.objects["statefulsets"] = [web()]
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: screen.grid.selected_row is not None)
+        gate = screen.gate()  # as a key's flow takes it, before it waits
+        await screen._command_line("ns other").wait()
+        await eventually(lambda: app.setup.live.source.scope.namespace == "other")
+        with pytest.raises(Refused, match="the view moved to another namespace or context"):
+            await gate.run(Restart(Target("fake", "ns", "web")))
+        assert not [write for write in api.writes if write[0] == "PATCH"]  # (a rules review is a POST)

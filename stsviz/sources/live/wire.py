@@ -102,6 +102,10 @@ class NotSent(Unreachable):
     """No connection could be made (refused, DNS, TLS handshake): a change was certainly not sent."""
 
 
+class Unreadable(Unreachable):
+    """The server answered 2xx, but not with a JSON object (an auth proxy's login page, a broken server)."""
+
+
 class Refused(Unreachable):
     """The server sent more than stsviz takes (a bound was hit) or sent it elsewhere: the connection is dropped."""
 
@@ -307,6 +311,24 @@ async def list_page(
     finally:
         # A page left half read must not go back to the pool.
         response.release() if complete else response.close()
+
+
+async def get_object(
+    api: Any, path: str, query: list[tuple[str, str]], timeout: aiohttp.ClientTimeout
+) -> dict[str, Any]:
+    """One JSON object by GET (a set, its Scale, a list of revisions), read as boundedly as a list page.
+
+    `Unreadable` if the answer is not a JSON object: an auth proxy's login page
+    answers 200 in HTML, and what an action reads must be what the server has.
+    """
+    raw = await list_page(api, path, query, timeout)
+    try:
+        answer = loads(raw)
+    except orjson.JSONDecodeError:
+        raise Unreadable(f"the server's answer is not JSON{_looks_like(raw)}") from None
+    if not isinstance(answer, dict):
+        raise Unreadable(f"the server's answer is JSON but not an object: {type(answer).__name__}")
+    return answer
 
 
 # Every object a real API server sends carries metadata.managedFields: server-side
