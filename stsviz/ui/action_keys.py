@@ -307,7 +307,8 @@ class ActionKeys:
         # from there (`>` on partition 5 of 3 replicas promotes ordinal 2, not nothing).
         current = min(seen or 0, sts.replicas)
         if delta is None:
-            title = f"Partition of {sts.name} (ordinals below it keep the old revision)"
+            counted = f" counted from ordinal {sts.ordinals_start}" if sts.ordinals_start else ""
+            title = f"Partition of {sts.name}{counted} (ordinals below it keep their revision)"
             wanted = await screen.app.push_screen_wait(NumberDialog(title, current, maximum=sts.replicas))
             if wanted is None:
                 return
@@ -461,13 +462,15 @@ def _partition_note(row: SetRow, does: str, do: str) -> str | None:
         return None
     if partition >= max(sts.replicas, 1):
         return f"Partition {partition}: no pod {does} until the partition is moved down (> or p)."
-    # Below the partition each ordinal keeps whatever it runs now, which need not be one old revision.
+    # The controller counts the partition from the first ordinal (spec.ordinals.start). Below it each
+    # ordinal keeps whatever it runs now, which need not be one old revision.
+    start = sts.ordinals_start
     kept = (
-        "ordinal 0 keeps the revision it runs"
+        f"ordinal {start} keeps the revision it runs"
         if partition == 1
-        else f"ordinals 0-{partition - 1} keep the revisions they run"
+        else f"ordinals {start}-{start + partition - 1} keep the revisions they run"
     )
-    return f"Partition {partition}: only ordinals {partition} and above {do}; {kept}."
+    return f"Partition {partition}: only ordinals {start + partition} and above {do}; {kept}."
 
 
 def _weight(entry: DiffEntry) -> int:

@@ -174,20 +174,23 @@ async def test_moves_count_from_where_the_set_is_a_partition_past_the_end_and_ze
 
 
 async def test_a_restart_says_which_pods_the_partition_lets_it_roll(tmp_path):
-    def held(partition: int, name: str) -> dict:
+    def held(partition: int, name: str, replicas: int = 3, **spec) -> dict:
         strategy = {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}
-        return web_manifest(replicas=3, name=name, updateStrategy=strategy)
+        return web_manifest(replicas=replicas, name=name, updateStrategy=strategy, **spec)
 
     async with SimCluster(speed=SPEED, seed=1) as cluster:
         cluster.apply(held(1, "canary"))
         cluster.apply(held(10, "held"))
+        # Ordinals 1-4: the controller counts the partition from the first ordinal, so 1 and 2 are held.
+        cluster.apply(held(2, "shifted", replicas=4, ordinals={"start": 1}))
         cluster.apply(held(0, "web"))
         app = await live_app(cluster, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await eventually(lambda: len(app.screen.grid.all_keys) == 3, timeout=20)
+            await eventually(lambda: len(app.screen.grid.all_keys) == 4, timeout=20)
             expected = {
                 "canary": "Partition 1: only ordinals 1 and above restart; ordinal 0 keeps the revision it runs.",
                 "held": "Partition 10: no pod restarts until the partition is moved down (> or p).",
+                "shifted": "Partition 2: only ordinals 3 and above restart; ordinals 1-2 keep the revisions they run.",
                 "web": None,
             }
             for name, warning in expected.items():
