@@ -130,14 +130,15 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
             task.result()  # the source ended by itself: its error ends the command
     finally:
         task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-        await source.close()
-        await asyncio.to_thread(recorder.close)
-        if terminal:
-            sys.stderr.write("\r\x1b[K")
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        await asyncio.wait([task])  # not `await task`: its error, raised above, would skip what follows
+        try:
+            await source.close()
+        finally:
+            await asyncio.to_thread(recorder.close)  # the file's stop mark and last fsync, whatever happened
+            if terminal:
+                sys.stderr.write("\r\x1b[K")
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
     summary = f"stsviz: recorded {recorder.describe()} to {output}"
     print(printable_line(summary), file=sys.stderr)
     if recorder.warning:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -249,8 +248,7 @@ class LiveFrameSource:
             if self.source is source:  # after a switch the new worker keeps the collector's hook
                 self.heap.uninstall()
             task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # not `await task`: its error, raised above, would skip the close
             await source.close()
 
 

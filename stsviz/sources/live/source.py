@@ -160,9 +160,17 @@ class LiveSource:
                 self.connection_problem = one_line(error)
                 log.warning("%s", self.connection_problem)
                 await self.timing.sleep(backoff.delay())
+        # Informers retry what can be retried; one that fails for good takes the others down with it,
+        # or they would go on watching behind a screen that says live updates stopped.
+        tasks = [asyncio.create_task(informer.run()) for informer in self.informers]
         try:
-            await asyncio.gather(*(informer.run() for informer in self.informers))
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
             self._sink = _discard
 
     async def snapshot(self) -> tuple[ClusterState, list[str]]:
