@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
+from textual.markup import escape
 
 if TYPE_CHECKING:
     from stsviz.ui.screen import RolloutScreen
@@ -49,7 +50,8 @@ def screen_actions(screen: RolloutScreen) -> Iterator[tuple[str, str, Callable[[
         seen.add(binding.action)
         key = binding.key_display or screen.app.get_key_display(binding)
         run = partial(screen.app.run_action, binding.action, active.node)
-        yield binding.description, f"{binding.tooltip or binding.description} ({key})", run
+        # The palette reads help as markup: a bracket in it would vanish.
+        yield binding.description, escape(f"{binding.tooltip or binding.description} ({key})"), run
 
 
 class ScreenActions(Provider):

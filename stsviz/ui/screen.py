@@ -239,7 +239,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             "Command",
             id="live.command",
             key_display=":",
-            tooltip="k9s's command line: ns [NAME|all] switches namespace, ctx [NAME] context, q quits",
+            tooltip="k9s's command line: ns NAME or ns all switches namespace, ctx NAME context, q quits",
         ),
         # k9s's `0`: every namespace (in replay, 0 is the recording's start; that binding comes first).
         Binding(

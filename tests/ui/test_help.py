@@ -156,3 +156,12 @@ async def test_the_demo_says_in_help_where_kubectl_reaches_it(tmp_path):
             await pilot.press("question_mark")
             shown = str(app.screen.query_one("#help-notes").render())
             assert " ".join(shown.split()) == f"Notes {note}"
+
+
+def test_every_key_is_described_as_written_where_textual_reads_markup():
+    """A footer key's tooltip is read as markup (the palette's help is escaped): `[NAME]` in one vanished."""
+    from textual.content import Content
+
+    for binding in [*RolloutScreen.BINDINGS, *StatefulSetGrid.BINDINGS]:
+        text = binding.tooltip or binding.description
+        assert Content.from_markup(text).plain == text, text
