@@ -8,7 +8,10 @@ writes to, and its last look at the terminal does not wait: `q` quits in
 tens of ms.
 
 The loop is Textual's (8.2.8, textual/drivers/linux_driver.py), changed only
-in what it waits on; everything else is the stock driver.
+in what it waits on; everything else is the stock driver. It is the one place
+stsviz reaches into Textual's private modules (the xterm parser): app.py falls
+back to the stock driver if they are gone, and tests/ui/test_driver.py fails
+when Textual's loop is no longer the one copied here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import os
 import selectors
 from codecs import getincrementaldecoder
 
-from textual._loop import loop_last
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
@@ -70,7 +72,8 @@ class PromptDriver(LinuxDriver):
             selector_events: list[tuple[selectors.SelectorKey, int]],
             final: bool = False,
         ) -> None:
-            for last, (selector_key, mask) in loop_last(selector_events):
+            for index, (selector_key, mask) in enumerate(selector_events):
+                last = index == len(selector_events) - 1
                 if selector_key.fd != fileno:
                     # The wake pipe: disable_input writes it just before it sets exit_event.
                     read(wake_read, 64)

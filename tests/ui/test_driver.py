@@ -170,3 +170,40 @@ def test_the_demo_read_only_refuses_changes_and_offers_only_the_admins_context(t
     os.write(screen.master, b"q")
     screen.read_until(ALT_SCREEN_OFF, timeout=10)
     assert screen.process.wait(10) == 0
+
+
+# sha256 of textual.drivers.linux_driver.LinuxDriver.run_input_thread's source in Textual 8.2.8.
+COPIED_LOOP = "d796af6d69db337d"
+
+
+def test_textuals_input_loop_is_still_the_one_the_driver_copies():
+    """driver.py copies Textual's input loop: an upgrade that changes it must be read before it is trusted."""
+    import hashlib
+    import inspect
+
+    from textual.drivers.linux_driver import LinuxDriver
+
+    source = inspect.getsource(LinuxDriver.run_input_thread)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == COPIED_LOOP, (
+        "Textual's LinuxDriver.run_input_thread changed: bring stsviz/ui/driver.py's copy up to date, then COPIED_LOOP"
+    )
+
+
+def test_only_the_driver_imports_textuals_private_modules():
+    """Private modules change between Textual releases without notice; the driver is the one exception."""
+    import ast
+    from pathlib import Path
+
+    import stsviz
+
+    allowed = {"ui/driver.py"}
+    root = Path(stsviz.__file__).parent
+    reaching = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            private = [name for name in names if name.startswith("textual") and "._" in name]
+            if private and path.relative_to(root).as_posix() not in allowed:
+                reaching.append(f"{path.relative_to(root)}: {private}")
+    assert not reaching, reaching
