@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -303,6 +303,3 @@ def label_selector(selector: dict[str, Any]) -> str:
         elif operator == "DoesNotExist":
             parts.append(f"!{key}")
     return ",".join(parts)
-
-
-Performer = Callable[[Transport], Awaitable[str]]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from . import errors
 from .resources import Resource
 
-READ_VERBS = {"get", "list", "watch"}
 PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
 
 _READ = ["get", "list", "watch"]

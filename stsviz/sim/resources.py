@@ -159,7 +159,6 @@ BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}
 
 CONFIGMAPS = BY_KIND["ConfigMap"]
 EVENTS = BY_KIND["Event"]
-HPAS = BY_KIND["HorizontalPodAutoscaler"]
 NAMESPACES = BY_KIND["Namespace"]
 NODES = BY_KIND["Node"]
 PVCS = BY_KIND["PersistentVolumeClaim"]

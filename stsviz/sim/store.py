@@ -14,7 +14,7 @@ change in history never moves under a reader.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -210,8 +210,3 @@ class Store:
         """Forget all history: any resume from an older resourceVersion is now Expired."""
         self._history.clear()
         self._oldest_rv = self._rv
-
-    def iter_all(self) -> Iterable[tuple[Resource, dict]]:
-        for res, objects in self._objects.items():
-            for obj in objects.values():
-                yield res, obj

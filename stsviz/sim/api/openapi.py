@@ -26,7 +26,6 @@ import orjson
 
 from ..resources import RESOURCES
 
-V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2"
 _FIELD_VALIDATION = {
     "name": "fieldValidation",
     "in": "query",
