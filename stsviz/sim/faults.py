@@ -12,6 +12,11 @@ seconds, because the client experiences them on the real clock.
 - refuse_connections: the port stops listening for N seconds
 - stall_watches: open (and, for the window, new) watches send nothing at all,
   not even bookmarks, and never end on their own: a dead connection
+- hang: the server stops answering for N seconds, as over a network that
+  drops packets: every request waits for the window's end before it is
+  served, and the watches open when it began never speak again (their
+  connections died with the outage, as when a NAT forgets them), though
+  they stay open
 - throttle: the next N requests answer 429 with Retry-After
 - fail_requests: the next N requests answer 500
 """
@@ -19,6 +24,7 @@ seconds, because the client experiences them on the real clock.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -38,6 +44,7 @@ class Faults:
         self._watches = watches
         self._pause_listening = pause_listening
         self._unavailable_until = 0.0
+        self._hung_until = 0.0
         self._throttle_left = 0
         self._retry_after = 1
         self._fail_left = 0
@@ -70,6 +77,11 @@ class Faults:
     def stall_watches(self, seconds: float, include_new: bool = True) -> int:
         return self._watches.stall(seconds, include_new)
 
+    def hang(self, seconds: float) -> int:
+        """Answer nothing for `seconds`: requests wait, open watches go silent for good; returns how many."""
+        self._hung_until = max(self._hung_until, time.monotonic() + seconds)
+        return self._watches.stall(math.inf, include_new=False)
+
     def throttle(self, requests: int = 1, retry_after: int = 1) -> None:
         self._throttle_left = requests
         self._retry_after = retry_after
@@ -79,11 +91,17 @@ class Faults:
 
     def clear(self) -> None:
         self._unavailable_until = 0.0
+        self._hung_until = 0.0
         self._throttle_left = 0
         self._fail_left = 0
         self._watches.unstall()
 
     # consulted per request ----------------------------------------------------------------
+
+    async def hold(self) -> None:
+        """While the server hangs, a request waits until it answers again (a client's timeout may end it first)."""
+        while (left := self._hung_until - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.1))
 
     def check_request(self) -> None:
         """Raise the injected error for this request, if any (order: 503, 429, 500)."""
@@ -99,6 +117,7 @@ class Faults:
     def describe(self) -> dict[str, Any]:
         return {
             "unavailableForSeconds": max(0.0, round(self._unavailable_until - time.monotonic(), 3)),
+            "hungForSeconds": max(0.0, round(self._hung_until - time.monotonic(), 3)),
             "throttleRequestsLeft": self._throttle_left,
             "failRequestsLeft": self._fail_left,
             "openWatches": self._watches.open_count(),
@@ -120,6 +139,7 @@ HTTP_FAULTS: dict[str, tuple[str, dict[str, type]]] = {
     "unavailable": ("unavailable", {"seconds": float}),
     "refuse-connections": ("refuse_connections", {"seconds": float}),
     "stall-watches": ("stall_watches", {"seconds": float, "includeNew": bool}),
+    "hang": ("hang", {"seconds": float}),
     "throttle": ("throttle", {"requests": int, "retryAfter": int}),
     "fail-requests": ("fail_requests", {"requests": int}),
     "clear": ("clear", {}),

@@ -1,12 +1,14 @@
 """The live screen's freshness line: is each kind current, since when not, and why.
 
 It has a line of its own under the header so it fits at 80 columns: a chip
-per kind (`sts ●` watching, `pods ⟳3s` reconnecting, `ev ✗` forbidden…),
+per kind (`sts ●` watching, `pods ⟳3s` reconnecting, `ev ✗ forbidden`,
+`pods ✗` no answer to the probe…),
 then "stale since" the oldest moment the screen stopped being current, then
 the reason in the words `stsviz --plain` would print. Only the reason is cut
 when the line is too narrow, with an ellipsis; the chips and the time stay.
 When every kind is in the same trouble (the cluster went away, or every kind
-is forbidden) one chip says so for all (`all ⟳3s`, `all ✗ forbidden`), which
+is forbidden, or the server stopped answering) one chip says so for all
+(`all ⟳3s`, `all ✗ forbidden`, `all ✗ no answer`), which
 leaves the reason room at 80 columns; kinds forbidden beside others share
 one (`pods pvc ev ✗ forbidden`).
 """
@@ -40,6 +42,8 @@ def chip(kind: KindStatus, now: float, name: str | None = None) -> tuple[str, St
         return f"{name} ✗ forbidden", DIM if kind.resource != "statefulsets" else BAD
     if kind.phase == phases.EXPIRED:
         return f"{name} ✗ 401", BAD
+    if kind.phase == phases.UNANSWERED:
+        return (f"{name} ✗ no answer" if name == "all" else f"{name} ✗"), WAITING
     if kind.retry_at is not None and kind.retry_at > now:
         return f"{name} ⟳{math.ceil(kind.retry_at - now)}s", WAITING
     return f"{name} ⟳", WAITING

@@ -35,6 +35,7 @@ IDLE_FRAME_SECONDS = 1.0
 # checked every FOLD_SLICE changes: folding one takes a few microseconds, reading the clock too.
 FOLD_BUDGET = 0.008
 FOLD_SLICE = 256
+ROWS_KINDS = ("statefulsets", "pods")  # the kinds the rows and their verdicts are made of
 
 
 class LiveBatch(Message):
@@ -85,8 +86,17 @@ class LiveFrameSource:
 
     @property
     def frame_time(self) -> datetime | None:
-        """Live, the frame is "now"; how current each kind is, the header says."""
-        return self._wall()
+        """Live, the frame is "now"; how current each kind is, the header says.
+
+        While the sets or the pods are stale, the frame's clock stops when they went stale: what the
+        screen shows is the cluster as of then, and a rollout seen to stop moving only because the
+        watch stopped showing it must not turn "stalled".
+        """
+        now = self._wall()
+        stale = [
+            k.stale_since for k in self.status.kinds if k.resource in ROWS_KINDS and k.stale_since and not k.current
+        ]
+        return min([now, *stale])
 
     @property
     def backlog(self) -> int:
@@ -205,7 +215,7 @@ class LiveFrameSource:
 
     def stale(self) -> bool:
         """The rows are not current: the sets or the pods are not being watched."""
-        return any(k.resource in ("statefulsets", "pods") and not k.current for k in self.status.kinds)
+        return any(k.resource in ROWS_KINDS and not k.current for k in self.status.kinds)
 
     def switch(self, source: LiveSource) -> None:
         """Follow `source` from now on (another context or namespace): a fresh fold, nothing carried over.

@@ -370,3 +370,39 @@ def test_pods_stay_unread_until_their_first_list_is_folded_not_just_received(tmp
     while live.backlog:
         live.tick()
     assert live.state.pods_unread is None
+
+
+def test_while_the_server_does_not_answer_the_line_says_so_and_the_frame_stops_when_it_went_stale(tmp_path):
+    """A hung server: the line says no answer since the last one, and the verdicts' clock stops there, so a
+    rollout the watch can no longer see is not called stalled for want of news."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from stsviz.sources.live import freshness as phases
+    from stsviz.sources.live.config import resolve_target as resolve
+    from stsviz.sources.live.freshness import KindStatus, SourceStatus
+    from stsviz.sources.live.timing import Timing
+    from stsviz.ui.freshness_bar import freshness_line
+    from stsviz.ui.live import LiveBatch
+
+    since = datetime(2026, 11, 25, 14, 6, 44, tzinfo=UTC)
+    why = "no answer to a request in 5s (timed out waiting for the server)"
+    kinds = tuple(
+        KindStatus(resource, phases.UNANSWERED, listed=True, stale_since=since, message=why, unreachable=True)
+        for resource in ("statefulsets", "pods", "persistentvolumeclaims")
+    )
+    status = SourceStatus(kinds, 0.0, 10.0, server="https://127.0.0.1:18631")
+    local = since.astimezone().strftime("%H:%M:%S")
+    expected = f"all ✗ no answer · stale since {local} · cannot reach https://127.0.0.1:18631: {why}"
+    assert freshness_line(status, 10.0).plain == expected
+    assert len(f"all ✗ no answer · stale since {local} · cannot reach https://127.0.0.1:18631") < 80
+
+    kubeconfig = FakeApiServer().kubeconfig(tmp_path, server="https://127.0.0.1:9")
+    now = since + timedelta(minutes=10)
+    source = LiveSource(resolve(str(kubeconfig)), Scope("ns"), timing=Timing(wall=lambda: now))
+    live = LiveFrameSource(source)
+    live.push(LiveBatch([], status))
+    assert live.frame_time == since
+    answered = replace(status, kinds=tuple(replace(k, phase=phases.WATCHING, stale_since=None) for k in kinds))
+    live.push(LiveBatch([], answered))
+    assert live.frame_time == now

@@ -171,6 +171,7 @@ class ApiServer:
         try:
             self._check_origin(request)
             if not request.path.startswith("/sim/"):
+                await self.faults.hold()
                 self.faults.check_request()
             request[USER] = self.auth.authenticate(request.headers.get("Authorization"))
             response = await handler(request)

@@ -3,7 +3,9 @@
 A kind is `listing` (first list, or a relist after 410 Gone), `watching`
 (current), `reconnecting` (its watch broke; retrying at `retry_at`),
 `forbidden` (RBAC refuses it: only that kind is missing), or `expired`
-(credentials were refused even after refreshing them). Whenever a kind is not
+(credentials were refused even after refreshing them), or `no answer` (its
+watch is open, but the server stopped answering the source's probe: what the
+watch shows may be old). Whenever a kind is not
 watching, `stale_since` says until when its data was known to be current.
 While a kind waits to reconnect, the header says why (the server's error, or
 the bound a hostile server broke), and a list that worked but had to repair
@@ -23,8 +25,9 @@ WATCHING = "watching"
 RECONNECTING = "reconnecting"
 FORBIDDEN = "forbidden"
 EXPIRED = "expired"
+UNANSWERED = "no answer"
 
-PHASES = (LISTING, WATCHING, RECONNECTING, FORBIDDEN, EXPIRED)
+PHASES = (LISTING, WATCHING, RECONNECTING, FORBIDDEN, EXPIRED, UNANSWERED)
 
 # The reason in the header is cut here; the whole line is in the status and the log.
 HEADER_REASON = 100
@@ -65,6 +68,8 @@ class KindStatus:
             text = f"{name} forbidden"
         elif self.phase == EXPIRED:
             text = f"{name} unauthorized"
+        elif self.phase == UNANSWERED:
+            text = f"{name} no answer"
         elif self.phase == LISTING:
             text = f"{name} relisting" if self.listed else f"{name} listing"
         elif self.retry_at is not None and self.retry_at > now:
@@ -73,7 +78,7 @@ class KindStatus:
             text = f"{name} reconnecting"
         if self.stale_since is not None:
             text += f", stale since {self.stale_since.astimezone().strftime('%H:%M:%S')}"
-        if self.phase == RECONNECTING and self.message:
+        if self.phase in (RECONNECTING, UNANSWERED) and self.message:
             text += f" ({_short(self.message)})"  # why: a 500, a 403 on the watch, not JSON, a bound
         return text
 

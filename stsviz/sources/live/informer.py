@@ -92,6 +92,10 @@ class ShortWatch(Exception):
     """A watch closed almost at once with nothing in it: treated as a failure, not a close."""
 
 
+class Interrupted(Exception):
+    """The watch was closed by `reopen`: it may have died while the server did not answer."""
+
+
 class Informer:
     """List+watch of one kind in one scope; `status()` says how fresh its data is."""
 
@@ -136,6 +140,7 @@ class Informer:
         self._generation = 0  # the credentials' generation the last request went out with
         self._refreshed = False  # credentials refreshed since the last request that got through
         self._events_since_list = 0
+        self._watching: asyncio.Future[int] | None = None  # the open watch request, while one is
 
     # -- what the UI reads -----------------------------------------------------------
 
@@ -166,8 +171,12 @@ class Informer:
                 if must_list:
                     await self._list()
                     must_list = False
-                await self._watch()
+                await self._watch_interruptibly()
                 continue  # a normal close: resume silently
+            except Interrupted:
+                log.info("%s: the server answers again; reopening the watch", self.kind.resource)
+                self._leave_watching("reopened after the server did not answer", quiet=True, silent=True)
+                continue
             except Inactive:
                 log.info("%s: no byte for %ss, reconnecting", self.kind.resource, timing.inactivity_timeout)
                 self._leave_watching("the watch went silent", quiet=True, silent=True)
@@ -240,6 +249,19 @@ class Informer:
                     await self.timing.sleep(min(error.retry_after or 1.0, 10.0))
                     continue
                 raise
+
+    def reopen(self) -> bool:
+        """Close the open watch, if one is; it reopens at once from its resourceVersion, without a relist.
+
+        After the server did not answer for a while: a connection the outage killed silently would
+        otherwise wait out the inactivity timeout, showing "watching" all the while. One that lived
+        through it loses nothing by being reopened.
+        """
+        watching = self._watching
+        if watching is None or watching.done() or self.phase != phases.WATCHING:
+            return False
+        watching.cancel()
+        return True
 
     def _unauthorized(self, error: ApiError) -> str:
         """What a 401 that refreshing did not cure means: expired or wrong credentials, or none sent at all."""
@@ -378,6 +400,22 @@ class Informer:
         warning = f"{repaired} {name} with invalid UTF-8: bad bytes shown as \ufffd"
         log.info("%s list: %s", self.kind.resource, warning)  # INFO: the status and --plain's warnings say it
         return warning
+
+    async def _watch_interruptibly(self) -> None:
+        """`_watch`, which `reopen` may end (then Interrupted), told apart from this informer's own
+        cancellation (which is passed on)."""
+        watching = asyncio.ensure_future(self._watch())
+        self._watching = watching
+        try:
+            await asyncio.wait([watching])
+        finally:
+            self._watching = None
+            if not watching.done():  # this informer was cancelled: so is its watch
+                watching.cancel()
+                await asyncio.wait([watching])
+        if watching.cancelled():
+            raise Interrupted()
+        watching.result()
 
     async def _watch(self) -> int:
         """One watch request, until the server closes it; how many lines it delivered."""

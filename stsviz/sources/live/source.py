@@ -3,15 +3,21 @@
 `LiveSource.run(sink)` connects (retrying while the exec plugin or the network
 fails), then runs every informer until cancelled; the sink gets lists of
 `Change`s, and a `Tap` (the recorder), if given, the raw objects and the
-watches' breaks. `status()` is plain data for the header. `snapshot()` is the
-one-shot path behind `stsviz --plain/--json`: list every kind once and fold.
+watches' breaks. Beside them a probe GETs /version every few seconds: while
+the server does not answer it, every watching kind is `no answer`, stale
+since the last answer; when it answers again, the watches are reopened from
+their resourceVersion rather than trusted (the outage may have killed them). `status()` is
+plain data for the header. `snapshot()` is the one-shot path behind
+`stsviz --plain/--json`: list every kind once and fold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -20,13 +26,14 @@ import aiohttp
 from stsviz.model.events import Change
 from stsviz.model.records import MALFORMED, Service
 from stsviz.model.state import ClusterState
+from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import ConfigError, Connection, Target
 from stsviz.sources.live.freshness import SourceStatus
 from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, PODS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Unreachable, list_page, loads, parse_list
+from stsviz.sources.live.wire import ApiError, Unreachable, get, list_page, loads, parse_list
 
 log = logging.getLogger("stsviz.live")
 
@@ -57,6 +64,8 @@ class LiveSource:
         self.connection_problem: str | None = None
         self._sink: Sink = _discard
         self._snapshot_taken = False
+        self._answered_at: datetime | None = None  # the probe's last answer
+        self.unanswered: tuple[datetime, str] | None = None  # while the probe is not answered: (stale since, why)
         self.informers = [
             Informer(kind, scope, _ConnectionRef(self), self._forward, self.timing, self.rate, tap) for kind in kinds
         ]
@@ -130,8 +139,17 @@ class LiveSource:
         raise KeyError(resource)
 
     def status(self) -> SourceStatus:
+        kinds = tuple(informer.status() for informer in self.informers)
+        if self.unanswered is not None:
+            since, why = self.unanswered
+            kinds = tuple(
+                dataclasses.replace(kind, phase=phases.UNANSWERED, stale_since=since, message=why, unreachable=True)
+                if kind.current
+                else kind
+                for kind in kinds
+            )
         return SourceStatus(
-            kinds=tuple(informer.status() for informer in self.informers),
+            kinds=kinds,
             rate=self.rate.per_second(),
             now=self.timing.clock(),
             connection=self.connection_problem,
@@ -163,6 +181,8 @@ class LiveSource:
         # Informers retry what can be retried; one that fails for good takes the others down with it,
         # or they would go on watching behind a screen that says live updates stopped.
         tasks = [asyncio.create_task(informer.run()) for informer in self.informers]
+        if self.timing.probe_interval is not None:
+            tasks.append(asyncio.create_task(self._probe(self.timing.probe_interval)))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
@@ -172,6 +192,39 @@ class LiveSource:
                 task.cancel()
             await asyncio.wait(tasks)
             self._sink = _discard
+
+    async def _probe(self, interval: float) -> None:
+        """GET /version every `interval`: any answer (a 403 too) says the server is there; none, that what the
+        watches show may be old. A connection refused is said by the informers themselves as well."""
+        timing = self.timing
+        timeout = aiohttp.ClientTimeout(total=timing.probe_timeout, sock_connect=timing.probe_timeout)
+        while True:
+            await timing.sleep(interval)
+            connection = self.connection
+            if connection is None:
+                continue
+            try:
+                response = await get(connection.api, "/version", [], timeout)
+                response.release()
+            except ApiError:
+                pass  # an answer all the same
+            except Unreachable as error:
+                self._not_answered(f"no answer to a request in {timing.probe_timeout:g}s ({error})")
+                continue
+            self._answered()
+
+    def _not_answered(self, why: str) -> None:
+        if self.unanswered is None:
+            self.unanswered = (self._answered_at or self.timing.wall(), why)
+            log.warning("%s: %s", self.target.address, why)
+
+    def _answered(self) -> None:
+        self._answered_at = self.timing.wall()
+        if self.unanswered is None:
+            return
+        self.unanswered = None
+        reopened = [informer.kind.resource for informer in self.informers if informer.reopen()]
+        log.warning("%s answers again; watches reopened: %s", self.target.address, ", ".join(reopened) or "none")
 
     async def snapshot(self) -> tuple[ClusterState, list[str]]:
         """List every kind once and fold it: the state and warnings about kinds left out.

@@ -73,6 +73,11 @@ class Timing:
     inactivity_timeout: float = 90.0
     # A watch that closes this fast without any event counts as a failure (client-go's "very short watch").
     short_watch: float = 1.0
+    # A silent watch cannot tell a quiet cluster from a server that stopped answering (a stopped
+    # apiserver, a network dropping packets) before the inactivity timeout. A GET of /version this
+    # often, unanswered within probe_timeout, tells in seconds. None: no probe.
+    probe_interval: float | None = 5.0
+    probe_timeout: float = 5.0
 
     backoff_initial: float = 0.8
     backoff_cap: float = 30.0

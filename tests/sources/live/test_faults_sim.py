@@ -21,6 +21,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from tests.waiting import eventually
 SPEED = 40.0  # cluster seconds per real second: a 10 s grace period takes 0.25 s
 NAMESPACE = "default"
 # The contract is the defaults'; only the waits are short.
-FAST = dict(backoff_initial=0.05, backoff_cap=0.3)
+FAST = dict(backoff_initial=0.05, backoff_cap=0.3, probe_interval=None)  # the probe's test asks for it
 SIM_KINDS = {res.plural: res for res in RESOURCES}
 
 
@@ -379,6 +380,27 @@ async def test_watches_that_stay_silent_even_when_reopened(follow):
     h.changes.make()
     await h.recovered("after stalled new watches")
     assert time.monotonic() - began >= 1.5
+
+
+async def test_a_server_that_stops_answering_is_said_in_seconds_and_its_silent_watches_reopened(follow):
+    """A stopped apiserver, or a network dropping packets: the watches look open and say nothing. The probe
+    tells in under a second (not the 60 s inactivity timeout), and when the server answers again the
+    watches that missed the outage are reopened from their resourceVersion, not trusted."""
+    h = await follow(probe_interval=0.2, probe_timeout=0.3, inactivity_timeout=60.0)
+    began, hung = time.monotonic(), datetime.now(UTC)
+    assert h.faults.hang(2.0) >= len(KINDS)
+    h.changes.make()  # while it hangs: the stalled watches drop what they would have sent
+    await eventually(
+        lambda: all(kind.phase == phases.UNANSWERED for kind in h.status().kinds), timeout=1.5, message="no answer"
+    )
+    status = h.status()
+    since = status.stale_since()
+    assert since is not None and hung - timedelta(seconds=1) <= since <= hung  # the last answer before it
+    assert "no answer to a request in 0.3s" in (status.headline() or ""), status.headline()
+    await h.recovered("after the server answered again")
+    assert time.monotonic() - began < 15  # not the inactivity timeout's 60 s
+    kinds = h.status().kinds
+    assert all(kind.reconnects >= 1 and kind.relists == 0 for kind in kinds), kinds  # resumed, not relisted
 
 
 async def test_429_waits_for_retry_after(follow):
