@@ -16,8 +16,10 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.driver import Driver
+from textual.notifications import SeverityLevel
 
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import printable
 from stsviz.settings import Settings
 from stsviz.ui.frame_source import AppSetup, LiveControls, Loading, ReplayControls
 from stsviz.ui.palette import GoToSet, ScreenActions
@@ -39,6 +41,20 @@ class StsvizApp(App[int]):
         self.setup = setup
         # "replay rec.jsonl — <time>": the mode first, and no app name taking columns the time needs at 80.
         self.title = f"{setup.mode} {setup.description}"
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast: what it says names sets, pods, images and servers' errors, so no character of it
+        may reach the terminal as a control (an escape that clears the screen or retitles the window)."""
+        message, title = printable(message), printable(title, newlines=False)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         # SIGTERM (`kill`, `timeout`, a service manager): leave as `q` does, giving the shell its screen,

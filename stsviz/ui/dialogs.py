@@ -25,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from stsviz.actions.verbs import Action
+from stsviz.model.text import printable
 
 
 class ConfirmDialog(ModalScreen[str | None]):
@@ -63,31 +64,31 @@ class ConfirmDialog(ModalScreen[str | None]):
         # What is asked, where, and how to answer stay in sight at any height; the commands and the
         # template diff between them scroll (at 80x24 a protected or stale dialog lost its title).
         with Vertical(classes="dialog-body"):
-            yield Label(Content(action.summary[:1].upper() + action.summary[1:] + "?"), classes="dialog-title")
-            yield Label(Content(f"context   {self.context or '(in-cluster)'}"))
-            yield Label(Content(self.where))
+            yield Label(_text(action.summary[:1].upper() + action.summary[1:] + "?"), classes="dialog-title")
+            yield Label(_text(f"context   {self.context or '(in-cluster)'}"))
+            yield Label(_text(self.where))
             with VerticalScroll(classes="dialog-middle", can_focus=False):
-                yield Label(Content("the same with kubectl:"), classes="dialog-dim")
-                yield Label(Content(action.kubectl()), classes="dialog-command")
+                yield Label(_text("the same with kubectl:"), classes="dialog-dim")
+                yield Label(_text(action.kubectl()), classes="dialog-command")
                 if action.alternatives:
                     # Every button's command is seen before it is pressed: "Delete now" sends at once.
-                    yield Label(Content("the other choices:"), classes="dialog-dim")
+                    yield Label(_text("the other choices:"), classes="dialog-dim")
                     for line in action.alternatives:
-                        yield Label(Content(line), classes="dialog-command")
+                        yield Label(_text(line), classes="dialog-command")
                 if action.details:
-                    yield Label(Content("it changes the pod template:"), classes="dialog-dim")
+                    yield Label(_text("it changes the pod template:"), classes="dialog-dim")
                     for line in action.details:
-                        yield Label(Content(line), classes="dialog-diff")
+                        yield Label(_text(line), classes="dialog-diff")
             for warning in action.warnings:
-                yield Label(Content(warning), classes="dialog-warning")
+                yield Label(_text(warning), classes="dialog-warning")
             if self.stale is not None:
-                yield Label(Content(self.stale), classes="dialog-warning")
+                yield Label(_text(self.stale), classes="dialog-warning")
             if self.type_to_confirm is not None:
                 text = f"This context is protected: type {self.type_to_confirm} to confirm"
-                yield Label(Content(text), classes="dialog-warning")
+                yield Label(_text(text), classes="dialog-warning")
                 # No placeholder: the name greyed in an empty field reads as already typed.
                 yield Input(id="type-to-confirm", compact=True)
-            yield Label(Content(self._keys()), classes="dialog-dim", id="dialog-keys")
+            yield Label(_text(self._keys()), classes="dialog-dim", id="dialog-keys")
             with Horizontal(classes="dialog-buttons"):
                 # One row each (compact): at 80x24 every row counts.
                 yield Button("Cancel", id="cancel", variant="default", compact=True)
@@ -164,9 +165,9 @@ class NumberDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
-            yield Label(Content(self.title_text), classes="dialog-title")
+            yield Label(_text(self.title_text), classes="dialog-title")
             yield Input(str(self.value), type="integer", id="number")
-            yield Label(Content(f"{self._limits()}; {KEYS}"), classes="dialog-dim", id="dialog-keys")
+            yield Label(_text(f"{self._limits()}; {KEYS}"), classes="dialog-dim", id="dialog-keys")
 
     def _limits(self) -> str:
         # "from 0" under a prefilled 3 read as "currently 0": say the range as a range.
@@ -198,7 +199,12 @@ class NumberDialog(ModalScreen[int | None]):
 KEYS = "Enter to go on, Escape to cancel"
 
 
+def _text(line: str) -> Content:
+    """A dialog's line: names, images, annotations from the cluster, never markup nor a terminal escape."""
+    return Content(printable(line, newlines=False))
+
+
 def _warn(label: Label, text: str) -> None:
     """Why the dialog did not go on, where its keys are said."""
-    label.update(Content(text))
+    label.update(_text(text))
     label.set_class(False, "dialog-dim").set_class(True, "dialog-warning")

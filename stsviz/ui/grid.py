@@ -33,6 +33,7 @@ from stsviz.model.cells import READY
 from stsviz.model.frame import PODS_UNREAD, matches_filter
 from stsviz.model.records import SetKey, StatefulSet
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS
+from stsviz.model.text import printable
 from stsviz.render.order import HEALTH, NAME, needs_a_look, sort_key
 from stsviz.render.rows import cell_at, header, name_width, prefix_width, render_row, row_height
 from stsviz.ui.grid_layout import RowLines
@@ -168,6 +169,7 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
 
     def set_notice(self, notice: str) -> None:
         """What to say in place of rows when there are none: not connected, listing, no sets, filtered."""
+        notice = printable(notice)  # names a context, a namespace, a filter, a server's error
         if notice != self._notice:
             self._notice = notice
             if not self._lines.keys:

@@ -21,6 +21,8 @@ from textual.app import ComposeResult, RenderResult
 from textual.events import Click
 from textual.widget import Widget
 
+from stsviz.model.text import printable
+
 SEPARATOR = " — "  # as App.format_title joins them
 READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
 ELLIPSIS = "…"
@@ -114,6 +116,8 @@ class FittedTitle(Widget):
         screen, app = self.screen, self.app
         title = screen.title if screen.title is not None else app.title
         sub_title = screen.sub_title if screen.sub_title is not None else app.sub_title
+        # A context or namespace name is the kubeconfig's or the user's: never a terminal escape.
+        title, sub_title = printable(title, newlines=False), printable(sub_title, newlines=False)
         return app.format_title(fit_title(title, sub_title, self.content_size.width), sub_title)
 
 

@@ -16,6 +16,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from stsviz.model.text import printable
+
 if TYPE_CHECKING:
     from stsviz.ui.screen import RolloutScreen
 
@@ -82,7 +84,7 @@ class GoToSet(Provider):
         if screen is None:
             return
         for namespace, name in screen.grid.all_keys[:DISCOVER_SETS]:
-            label = f"Go to {namespace}/{name}"
+            label = printable(f"Go to {namespace}/{name}", newlines=False)  # names from the cluster
             yield DiscoveryHit(Content(label), partial(screen.go_to_set, (namespace, name)), text=label)
 
     async def search(self, query: str) -> Hits:
@@ -91,7 +93,7 @@ class GoToSet(Provider):
             return
         matcher = self.matcher(query)
         for namespace, name in screen.grid.all_keys:
-            label = f"Go to {namespace}/{name}"
+            label = printable(f"Go to {namespace}/{name}", newlines=False)
             if (score := matcher.match(label)) > 0:
                 run = partial(screen.go_to_set, (namespace, name))
                 yield Hit(score, _highlight(matcher, label), run, text=label, help="select this StatefulSet")

@@ -17,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from stsviz.model.text import printable
+
 ALL_NAMESPACES = "all"  # `:ns all`, as `-A`
 COMMANDS = {
     **dict.fromkeys(("ns", "namespace", "namespaces"), "ns"),
@@ -74,9 +76,12 @@ class Picker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Label(Content(self.title_text), id="picker-title")
-            # Names come from the cluster or the kubeconfig: Content, never markup.
+            # Names come from the cluster or the kubeconfig: Content, never markup nor a terminal escape.
             options = [
-                Option(Content(("● " if choice == self.current else "  ") + choice), id=str(index))
+                Option(
+                    Content(printable(("● " if choice == self.current else "  ") + choice, newlines=False)),
+                    id=str(index),
+                )
                 for index, choice in enumerate(self.choices)
             ]
             yield OptionList(*options, id="picker-list")
