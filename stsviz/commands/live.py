@@ -33,7 +33,7 @@ from stsviz.sources.live.config import ConfigError, Target, resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.source import LiveSource
-from stsviz.sources.live.wire import ApiError, Unreachable
+from stsviz.sources.live.wire import ApiError, Unreachable, Unreadable
 from stsviz.sources.record.files import RecordFileError
 from stsviz.sources.record.recorder import Recorder
 from stsviz.sources.record.session import header_fields, server_version
@@ -131,6 +131,8 @@ async def print_frame(target: Target, scope: Scope, *, as_json: bool, color: boo
         state, warnings = await source.snapshot()
     except ConfigError as error:
         raise UsageError(str(error)) from None
+    except Unreadable as error:  # it answered, with JSON of another shape: the server's fault, as a 5xx
+        raise ServerError(f"{target.address}: {error}") from None
     except Unreachable as error:
         raise UsageError(f"cannot reach {target.address}: {error}") from None
     except ApiError as error:

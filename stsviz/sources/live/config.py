@@ -206,6 +206,17 @@ class Target:
         remember(configuration.api_key.get("BearerToken"), configuration.password)
         if tls.key is not None:
             remember(tls.key.decode(errors="replace"))
+        token = configuration.api_key.get("BearerToken")
+        if isinstance(token, str) and token != token.strip():
+            configuration.api_key["BearerToken"] = token = token.strip()  # as client-go trims a token file's newline
+        for what, value in (("token", token), ("password", configuration.password)):
+            # A token pasted with a line break inside: aiohttp refuses the header with a traceback; Go's HTTP
+            # client (kubectl) refuses it too. Said once, in a line, without the value.
+            if isinstance(value, str) and any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+                raise ConfigError(
+                    f"the {what} for {self.describe()} holds a line break or control character: not sendable"
+                    " in an HTTP header"
+                )
         return tls
 
     async def connect(self) -> Connection:

@@ -51,6 +51,7 @@ from stsviz.sources.live.wire import (
     Refused,
     Span,
     Unreachable,
+    Unreadable,
     get,
     list_page,
     parse_line,
@@ -212,8 +213,9 @@ class Informer:
                     wait = self.backoff.delay()
             except (Unreachable, ShortWatch) as error:
                 self._leave_watching(str(error) or "the watch closed at once")
-                # A bound a server broke (Refused) was an answer; a refused connection was not.
-                self.unreachable = isinstance(error, Unreachable) and not isinstance(error, Refused)
+                # A bound a server broke (Refused), or an answer that is not JSON of the right shape
+                # (Unreadable), was an answer; a refused connection was not.
+                self.unreachable = isinstance(error, Unreachable) and not isinstance(error, (Refused, Unreadable))
                 wait = self.backoff.delay()
             except Exception as error:  # a bug or an object nobody expected: say so, start over, never stop
                 log.exception("%s: unexpected error", self.kind.resource)
@@ -485,9 +487,11 @@ class Informer:
                 event = parse_line(data, start, end)
                 if event is None:
                     continue
-                type_ = event.get("type")
+                if not isinstance(event, dict):  # `[1,2]`: JSON, not an event; the watch starts over
+                    raise Unreadable(f"the server sent a watch event that is not a JSON object: {type(event).__name__}")
+                event_type: Any = event.get("type")
                 obj = event.get("object")
-                if type_ == "ERROR":
+                if event_type == "ERROR":
                     raise ApiError.from_status(obj, 200)
                 if not isinstance(obj, dict):
                     continue
@@ -495,23 +499,25 @@ class Informer:
                 metadata = obj.get("metadata")
                 if isinstance(metadata, dict):
                     resource_version = metadata.get("resourceVersion") or resource_version
-                if type_ not in EVENT_TYPES:
+                if event_type not in EVENT_TYPES:
                     continue  # BOOKMARK: only its resourceVersion matters
                 if tap is not None:
-                    tap.event(self.kind.resource, type_, obj, now)  # recorded as sent: replay skips it the same way
+                    tap.event(
+                        self.kind.resource, event_type, obj, now
+                    )  # recorded as sent: replay skips it the same way
                 try:
                     record = from_dict(obj)
                 except MALFORMED:
                     self._malformed(obj)
                     continue
                 key = record.key
-                if type_ == "DELETED":
+                if event_type == "DELETED":
                     current = store.get(key)
                     if current is not None and current.uid == record.uid:
                         del store[key]
                 else:
                     store[key] = record
-                changes.append(Change(type_, record, now))
+                changes.append(Change(event_type, record, now))
         finally:
             if resource_version:
                 self.resource_version = resource_version

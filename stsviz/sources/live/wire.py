@@ -436,10 +436,15 @@ def parse_list(raw: bytes) -> ListPage:
                 raise
             body = loads(_repaired(raw))
             repaired = -1  # counted below, once the items are known
-        metadata = body.get("metadata") or {}
-        items = body.get("items") or []
-    except (orjson.JSONDecodeError, AttributeError):
-        raise Unreachable(f"the server sent a list that is not JSON{_looks_like(raw)}") from None
+    except orjson.JSONDecodeError:
+        raise Unreadable(f"the server sent a list that is not JSON{_looks_like(raw)}") from None
+    metadata: Any = None
+    items: Any = None
+    if isinstance(body, dict):
+        metadata, items = body.get("metadata") or {}, body.get("items") or []
+    if not (isinstance(metadata, dict) and isinstance(items, list) and all(isinstance(item, dict) for item in items)):
+        # JSON, but not a list of objects (`[]`, `null`, `{"items": "x"}`): not a Kubernetes list.
+        raise Unreadable(f"the server sent JSON that is not a Kubernetes list{_looks_like(raw)}")
     if repaired:
         # Only this rare path pays for finding them; an object that held U+FFFD already is counted too.
         repaired = sum(1 for item in items if _REPLACEMENT_UTF8 in orjson.dumps(item))

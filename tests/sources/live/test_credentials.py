@@ -393,3 +393,23 @@ async def test_an_unchanged_kubeconfig_gives_no_fresh_static_token(api, tmp_path
         assert not await connection.refresh_credentials(connection.generation)
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("token", ["abc\r\ndef", "abc\ndef\n\n", "abc\x00def"])
+async def test_a_token_with_a_line_break_inside_is_one_line_without_the_token(api, tmp_path, token):
+    """A token pasted with a line break in it cannot be sent as a header: aiohttp raised a 69-line traceback."""
+    code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path, token=token)), "--plain")
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1 and "holds a line break or control character" in err, err
+    assert "abc" not in err and "def" not in err
+
+
+async def test_a_token_file_ending_in_a_newline_still_works(api, tmp_path):
+    """As kubectl: a token read from a file loses its trailing newline; only one inside the token is refused."""
+    config = json.loads(api.kubeconfig(tmp_path).read_text())
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    config["users"][0]["user"] = {"tokenFile": str(tmp_path / "token")}
+    path = tmp_path / "file.kubeconfig"
+    path.write_text(json.dumps(config))
+    code, _out, err = await stsviz("--kubeconfig", str(path), "--plain")
+    assert code == 0, err

@@ -368,3 +368,39 @@ async def test_a_fault_free_3000_pod_list_is_within_every_bound(api, run_source)
     run = run_source(kinds=POD_ONLY)  # every real bound
     await eventually(lambda: run.phase("pods") == phases.WATCHING, timeout=20)
     assert len(run.state.pods) == 3000 and len(api.seen("pods", "list")) == 6
+
+
+# -- JSON of the wrong shape ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'{"items": "notalist"}', b'{"items": [1, 2]}', b'{"metadata": 5}'])
+async def test_a_list_of_the_wrong_shape_is_one_line_in_plain_not_a_traceback(api, tmp_path, body):
+    """JSON that is not a Kubernetes list (a broken proxy, a server of another kind)."""
+    from tests.sources.live.test_credentials import stsviz
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type="application/json")
+
+    api.script("statefulsets", "list", reply)
+    code, out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--plain")
+    assert code == 1 and out == "" and "Traceback" not in err, err
+    assert err.strip().splitlines() == [
+        f"stsviz: error: {api.url}: the server sent JSON that is not a Kubernetes list: {body.decode()!r}"
+    ], err
+
+
+async def test_a_watch_event_that_is_not_an_object_restarts_the_watch_with_its_reason(
+    api, run_source, fake_time, caplog
+):
+    async def not_an_event(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"[1, 2]\n", content_type="application/json")
+
+    api.script("pods", "list", items([pod("web-0")], rv="10"))
+    api.script("pods", "watch", not_an_event)
+    fake_time.hold = True  # the backoff waits: the reason stays to be read
+    run = run_source(kinds=POD_ONLY)
+    informer = run.source.informer("pods")
+    reason = "the server sent a watch event that is not a JSON object: list"
+    await eventually(lambda: informer.retry_at is not None and informer.message == reason, message=reason)
+    assert not [record for record in caplog.records if record.exc_info]  # said, not a traceback
+    assert run.source.status().kind("pods").unreachable is False  # it answered: "SERVER: ...", not "cannot reach"
