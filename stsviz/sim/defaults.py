@@ -86,9 +86,13 @@ def default_statefulset(sts: dict) -> None:
     spec.setdefault("podManagementPolicy", "OrderedReady")
     spec.setdefault("revisionHistoryLimit", 10)
     strategy = spec.setdefault("updateStrategy", {})
-    strategy.setdefault("type", "RollingUpdate")
-    # Upstream defaults the partition only when rollingUpdate is present; the
-    # controller's "ordinal < currentReplicas" quirk depends on that.
+    if not strategy.get("type"):
+        # As upstream's SetDefaults_StatefulSet: no type is RollingUpdate with an empty rollingUpdate, so the
+        # partition below defaults to 0 (and `kubectl rollout status` speaks of a partitioned roll out).
+        strategy["type"] = "RollingUpdate"
+        strategy["rollingUpdate"] = {}
+    # Upstream defaults the partition only when rollingUpdate is present (an explicit `type: RollingUpdate`
+    # alone leaves it out); the controller's "ordinal < currentReplicas" quirk depends on that.
     # maxUnavailable is not defaulted here: upstream writes 1 only with the
     # MaxUnavailableStatefulSet gate on (off by default), and the controller
     # reads an absent value as 1 either way, so 1.20 objects keep their shape.

@@ -241,6 +241,9 @@ class Registry:
             raise errors.conflict_uid(res, name, preconditions["uid"], meta["uid"])
         if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != meta["resourceVersion"]:
             raise errors.conflict_resource_version(res, name, preconditions["resourceVersion"], meta["resourceVersion"])
+        if options.get("dryRun"):
+            # `kubectl delete --dry-run=server` (dryRun in the body): checked as a delete, nothing deleted.
+            return 200, deep_copy(current)
         grace = self._grace_period(res, current, options.get("gracePeriodSeconds"))
         policy = options.get("propagationPolicy")
         if policy is None and options.get("orphanDependents") is not None:

@@ -140,3 +140,33 @@ async def test_kubectl_get_watch_prints_each_change_as_a_table_row(cluster, tmp_
     statuses = [row[2] for row in rows]
     assert statuses[0] == "Pending" and "ContainerCreating" in statuses
     assert rows[-1][1:3] == ["1/1", "Running"]
+
+
+async def test_kubectl_delete_dry_run_server_deletes_nothing(cluster, kubeconfig):
+    """kubectl puts dryRun in the delete's body: the demo deleted the pod (and a set) for real."""
+    cluster.apply(web_manifest(replicas=1))
+    await eventually(lambda: rolled_out(cluster))
+    code, out, _ = await kubectl(kubeconfig, "get", "pod", "web-0", "-o", "json")
+    uid = json.loads(out)["metadata"]["uid"]
+    for args in (("pod", "web-0"), ("sts", "web")):
+        code, out, err = await kubectl(kubeconfig, "delete", *args, "--dry-run=server")
+        assert code == 0 and out.strip().endswith("deleted (server dry run)"), err
+    await asyncio.sleep(0.5)  # time for a controller to act on a deletion, had there been one
+    code, out, err = await kubectl(kubeconfig, "get", "pod", "web-0", "-o", "json")
+    assert code == 0 and json.loads(out)["metadata"]["uid"] == uid and "deletionTimestamp" not in out, err
+    code, _out, err = await kubectl(kubeconfig, "get", "sts", "web")
+    assert code == 0, err
+    code, _out, err = await kubectl(kubeconfig, "delete", "pod", "nosuch", "--dry-run=server")
+    assert code == 1 and 'pods "nosuch" not found' in err  # checked as a delete
+
+
+async def test_a_set_without_an_update_strategy_gets_partition_0_as_upstream_defaults_it(cluster, kubeconfig):
+    """So `kubectl rollout status` prints what it prints on a real cluster: a partitioned roll out."""
+    manifest = web_manifest(replicas=2)
+    del manifest["spec"]["updateStrategy"]
+    cluster.apply(manifest)
+    code, out, err = await kubectl(kubeconfig, "get", "sts", "web", "-o", "json")
+    assert json.loads(out)["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    code, out, err = await kubectl(kubeconfig, "rollout", "status", "sts/web", "--timeout=60s")
+    assert code == 0, err
+    assert out.strip().endswith("partitioned roll out complete: 2 new pods have been updated...")

@@ -134,7 +134,7 @@ class ResourceHandlers:
             raise errors.method_not_allowed(request.method)
         user = request[USER]
         self.auth.authorize(user, verb, target.res, target.subresource, target.namespace, target.name)
-        if query.get("dryRun"):
+        if query.get("dryRun") and verb not in ("delete", "deletecollection"):
             raise errors.bad_request("dryRun is not supported by the stsviz demo cluster")
         method = getattr(self, f"_{verb}")
         return await method(request, target)
@@ -276,6 +276,8 @@ class ResourceHandlers:
             options["propagationPolicy"] = query["propagationPolicy"]
         if query.get("orphanDependents") not in (None, ""):
             options["orphanDependents"] = parse_bool(query["orphanDependents"])
+        if query.get("dryRun"):
+            options["dryRun"] = query.getall("dryRun")
         return options
 
     async def _delete(self, request: web.Request, target: Target) -> web.StreamResponse:
