@@ -68,7 +68,9 @@ STALE = Style(dim=True)  # rows that are not current
 # Dim greys text only: a stale row's coloured cells are faded towards black as well, so no bright
 # green "ready" claims to be current while its kind is not watching.
 STALE_FADE = 0.55
+STALE_LETTER = 0.6  # a stale cell's letter: its faded colour this far towards white
 _BLACK = Color(0, 0, 0)
+_WHITE = Color(255, 255, 255)
 
 
 class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
@@ -468,12 +470,17 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
 
 
 def _faded(strip: Strip) -> Strip:
-    """The strip with every background colour faded towards black (a stale row's cells)."""
+    """The strip with every background colour faded towards black (a stale row's cells).
+
+    The cell's letter (R or r, N or n: the revision) stays readable in a light tint of the cell's
+    colour: dimmed, black letters blended into the darkened cell until they could not be told apart.
+    """
     segments = []
     for segment in strip:
         style = segment.style
         if style is not None and style.bgcolor is not None and not style.bgcolor.is_default:
             faded = Color.from_rich_color(style.bgcolor).blend(_BLACK, STALE_FADE)
-            style = style + Style(bgcolor=faded.rich_color)
+            letter = faded.blend(_WHITE, STALE_LETTER)
+            style = style + Style(bgcolor=faded.rich_color, color=letter.rich_color, dim=False)
         segments.append(Segment(segment.text, style, segment.control))
     return Strip(segments, strip.cell_length)

@@ -243,3 +243,21 @@ async def test_a_rollout_turns_stalled_with_time_alone():
         # The grid says what --plain says at that time.
         expected = [line.plain.rstrip() for line in plain_frame(build_frame(state, now=later).rows)]
         assert screen_lines(grid)[: len(expected)] == expected
+
+
+async def test_a_stale_rows_cells_keep_their_letters_readable():
+    """Faded, not blanked: black letters dimmed into a darkened cell could no longer tell R from r."""
+    from textual.color import Color
+
+    state = two_sets()
+    app = GridApp(state)
+    async with app.run_test(size=(100, 10)):
+        grid = app.query_one(StatefulSetGrid)
+        grid.set_stale(True)
+        cells = [s for s in grid.render_line(2) if s.style and s.style.bgcolor and s.text.strip() in ("R", "r", "X")]
+        assert cells, "the web row's cells"
+        for segment in cells:
+            style = segment.style
+            letter, ground = Color.from_rich_color(style.color), Color.from_rich_color(style.bgcolor)
+            assert not style.dim
+            assert abs(letter.brightness - ground.brightness) > 0.3, (segment.text, letter, ground)
