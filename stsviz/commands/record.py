@@ -109,6 +109,8 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
         recorder.start()
     except RecordFileError as error:
         raise UsageError(str(error)) from None
+    if recorder.appending:  # said, so that a file left from yesterday is not extended unawares
+        print(printable_line(f"stsviz: appending to {output}, a recording of the same watch"), file=sys.stderr)
     source = LiveSource(target, scope, tap=recorder)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

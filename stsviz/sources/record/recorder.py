@@ -65,6 +65,7 @@ from typing import Any
 
 import orjson
 
+from stsviz.model.text import printable_line
 from stsviz.sources.parts import existing_parts, next_part_path, part_path
 from stsviz.sources.record.files import (
     CompressionStopped,
@@ -165,6 +166,7 @@ class Recorder:
         self._compressing: Path | None = None  # the plain part being compressed: never pruned under it
         self._stopped_at: datetime | None = None
         self._fd = -1
+        self.appending = False  # the file was there: this session is appended to it
         self._size = 0  # bytes of whole lines in the current part
         # Bytes of the current part's header and opening snapshot: rotation counts what comes after them,
         # or a snapshot bigger than the rotate size would rotate again on every event.
@@ -197,8 +199,13 @@ class Recorder:
         fd, size, created = open_recording(self.path)
         self._fd, self._size = fd, size
         self._part = next_part_number(self.path)
+        self.appending = not created
         if not created:
-            self._restore()
+            try:
+                self._restore()
+            except RecordFileError:
+                os.close(fd)
+                raise
         started = utc_millis(self._wall())
         self._last_sync = self._clock()
         if created:
@@ -784,6 +791,21 @@ class Recorder:
 
     # -- appending to a file written before ---------------------------------------------
 
+    def _check_same_watch(self, header: dict[str, Any]) -> None:
+        """Refuse to append to a recording of another cluster or scope: one file, one watch (replay would
+        mix both, and the first list of this one would write the other's objects as DELETED)."""
+        differs = [
+            field
+            for field in SAME_WATCH
+            if field in header and field in self.extra_header and header[field] != self.extra_header[field]
+        ]
+        if differs:
+            before = _watch_words(header)
+            raise RecordFileError(
+                f"{self.path}: holds a recording of {before}, not of {_watch_words(self.extra_header)};"
+                " record to another file"
+            )
+
     def _restore(self) -> None:
         """Fold the file's own events into the store, so the first list writes only what changed since.
 
@@ -805,7 +827,7 @@ class Recorder:
                 continue
             if opening is None:
                 if index == 0 and value.get("kind") == "header":
-                    pass
+                    self._check_same_watch(value)
                 elif index == 1 and value.get("mark") == "snapshot" and isinstance(value.get("objects"), int):
                     snapshot = value["objects"]
                 elif snapshot > 0 and value.get("type") == "ADDED":
@@ -825,6 +847,19 @@ class Recorder:
             if resource is not None:
                 self._remember(resource, type_, obj, orjson.dumps(obj))
         self._opening = offset if opening is None else opening
+
+
+# What makes two sessions one recording: a file is appended to only by a watch of the same.
+SAME_WATCH = ("context", "server", "scope")
+
+
+def _watch_words(header: dict[str, Any]) -> str:
+    """`context prod (https://...), namespace shop` from a header's fields, as far as it has them."""
+    scope: dict[str, Any] = header["scope"] if isinstance(header.get("scope"), dict) else {}
+    where = "all namespaces" if scope.get("allNamespaces") else f"namespace {scope.get('namespace')}"
+    if scope.get("selector"):
+        where += f" -l {scope['selector']}"
+    return printable_line(f"{header.get('context')} ({header.get('server')}), {where}")
 
 
 # close() checks its deadline by `clock` at least this often (seconds) while it waits for a thread.

@@ -738,3 +738,30 @@ def test_a_rotation_a_killed_recorder_left_between_its_renames_is_finished_by_th
     assert lines_of(path)[: len(opening)] == opening and marks(path)[-2:] == ["start", "stop"]
     assert [r.getMessage() for r in caplog.records if "between the two renames" in r.getMessage()]
     assert [c.record.phase for c in load_recording([path]).events][: len(before)] == before
+
+
+def test_a_recording_of_another_cluster_or_scope_is_not_appended_to(tmp_path: Path):
+    """One file, one watch: appending a second cluster mixed both in replay, and wrote the first's objects
+    as DELETED at the second's first list."""
+    path = tmp_path / "rec.jsonl"
+    scope = {"namespace": "shop", "allNamespaces": False, "selector": None}
+    prod = {"context": "context prod", "server": "https://10.0.0.1:6443", "scope": scope}
+    recorder = Recorder(path, header=prod).start()
+    recorder.listed("pods", "Pod", [pod("a")], "10", WHEN)
+    recorder.close()
+    before = path.read_bytes()
+    others = [
+        {**prod, "context": "context dev", "server": "https://10.9.9.9:6443"},
+        {**prod, "scope": {**scope, "namespace": "other"}},
+        {**prod, "scope": {**scope, "selector": "tier=db"}},
+    ]
+    for other in others:
+        with pytest.raises(RecordFileError) as refused:
+            Recorder(path, header=other).start()
+        message = str(refused.value)
+        assert message.startswith(f"{path}: holds a recording of context prod (https://10.0.0.1:6443), namespace shop")
+        assert message.endswith("; record to another file")
+    assert path.read_bytes() == before  # untouched
+    same = Recorder(path, header=prod).start()  # the same watch appends, as before
+    assert same.appending
+    same.close()
