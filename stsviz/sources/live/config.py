@@ -32,9 +32,10 @@ import base64
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -481,7 +482,10 @@ async def run_exec_plugin(exec_config: Any, *, base_dir: str, timeout: float = E
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     except TimeoutError:
-        process.kill()
+        # The whole session it leads (start_new_session): a shell script's child still holding the pipes
+        # kept the wait going, and lived on after it.
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         raise ConfigError(f"exec plugin {name} did not answer within {timeout:g}s") from None
     if process.returncode != 0:

@@ -413,3 +413,29 @@ async def test_a_token_file_ending_in_a_newline_still_works(api, tmp_path):
     path.write_text(json.dumps(config))
     code, _out, err = await stsviz("--kubeconfig", str(path), "--plain")
     assert code == 0, err
+
+
+async def test_an_exec_plugin_that_hangs_is_given_up_with_its_children_at_the_timeout(tmp_path):
+    """A shell plugin whose child holds the pipes: the timeout ended only once the child did, and left it."""
+    from stsviz.sources.live.config import run_exec_plugin
+
+    script = tmp_path / "hang.sh"
+    pid_file = tmp_path / "child.pid"
+    script.write_text(f"#!/bin/sh\nsleep 1000 &\necho $! > {pid_file}\nwait\n")
+    script.chmod(0o755)
+    config = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(script)}
+    began = asyncio.get_running_loop().time()
+    with pytest.raises(ConfigError, match=r"exec plugin hang.sh did not answer within 0.5s"):
+        await run_exec_plugin(config, base_dir=str(tmp_path), timeout=0.5)
+    assert asyncio.get_running_loop().time() - began < 5
+    child = int(pid_file.read_text())
+    await eventually(lambda: not _alive(child), timeout=5, message="the plugin's child killed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+    return state != "Z"  # a zombie waits for its parent (init) to reap it: it is dead
