@@ -151,14 +151,19 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
 
 
 def _sets_refused(source: LiveSource) -> str | None:
-    """Why no StatefulSet can be recorded from the start (the sets forbidden, the credentials refused), or None.
+    """Why no StatefulSet can be recorded from the start (the sets forbidden, the credentials refused, the
+    request refused as bad: a label selector that does not parse), or None.
 
     Once the sets were listed, a 403 or 401 is waited out as live mode does (a RoleBinding recreated, a
     token pasted into the kubeconfig): the recorder keeps what it has and goes on when it may again.
     """
     status = source.status()
     sets = status.kind("statefulsets")
-    if sets.listed or sets.phase not in (phases.FORBIDDEN, phases.EXPIRED):
+    if sets.listed:
+        return None
+    if source.informer("statefulsets").bad_request:  # `-l 'app in ('`: as --plain, said once and ended
+        return status.headline() or "statefulsets: 400 BadRequest"
+    if sets.phase not in (phases.FORBIDDEN, phases.EXPIRED):
         return None
     why = status.headline() or f"statefulsets {sets.phase}"
     return f"{why} ({status.withheld})" if status.withheld else why  # e.g. no credentials over plain http

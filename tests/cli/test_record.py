@@ -291,3 +291,16 @@ async def test_sets_refused_after_they_were_listed_are_waited_out_and_the_record
     assert process.returncode == 0, err.decode()
     recorded = path.read_bytes()
     assert b'"name":"web"' in recorded and b'"mark":"stop"' in recorded
+
+
+def test_a_label_selector_the_server_cannot_parse_ends_the_recording_with_its_reason(demo, tmp_path):
+    """As `--plain` does: a 400 for the sets' list will not get better by asking again (it retried forever)."""
+    _, kubeconfig = demo
+    path = tmp_path / "rec.jsonl"
+    command = [sys.executable, "-m", "stsviz", "record", "-o", str(path), "--kubeconfig", str(kubeconfig), "-A"]
+    result = subprocess.run([*command, "-l", "app in ("], capture_output=True, text=True, env=environment(), timeout=60)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("stsviz: error: ") and "400" in last, result.stderr
+    assert "Traceback" not in result.stderr
+    assert b'"mark":"stop"' in path.read_bytes()

@@ -134,6 +134,7 @@ class Informer:
         self.malformed = 0  # objects skipped for fields of types Kubernetes never sends, since the start
         self.relists = 0
         self.relist_reason: str | None = None  # why the last relist happened ("too old resource version: ...")
+        self.bad_request = False  # the last failure was a 400: asking again will not help
         self.watches = 0
         self.events = 0  # watch events folded (not list items)
         self._current_until: datetime | None = None  # data known current up to here
@@ -210,6 +211,9 @@ class Informer:
                     wait = self.backoff.delay() if wait is None else wait
                 else:
                     self._leave_watching(str(error))
+                    self.bad_request = (
+                        error.status == 400
+                    )  # the request itself is wrong: a selector that does not parse
                     wait = self.backoff.delay()
             except (Unreachable, ShortWatch) as error:
                 self._leave_watching(str(error) or "the watch closed at once")
@@ -302,6 +306,7 @@ class Informer:
         self._refreshed = False
         self.phase = phases.LISTING  # until the watch opens
         self.message = None
+        self.bad_request = False
         self.unreachable = False
         self.warning = self._repaired_warning(repaired) or self._malformed_warning()
         self._current_until = now
