@@ -1,7 +1,9 @@
 """OpenAPI documents: /openapi/v2, the /openapi/v3 index and one v3 document per group/version.
 
 The schemas are the real 1.20 server's (schemas/openapi-v2.json.gz, cut from
-the upstream swagger.json by tools/sim_schemas.py), so `kubectl explain` reads
+the upstream swagger.json by tools/sim_schemas.py), with the StatefulSet
+fields of later releases the demo runs (ordinals, minReadySeconds, the PVC
+retention policy, maxUnavailable, status.availableReplicas) added, so `kubectl explain` reads
 upstream's descriptions and `kubectl apply` computes strategic merge patches
 with upstream's `x-kubernetes-patch-merge-key`/`-strategy`.
 
@@ -38,7 +40,79 @@ _FIELD_VALIDATION = {
 @cache
 def v2_document() -> dict:
     raw = package_files.files("stsviz.sim").joinpath("schemas/openapi-v2.json.gz").read_bytes()
-    return orjson.loads(gzip.decompress(raw))
+    document = orjson.loads(gzip.decompress(raw))
+    _add_later_statefulset_fields(document["definitions"])
+    return document
+
+
+def _add_later_statefulset_fields(definitions: dict[str, dict]) -> None:
+    """The StatefulSet fields added after 1.20 that the demo's controller honours, with upstream's words.
+
+    Without them `kubectl apply` (strict field validation) refused a manifest using any of them, and
+    `kubectl explain` did not know them, though the demo is where they can be tried.
+    """
+    apps = "io.k8s.api.apps.v1."
+    int32 = {"format": "int32", "type": "integer"}
+    definitions[apps + "StatefulSetOrdinals"] = {
+        "description": "StatefulSetOrdinals describes the policy used for replica ordinal assignment in this "
+        "StatefulSet.",
+        "properties": {"start": {**int32, "description": LATER_WORDS["start"]}},
+        "type": "object",
+    }
+    definitions[apps + "StatefulSetPersistentVolumeClaimRetentionPolicy"] = {
+        "description": "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created "
+        "from the StatefulSet VolumeClaimTemplates.",
+        "properties": {
+            "whenDeleted": {"type": "string", "description": LATER_WORDS["whenDeleted"]},
+            "whenScaled": {"type": "string", "description": LATER_WORDS["whenScaled"]},
+        },
+        "type": "object",
+    }
+    spec = definitions[apps + "StatefulSetSpec"]["properties"]
+    spec["minReadySeconds"] = {**int32, "description": LATER_WORDS["minReadySeconds"]}
+    spec["ordinals"] = {"$ref": f"#/definitions/{apps}StatefulSetOrdinals", "description": LATER_WORDS["ordinals"]}
+    spec["persistentVolumeClaimRetentionPolicy"] = {
+        "$ref": f"#/definitions/{apps}StatefulSetPersistentVolumeClaimRetentionPolicy",
+        "description": LATER_WORDS["persistentVolumeClaimRetentionPolicy"],
+    }
+    definitions[apps + "RollingUpdateStatefulSetStrategy"]["properties"]["maxUnavailable"] = {
+        "$ref": "#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        "description": LATER_WORDS["maxUnavailable"],
+    }
+    definitions[apps + "StatefulSetStatus"]["properties"]["availableReplicas"] = {
+        **int32,
+        "description": LATER_WORDS["availableReplicas"],
+    }
+
+
+# Upstream's descriptions (k8s.io/api apps/v1, 1.27 and later).
+LATER_WORDS = {
+    "minReadySeconds": "Minimum number of seconds for which a newly created pod should be ready without any of its "
+    "container crashing for it to be considered available. Defaults to 0 (pod will be considered available as soon "
+    "as it is ready)",
+    "ordinals": "ordinals controls the numbering of replica indices in a StatefulSet. The default ordinals behavior "
+    'assigns a "0" index to the first replica and increments the index by one for each additional replica requested.',
+    "start": "start is the number representing the first replica's index. It may be used to number replicas from an "
+    "alternate index (eg: 1-indexed) over the default 0-indexed names, or to orchestrate progressive movement of "
+    "replicas from one StatefulSet to another. If set, replica indices will be in the range: [.spec.ordinals.start, "
+    ".spec.ordinals.start + .spec.replicas). If unset, defaults to 0. Replica indices will be in the range: "
+    "[0, .spec.replicas).",
+    "persistentVolumeClaimRetentionPolicy": "persistentVolumeClaimRetentionPolicy describes the lifecycle of "
+    "persistent volume claims created from volumeClaimTemplates. By default, all persistent volume claims are created "
+    "as needed and retained until manually deleted. This policy allows the lifecycle to be altered, for example by "
+    "deleting persistent volume claims when their stateful set is deleted, or when their pod is scaled down.",
+    "whenDeleted": "WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the "
+    "StatefulSet is deleted. The default policy of `Retain` causes PVCs to not be affected by StatefulSet deletion. "
+    "The `Delete` policy causes those PVCs to be deleted.",
+    "whenScaled": "WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the "
+    "StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not be affected by a scaledown. The "
+    "`Delete` policy causes the associated PVCs for any excess pods above the replica count to be deleted.",
+    "maxUnavailable": "The maximum number of pods that can be unavailable during the update. Value can be an absolute "
+    "number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by "
+    "rounding up. This can not be 0. Defaults to 1.",
+    "availableReplicas": "Total number of available pods (ready for at least minReadySeconds) targeted by this "
+    "statefulset.",
+}
 
 
 @cache
