@@ -34,10 +34,42 @@ def default_container(container: dict) -> None:
     container.setdefault("resources", {})
     for port in container.get("ports") or []:
         port.setdefault("protocol", "TCP")
-    for env in container.get("env") or []:
-        ref = (env.get("valueFrom") or {}).get("fieldRef")
-        if ref is not None:
-            ref.setdefault("apiVersion", "v1")
+    for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+        probe = container.get(key)
+        if isinstance(probe, dict):
+            for field, value in PROBE_DEFAULTS.items():  # SetDefaults_Probe
+                probe.setdefault(field, value)
+            _default_http_get(probe)
+    for handler in (container.get("lifecycle") or {}).values():
+        if isinstance(handler, dict):
+            _default_http_get(handler)
+
+
+PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
+
+
+def _default_http_get(handler: dict) -> None:
+    """SetDefaults_HTTPGetAction: path "/" and scheme HTTP."""
+    action = handler.get("httpGet")
+    if isinstance(action, dict):
+        action.setdefault("path", "/")
+        action.setdefault("scheme", "HTTP")
+
+
+def _default_selectors(value: object) -> None:
+    """Every fieldRef gets apiVersion v1 (SetDefaults_ObjectFieldSelector) and every resourceFieldRef its
+    divisor "0" (a zero Quantity, which Go serialises): in env and in downwardAPI volumes alike."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "fieldRef" and isinstance(item, dict):
+                item.setdefault("apiVersion", "v1")
+            elif key == "resourceFieldRef" and isinstance(item, dict):
+                item.setdefault("divisor", "0")
+            else:
+                _default_selectors(item)
+    elif isinstance(value, list):
+        for item in value:
+            _default_selectors(item)
 
 
 def default_pod_spec(spec: dict) -> None:
@@ -50,9 +82,12 @@ def default_pod_spec(spec: dict) -> None:
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
     for volume in spec.get("volumes") or []:
-        for source in ("secret", "configMap"):
-            if source in volume:
+        for source in ("secret", "configMap", "downwardAPI", "projected"):
+            if isinstance(volume.get(source), dict):
                 volume[source].setdefault("defaultMode", 420)
+        if isinstance(volume.get("hostPath"), dict):
+            volume["hostPath"].setdefault("type", "")  # SetDefaults_HostPathVolumeSource: HostPathUnset
+    _default_selectors(spec)
 
 
 def default_pod_template(template: dict) -> None:
@@ -66,6 +101,15 @@ def default_pod_template(template: dict) -> None:
 def default_pod(pod: dict) -> None:
     spec = pod.setdefault("spec", {})
     default_pod_spec(spec)
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or []:
+            # SetDefaults_Pod (a pod, not a template): a limit without its request requests the limit.
+            resources = container.get("resources") or {}
+            limits = resources.get("limits")
+            if isinstance(limits, dict) and limits:
+                requests = resources.setdefault("requests", {})
+                for name, quantity in limits.items():
+                    requests.setdefault(name, quantity)
     # Admission plugins of a default 1.20 server: ServiceAccount, Priority,
     # DefaultTolerationSeconds.
     spec.setdefault("serviceAccountName", "default")
@@ -77,7 +121,23 @@ def default_pod(pod: dict) -> None:
         spec["tolerations"] = [dict(t) for t in DEFAULT_TOLERATIONS]
     status = pod.setdefault("status", {})
     status.setdefault("phase", "Pending")
-    status.setdefault("qosClass", "BestEffort")
+    status.setdefault("qosClass", qos_class(spec))
+
+
+def qos_class(spec: dict) -> str:
+    """The pod's QoS class, as upstream's GetPodQOS: no requests nor limits anywhere is BestEffort; cpu and
+    memory limited in every container, each request equal to its limit, Guaranteed; else Burstable."""
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    resources = [c.get("resources") or {} for c in containers]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        if any(name not in limits for name in ("cpu", "memory")):
+            return "Burstable"
+        if any(str(requests.get(name, limits[name])) != str(limits[name]) for name in limits):
+            return "Burstable"
+    return "Guaranteed"
 
 
 def default_statefulset(sts: dict) -> None:

@@ -432,3 +432,107 @@ async def test_a_watch_sees_each_volume_bound_as_a_get_does(api, cluster):
         )
     finally:
         following.cancel()
+
+
+# Templates using probes, fieldRef/resourceFieldRef, downwardAPI and hostPath volumes: their revision names on the
+# real 1.20 control plane (realk8s, kubectl apply of these manifests). A default the demo leaves out changes the hash.
+RICH = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: rich}
+spec:
+  serviceName: rich
+  replicas: 1
+  selector: {matchLabels: {app: rich}}
+  template:
+    metadata: {labels: {app: rich}}
+    spec:
+      securityContext: {fsGroup: 1000}
+      initContainers:
+      - name: init
+        image: busybox
+        command: [sh, -c, "true"]
+      containers:
+      - name: app
+        image: example/app:1
+        ports: [{containerPort: 8080, name: http}, {containerPort: 9090, protocol: UDP}]
+        env:
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        - name: CPU
+          valueFrom: {resourceFieldRef: {resource: limits.cpu}}
+        readinessProbe:
+          httpGet: {path: /healthz, port: 8080}
+        livenessProbe:
+          tcpSocket: {port: http}
+          initialDelaySeconds: 5
+        lifecycle:
+          preStop: {exec: {command: [sleep, "5"]}}
+        volumeMounts:
+        - {name: cfg, mountPath: /etc/app}
+        - {name: tmp, mountPath: /tmp}
+        - {name: sec, mountPath: /etc/sec}
+      volumes:
+      - name: cfg
+        configMap: {name: app-cfg}
+      - name: tmp
+        emptyDir: {}
+      - name: sec
+        secret: {secretName: app-sec}
+      tolerations:
+      - {key: dedicated, operator: Equal, value: db, effect: NoSchedule}
+"""
+LIMITED = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: lim}
+spec:
+  serviceName: lim
+  replicas: 1
+  selector: {matchLabels: {app: lim}}
+  template:
+    metadata: {labels: {app: lim}}
+    spec:
+      containers:
+      - name: app
+        image: example/app:1
+        resources: {limits: {cpu: "1", memory: 1Gi}}
+        volumeMounts: [{name: info, mountPath: /info}, {name: host, mountPath: /host}]
+      volumes:
+      - name: info
+        downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+      - name: host
+        hostPath: {path: /var/log}
+"""
+
+
+async def test_templates_with_probes_and_downward_api_hash_to_the_real_revision_names(cluster):
+    import yaml
+
+    for manifest, revision in ((RICH, "rich-856cbdc748"), (LIMITED, "lim-648d79fd4c")):
+        body = yaml.safe_load(manifest)
+        cluster.apply(body)
+        name = body["metadata"]["name"]
+        await eventually(lambda n=name: sts_status(cluster, n).get("updateRevision") is not None)
+        assert sts_status(cluster, name)["updateRevision"] == revision
+
+
+async def test_pods_request_their_limits_and_get_the_real_qos_class(cluster):
+    """As a real 1.20 server: a limit without a request requests it, and the QoS class follows."""
+    import yaml
+
+    from stsviz.sim.resources import PODS
+
+    cluster.apply(yaml.safe_load(LIMITED))  # limits only: Guaranteed, requests = limits
+    cluster.apply(web_manifest(replicas=1))  # nothing asked: BestEffort
+    await eventually(
+        lambda: cluster.store.view(PODS, "default", "lim-0") and cluster.store.view(PODS, "default", "web-0")
+    )
+    limited = cluster.store.view(PODS, "default", "lim-0")
+    assert limited["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1", "memory": "1Gi"}
+    assert limited["status"]["qosClass"] == "Guaranteed"
+    assert cluster.store.view(PODS, "default", "web-0")["status"]["qosClass"] == "BestEffort"
+    from stsviz.sim.defaults import qos_class
+
+    asked = {"containers": [{"resources": {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}}]}
+    assert qos_class(asked) == "Burstable"  # as the reviewer's web-0 on realk8s (requests, a memory limit)

@@ -368,7 +368,7 @@ class Kubelet:
             "hostIP": self.nodes[worker.node],
             "startTime": old.get("startTime") or now,
             "containerStatuses": statuses,
-            "qosClass": old.get("qosClass", "BestEffort"),
+            "qosClass": old.get("qosClass", "BestEffort"),  # set at creation (defaults.qos_class)
         }
         if worker.ip:
             status["podIP"] = worker.ip
