@@ -88,6 +88,11 @@ async def test_delete_collection_by_label_deletes_only_the_selected(api, cluster
 
 
 async def test_claim_in_use_waits_for_its_pod_then_releases_its_volume(api, cluster):
+    await released_volume_of_web_0(api, cluster)
+
+
+async def released_volume_of_web_0(api, cluster) -> None:
+    """web with one replica, its claim deleted (held while the pod runs), then the set: the volume Released."""
     await started_web(api, cluster, replicas=1)
     core = CoreV1Api(api)
     volume = (await core.read_namespaced_persistent_volume_claim("www-web-0", "default")).spec.volume_name
@@ -102,6 +107,20 @@ async def test_claim_in_use_waits_for_its_pod_then_releases_its_volume(api, clus
         return not claims and (await core.read_persistent_volume(volume)).status.phase == "Released"
 
     await eventually(released, message="claim gone and volume Released (Retain)")
+
+
+async def test_a_released_volume_is_not_bound_to_a_new_claim_of_the_same_name(api, cluster):
+    """Retain keeps the old claim's data on its volume; a new claim named alike gets another volume, as upstream's
+    binder checks the claimRef's UID (the demo bound the Released volume again, bringing the old data back)."""
+    await released_volume_of_web_0(api, cluster)
+    core = CoreV1Api(api)
+    old = (await core.list_persistent_volume()).items
+    released = [pv.metadata.name for pv in old if pv.status.phase == "Released"]
+    await started_web(api, cluster, replicas=1)  # www-web-0 again, a new claim with a new UID
+    bound = (await core.read_namespaced_persistent_volume_claim("www-web-0", "default")).spec.volume_name
+    assert bound and bound not in released
+    for name in released:
+        assert (await core.read_persistent_volume(name)).status.phase == "Released"
 
 
 async def test_deleting_a_namespace_empties_it_then_removes_it(api, cluster):

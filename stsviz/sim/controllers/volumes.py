@@ -243,6 +243,10 @@ class VolumeController(Controller[tuple[str, str, str]]):
                 ref.get("namespace") == pvc["metadata"]["namespace"] and ref.get("name") == pvc["metadata"]["name"]
             ):
                 continue
+            if ref and ref.get("uid") and ref["uid"] != pvc["metadata"]["uid"]:
+                # Bound once to a claim of the same name that is gone (Released, Retain): the old claim's data,
+                # never handed to a new claim (upstream's binder checks the claimRef's UID; an admin frees it).
+                continue
             if pv["status"].get("phase") not in ("Available", "Pending") and not ref:
                 continue
             if (spec.get("storageClassName") or "") != cls or not modes <= set(spec.get("accessModes") or []):
