@@ -170,3 +170,26 @@ async def test_a_set_without_an_update_strategy_gets_partition_0_as_upstream_def
     code, out, err = await kubectl(kubeconfig, "rollout", "status", "sts/web", "--timeout=60s")
     assert code == 0, err
     assert out.strip().endswith("partitioned roll out complete: 2 new pods have been updated...")
+
+
+async def test_a_set_recreated_after_an_orphaning_delete_keeps_its_history(cluster, kubeconfig, tmp_path):
+    """How claims are resized: delete the set with --cascade=orphan, apply it again. A real controller adopts the
+    orphaned ControllerRevisions (history and undo go on); the demo left them ownerless and started at 1."""
+    cluster.apply(web_manifest(replicas=1))
+    await eventually(lambda: rolled_out(cluster))
+    code, _out, err = await kubectl(kubeconfig, "set", "image", "sts/web", "nginx=nginx:1.20")
+    assert code == 0, err
+    await eventually(lambda: rolled_out(cluster) and sts_status(cluster).get("currentRevision") != "web-847b5bcf4c")
+    code, _out, err = await kubectl(kubeconfig, "delete", "sts", "web", "--cascade=orphan")
+    assert code == 0, err
+    await eventually(lambda: not sts_status(cluster), message="web gone")
+    manifest = tmp_path / "web.json"
+    manifest.write_text(json.dumps(web_manifest(replicas=1, image="nginx:1.20")))
+    code, _out, err = await kubectl(kubeconfig, "apply", "-f", str(manifest))
+    assert code == 0, err
+    await eventually(lambda: rolled_out(cluster))
+    code, out, err = await kubectl(kubeconfig, "rollout", "history", "sts/web")
+    assert code == 0, err
+    assert [line.split()[0] for line in out.splitlines()[2:] if line.strip()] == ["1", "2"], out
+    code, out, err = await kubectl(kubeconfig, "rollout", "undo", "sts/web")
+    assert (code, out.strip()) == (0, "statefulset.apps/web rolled back"), err

@@ -142,8 +142,22 @@ class StatefulSetController(Controller[tuple[str, str]]):
     # listing --------------------------------------------------------------------------------
 
     def _revisions(self, sts: dict) -> list[dict]:
+        """ListRevisions with ClaimControllerRevisions: the set's own, and orphans its selector matches adopted
+        (a set deleted with --cascade=orphan and created again, to resize its claims, keeps its history)."""
         uid = sts["metadata"]["uid"]
-        revisions = [r for r in self.store.items(REVISIONS, sts["metadata"]["namespace"]) if _owner_uid(r) == uid]
+        namespace = sts["metadata"]["namespace"]
+        selector = from_label_selector_object(sts["spec"].get("selector"))
+        adopting = bool(selector) and not sts["metadata"].get("deletionTimestamp")
+        revisions = []
+        for revision in self.store.items(REVISIONS, namespace):
+            owner = _owner_uid(revision)
+            if owner is None and adopting and labels_match(selector, revision["metadata"].get("labels")):
+                adopted = deep_copy(revision)
+                adopted["metadata"].setdefault("ownerReferences", []).append(controller_ref(sts))
+                revision = self.registry.update(REVISIONS, adopted, namespace, revision["metadata"]["name"])
+                owner = uid
+            if owner == uid:
+                revisions.append(revision)
         return sorted(revisions, key=lambda r: (r.get("revision", 0), r["metadata"]["name"]))
 
     def _claim_pods(self, sts: dict) -> list[dict]:
