@@ -35,8 +35,9 @@ from stsviz.actions.verbs import (
     Target,
     Undo,
 )
+from stsviz.model.cells import UPDATED
 from stsviz.model.frame import SetRow
-from stsviz.model.revisions import DiffEntry, RevisionView, previous_revision, template_diff
+from stsviz.model.revisions import DiffEntry, RevisionView, ordinal_ranges, previous_revision, template_diff
 from stsviz.sources.live.wire import ApiError, Unreachable
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 
@@ -318,7 +319,10 @@ class ActionKeys:
                 edge = "0: every ordinal already updates" if delta < 0 else f"{seen}: no ordinal updates"
                 screen.notify(f"the partition is at {edge}", markup=False)
                 return
-        await self._confirm_and_run(gate, SetPartition(_target(gate, row), seen=seen, partition=wanted), row)
+        action = SetPartition(
+            _target(gate, row), seen=seen, partition=wanted, warnings=_held_back_warnings(row, wanted)
+        )
+        await self._confirm_and_run(gate, action, row)
 
     @work(group="action", exit_on_error=False)
     @_one_at_a_time
@@ -452,6 +456,26 @@ def _restart_warnings(row: SetRow) -> tuple[str, ...]:
         return ("OnDelete: no pod is replaced until you delete it; the new template waits for that.",)
     held = _partition_note(row, "restarts", "restart")
     return (held,) if held is not None else ()
+
+
+def _held_back_warnings(row: SetRow, partition: int) -> tuple[str, ...]:
+    """A partition raised over ordinals that already run the update revision does not take them back: the
+    controller leaves every pod below the partition as it is. Said, with the way out, before `<` is confirmed."""
+    start, before = row.set.ordinals_start, min(row.set.partition or 0, row.set.replicas)
+    held = range(start + before, start + partition)  # the ordinals this move puts below the partition
+    updated = [
+        cell.ordinal
+        for cell in row.cells
+        if not cell.condemned and cell.pod is not None and cell.revision == UPDATED and cell.ordinal in held
+    ]
+    if not updated:
+        return ()
+    which = f"ordinal {updated[0]} runs" if len(updated) == 1 else f"ordinals {ordinal_ranges(updated)} run"
+    return (
+        f"{which.capitalize()} the update revision already: raising the partition does not roll "
+        f"{'it' if len(updated) == 1 else 'them'} back. Delete {'it' if len(updated) == 1 else 'each'} (Ctrl+D) "
+        "to have it made again at the current revision.",
+    )
 
 
 def _partition_note(row: SetRow, does: str, do: str) -> str | None:

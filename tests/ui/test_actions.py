@@ -223,6 +223,36 @@ async def test_greater_than_promotes_the_next_ordinal_and_ondelete_has_no_partit
             await eventually(lambda: strategy()["rollingUpdate"]["partition"] == 1)
 
 
+async def test_less_than_over_an_updated_canary_says_it_is_not_rolled_back(tmp_path):
+    """Holding a canary back: the ordinal already on the new revision stays on it; the dialog says so, and how."""
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=3, updateStrategy=strategy))
+        await eventually(lambda: rolled_out(cluster), timeout=20)
+        image = {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.20"}]}}}}
+        cluster.registry.patch(STATEFULSETS, "default", "web", "application/strategic-merge-patch+json", image)
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            grid = app.screen.grid
+
+            def canary_updated() -> bool:
+                row = grid.selected_row
+                return row is not None and any(c.ordinal == 2 and c.revision == "updated" for c in row.cells)
+
+            await eventually(canary_updated, timeout=20, message="web-2 on the new revision, on screen")
+            await pilot.press("less_than_sign")
+            dialog = await confirm_dialog(app)
+            assert dialog.action.summary == "set the partition of statefulset web from 2 to 3"
+            assert dialog.action.warnings == (
+                "Ordinal 2 runs the update revision already: raising the partition does not roll it back. "
+                "Delete it (Ctrl+D) to have it made again at the current revision.",
+            )
+            await pilot.press("escape")
+            await pilot.press("greater_than_sign")  # lowering it holds nothing back: nothing to warn of
+            dialog = await confirm_dialog(app)
+            assert dialog.action.warnings == ()
+
+
 async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
     settings = Settings((("admin@*", ContextSettings(protected=True, color="red")),), "/cfg.toml")
     async with SimCluster(speed=SPEED, seed=1) as cluster:
