@@ -67,12 +67,18 @@ def controller_notes(row: SetRow) -> tuple[ControllerNote, ...]:
 
 
 def staged_rollout(row: SetRow) -> str | None:
-    """`2 of 5 ordinals promoted, partition 3`: a partitioned RollingUpdate as stages; None without a partition."""
+    """`partition 3: ordinals 3-4 may update (2 of 5)`: what a partitioned RollingUpdate lets take the update
+    revision; None without a partition, or at 0 (every ordinal may: the default, read as progress it was not)."""
     sts = row.set
-    if sts.strategy != ROLLING_UPDATE or sts.partition is None:
+    if sts.strategy != ROLLING_UPDATE or not sts.partition or sts.partition < 0:
         return None
-    promoted = max(0, sts.replicas - max(0, sts.partition))
-    return f"{promoted} of {sts.replicas} ordinals promoted, partition {sts.partition}"
+    start = sts.ordinals_start
+    first = start + min(sts.partition, sts.replicas)
+    eligible = range(first, start + sts.replicas)
+    which = f"ordinals {ordinal_ranges(list(eligible))}" if len(eligible) > 1 else f"ordinal {first}"
+    if not eligible:
+        return f"partition {sts.partition}: no ordinal may update (0 of {sts.replicas})"
+    return f"partition {sts.partition}: {which} may update ({len(eligible)} of {sts.replicas})"
 
 
 def _names(cells: list[Cell]) -> tuple[str, ...]:

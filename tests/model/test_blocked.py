@@ -66,8 +66,11 @@ def test_ondelete_names_the_ordinals_still_on_an_old_revision():
 
 
 def test_the_partition_reads_as_stages():
-    assert staged_rollout(reverted(partition=3, replicas=5)) == "2 of 5 ordinals promoted, partition 3"
-    assert staged_rollout(reverted(partition=0)) == "3 of 3 ordinals promoted, partition 0"
+    assert staged_rollout(reverted(partition=3, replicas=5)) == "partition 3: ordinals 3-4 may update (2 of 5)"
+    assert staged_rollout(reverted(partition=4, replicas=5)) == "partition 4: ordinal 4 may update (1 of 5)"
+    assert staged_rollout(reverted(partition=5, replicas=5)) == "partition 5: no ordinal may update (0 of 5)"
+    # Partition 0 is every set's default: "3 of 3 ordinals promoted" read as a finished rollout mid-way.
+    assert staged_rollout(reverted(partition=0)) is None
     assert staged_rollout(reverted()) is None
 
 
