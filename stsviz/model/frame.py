@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stsviz.model.cells import MISSING, READY, TERMINATING, UNKNOWN, UPDATED, cell_state, revision_channel
+from stsviz.model.cells import MISSING, READY, RUNNING, TERMINATING, UNKNOWN, UPDATED, cell_state, revision_channel
 from stsviz.model.records import Claim, Pod, SetKey, StatefulSet
 from stsviz.model.revisions import DiffEntry, RevisionView, rollout_diff, set_revisions
 from stsviz.model.rollout import DEFAULT_STALL_SECONDS, Verdict, verdict
@@ -185,6 +185,7 @@ def build_row(
     ordinals = [(o, False) for o in shown] + [(o, True) for o in condemned[: max(0, MAX_CELLS - len(shown))]]
     cells: list[Cell] = []
     updated = unhealthy = 0
+    first_unhealthy: Cell | None = None
     previous = cache.cells(state, sts) if cache is not None else None
     # No pod where none was read yet (pods listing, forbidden) is not known missing: `?`, not `.`.
     podless = UNKNOWN if state.pods_unread is not None else MISSING
@@ -219,6 +220,7 @@ def build_row(
             updated += 1
         if state_ != READY:  # missing, failed, not ready yet, or stuck terminating
             unhealthy += 1
+            first_unhealthy = first_unhealthy or cell
     if state.pods_unread is not None:
         # The set's status may say complete, but without its pods nothing here is known: claim nothing.
         verdict_ = Verdict(False, False, f"pods not read yet: {state.pods_unread}", PODS_UNREAD)
@@ -229,6 +231,7 @@ def build_row(
             unhealthy_pods=unhealthy,
             idle_seconds=state.idle_seconds(sts.key, now) if unhealthy else None,  # only then can it stall
             stall_seconds=stall_seconds,
+            first_unhealthy=_why_unhealthy(sts, first_unhealthy) if first_unhealthy is not None else None,
         )
     revisions = state.revisions_of(sts)
     return SetRow(
@@ -239,6 +242,17 @@ def build_row(
         revisions=set_revisions(sts, revisions, pods) if revisions else (),
         template_diff=rollout_diff(sts, revisions),
     )
+
+
+UNHEALTHY_WORDS = {RUNNING: "running, not ready"}
+
+
+def _why_unhealthy(sts: StatefulSet, cell: Cell) -> str:
+    """`web-4 CrashLoopBackOff`, `web-2 missing`, `web-1 not ready`: the cell's pod and what holds it."""
+    pod = cell.pod
+    if pod is None:
+        return f"{sts.name}-{cell.ordinal} missing"
+    return f"{pod.name} {pod.waiting_reason or UNHEALTHY_WORDS.get(cell.state, cell.state)}"
 
 
 def build_frame(

@@ -89,13 +89,15 @@ def verdict(
     unhealthy_pods: int,
     idle_seconds: float | None,
     stall_seconds: float = DEFAULT_STALL_SECONDS,
+    first_unhealthy: str | None = None,
 ) -> Verdict:
     """The set's verdict at one moment.
 
     `updated_pods` counts live pods in range on the update revision;
     `unhealthy_pods` counts ordinals in range whose pod is missing, failed, not
     ready or stuck terminating;
-    `idle_seconds` is how long the rollout has made no progress (None: unknown).
+    `idle_seconds` is how long the rollout has made no progress (None: unknown);
+    `first_unhealthy` names the lowest of those ordinals and why ("web-4 CrashLoopBackOff"), for "stalled".
     """
     if sts.deleting:
         return Verdict(False, False, "StatefulSet is being deleted", "deleting")
@@ -126,11 +128,13 @@ def verdict(
     if not base.done and unhealthy_pods > 0 and idle_seconds is not None and idle_seconds >= stall_seconds:
         minutes = int(idle_seconds // 60)
         idle = f"{minutes}m{int(idle_seconds % 60):02d}s" if minutes else f"{int(idle_seconds)}s"
+        # The pod to look at first, named: mid-incident, "1 pod(s)" sent the reader hunting through cells.
+        which = f"{first_unhealthy}; " if first_unhealthy else ""
         return Verdict(
             False,
             True,
             f"stalled: no progress for {idle} with {unhealthy_pods} pod(s) missing, failed or not ready; "
-            f"{base.message}",
+            f"{which}{base.message}",
             "stalled",
         )
     return base

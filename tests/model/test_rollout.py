@@ -202,3 +202,29 @@ def test_default_threshold_is_300_seconds_inclusive():
     waiting = sts(status={"readyReplicas": 2})
     assert verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0).stalled
     assert not verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=299.5).stalled
+
+
+def test_a_stalled_verdict_names_the_first_pod_in_trouble_and_why():
+    """Mid-incident, "1 pod(s) missing, failed or not ready" sent the reader hunting through the cells."""
+    from datetime import timedelta
+
+    from stsviz.model import build_row
+    from tests.k8s_objects import pod
+    from tests.ui.helpers import fold
+
+    state = fold(
+        ("ADDED", statefulset("web", replicas=4, status={"updateRevision": "web-new"})),
+        ("ADDED", pod("web-0")),
+        ("ADDED", pod("web-2", ready=False, waiting="CrashLoopBackOff")),
+        ("ADDED", pod("web-3", ready=False)),
+    )
+    later = state.now + timedelta(minutes=6)
+    message = build_row(state, state.sets[("default", "web")], now=later).verdict.message
+    assert message.startswith("stalled: no progress for 6m"), message
+    assert "with 3 pod(s) missing, failed or not ready; web-1 missing; Waiting for" in message
+    state = fold(
+        ("ADDED", statefulset("db", replicas=1, status={"updateRevision": "db-new"})),
+        ("ADDED", pod("db-0", owner="db", ready=False, waiting="CrashLoopBackOff")),
+    )
+    message = build_row(state, state.sets[("default", "db")], now=state.now + timedelta(minutes=6)).verdict.message
+    assert "; db-0 CrashLoopBackOff; Waiting for" in message, message
