@@ -67,6 +67,10 @@ class ReplayControls(FrameSource, Protocol):
     @property
     def at_end(self) -> bool: ...
 
+    def sets_unlisted(self) -> bool:
+        """The recorder's first list of StatefulSets is still to play: no row is not "no StatefulSets"."""
+        ...
+
     @property
     def loading(self) -> bool:
         """The recording is still loading: its end is where the load has got."""

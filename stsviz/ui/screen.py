@@ -463,6 +463,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return "Every StatefulSet is done. Ctrl+Z shows them all."
         if live is not None:
             return f"No StatefulSets in {live.describe()}."
+        if self.replay is not None and self.replay.sets_unlisted():
+            return "The recorder's first list of StatefulSets has not played yet: . or Space goes on."
         return "No StatefulSets at this point of the recording."
 
     def _frame_label(self) -> str:

@@ -78,3 +78,30 @@ async def test_a_recording_found_unusable_after_the_screen_opened_closes_it(tmp_
         load.start()
         await eventually(lambda: app.return_code == 2)
     assert load.error is not None and load.error.startswith(f"{path}: not JSON")
+
+
+async def test_before_the_recorders_first_list_of_sets_has_played_the_grid_says_so(tmp_path):
+    """At the very start of a recording no set is known yet: that is not "No StatefulSets"."""
+    from datetime import UTC, datetime
+
+    from stsviz.sources.record.recorder import Recorder
+    from stsviz.sources.replay.formats import load_recording
+    from stsviz.sources.replay.player import Player
+    from stsviz.ui.app import StsvizApp, replay_setup
+    from tests.k8s_objects import statefulset
+
+    path = tmp_path / "rec.jsonl"
+    recorder = Recorder(path).start()
+    recorder.listed("statefulsets", "StatefulSet", [statefulset("web")], "10", datetime(2026, 11, 25, 10, tzinfo=UTC))
+    recorder.close()
+    player = Player(load_recording([path]))
+    player.pause()
+    player.seek_index(0)
+    app = StsvizApp(replay_setup(player, title="rec.jsonl"))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        shown = app.screen.grid._notice
+        assert shown == "The recorder's first list of StatefulSets has not played yet: . or Space goes on.", shown
+        await pilot.press("G")
+        await pilot.pause()
+        assert app.screen.grid.all_keys == [("default", "web")]

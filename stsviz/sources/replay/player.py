@@ -149,7 +149,7 @@ class Player:
         self._mark_offsets: list[float] = []
         self._marks_placed = (0, 0, True)  # (marks, events loaded, loading) when _mark_offsets was made
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
-        self._listed_at: int | None = None  # see _pods_listed_at
+        self._lists_end: dict[str, int] = {}  # see _first_list_end
         self._marks_searched = 0
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
@@ -470,23 +470,32 @@ class Player:
     def _note_listing(self) -> None:
         """Before the recording's first list of pods has played out, its pods are not known yet: the rows say
         so (`?` cells, "pods not read yet"), as live mode does while it lists, not "missing"."""
-        listed = self._pods_listed_at()
+        listed = self._first_list_end("pods")
         unread = listed is not None and self._position < listed
         self.state.note_pods_unread(PODS_LISTING if unread else None)
 
-    def _pods_listed_at(self) -> int | None:
-        """How many events in the recorder's first list of pods (or the snapshot opening a part) ends;
+    def sets_unlisted(self) -> bool:
+        """Whether the recorder's first list of StatefulSets is still to play here: no row yet is not "no
+        StatefulSets" (False for a kubectl capture, which has no lists)."""
+        listed = self._first_list_end("statefulsets")
+        return listed is not None and self._position < listed
+
+    def _first_list_end(self, resource: str) -> int | None:
+        """How many events in the recorder's first list of `resource` (or the snapshot opening a part) ends;
         None for a kubectl capture (no marks), or while the load has not reached it."""
         marks = self.recording.marks
-        while self._listed_at is None and self._marks_searched < len(marks):
+        while resource not in self._lists_end and self._marks_searched < len(marks):
             before, mark = marks[self._marks_searched]
             self._marks_searched += 1
-            kind = mark.get("mark")
-            if (kind == "snapshot" or (kind == "list" and mark.get("resource") == "pods")) and type(
-                mark.get("objects")
-            ) is int:
-                self._listed_at = before + mark["objects"]
-        return self._listed_at
+            objects = mark.get("objects")
+            if type(objects) is not int:
+                continue
+            if mark.get("mark") == "snapshot":  # every kind at once
+                for kind in ("statefulsets", "pods"):
+                    self._lists_end.setdefault(kind, before + objects)
+            elif mark.get("mark") == "list" and isinstance(mark.get("resource"), str):
+                self._lists_end.setdefault(mark["resource"], before + objects)
+        return self._lists_end.get(resource)
 
     def _keep_keyframes(self, job: SeekJob) -> None:
         added = False
