@@ -67,6 +67,10 @@ class ReplayControls(FrameSource, Protocol):
     @property
     def at_end(self) -> bool: ...
 
+    def broken_watches(self) -> dict[str, dict[str, Any]]:
+        """The kinds whose watch the recorder marked broken and not open again here, with the breaking mark."""
+        ...
+
     def sets_unlisted(self) -> bool:
         """The recorder's first list of StatefulSets is still to play: no row is not "no StatefulSets"."""
         ...

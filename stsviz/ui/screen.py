@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from stsviz.actions.verbs import Target
 from stsviz.model.records import SetKey
-from stsviz.model.times import rfc3339
+from stsviz.model.times import parse_rfc3339, rfc3339
 from stsviz.settings import COLORS
 from stsviz.sources.live.scrub import one_line
 from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
@@ -429,6 +429,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
         if self.live is not None:
             self._show_live()
         else:
+            if self.replay is not None:  # the recorder's broken watches: stale then, stale now
+                broken = self.replay.broken_watches()
+                self.grid.set_stale(any(resource in ("statefulsets", "pods") for resource in broken))
             self.sub_title = self._frame_label()  # the header shows the screen's sub-title
         self._show_notice_and_rbac()
 
@@ -481,10 +484,20 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return self.live.header()
         time = rfc3339(self.setup.source.frame_time)
         if time is not None:
-            return time
+            return time + self._replay_staleness()
         if self.replay is not None:
             return f"event {self.replay.position}/{len(self.replay.recording)}"
         return "no events yet"
+
+    def _replay_staleness(self) -> str:
+        """` · stale since 20:48:15` while a watch the recorder had was broken, as the live header said then."""
+        if self.replay is None:
+            return ""
+        times = [parse_rfc3339(mark.get("ts")) for mark in self.replay.broken_watches().values()]
+        known = [time for time in times if time is not None]
+        if not times:
+            return ""
+        return f" · stale since {min(known).astimezone().strftime('%H:%M:%S')}" if known else " · stale"
 
     def _show_detail(self) -> None:
         source = self.setup.source

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from stsviz.render.timeline import MARK, PLAYHEAD, seconds_at
 from stsviz.sources.replay import Player, load_recording
@@ -126,3 +126,39 @@ async def test_the_recorders_marks_show_on_the_timeline_where_they_happened(tmp_
         line = timeline.render().plain
         # Half way along the track: the disconnect came after the sixth event, at 5 of 10 seconds.
         assert line.index(MARK) == MARGIN + round((timeline.track_width - 1) / 2)
+
+
+async def test_a_watch_the_recorder_had_broken_shows_stale_in_replay_as_it_did_live(tmp_path):
+    """Live said "stale since" and dimmed the rows while the pods watch was broken; replay said nothing."""
+    import json as json_
+
+    from stsviz.sources.replay.formats import load_recording
+    from stsviz.sources.replay.player import Player
+    from stsviz.ui.app import StsvizApp, replay_setup
+    from tests.k8s_objects import pod, statefulset
+
+    lines = [
+        {"ts": "2026-11-25T10:00:00.000Z", "type": "ADDED", "object": statefulset("web")},
+        {"ts": "2026-11-25T10:00:00.500Z", "type": "ADDED", "object": pod("web-0")},
+        {"ts": "2026-11-25T10:00:01.000Z", "type": "MARK", "mark": "disconnect", "resource": "pods", "reason": "EOF"},
+        {"ts": "2026-11-25T10:00:05.000Z", "type": "ADDED", "object": pod("web-1")},
+        {"ts": "2026-11-25T10:00:09.000Z", "type": "MARK", "mark": "reconnect", "resource": "pods"},
+        {"ts": "2026-11-25T10:00:10.000Z", "type": "ADDED", "object": pod("web-2")},
+    ]
+    path = tmp_path / "broken.jsonl"
+    path.write_text("".join(json_.dumps(line) + "\n" for line in lines))
+    player = Player(load_recording([path]))
+    player.pause()
+    player.seek_index(2)
+    app = StsvizApp(replay_setup(player, title="broken.jsonl"))
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert "stale" not in screen.sub_title and not screen.grid._stale  # before the break
+        player.seek_index(3)  # web-1 arrived while the pods watch was broken
+        screen.show_frame()
+        since = datetime(2026, 11, 25, 10, 0, 1, tzinfo=UTC).astimezone().strftime("%H:%M:%S")
+        assert screen.sub_title.endswith(f" · stale since {since}") and screen.grid._stale
+        player.seek_index(4)  # past the reconnect
+        screen.show_frame()
+        assert "stale" not in screen.sub_title and not screen.grid._stale

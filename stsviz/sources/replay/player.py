@@ -227,6 +227,25 @@ class Player:
             index -= 1
         return None
 
+    def broken_watches(self) -> dict[str, dict[str, Any]]:
+        """The kinds whose watch the recorder marked broken and not open again at the playhead, each with the
+        mark that broke it: what the live screen showed as stale then (and what replay now shows so)."""
+        marks, offsets = self.recording.marks, self.mark_offsets
+        passed = bisect_right(marks, self._position, hi=len(offsets), key=lambda entry: entry[0])
+        broken: dict[str, dict[str, Any]] = {}
+        for index in range(passed):
+            before, mark = marks[index]
+            if before == self._position and offsets[index] > self._offset:
+                break  # after the event shown, but ahead of the playhead still
+            kind, resource = mark.get("mark"), mark.get("resource")
+            if not isinstance(resource, str):
+                continue
+            if kind == "disconnect":
+                broken.setdefault(resource, mark)
+            elif kind in ("reconnect", "list", "relist"):
+                broken.pop(resource, None)
+        return broken
+
     def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
         """Where a mark goes on the timeline: at its own time with receive times (merged files' marks
         included), else after the events before it."""
