@@ -217,6 +217,9 @@ class LiveSource:
         if self.unanswered is None:
             self.unanswered = (self._answered_at or self.timing.wall(), why)
             log.warning("%s: %s", self.target.address, why)
+            for informer in self.informers:  # a recording tells the outage as the screen does: stale from now
+                if informer.tap is not None and informer.phase == phases.WATCHING:
+                    informer.tap.phase(informer.kind.resource, "disconnect", self.timing.wall(), why)
 
     def _answered(self) -> None:
         self._answered_at = self.timing.wall()

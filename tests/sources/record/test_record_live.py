@@ -67,6 +67,31 @@ async def test_replaying_the_recording_reaches_the_live_fold_through_relists_and
     }
 
 
+async def test_a_server_that_stops_answering_is_recorded_as_broken_watches_then_reopened(tmp_path: Path):
+    """What the screen said live (no answer, stale) is in the file, so replay can say it too."""
+    path = tmp_path / "rec.jsonl"
+    async with start_demo("parallel", speed=40) as demo:
+        target = resolve_target(str(demo.cluster.write_kubeconfig(tmp_path / "kubeconfig")))
+        recorder = Recorder(path).start()
+        timing = Timing(**FAST, probe_interval=0.2, probe_timeout=0.3)
+        run = Running(LiveSource(target, Scope(None), tap=recorder, timing=timing))
+        try:
+            watching = lambda: all(i.phase == "watching" for i in run.source.informers)  # noqa: E731
+            await eventually(watching, timeout=20, message="every kind watching")
+            demo.cluster.faults.hang(1.5)
+            await eventually(lambda: run.source.unanswered is not None, timeout=5, message="no answer")
+            await eventually(lambda: run.source.unanswered is None, timeout=10, message="answered again")
+            await asyncio.sleep(0.5)
+        finally:
+            await run.stop()
+    await asyncio.to_thread(recorder.close)
+    recording, _state = replayed_state(path)
+    broke = [m for _, m in recording.marks if m["mark"] == "disconnect" and "no answer" in (m.get("reason") or "")]
+    assert {mark["resource"] for mark in broke} == {kind.resource for kind in KINDS}
+    reopened = {m["resource"] for _, m in recording.marks if m["mark"] == "reconnect"}
+    assert reopened == {kind.resource for kind in KINDS}
+
+
 async def test_a_stalled_disk_never_slows_the_watches_and_ends_in_a_gap(tmp_path: Path):
     path = tmp_path / "rec.jsonl"
     gate = threading.Event()
