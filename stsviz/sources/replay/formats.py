@@ -24,7 +24,7 @@ import orjson
 
 from stsviz.model.events import Change
 from stsviz.sources.heap import full_collections_paused, gc_paused
-from stsviz.sources.parts import existing_parts, part_of
+from stsviz.sources.parts import existing_parts, part_of, part_path
 from stsviz.sources.replay.errors import Problems, ReplayInputError
 from stsviz.sources.replay.merging import PACE, ReceiveOffsets, assemble, join_parts
 from stsviz.sources.replay.parsing import FileEvents, parse_events
@@ -319,6 +319,15 @@ def recording_parts(paths: Sequence[str | Path], notes: list[str] | None = None)
                         f"{path}: the current part is {absent}; "
                         f"playing the {count} rotated part{'s' if count != 1 else ''} before it"
                     )
+            numbers = sorted(number for number in groups[base] if number != last)
+            missing = [n for n in range(numbers[0], numbers[-1] + 1) if n not in groups[base]] if numbers else []
+            if missing and notes is not None:
+                # Pruning removes the oldest parts only: a hole among the kept ones is a part lost since.
+                names = ", ".join(part_path(base, number, gz=True).name for number in missing)
+                notes.append(
+                    f"{path}: rotated part{'s' if len(missing) > 1 else ''} {names} missing; what happened then is "
+                    "not replayed (the part after each hole opens with a snapshot: from there it is whole again)"
+                )
     return [[group[number] for number in sorted(group)] for group in (groups[base] for base in order)]
 
 

@@ -328,3 +328,20 @@ def test_a_part_compressed_after_it_was_listed_is_read_from_its_gz(tmp_path: Pat
     assert lines == whole.splitlines() and warnings == []
     with pytest.raises(ReplayInputError, match=r"^rec\.jsonl: no such file$"):
         open_recording(tmp_path / "rec.jsonl", "rec.jsonl")  # not a part: no .gz looked for
+
+
+def test_a_rotated_part_missing_among_the_kept_ones_is_warned_of(tmp_path: Path) -> None:
+    """Pruning removes the oldest parts only: a hole in the middle is a part lost since, and replay says so."""
+    path = tmp_path / "rec.jsonl"
+    rotated_recording(path, changes=80, keep=3)
+    parts = sorted(tmp_path.glob("rec.jsonl.*.gz"))
+    assert len(parts) == 3
+    parts[1].unlink()
+    recording = load_recording([path])
+    assert len(recording) > 0
+    assert recording.warnings == [
+        f"{path}: rotated part {parts[1].name} missing; what happened then is not replayed (the part after each "
+        "hole opens with a snapshot: from there it is whole again)"
+    ]
+    parts[0].unlink()  # the oldest gone as well: as if pruned, no hole left
+    assert load_recording([path]).warnings == []
