@@ -8,6 +8,7 @@ containers, and Scale replicas, with upstream's exact wording, so a mistaken
 
 from __future__ import annotations
 
+import json
 import re
 
 from .errors import bad_request, invalid
@@ -171,6 +172,41 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
             )
         )
     causes += _pod_spec_causes(template.get("spec") or {}, "spec.template.spec")
+    causes += _statefulset_template_causes(spec)
+    return causes
+
+
+def _statefulset_template_causes(spec: dict) -> list[Cause]:
+    """What ValidateStatefulSetSpec refuses in a template a Pod would take, and a strategy's stray partition."""
+    causes: list[Cause] = []
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type") == "OnDelete" and strategy.get("rollingUpdate") is not None:
+        rolling = json.dumps(strategy["rollingUpdate"], separators=(",", ":"))
+        causes.append(
+            (
+                "spec.updateStrategy.rollingUpdate",
+                "FieldValueInvalid",
+                f"Invalid value: {rolling}: only allowed for updateStrategy 'RollingUpdate'",
+            )
+        )
+    pod_spec = (spec.get("template") or {}).get("spec") or {}
+    restart = pod_spec.get("restartPolicy", "Always")
+    if restart != "Always":
+        causes.append(
+            (
+                "spec.template.spec.restartPolicy",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{restart}": supported values: "Always"',
+            )
+        )
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        causes.append(
+            (
+                "spec.template.spec.activeDeadlineSeconds",
+                "FieldValueForbidden",
+                "Forbidden: activeDeadlineSeconds in StatefulSet is not Supported",
+            )
+        )
     return causes
 
 

@@ -285,3 +285,36 @@ async def test_horizontal_pod_autoscalers_are_stored(kubeconfig, tmp_path):
     assert (code, out.strip()) == (0, "horizontalpodautoscaler.autoscaling/web created"), err
     code, out, err = await kubectl(kubeconfig, "get", "hpa", "--no-headers")
     assert out.split()[:6] == ["web", "StatefulSet/web", "<unknown>/80%", "1", "5", "0"], err
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {"template": {"spec": {"restartPolicy": "OnFailure"}}},
+            'Unsupported value: "OnFailure": supported values: "Always"',
+        ),
+        (
+            {"template": {"spec": {"activeDeadlineSeconds": 30}}},
+            "activeDeadlineSeconds in StatefulSet is not Supported",
+        ),
+        (
+            {"updateStrategy": {"type": "OnDelete", "rollingUpdate": {"partition": 1}}},
+            "only allowed for updateStrategy 'RollingUpdate'",
+        ),
+    ],
+)
+async def test_a_set_a_real_server_refuses_is_refused(kubeconfig, tmp_path, change, words):
+    """realk8s 1.20 answers 422 to each of these; the demo created them and ran their pods."""
+    from tests.sim.simtools import web_manifest
+
+    manifest = web_manifest(replicas=1)
+    for key, value in change.items():
+        if key == "template":
+            manifest["spec"]["template"]["spec"].update(value["spec"])
+        else:
+            manifest["spec"][key] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(manifest))
+    code, _out, err = await kubectl(kubeconfig, "apply", "-f", str(path))
+    assert code == 1 and "is invalid" in err and words in err, err
