@@ -116,6 +116,9 @@ class ConfirmDialog(ModalScreen[str | None]):
         return f"y: {first}{others}; n or Escape: cancel"
 
     def on_mount(self) -> None:
+        # A toast of the change before (its outcome, seen by now) sits over the buttons at 80x24: what is
+        # to be confirmed comes first.
+        self.app.clear_notifications()
         if self.type_to_confirm is not None:
             self.query_one("#type-to-confirm", Input).focus()
         else:

@@ -83,3 +83,20 @@ async def test_the_question_the_context_and_the_buttons_stay_in_sight_at_80x24(r
             await pilot.press("down")
         await pilot.pause()
         assert seen(force) and all(seen(widget) for widget in pinned)
+
+
+async def test_a_confirm_dialog_is_not_covered_by_the_toast_of_the_change_before():
+    """At 80x24 the last outcome's toast sat over the dialog's buttons until it expired."""
+    from textual.app import App
+
+    from stsviz.actions.verbs import Restart, Target
+    from stsviz.ui.dialogs import ConfirmDialog
+
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify("statefulset.apps/web rolled back; the cells follow as the watch reports it", timeout=20)
+        await pilot.pause()
+        assert len(app._notifications) == 1
+        app.push_screen(ConfirmDialog(Restart(Target("ctx", "ns", "web")), context="ctx", where="ns/web"))
+        await pilot.pause()
+        assert len(app._notifications) == 0
