@@ -416,6 +416,8 @@ class ActionKeys:
         if live is None:
             return ()
         names = await live.source.autoscalers_of(row.set.namespace, row.set.name)
+        if names is None:
+            return ("Whether a HorizontalPodAutoscaler targets this set is not known: the server did not answer.",)
         if not names:
             return ()
         return (f"HorizontalPodAutoscaler {', '.join(names)} targets this set: it will change the replicas back.",)

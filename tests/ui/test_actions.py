@@ -253,6 +253,29 @@ async def test_less_than_over_an_updated_canary_says_it_is_not_rolled_back(tmp_p
             assert dialog.action.warnings == ()
 
 
+async def test_scale_on_a_server_that_does_not_answer_opens_its_dialog_in_seconds_and_says_what_is_unknown(
+    tmp_path,
+):
+    """+ asks for the set's autoscalers first: on a hung server it showed nothing for 10 s."""
+    import time
+
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            cluster.faults.hang(30)
+            began = time.monotonic()
+            await pilot.press("plus")
+            dialog = await confirm_dialog(app)
+            assert time.monotonic() - began < 6
+            assert dialog.action.warnings == (
+                "Whether a HorizontalPodAutoscaler targets this set is not known: the server did not answer.",
+            )
+            await pilot.press("escape")
+            cluster.faults.clear()
+
+
 async def test_a_protected_context_asks_to_type_the_sets_name(tmp_path):
     settings = Settings((("admin@*", ContextSettings(protected=True, color="red")),), "/cfg.toml")
     async with SimCluster(speed=SPEED, seed=1) as cluster:

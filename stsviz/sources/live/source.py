@@ -33,7 +33,7 @@ from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, PODS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Unreachable, get, list_page, loads, parse_list
+from stsviz.sources.live.wire import ApiError, Unreachable, Unreadable, get, list_page, loads, parse_list
 
 log = logging.getLogger("stsviz.live")
 
@@ -41,6 +41,9 @@ log = logging.getLogger("stsviz.live")
 # The :ns picker lists this many namespaces at most: a picker is not a report.
 NAMESPACES_LISTED = 500
 
+
+# Seconds the scale dialog waits to know of autoscalers before it opens without knowing.
+AUTOSCALERS_WAIT = 3.0
 
 # A Service is a few hundred bytes; a bigger answer is not one (and is not read whole).
 _SERVICE_BYTES = 1 << 20
@@ -88,18 +91,24 @@ class LiveSource:
         names = [item.get("metadata", {}).get("name") for item in page.items if isinstance(item, dict)]
         return sorted(name for name in names if isinstance(name, str))
 
-    async def autoscalers_of(self, namespace: str, name: str) -> list[str]:
+    async def autoscalers_of(self, namespace: str, name: str) -> list[str] | None:
         """The HorizontalPodAutoscalers in `namespace` that scale StatefulSet `name` (a scale will be undone).
 
-        Empty when there is none, or when they cannot be read (forbidden, not served): a warning, not a must.
+        Empty when there is none, or when they may not be read (forbidden, not served): a warning, not a must.
+        None when the server did not answer within AUTOSCALERS_WAIT: the scale dialog opens all the same
+        (it said nothing for 10 s on a hung server) and says it could not tell.
         """
         if self.connection is None:
             return []
         path = f"/apis/autoscaling/v1/namespaces/{quote(namespace, safe='')}/horizontalpodautoscalers"
-        timeout = aiohttp.ClientTimeout(total=10)
+        timeout = aiohttp.ClientTimeout(total=AUTOSCALERS_WAIT)
         try:
             page = parse_list(await list_page(self.connection.api, path, [], timeout))
-        except (ApiError, Unreachable, ValueError):
+        except Unreadable:
+            return []
+        except Unreachable:
+            return None
+        except (ApiError, ValueError):
             return []
         names = []
         for item in page.items:
