@@ -736,7 +736,25 @@ class RolloutScreen(ActionKeys, Screen[None]):
             if name is None:
                 return
         namespace = None if name in (ALL_NAMESPACES, "-A") else name
+        if namespace is not None and not await self._namespace_exists(namespace):
+            return
         self._switch_to(live.source.elsewhere(scope=Scope(namespace, scope.selector)))
+
+    async def _namespace_exists(self, name: str) -> bool:
+        """False, said, for a name the server's namespaces do not hold (a typo watched an empty namespace,
+        "No StatefulSets" and "watching" all the same); True when they do, or cannot be listed to tell."""
+        from stsviz.sources.live.source import NAMESPACES_LISTED
+
+        live = self.live
+        assert live is not None
+        try:
+            names = await live.source.namespaces()
+        except Exception:  # forbidden, unreachable: the switch says what it finds
+            return True
+        if not names or name in names or len(names) >= NAMESPACES_LISTED:  # none, or a cut list: cannot tell
+            return True
+        self.notify(f'namespace "{name}" not found; :ns alone lists them', severity="error", markup=False)
+        return False
 
     async def _switch_context(self, name: str | None) -> None:
         from stsviz.sources.live.config import ConfigError

@@ -13,6 +13,7 @@ from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.live import LiveFrameSource
 from stsviz.ui.switcher import Picker, parse_command
 from tests.sim.simtools import web_manifest
+from tests.ui.test_gate import said
 from tests.waiting import eventually
 
 SIZE = (120, 30)
@@ -31,11 +32,12 @@ async def test_colon_q_quits_and_colon_sts_says_this_is_the_view(tmp_path):
     async with SimCluster(seed=3) as cluster:
         cluster.apply(web_manifest(name="web"), namespace="default")
         app = await live_app(cluster, tmp_path)
+        told = said(app)
         async with app.run_test(size=SIZE):
             grid = app.query_one(StatefulSetGrid)
             await eventually(lambda: grid.all_keys == [("default", "web")])
             await app.screen._command_line("sts").wait()
-            assert any("StatefulSets only" in n.message for n in app._notifications)
+            assert any("StatefulSets only" in message for message in told), told
             await app.screen._command_line("q").wait()
             await eventually(lambda: app.return_code == 0, message="the app exits as on q")
 
@@ -73,6 +75,23 @@ async def test_ns_picker_lists_the_servers_namespaces_and_switches(tmp_path):
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
             assert app.setup.live.source.scope.namespace is None
             assert app.title.endswith("all namespaces")
+
+
+async def test_ns_with_a_name_the_server_does_not_have_says_so_and_stays(tmp_path):
+    """A typo (`:ns shpo`) watched an empty namespace: "No StatefulSets" and "watching", as if all were well."""
+    async with SimCluster(seed=3) as cluster:
+        web_and_cart(cluster)
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE):
+            grid = app.query_one(StatefulSetGrid)
+            await eventually(lambda: grid.all_keys == [("default", "web")])
+            source = app.setup.live.source
+            await app.screen._command_line("ns shpo").wait()
+            assert 'namespace "shpo" not found; :ns alone lists them' in told
+            assert app.setup.live.source is source and grid.all_keys == [("default", "web")]
+            app.screen._command_line("ns shop")  # one it has: switched
+            await eventually(lambda: grid.all_keys == [("shop", "cart")])
 
 
 async def test_ctx_switches_to_another_context_of_the_kubeconfig(tmp_path):
