@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from stsviz import __version__
 from stsviz.commands.common import EXIT_INTERRUPTED, EXIT_OK, CommandError, UsageError, fail
 from stsviz.examples import DESCRIPTIONS
+from stsviz.model.text import printable_line
 
 # Live-mode options (the top level, no command): their dests, to refuse them with `replay`.
 LIVE_OPTIONS = {
@@ -32,10 +34,15 @@ LIVE_OPTIONS = {
 
 
 class Parser(argparse.ArgumentParser):
-    """The top-level parser. An option no parser knows is reported with the usage of the command it was
-    given to (`stsviz demo --bogus` shows demo's usage), as argparse alone reports it with the top level's."""
+    """The parser of stsviz and its commands. An option no parser knows is reported by the command it was
+    given to (`stsviz demo --bogus` points at demo's --help), as argparse alone reports it at the top level."""
 
     commands: argparse._SubParsersAction | None = None
+
+    def error(self, message: str) -> NoReturn:
+        """One line, as every error of stsviz: what was wrong, and where the usage is (a usage block
+        before it pushed the reason off an 80x24 screen's last line)."""
+        self.exit(2, printable_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
         parsed, unknown = self.parse_known_args(args, namespace)
