@@ -601,9 +601,15 @@ def resolve_target(
     user = (user_entry.value.get("user") if user_entry is not None else None) or {}
     server = _without_userinfo(str(cluster["server"]))
     try:
-        urlsplit(server)
+        parts = urlsplit(server)
     except ValueError:  # e.g. an unclosed [ of an IPv6 address; the text itself may hold a secret
         raise ConfigError(f"context {chosen!r} names cluster {cluster_name!r}, whose server is not a URL") from None
+    if parts.netloc and parts.scheme.lower() not in ("http", "https"):
+        # As kubectl: `unsupported protocol scheme "ftp"`, said before anything is asked of it.
+        raise ConfigError(
+            f"context {chosen!r} names cluster {cluster_name!r}, whose server {parts.scheme}://{parts.netloc} "
+            f'has an unsupported protocol scheme "{parts.scheme}"'
+        )
     return Target(
         context=chosen,
         server=server,

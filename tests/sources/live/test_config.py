@@ -186,3 +186,13 @@ def test_a_kubeconfig_from_a_pipe_is_refused_in_one_line(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match=r"is not a regular file \(a pipe reads only once\); save it to a file$"):
         resolve_target(str(fifo), environ={})
+
+
+def test_a_server_of_another_protocol_is_one_line_as_kubectl_says_it(tmp_path):
+    """`ftp://...` reached aiohttp, whose error named its own class and the request's whole path."""
+    path = kubeconfig(tmp_path / "k", current="a", contexts={"a": "ftp://a:21"})
+    expected = "context 'a' names cluster 'a', whose server ftp://a:21 has an unsupported protocol scheme \"ftp\""
+    with pytest.raises(ConfigError) as refused:
+        resolve_target(str(path), environ={})
+    assert str(refused.value) == expected
+    assert resolve_target(str(kubeconfig(tmp_path / "h", current="a", contexts={"a": "HTTPS://a:6443"})), environ={})
