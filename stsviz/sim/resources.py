@@ -82,6 +82,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("persistentvolumes", "PersistentVolume", "", "v1", False, ("pv",), storage_version_hash="HN/zwEC+JgM="),
     Resource("pods", "Pod", "", "v1", True, ("po",), ("all",), storage_version_hash="xPOwRZ+Yhw8="),
     Resource("secrets", "Secret", "", "v1", True, storage_version_hash="S6u1pOWzb84=", status_subresource=False),
+    # Stored only (no token controller): a manifest bundle that brings its ServiceAccount applies whole.
+    Resource("serviceaccounts", "ServiceAccount", "", "v1", True, ("sa",), status_subresource=False),
     Resource(
         "services",
         "Service",

@@ -318,3 +318,21 @@ async def test_a_set_a_real_server_refuses_is_refused(kubeconfig, tmp_path, chan
     path.write_text(json.dumps(manifest))
     code, _out, err = await kubectl(kubeconfig, "apply", "-f", str(path))
     assert code == 1 and "is invalid" in err and words in err, err
+
+
+async def test_a_bundle_with_its_service_account_applies_whole(kubeconfig, tmp_path):
+    """Most StatefulSet bundles bring a ServiceAccount: the demo did not serve the kind, kubectl stopped at it."""
+    from tests.sim.simtools import web_manifest
+
+    manifest = web_manifest(replicas=1)
+    manifest["spec"]["template"]["spec"]["serviceAccountName"] = "web"
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "web"}}
+    path = tmp_path / "bundle.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump_all([account, manifest]))
+    code, out, err = await kubectl(kubeconfig, "apply", "-f", str(path))
+    assert code == 0, err
+    assert out.splitlines() == ["serviceaccount/web created", "statefulset.apps/web created"]
+    code, out, err = await kubectl(kubeconfig, "get", "sa", "web", "-o", "name")
+    assert (code, out.strip()) == (0, "serviceaccount/web"), err
