@@ -536,3 +536,75 @@ async def test_pods_request_their_limits_and_get_the_real_qos_class(cluster):
 
     asked = {"containers": [{"resources": {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}}]}
     assert qos_class(asked) == "Burstable"  # as the reviewer's web-0 on realk8s (requests, a memory limit)
+
+
+# The reviewer's manifests on realk8s 1.20 (2 nodes): what the real scheduler said of each pod it could not place.
+PLACED = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: etcd}
+spec:
+  serviceName: etcd
+  replicas: 3
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: etcd}}
+  template:
+    metadata: {labels: {app: etcd}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: etcd}}
+            topologyKey: kubernetes.io/hostname
+      containers: [{name: etcd, image: quay.io/coreos/etcd:v3.4.13, resources: {requests: {cpu: 500m, memory: 1Gi}}}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: es}
+spec:
+  serviceName: es
+  replicas: 1
+  selector: {matchLabels: {app: es}}
+  template:
+    metadata: {labels: {app: es}}
+    spec:
+      nodeSelector: {disktype: ssd}
+      containers: [{name: es, image: elasticsearch:7.10.1}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: big}
+spec:
+  serviceName: big
+  replicas: 1
+  selector: {matchLabels: {app: big}}
+  template:
+    metadata: {labels: {app: big}}
+    spec:
+      containers: [{name: c, image: nginx, resources: {requests: {cpu: "64", memory: 512Gi}}}]
+"""
+
+
+async def test_pods_that_fit_no_node_stay_pending_with_the_real_schedulers_words(cluster):
+    import yaml
+
+    from stsviz.sim.resources import PODS
+
+    for manifest in yaml.safe_load_all(PLACED):
+        cluster.apply(manifest)
+
+    def unscheduled(name: str) -> str | None:
+        pod = cluster.store.view(PODS, "default", name)
+        scheduled = [c for c in (pod or {}).get("status", {}).get("conditions") or [] if c["type"] == "PodScheduled"]
+        return scheduled[0].get("message") if scheduled and scheduled[0]["status"] == "False" else None
+
+    expected = {
+        "big-0": "0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory.",
+        "es-0": "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity.",
+        "etcd-2": "0/2 nodes are available: 2 node(s) didn't match pod affinity/anti-affinity, "
+        "2 node(s) didn't match pod anti-affinity rules.",
+    }
+    for name, message in expected.items():
+        await eventually(lambda n=name: unscheduled(n) == message, message=f"{name}: {message}")
+    nodes = {cluster.store.view(PODS, "default", f"etcd-{n}")["spec"].get("nodeName") for n in (0, 1)}
+    assert len(nodes) == 2 and None not in nodes  # one etcd per node, as the anti-affinity asks

@@ -73,7 +73,9 @@ async def test_header_shows_reconnecting_then_watching_again(api, tmp_path, fake
         grid = app.query_one(StatefulSetGrid)
         assert grid.visible_keys == [("ns", "web")]
         assert set(app.setup.live.state.pods) == {("ns", "web-0"), ("ns", "web-1")}  # kept, marked stale
-        assert all(segment.style and segment.style.dim for segment in grid.render_line(1) if segment.text.strip())
+        # Text dimmed; cells faded (their letters kept readable in a tint, not dimmed).
+        drawn = [segment.style for segment in grid.render_line(1) if segment.text.strip()]
+        assert all(style and (style.dim or style.bgcolor) for style in drawn)
         stale_cells = backgrounds(grid)
         fake_time.release()
         await eventually(lambda: screen.sub_title == "watching")  # the rate is on the freshness line

@@ -3,17 +3,20 @@
 A pod whose claims are not bound yet (Immediate binding) is Unschedulable,
 with the upstream message and a FailedScheduling event, and retried after a
 back-off; with WaitForFirstConsumer the scheduler picks the node first,
-marks the claim with it and binds the pod once the volume is there. Nodes are
-picked by fewest pods, then name.
+marks the claim with it and binds the pod once the volume is there. Of the
+nodes the pod fits (fit.py: its cpu and memory requests, nodeSelector and
+node affinity, required pod anti-affinity), the one with fewest pods, then
+name; none, and the pod is Unschedulable with upstream's count of reasons.
 """
 
 from __future__ import annotations
 
 from ..registry import Registry
-from ..resources import PODS, PVCS
+from ..resources import NODES, PODS, PVCS
 from ..store import Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
+from .fit import node_fit_reasons, requests, unschedulable_message
 from .volumes import SELECTED_NODE_ANNOTATION, storage_class
 
 COMPONENT = "default-scheduler"
@@ -42,8 +45,9 @@ class Scheduler(Controller[tuple[str, str]]):
         self.nodes = nodes
         self.retry_delay = retry_delay
         self.instance = f"{COMPONENT}-sim"
-        # Pods per node, kept from the change stream (the scheduler cache's job).
+        # Pods per node and what they request, kept from the change stream (the scheduler cache's job).
         self._load = {node: 0 for node in nodes}
+        self._requested: dict[str, tuple[int, int]] = {node: (0, 0) for node in nodes}
         self._attempts: dict[str, int] = {}  # pod uid → failed attempts, for the back-off
 
     @staticmethod
@@ -60,8 +64,10 @@ class Scheduler(Controller[tuple[str, str]]):
         if before != after:
             if before in self._load:
                 self._load[before] -= 1
+                self._add_requests(before, change.previous, -1)
             if after in self._load:
                 self._load[after] += 1
+                self._add_requests(after, change.object, 1)
         if change.type == "ADDED":
             self.enqueue((change.object["metadata"]["namespace"], change.object["metadata"]["name"]))
         elif change.type == "DELETED" or after is not None:
@@ -77,9 +83,12 @@ class Scheduler(Controller[tuple[str, str]]):
             or pod["spec"].get("schedulerName", COMPONENT) != COMPONENT
         ):
             return
-        node = self._pick_node()
-        if node is None:
+        if not self.nodes:
             self._unschedulable(pod, key, "0/0 nodes are available.")
+            return
+        node, message = self._pick_node(pod)
+        if node is None:
+            self._unschedulable(pod, key, message)
             return
         waiting_for_volumes = False
         for claim_name in claim_names(pod):
@@ -114,9 +123,28 @@ class Scheduler(Controller[tuple[str, str]]):
             return
         self._bind(pod, node)
 
-    def _pick_node(self) -> str | None:
+    def _add_requests(self, node: str, pod: dict | None, sign: int) -> None:
+        if pod is not None:
+            cpu, memory = requests(pod)
+            held = self._requested[node]
+            self._requested[node] = (held[0] + sign * cpu, held[1] + sign * memory)
+
+    def _pick_node(self, pod: dict) -> tuple[str | None, str]:
+        """The node for `pod`, or None and why no node fits."""
+        nodes = {name: self.store.view(NODES, "", name) or {} for name in self.nodes}
+        affinity = (pod.get("spec") or {}).get("affinity") or {}
+        # Where the other pods are: only asked when the pod keeps away from some of them.
+        neighbours = (
+            [(other, nodes.get(other["spec"].get("nodeName"), {})) for other in self.store.items(PODS)]
+            if affinity.get("podAntiAffinity")
+            else []
+        )
+        reasons = {name: node_fit_reasons(pod, nodes[name], self._requested[name], neighbours) for name in self.nodes}
+        fitting = [name for name in self.nodes if not reasons[name]]
+        if not fitting:
+            return None, unschedulable_message(list(reasons.values()))
         load = self._load
-        return min(load, key=lambda n: (load[n], n)) if load else None
+        return min(fitting, key=lambda n: (load[n], n)), ""
 
     def _unschedulable(self, pod: dict, key: tuple[str, str], message: str) -> None:
         updated = deep_copy(pod)

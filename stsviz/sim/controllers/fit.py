@@ -1,0 +1,131 @@
+"""Whether a pod fits a node, as the 1.20 scheduler's filters decide it, with their words for why not.
+
+Three of upstream's filters, in its order, the first to fail speaking for the
+node: NodeResourcesFit (cpu and memory requests against what the node has
+left), NodeAffinity (nodeSelector and required node affinity) and
+InterPodAffinity (required pod anti-affinity). `unschedulable_message` counts
+the reasons over the nodes as upstream's FitError does: "0/2 nodes are
+available: 2 Insufficient cpu, 2 Insufficient memory."
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from ..selection import from_label_selector_object, labels_match
+from .volumes import quantity
+
+INSUFFICIENT = "Insufficient {}"
+NODE_AFFINITY = "node(s) didn't match Pod's node affinity"
+ANTI_AFFINITY = ("node(s) didn't match pod affinity/anti-affinity", "node(s) didn't match pod anti-affinity rules")
+
+
+def millicpu(text: object) -> int:
+    """`500m` -> 500, `2` -> 2000, `0.5` -> 500."""
+    value = str(text or "0").strip()
+    if value.endswith("m"):
+        return int(float(value[:-1]))
+    return int(float(value) * 1000)
+
+
+def requests(pod: dict) -> tuple[int, int]:
+    """(millicpu, bytes of memory) the pod requests: its containers' sum, or an init container's if larger."""
+    spec = pod.get("spec") or {}
+
+    def asked(container: dict) -> tuple[int, int]:
+        wanted = (container.get("resources") or {}).get("requests") or {}
+        return millicpu(wanted.get("cpu")), quantity(wanted.get("memory"))
+
+    running = [asked(c) for c in spec.get("containers") or []]
+    cpu, memory = sum(c for c, _ in running), sum(m for _, m in running)
+    for init in (asked(c) for c in spec.get("initContainers") or []):
+        cpu, memory = max(cpu, init[0]), max(memory, init[1])
+    return cpu, memory
+
+
+def node_fit_reasons(
+    pod: dict, node: dict, requested: tuple[int, int], neighbours: Iterable[tuple[dict, dict]]
+) -> tuple[str, ...]:
+    """Why `pod` does not fit `node` (empty: it fits). `requested`: what the node's pods ask already;
+    `neighbours`: (pod, its node) for every bound pod, for anti-affinity."""
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    cpu, memory = requests(pod)
+    short = []
+    if cpu and requested[0] + cpu > millicpu(allocatable.get("cpu")):
+        short.append(INSUFFICIENT.format("cpu"))
+    if memory and requested[1] + memory > quantity(allocatable.get("memory")):
+        short.append(INSUFFICIENT.format("memory"))
+    if short:
+        return tuple(short)
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if not _matches_node_affinity(pod, labels):
+        return (NODE_AFFINITY,)
+    if _anti_affinity_conflict(pod, labels, neighbours):
+        return ANTI_AFFINITY
+    return ()
+
+
+def unschedulable_message(reasons_per_node: list[tuple[str, ...]]) -> str:
+    counts = Counter(reason for reasons in reasons_per_node for reason in reasons)
+    listed = ", ".join(sorted(f"{count} {reason}" for reason, count in counts.items()))
+    return f"0/{len(reasons_per_node)} nodes are available: {listed}."
+
+
+def _matches_node_affinity(pod: dict, labels: dict[str, str]) -> bool:
+    spec = pod.get("spec") or {}
+    selector = spec.get("nodeSelector") or {}
+    if any(labels.get(key) != value for key, value in selector.items()):
+        return False
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    terms = required.get("nodeSelectorTerms") or []
+    # Terms are ORed, a term's expressions ANDed; no term at all asks nothing.
+    return not terms or any(all(_holds(e, labels) for e in term.get("matchExpressions") or []) for term in terms)
+
+
+def _holds(expression: dict, labels: dict[str, str]) -> bool:
+    key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+    value = labels.get(str(key))
+    if operator == "In":
+        return value in values
+    if operator == "NotIn":
+        return value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in ("Gt", "Lt") and value is not None and values:
+        try:
+            return int(value) > int(values[0]) if operator == "Gt" else int(value) < int(values[0])
+        except ValueError:
+            return False
+    return False
+
+
+def _anti_affinity_conflict(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:
+    terms = (((pod.get("spec") or {}).get("affinity") or {}).get("podAntiAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or []
+    if not terms:
+        return False
+    namespace = pod["metadata"].get("namespace")
+    for term in terms:
+        topology = term.get("topologyKey")
+        here = labels.get(str(topology))
+        if here is None or not term.get("labelSelector"):
+            continue  # no selector selects no pod
+        selector = from_label_selector_object(term.get("labelSelector"))
+        namespaces = set(term.get("namespaces") or [namespace])
+        for other, node in neighbours:
+            meta = other["metadata"]
+            same_place = ((node.get("metadata") or {}).get("labels") or {}).get(str(topology)) == here
+            if (
+                same_place
+                and meta.get("uid") != pod["metadata"].get("uid")
+                and meta.get("namespace") in namespaces
+                and labels_match(selector, meta.get("labels"))
+            ):
+                return True
+    return False
