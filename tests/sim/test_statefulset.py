@@ -605,6 +605,6 @@ async def test_pods_that_fit_no_node_stay_pending_with_the_real_schedulers_words
         "2 node(s) didn't match pod anti-affinity rules.",
     }
     for name, message in expected.items():
-        await eventually(lambda n=name: unscheduled(n) == message, message=f"{name}: {message}")
+        await eventually(lambda n=name, m=message: unscheduled(n) == m, message=f"{name}: {message}")
     nodes = {cluster.store.view(PODS, "default", f"etcd-{n}")["spec"].get("nodeName") for n in (0, 1)}
     assert len(nodes) == 2 and None not in nodes  # one etcd per node, as the anti-affinity asks
