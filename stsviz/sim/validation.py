@@ -12,6 +12,7 @@ import json
 import re
 
 from .errors import bad_request, invalid
+from .quantities import millicpu, quantity
 from .resources import Resource
 from .selection import from_label_selector_object, labels_match
 
@@ -59,6 +60,42 @@ def _pod_spec_causes(spec: dict, path: str) -> list[Cause]:
         if not container.get("image"):
             causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
     return causes
+
+
+def _pod_only_causes(spec: dict) -> list[Cause]:
+    """What a Pod is refused for and 1.20 let through in a StatefulSet's template: the controller's creates
+    then fail, over and over, as FailedCreate events (container names, requests above limits)."""
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for i, container in enumerate(spec.get(key) or []):
+            path, name = f"spec.{key}[{i}]", container.get("name")
+            if isinstance(name, str) and name:
+                if not _LABEL.match(name) or len(name) > 63:
+                    causes.append((f"{path}.name", "FieldValueInvalid", f'Invalid value: "{name}": {LABEL_HELP}'))
+                elif name in seen:
+                    causes.append((f"{path}.name", "FieldValueDuplicate", f'Duplicate value: "{name}"'))
+                seen.add(name)
+            resources = container.get("resources") or {}
+            limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+            for resource in ("cpu", "memory"):
+                if resource in limits and resource in requests:
+                    parse = millicpu if resource == "cpu" else quantity
+                    if parse(requests[resource]) > parse(limits[resource]):
+                        causes.append(
+                            (
+                                f"{path}.resources.requests",
+                                "FieldValueInvalid",
+                                f'Invalid value: "{requests[resource]}": must be less than or equal to '
+                                f"{resource} limit",
+                            )
+                        )
+    return causes
+
+
+def _claim_causes(claim: dict) -> list[Cause]:
+    storage = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+    return [] if storage else [("spec.resources[storage]", "FieldValueRequired", "Required value")]
 
 
 def _max_unavailable_causes(rolling: dict) -> list[Cause]:
@@ -242,7 +279,9 @@ def validate_create(res: Resource, obj: dict) -> None:
     if res.kind == "StatefulSet":
         causes += _statefulset_causes(obj)
     elif res.kind == "Pod":
-        causes += _pod_spec_causes(obj.get("spec") or {}, "spec")
+        causes += _pod_spec_causes(obj.get("spec") or {}, "spec") + _pod_only_causes(obj.get("spec") or {})
+    elif res.kind == "PersistentVolumeClaim":
+        causes += _claim_causes(obj)
     _raise(res, obj, causes)
 
 

@@ -608,3 +608,38 @@ async def test_pods_that_fit_no_node_stay_pending_with_the_real_schedulers_words
         await eventually(lambda n=name, m=message: unscheduled(n) == m, message=f"{name}: {message}")
     nodes = {cluster.store.view(PODS, "default", f"etcd-{n}")["spec"].get("nodeName") for n in (0, 1)}
     assert len(nodes) == 2 and None not in nodes  # one etcd per node, as the anti-affinity asks
+
+
+async def test_pods_a_real_server_refuses_fail_to_create_over_and_over(cluster):
+    """1.20 takes these sets but refuses their pods (or claims): FailedCreate events, no pod, status replicas 0.
+    The demo ran them (two containers named c, 2/2 Running) and stsviz said done where the real one said stalled."""
+    from stsviz.sim.resources import EVENTS, PODS
+
+    twins = web_manifest(replicas=1, name="twins")
+    containers = twins["spec"]["template"]["spec"]["containers"]
+    containers.append({**containers[0], "ports": []})  # the same name, "nginx"
+    greedy = web_manifest(replicas=1, name="greedy")
+    greedy["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "2"},
+        "limits": {"cpu": "1"},
+    }
+    bare = web_manifest(replicas=1, name="bare")
+    del bare["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]
+    for manifest in (twins, greedy, bare):
+        cluster.apply(manifest)
+
+    def failed(name: str) -> list[str]:
+        return [
+            e["message"]
+            for e in cluster.store.items(EVENTS, "default")
+            if e["reason"] == "FailedCreate" and e["involvedObject"]["name"] == name
+        ]
+
+    expected = {
+        "twins": 'spec.containers[1].name: Duplicate value: "nginx"',
+        "greedy": 'spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit',
+        "bare": "spec.resources[storage]: Required value",
+    }
+    for name, words in expected.items():
+        await eventually(lambda n=name, w=words: any(w in message for message in failed(n)), message=words)
+        assert cluster.store.view(PODS, "default", f"{name}-0") is None

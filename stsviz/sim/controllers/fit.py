@@ -13,20 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from ..quantities import millicpu, quantity
 from ..selection import from_label_selector_object, labels_match
-from .volumes import quantity
 
 INSUFFICIENT = "Insufficient {}"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity"
 ANTI_AFFINITY = ("node(s) didn't match pod affinity/anti-affinity", "node(s) didn't match pod anti-affinity rules")
-
-
-def millicpu(text: object) -> int:
-    """`500m` -> 500, `2` -> 2000, `0.5` -> 500."""
-    value = str(text or "0").strip()
-    if value.endswith("m"):
-        return int(float(value[:-1]))
-    return int(float(value) * 1000)
 
 
 def requests(pod: dict) -> tuple[int, int]:

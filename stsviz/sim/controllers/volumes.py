@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import StatusError
+from ..quantities import quantity
 from ..registry import Registry
 from ..resources import PODS, PVCS, PVS, STORAGE_CLASSES
 from ..store import Store, Write, deep_copy
@@ -28,16 +29,6 @@ from .events import EventRecorder
 COMPONENT = "persistentvolume-controller"
 SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node"
 PROTECTION_FINALIZER = "kubernetes.io/pvc-protection"
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-
-
-def quantity(text: str | None) -> int:
-    if not text:
-        return 0
-    for suffix in sorted(_UNITS, key=len, reverse=True):
-        if text.endswith(suffix):
-            return int(float(text[: -len(suffix)]) * _UNITS[suffix])
-    return int(float(text))
 
 
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
