@@ -391,7 +391,8 @@ class Informer:
         self.warning = self._malformed_warning()
         meta = obj.get("metadata")
         named = meta.get("name") if isinstance(meta, dict) else None
-        log.warning("%s: %s (the last: %r)", self.kind.resource, self.warning, named)
+        # INFO, as a repaired list: the status and --plain's warnings say it (it was said twice on stderr).
+        log.info("%s: %s (the last: %r)", self.kind.resource, self.warning, named)
 
     def _malformed_warning(self) -> str | None:
         count = self.malformed

@@ -439,3 +439,16 @@ def _alive(pid: int) -> bool:
         return False
     state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
     return state != "Z"  # a zombie waits for its parent (init) to reap it: it is dead
+
+
+async def test_cli_a_skipped_object_is_warned_of_once(api, tmp_path):
+    """The log's WARNING and --plain's own warning said the same on stderr."""
+    from tests.fake_api import items, obj
+
+    odd = pod("web-1")
+    odd["status"]["phase"] = 7
+    api.script("statefulsets", "list", items([obj("StatefulSet", "web", spec={"replicas": 2})], rv="10"))
+    api.script("pods", "list", items([pod("web-0"), odd], rv="10"))
+    code, _out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--plain")
+    assert code == 0, err
+    assert err.count("skipped: fields of types Kubernetes never sends") == 1, err
