@@ -36,6 +36,7 @@ from stsviz.commands.common import EXIT_OK, ServerError, UsageError, configure_l
 from stsviz.model.text import printable_line
 from stsviz.sources.live import freshness as phases
 from stsviz.sources.live.config import ConfigError, Target, resolve_target
+from stsviz.sources.live.informer import CREDENTIALS_EXPIRED
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.live.wire import ApiError, Unreachable
@@ -93,6 +94,8 @@ async def _record(target: Target, scope: Scope, output: str, redacted: bool, rot
     except Unreachable as error:
         raise UsageError(f"cannot reach {target.address}: {error}") from None
     except ApiError as error:
+        if error.status == 401:  # in kubectl's words, as --plain and the screen say it
+            raise ServerError(f"{target.address}: 401 Unauthorized: {CREDENTIALS_EXPIRED}") from None
         if error.status not in (403, 404):  # /version may be forbidden or absent; the watches may still work
             raise ServerError(f"{target.address}: {error}") from None
         version = None

@@ -270,14 +270,16 @@ async def stsviz(*args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_cli_401_is_exit_1_in_kubectls_words_without_the_token(api, tmp_path):
-    path = api.kubeconfig(tmp_path, token="cli-wrong-token-777777")
-    code, out, err = await stsviz("--kubeconfig", str(path), "--json")
+@pytest.mark.parametrize("record", [False, True], ids=["json", "record"])
+async def test_cli_401_is_exit_1_in_kubectls_words_without_the_token(api, tmp_path, record):
+    path = str(api.kubeconfig(tmp_path, token="cli-wrong-token-777777"))
+    words = ["record", "--kubeconfig", path, "-o", str(tmp_path / "rec.jsonl")] if record else ["--kubeconfig", path]
+    code, out, err = await stsviz(*words, *([] if record else ["--json"]))
     assert code == 1 and out == ""
     assert err.strip() == (
         f"stsviz: error: {api.url}: 401 Unauthorized: "
         "You must be logged in to the server (the credentials are expired or wrong)"
-    )
+    ), err
     assert "cli-wrong-token" not in err
 
 
