@@ -97,6 +97,7 @@ class Target:
     paths: tuple[str, ...] = ()
     _config: Any = field(default=None, repr=False)  # the merged ConfigNode
     _user: dict[str, Any] = field(default_factory=dict, repr=False)  # the context's `user:` entry
+    _cluster: dict[str, Any] = field(default_factory=dict, repr=False)  # its `cluster:` entry (the CA)
     _user_dir: str = ""  # the directory of the kubeconfig that defines the user (relative paths)
     _service_account_dir: str = SERVICE_ACCOUNT_DIR
     _environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -133,12 +134,13 @@ class Target:
         return resolve_target(None, context, environ=environ, service_account_dir=self._service_account_dir)
 
     def reread(self) -> Target | None:
-        """The same context read again from the same kubeconfig files, if its user entry changed there.
+        """The same context read again from the same kubeconfig files, if its user or cluster entry changed.
 
         A static token or certificate cannot be refreshed, but the user can
         paste a new one into the kubeconfig (after a cluster was rebuilt, a
-        token rotated): after a 401 that is worth a look, as kubectl would
-        pick it up on its next run. None when nothing changed or it cannot be read.
+        token rotated), and a rebuilt cluster comes with a new CA: after a 401
+        or a refused certificate that is worth a look, as kubectl would pick
+        it up on its next run. None when nothing changed or it cannot be read.
         """
         if self.in_cluster or not self.paths:
             return None
@@ -147,7 +149,7 @@ class Target:
             fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
         except ConfigError:
             return None
-        if fresh._user == self._user or fresh.server != self.server:
+        if (fresh._user == self._user and fresh._cluster == self._cluster) or fresh.server != self.server:
             return None  # nothing new; or another server, which is not a credential change
         return fresh
 
@@ -617,6 +619,7 @@ def resolve_target(
         paths=tuple(paths),
         _config=merged,
         _user=user if isinstance(user, dict) else {},
+        _cluster=dict(cluster),
         _user_dir=_dir_of(user_entry.path if user_entry is not None else paths[0]),
         _environ=dict(environ),
     )

@@ -50,6 +50,7 @@ from stsviz.sources.live.wire import (
     Inactive,
     Refused,
     Span,
+    TlsRefused,
     Unreachable,
     Unreadable,
     get,
@@ -215,6 +216,13 @@ class Informer:
                         error.status == 400
                     )  # the request itself is wrong: a selector that does not parse
                     wait = self.backoff.delay()
+            except TlsRefused as error:
+                self._leave_watching(str(error))
+                self.unreachable = True
+                # A cluster rebuilt with a new CA: a kubeconfig rewritten since is read again, as kubectl reads
+                # it on each run (the screen said "not trusted" until restarted). Then the usual wait.
+                await self.connection.refresh_credentials(self._generation)
+                wait = self.backoff.delay()
             except (Unreachable, ShortWatch) as error:
                 self._leave_watching(str(error) or "the watch closed at once")
                 # A bound a server broke (Refused), or an answer that is not JSON of the right shape

@@ -102,6 +102,11 @@ class NotSent(Unreachable):
     """No connection could be made (refused, DNS, TLS handshake): a change was certainly not sent."""
 
 
+class TlsRefused(Unreachable):
+    """The TLS handshake failed (the server's certificate not trusted, ours refused): a cluster rebuilt with a
+    new CA, whose kubeconfig may have been rewritten since."""
+
+
 class Unreadable(Unreachable):
     """The server answered 2xx, but not with a JSON object (an auth proxy's login page, a broken server)."""
 
@@ -209,6 +214,8 @@ async def get(
                 _request_timeout=timeout,
                 _host=host,
             )
+        except aiohttp.ClientSSLError as error:
+            raise TlsRefused(_describe(error)) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise Unreachable(_describe(error)) from None
         if response.status in _REDIRECTS and "Location" in response.headers:

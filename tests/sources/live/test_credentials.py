@@ -454,3 +454,27 @@ async def test_cli_a_skipped_object_is_warned_of_once(api, tmp_path):
     code, _out, err = await stsviz("--kubeconfig", str(api.kubeconfig(tmp_path)), "--plain")
     assert code == 0, err
     assert err.count("skipped: fields of types Kubernetes never sends") == 1, err
+
+
+async def test_a_kubeconfig_rewritten_with_the_new_ca_is_picked_up_without_a_restart(api, tmp_path, fake_time):
+    """A cluster rebuilt with a new CA: kubectl works as soon as the kubeconfig is rewritten; the screen said
+    'TLS certificate not trusted' until it was restarted."""
+    import base64
+
+    from tests.fake_api import made_pki
+
+    path = api.kubeconfig(tmp_path)
+    good = json.loads(path.read_text())
+    stale = json.loads(path.read_text())
+    stale["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(made_pki().pem("client")).decode()
+    path.write_text(json.dumps(stale))  # the old cluster's CA: the server's certificate is not trusted
+    api.objects["pods"] = [pod("web-0")]
+    run = Running(LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing(), kinds=(PODS,)))
+    try:
+        informer = run.source.informer("pods")
+        await eventually(lambda: "TLS certificate not trusted" in (informer.message or ""), message="not trusted")
+        path.write_text(json.dumps(good))  # the rebuilt cluster's CA, as `kind get kubeconfig` writes it
+        await eventually(lambda: informer.phase == phases.WATCHING, message="watching with the new CA")
+        assert {name for _, name in run.state.pods} == {"web-0"}
+    finally:
+        await run.stop()
