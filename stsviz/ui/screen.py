@@ -667,6 +667,11 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._command_line()
 
     def action_all_namespaces(self) -> None:
+        live = self.live
+        if live is not None and live.source.scope.namespace is None:
+            # Listing everything again would blank the screen for a list it already holds.
+            self.notify("already watching every namespace", markup=False)
+            return
         self._command_line("ns all")
 
     def action_kubectl_for(self, view: str) -> None:

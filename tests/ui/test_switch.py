@@ -139,6 +139,10 @@ async def test_k9s_zero_watches_every_namespace_and_d_y_say_the_kubectl_command(
             await pilot.press("0")  # k9s: every namespace
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
             assert app.title.endswith("all namespaces")
+            source = app.setup.live.source
+            await pilot.press("0")  # already: said, and nothing listed again
+            await eventually(lambda: any(n.message == "already watching every namespace" for n in app._notifications))
+            assert app.setup.live.source is source
 
 
 async def test_in_replay_zero_is_still_the_start_of_the_recording(replay_app):
