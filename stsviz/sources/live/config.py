@@ -97,7 +97,6 @@ class Target:
     paths: tuple[str, ...] = ()
     _config: Any = field(default=None, repr=False)  # the merged ConfigNode
     _user: dict[str, Any] = field(default_factory=dict, repr=False)  # the context's `user:` entry
-    _cluster: dict[str, Any] = field(default_factory=dict, repr=False)  # its `cluster:` entry (the CA)
     _user_dir: str = ""  # the directory of the kubeconfig that defines the user (relative paths)
     _service_account_dir: str = SERVICE_ACCOUNT_DIR
     _environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -134,14 +133,30 @@ class Target:
         return resolve_target(None, context, environ=environ, service_account_dir=self._service_account_dir)
 
     def reread(self) -> Target | None:
-        """The same context read again from the same kubeconfig files, if its user or cluster entry changed.
+        """The same context read again from the same kubeconfig files, if its user entry changed there.
 
         A static token or certificate cannot be refreshed, but the user can
         paste a new one into the kubeconfig (after a cluster was rebuilt, a
-        token rotated), and a rebuilt cluster comes with a new CA: after a 401
-        or a refused certificate that is worth a look, as kubectl would pick
-        it up on its next run. None when nothing changed or it cannot be read.
+        token rotated): after a 401 that is worth a look, as kubectl would
+        pick it up on its next run. None when nothing changed or it cannot be read.
         """
+
+    def current_ca(self) -> bytes | None:
+        """The CA the kubeconfig names now for this context's cluster, its data or the file it points to read
+        again (a rebuilt cluster's, written in place); None when there is none, or it cannot be read."""
+        if self.in_cluster or not self.paths:
+            return None
+        environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
+        try:
+            fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
+            if fresh.server != self.server:
+                return None  # another server: not this cluster's new CA
+            loader = fresh._loader()
+            loader._load_cluster_info()  # the cluster's part only: no credential, no exec plugin
+            ca: bytes | None = loader.tls.ca
+            return ca
+        except Exception:  # unreadable, half-written: the next retry looks again
+            return None
         if self.in_cluster or not self.paths:
             return None
         environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
@@ -149,7 +164,7 @@ class Target:
             fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
         except ConfigError:
             return None
-        if (fresh._user == self._user and fresh._cluster == self._cluster) or fresh.server != self.server:
+        if fresh._user == self._user or fresh.server != self.server:
             return None  # nothing new; or another server, which is not a credential change
         return fresh
 
@@ -354,6 +369,24 @@ class Connection:
                 self.tls = tls
                 self._retired.append(self.api)
                 self.api = api
+            self.generation += 1
+            return True
+
+    async def reload_ca(self) -> bool:
+        """After a refused certificate: the kubeconfig's CA as it is now, and a new session if it changed
+        (a cluster rebuilt, its kubeconfig or CA file rewritten). No exec plugin runs for it."""
+        async with self._lock:
+            ca = await asyncio.to_thread(self.target.current_ca)
+            if ca is None or ca == self.tls.ca:
+                return False
+            tls = Tls(ca=ca, certificate=self.tls.certificate, key=self.tls.key)
+            try:
+                api = api_client(self.configuration, tls)
+            except Exception:  # a CA TLS cannot load: the old session stays
+                return False
+            self.tls = tls
+            self._retired.append(self.api)
+            self.api = api
             self.generation += 1
             return True
 
@@ -619,7 +652,6 @@ def resolve_target(
         paths=tuple(paths),
         _config=merged,
         _user=user if isinstance(user, dict) else {},
-        _cluster=dict(cluster),
         _user_dir=_dir_of(user_entry.path if user_entry is not None else paths[0]),
         _environ=dict(environ),
     )

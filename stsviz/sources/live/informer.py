@@ -219,10 +219,9 @@ class Informer:
             except TlsRefused as error:
                 self._leave_watching(str(error))
                 self.unreachable = True
-                # A cluster rebuilt with a new CA: a kubeconfig rewritten since is read again, as kubectl reads
-                # it on each run (the screen said "not trusted" until restarted). Then the usual wait.
-                await self.connection.refresh_credentials(self._generation)
-                wait = self.backoff.delay()
+                # A cluster rebuilt with a new CA: the kubeconfig's CA is read again, as kubectl reads it on
+                # each run (the screen said "not trusted" until restarted). A new one is tried at once.
+                wait = None if await self.connection.reload_ca() else self.backoff.delay()
             except (Unreachable, ShortWatch) as error:
                 self._leave_watching(str(error) or "the watch closed at once")
                 # A bound a server broke (Refused), or an answer that is not JSON of the right shape

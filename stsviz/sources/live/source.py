@@ -316,6 +316,9 @@ class _ConnectionRef:
     def withheld(self) -> str | None:
         return self._connection.withheld
 
+    async def reload_ca(self) -> bool:
+        return await self._connection.reload_ca()
+
     async def refresh_credentials(self, seen_generation: int) -> bool:
         return await self._connection.refresh_credentials(seen_generation)
 

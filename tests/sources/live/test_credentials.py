@@ -456,25 +456,44 @@ async def test_cli_a_skipped_object_is_warned_of_once(api, tmp_path):
     assert err.count("skipped: fields of types Kubernetes never sends") == 1, err
 
 
-async def test_a_kubeconfig_rewritten_with_the_new_ca_is_picked_up_without_a_restart(api, tmp_path, fake_time):
-    """A cluster rebuilt with a new CA: kubectl works as soon as the kubeconfig is rewritten; the screen said
-    'TLS certificate not trusted' until it was restarted."""
+@pytest.mark.parametrize("how", ["data", "file", "exec"])
+async def test_a_kubeconfig_rewritten_with_the_new_ca_is_picked_up_without_a_restart(
+    api, tmp_path, fake_time, plugin, how
+):
+    """A cluster rebuilt with a new CA: kubectl works as soon as the kubeconfig (or the CA file it names) is
+    rewritten; the screen said 'TLS certificate not trusted' until it was restarted. An exec plugin's user is
+    followed too, and the plugin is not run again for it."""
     import base64
 
     from tests.fake_api import made_pki
 
-    path = api.kubeconfig(tmp_path)
-    good = json.loads(path.read_text())
-    stale = json.loads(path.read_text())
-    stale["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(made_pki().pem("client")).decode()
-    path.write_text(json.dumps(stale))  # the old cluster's CA: the server's certificate is not trusted
+    old_ca, new_ca = made_pki().pem("client"), made_pki().pem("server")  # the server's certificate is the new one
+    path = api.kubeconfig(tmp_path, exec_command=plugin.command if how == "exec" else None)
+    config = json.loads(path.read_text())
+    cluster = config["clusters"][0]["cluster"]
+    ca_file = tmp_path / "ca.crt"
+
+    def write(ca: bytes) -> None:
+        if how == "file":
+            cluster.pop("certificate-authority-data", None)
+            cluster["certificate-authority"] = str(ca_file)
+            ca_file.write_bytes(ca)  # rewritten in place: the kubeconfig itself does not change
+        else:
+            cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
+        path.write_text(json.dumps(config))
+
+    plugin.tokens(TOKEN)
+    write(old_ca)
     api.objects["pods"] = [pod("web-0")]
     run = Running(LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing(), kinds=(PODS,)))
     try:
         informer = run.source.informer("pods")
         await eventually(lambda: "TLS certificate not trusted" in (informer.message or ""), message="not trusted")
-        path.write_text(json.dumps(good))  # the rebuilt cluster's CA, as `kind get kubeconfig` writes it
+        runs = plugin.runs
+        write(new_ca)  # the rebuilt cluster's CA, as `kind get kubeconfig` writes it
         await eventually(lambda: informer.phase == phases.WATCHING, message="watching with the new CA")
         assert {name for _, name in run.state.pods} == {"web-0"}
+        if how == "exec":
+            assert plugin.runs == runs  # a refused certificate is no reason to ask the plugin for a token
     finally:
         await run.stop()
