@@ -68,7 +68,7 @@ def run_replay(args: argparse.Namespace) -> int:
             now = asked
         if outside is not None:
             print(f"stsviz: warning: {outside}", file=sys.stderr)
-        frame = build_frame(player.state, now=now, stall_seconds=stall_after)
+        frame = build_frame(player.state, now=player.verdict_time(now), stall_seconds=stall_after)
         write_frame(frame, as_json=args.json, color=args.color)
         return EXIT_OK
     from stsviz.ui.app import run_replay_app

@@ -71,6 +71,10 @@ class ReplayControls(FrameSource, Protocol):
         """The kinds whose watch the recorder marked broken and not open again here, with the breaking mark."""
         ...
 
+    def verdict_time(self, now: datetime | None = None) -> datetime | None:
+        """The frame time, stopped where the recorder's watch of the sets or pods broke while it stays broken."""
+        ...
+
     def sets_unlisted(self) -> bool:
         """The recorder's first list of StatefulSets is still to play: no row is not "no StatefulSets"."""
         ...

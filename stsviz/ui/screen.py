@@ -423,7 +423,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def show_frame(self) -> None:
         """Hand the source's current state down to every widget."""
         source = self.setup.source
-        self.grid.sync(source.state, source.frame_time)
+        # Replay's verdicts stop their clock while the recorder's watch was broken, as live did then.
+        self.grid.sync(source.state, self.replay.verdict_time() if self.replay is not None else source.frame_time)
         self._show_detail()
         self._show_status()
         if self.live is not None:

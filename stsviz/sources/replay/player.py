@@ -150,6 +150,8 @@ class Player:
         self._marks_placed = (0, 0, True)  # (marks, events loaded, loading) when _mark_offsets was made
         self._pending: SeekJob | None = None  # the latest seek requested and not yet swapped in
         self._lists_end: dict[str, int] = {}  # see _first_list_end
+        # broken_watches' scan: marks read, what they left broken, at which (position, offset).
+        self._broken_scan: tuple[int, dict[str, dict[str, Any]], tuple[int, float]] = (0, {}, (0, 0.0))
         self._marks_searched = 0
         # Kept keyframes are frozen out of the cycle collector's sight (gc.freeze: a constant-time
         # move) on a recording big enough for the loader to freeze it too. Measured at 1,000,000
@@ -232,11 +234,17 @@ class Player:
         mark that broke it: what the live screen showed as stale then (and what replay now shows so)."""
         marks, offsets = self.recording.marks, self.mark_offsets
         passed = bisect_right(marks, self._position, hi=len(offsets), key=lambda entry: entry[0])
-        broken: dict[str, dict[str, Any]] = {}
-        for index in range(passed):
+        # Asked for every frame: the scan goes on from where the last one stopped while the playhead
+        # moves forward (a recording of a day has thousands of marks), and starts over when it goes back.
+        here = (self._position, self._offset)
+        index, broken, then = self._broken_scan
+        if here < then:
+            index, broken = 0, {}
+        while index < passed:
             before, mark = marks[index]
             if before == self._position and offsets[index] > self._offset:
                 break  # after the event shown, but ahead of the playhead still
+            index += 1
             kind, resource = mark.get("mark"), mark.get("resource")
             if not isinstance(resource, str):
                 continue
@@ -244,6 +252,7 @@ class Player:
                 broken.setdefault(resource, mark)
             elif kind in ("reconnect", "list", "relist"):
                 broken.pop(resource, None)
+        self._broken_scan = (index, broken, here)
         return broken
 
     def _place(self, index: int, mark: dict[str, Any], loaded: int) -> float:
@@ -271,6 +280,15 @@ class Player:
         if start is None or last is None:
             return last
         return max(last, start + timedelta(seconds=self._offset))
+
+    def verdict_time(self, now: datetime | None = None) -> datetime | None:
+        """`now` (the frame time), stopped where the recorder's watch of the sets or pods broke while it stays
+        broken: live, the verdicts' clock stopped there, so a rollout out of sight did not turn stalled."""
+        now = self.frame_time if now is None else now
+        broken = self.broken_watches()
+        times = [parse_rfc3339(broken[kind].get("ts")) for kind in ("statefulsets", "pods") if kind in broken]
+        known = [time for time in times if time is not None]
+        return min([now, *known]) if now is not None and known else now
 
     @property
     def _start(self) -> datetime | None:

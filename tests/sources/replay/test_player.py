@@ -707,3 +707,31 @@ def test_stepping_onto_a_mark_says_what_it_was(tmp_path):
     assert str(status_line(player)).endswith("◆ pods watch broke: EOF")
     player.step(1)  # the next event: the mark is behind
     assert player.mark_here() is None
+
+
+def test_the_verdicts_clock_stops_while_the_recorders_pods_watch_was_broken(tmp_path):
+    """Live, a rollout out of sight did not turn stalled (the verdicts' clock stopped at the break); a replay of
+    the same outage said 'stalled' ten minutes in."""
+    from tests.k8s_objects import pod, statefulset
+
+    lines = [
+        {"ts": "2026-11-25T10:00:00.000Z", "type": "ADDED", "object": statefulset("web", replicas=2)},
+        {"ts": "2026-11-25T10:00:00.500Z", "type": "ADDED", "object": pod("web-0")},
+        {"ts": "2026-11-25T10:00:00.600Z", "type": "ADDED", "object": pod("web-1", ready=False)},
+        {"ts": "2026-11-25T10:00:30.000Z", "type": "MARK", "mark": "disconnect", "resource": "pods", "reason": "EOF"},
+        {"ts": "2026-11-25T10:20:00.000Z", "type": "MARK", "mark": "reconnect", "resource": "pods"},
+        {"ts": "2026-11-25T10:30:00.000Z", "type": "MARK", "mark": "stop"},
+    ]
+    path = tmp_path / "outage.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    player = Player(load_recording([path]), clock=FakeClock())
+
+    def verdict_at(when: str) -> str:
+        player.seek_at(parse_at(when))
+        frame = build_frame(player.state, now=player.verdict_time(), stall_seconds=300)
+        return frame.rows[0].verdict.label
+
+    assert verdict_at("2026-11-25T10:10:00Z") == "ready 0/2"  # out of sight since 10:00:30: not stalled
+    assert player.verdict_time() == datetime(2026, 11, 25, 10, 0, 30, tzinfo=UTC)
+    assert verdict_at("2026-11-25T10:25:00Z") == "stalled"  # in sight again, and still stuck
+    assert verdict_at("2026-11-25T10:10:00Z") == "ready 0/2"  # and back again
