@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import quantities
+
 DEFAULT_TOLERATIONS = [
     {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
     {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
@@ -133,11 +135,18 @@ def qos_class(spec: dict) -> str:
         return "BestEffort"
     for r in resources:
         limits, requests = r.get("limits") or {}, r.get("requests") or {}
-        if any(name not in limits for name in ("cpu", "memory")):
-            return "Burstable"
-        if any(str(requests.get(name, limits[name])) != str(limits[name]) for name in limits):
-            return "Burstable"
+        for name in ("cpu", "memory"):  # the only resources QoS is about
+            if name not in limits or not _same_quantity(requests.get(name, limits[name]), limits[name]):
+                return "Burstable"
     return "Guaranteed"
+
+
+def _same_quantity(one: object, other: object) -> bool:
+    """`1` and `1000m` are one cpu."""
+    try:
+        return quantities.parse(one) == quantities.parse(other)
+    except ValueError:
+        return str(one) == str(other)
 
 
 def default_statefulset(sts: dict) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+from . import quantities
 from .errors import bad_request, invalid
-from .quantities import millicpu, quantity
 from .resources import Resource
 from .selection import from_label_selector_object, labels_match
 
@@ -78,24 +78,35 @@ def _pod_only_causes(spec: dict) -> list[Cause]:
                 seen.add(name)
             resources = container.get("resources") or {}
             limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+            bad = False
+            for field, values in (("limits", limits), ("requests", requests)):
+                for resource, value in values.items():
+                    if not quantities.valid(value):
+                        bad = True
+                        where = f"{path}.resources.{field}[{resource}]"
+                        causes.append((where, "FieldValueInvalid", f'Invalid value: "{value}": {quantities.INVALID}'))
             for resource in ("cpu", "memory"):
-                if resource in limits and resource in requests:
-                    parse = millicpu if resource == "cpu" else quantity
-                    if parse(requests[resource]) > parse(limits[resource]):
-                        causes.append(
-                            (
-                                f"{path}.resources.requests",
-                                "FieldValueInvalid",
-                                f'Invalid value: "{requests[resource]}": must be less than or equal to '
-                                f"{resource} limit",
-                            )
+                if bad or resource not in limits or resource not in requests:
+                    continue
+                if quantities.parse(requests[resource]) > quantities.parse(limits[resource]):
+                    causes.append(
+                        (
+                            f"{path}.resources.requests",
+                            "FieldValueInvalid",
+                            f'Invalid value: "{requests[resource]}": must be less than or equal to {resource} limit',
                         )
+                    )
     return causes
 
 
 def _claim_causes(claim: dict) -> list[Cause]:
     storage = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
-    return [] if storage else [("spec.resources[storage]", "FieldValueRequired", "Required value")]
+    if not storage:
+        return [("spec.resources[storage]", "FieldValueRequired", "Required value")]
+    if not quantities.valid(storage):
+        where = "spec.resources.requests[storage]"
+        return [(where, "FieldValueInvalid", f'Invalid value: "{storage}": {quantities.INVALID}')]
+    return []
 
 
 def _max_unavailable_causes(rolling: dict) -> list[Cause]:

@@ -643,3 +643,43 @@ async def test_pods_a_real_server_refuses_fail_to_create_over_and_over(cluster):
     for name, words in expected.items():
         await eventually(lambda n=name, w=words: any(w in message for message in failed(n)), message=words)
         assert cluster.store.view(PODS, "default", f"{name}-0") is None
+
+
+def test_quantities_read_as_the_api_server_reads_them():
+    import pytest as pytest_
+
+    from stsviz.sim.defaults import qos_class
+    from stsviz.sim.quantities import INVALID, millicpu, quantity
+
+    assert [quantity(v) for v in (512, "1Gi", "1Pi", "1e3", "1.5k", "")] == [512, 2**30, 2**50, 1000, 1500, 0]
+    assert [millicpu(v) for v in ("500m", 2, "0.5", "1", "100u")] == [500, 2000, 500, 1000, 1]
+    for bad in ("abc", "1Gb", "--1", "1.2.3"):
+        with pytest_.raises(ValueError) as refused:
+            quantity(bad)
+        assert str(refused.value) == INVALID
+    one_cpu = {"limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "2Gi"}}
+    asked = {**one_cpu, "requests": {"cpu": "1000m", "memory": "1024Mi", "ephemeral-storage": "1Gi"}}
+    assert qos_class({"containers": [{"resources": asked}]}) == "Guaranteed"  # 1 is 1000m; QoS is cpu and memory
+
+
+async def test_a_set_whose_template_has_a_quantity_of_another_spelling_runs_or_fails_to_create(cluster):
+    """`memory: 512` (YAML's number) runs; `memory: lots` fails to create, said (the controller threw before)."""
+    from stsviz.sim.resources import EVENTS, PODS
+
+    numbered = web_manifest(replicas=1, name="numbered")
+    numbered["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"memory": 512 * 2**20}}
+    worded = web_manifest(replicas=1, name="worded")
+    worded["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"memory": "lots"}}
+    cluster.apply(numbered)
+    cluster.apply(worded)
+    await eventually(lambda: rolled_out(cluster, "numbered"), message="numbered runs")
+
+    def refused() -> bool:
+        return any(
+            e["reason"] == "FailedCreate" and "quantities must match the regular expression" in e["message"]
+            for e in cluster.store.items(EVENTS, "default")
+            if e["involvedObject"]["name"] == "worded"
+        )
+
+    await eventually(refused, message="worded refused, said")
+    assert cluster.store.view(PODS, "default", "worded-0") is None

@@ -27,7 +27,10 @@ def requests(pod: dict) -> tuple[int, int]:
 
     def asked(container: dict) -> tuple[int, int]:
         wanted = (container.get("resources") or {}).get("requests") or {}
-        return millicpu(wanted.get("cpu")), quantity(wanted.get("memory"))
+        try:
+            return millicpu(wanted.get("cpu")), quantity(wanted.get("memory"))
+        except ValueError:  # refused when the pod was created; a template's stray value asks nothing
+            return 0, 0
 
     running = [asked(c) for c in spec.get("containers") or []]
     cpu, memory = sum(c for c, _ in running), sum(m for _, m in running)
