@@ -140,33 +140,34 @@ class Target:
         token rotated): after a 401 that is worth a look, as kubectl would
         pick it up on its next run. None when nothing changed or it cannot be read.
         """
+        fresh = self._read_again()
+        if fresh is None or fresh._user == self._user or fresh.server != self.server:
+            return None  # nothing new; or another server, which is not a credential change
+        return fresh
 
     def current_ca(self) -> bytes | None:
         """The CA the kubeconfig names now for this context's cluster, its data or the file it points to read
         again (a rebuilt cluster's, written in place); None when there is none, or it cannot be read."""
-        if self.in_cluster or not self.paths:
-            return None
-        environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
+        fresh = self._read_again()
+        if fresh is None or fresh.server != self.server:
+            return None  # unreadable; or another server: not this cluster's new CA
         try:
-            fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
-            if fresh.server != self.server:
-                return None  # another server: not this cluster's new CA
             loader = fresh._loader()
             loader._load_cluster_info()  # the cluster's part only: no credential, no exec plugin
-            ca: bytes | None = loader.tls.ca
-            return ca
-        except Exception:  # unreadable, half-written: the next retry looks again
+        except Exception:  # a CA file half-written, unreadable: the next retry looks again
             return None
+        ca: bytes | None = loader.tls.ca
+        return ca
+
+    def _read_again(self) -> Target | None:
+        """This context resolved again from the same kubeconfig files; None in-cluster, or when it cannot be."""
         if self.in_cluster or not self.paths:
             return None
         environ = {**self._environ, "KUBECONFIG": ENV_KUBECONFIG_PATH_SEPARATOR.join(self.paths)}
         try:
-            fresh = resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
+            return resolve_target(None, self.context, environ=environ, service_account_dir=self._service_account_dir)
         except ConfigError:
             return None
-        if fresh._user == self._user or fresh.server != self.server:
-            return None  # nothing new; or another server, which is not a credential change
-        return fresh
 
     @property
     def secure(self) -> bool:

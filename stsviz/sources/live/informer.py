@@ -147,6 +147,11 @@ class Informer:
 
     # -- what the UI reads -----------------------------------------------------------
 
+    @property
+    def heard_at(self) -> datetime | None:
+        """When the server last sent this kind anything (a list, a watch line), by the source's wall clock."""
+        return self._current_until
+
     def status(self) -> KindStatus:
         return KindStatus(
             resource=self.kind.resource,
@@ -270,8 +275,8 @@ class Informer:
         otherwise wait out the inactivity timeout, showing "watching" all the while. One that lived
         through it loses nothing by being reopened.
         """
-        watching = self._watching
-        if watching is None or watching.done() or self.phase != phases.WATCHING:
+        watching = self._watching  # open, or still opening: a request stuck on a dead connection too
+        if watching is None or watching.done():
             return False
         watching.cancel()
         return True

@@ -33,7 +33,17 @@ from stsviz.sources.live.informer import Informer, Sink, Tap
 from stsviz.sources.live.kinds import KINDS, PODS, STATEFULSETS, Kind, Scope
 from stsviz.sources.live.scrub import one_line
 from stsviz.sources.live.timing import Backoff, EventRate, Timing
-from stsviz.sources.live.wire import ApiError, Unreachable, Unreadable, get, list_page, loads, parse_list
+from stsviz.sources.live.wire import (
+    ApiError,
+    Refused,
+    TlsRefused,
+    Unreachable,
+    Unreadable,
+    get,
+    list_page,
+    loads,
+    parse_list,
+)
 
 log = logging.getLogger("stsviz.live")
 
@@ -215,20 +225,26 @@ class LiveSource:
             try:
                 response = await get(connection.api, "/version", [], timeout)
                 response.release()
-            except ApiError:
-                pass  # an answer all the same
+            except (ApiError, Refused, TlsRefused):
+                pass  # an answer all the same (a 403, a redirect or a certificate refused: the watches say it)
             except Unreachable as error:
                 self._not_answered(f"no answer to a request in {timing.probe_timeout:g}s ({error})")
+                continue
+            except Exception:  # a bug here must not end the source its informers keep going
+                log.exception("the probe of %s failed", self.target.address)
                 continue
             self._answered()
 
     def _not_answered(self, why: str) -> None:
         if self.unanswered is None:
-            self.unanswered = (self._answered_at or self.timing.wall(), why)
+            # Stale since the server last said anything: the probe's answer, or a list or watch line after it.
+            heard = [t for t in (self._answered_at, *(i.heard_at for i in self.informers)) if t is not None]
+            self.unanswered = (max(heard) if heard else self.timing.wall(), why)
             log.warning("%s: %s", self.target.address, why)
-            for informer in self.informers:  # a recording tells the outage as the screen does: stale from now
+            since = self.unanswered[0]
+            for informer in self.informers:  # a recording tells the outage as the screen does: stale since then
                 if informer.tap is not None and informer.phase == phases.WATCHING:
-                    informer.tap.phase(informer.kind.resource, "disconnect", self.timing.wall(), why)
+                    informer.tap.phase(informer.kind.resource, "disconnect", since, why)
 
     def _answered(self) -> None:
         self._answered_at = self.timing.wall()

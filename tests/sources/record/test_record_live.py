@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
 from stsviz.model import build_frame
+from stsviz.model.times import parse_rfc3339
 from stsviz.sim import start_demo
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import KINDS, Scope
@@ -73,12 +75,13 @@ async def test_a_server_that_stops_answering_is_recorded_as_broken_watches_then_
     async with start_demo("parallel", speed=40) as demo:
         target = resolve_target(str(demo.cluster.write_kubeconfig(tmp_path / "kubeconfig")))
         recorder = Recorder(path).start()
-        timing = Timing(**FAST, probe_interval=0.2, probe_timeout=0.3)
+        timing = Timing(**FAST, probe_interval=0.2, probe_timeout=1.0)  # noticed a second or more after
         run = Running(LiveSource(target, Scope(None), tap=recorder, timing=timing))
         try:
             watching = lambda: all(i.phase == "watching" for i in run.source.informers)  # noqa: E731
             await eventually(watching, timeout=20, message="every kind watching")
-            demo.cluster.faults.hang(1.5)
+            hung = datetime.now(UTC)
+            demo.cluster.faults.hang(2.5)
             await eventually(lambda: run.source.unanswered is not None, timeout=5, message="no answer")
             await eventually(lambda: run.source.unanswered is None, timeout=10, message="answered again")
             await asyncio.sleep(0.5)
@@ -88,6 +91,10 @@ async def test_a_server_that_stops_answering_is_recorded_as_broken_watches_then_
     recording, _state = replayed_state(path)
     broke = [m for _, m in recording.marks if m["mark"] == "disconnect" and "no answer" in (m.get("reason") or "")]
     assert {mark["resource"] for mark in broke} == {kind.resource for kind in KINDS}
+    # Stale since the probe's last answer, as the screen said it: not since the outage was noticed, seconds later.
+    # (A probe answered as the outage began may come back a moment after it.)
+    late = hung + timedelta(seconds=0.5)
+    assert all(parse_rfc3339(mark["ts"]) <= late for mark in broke), (hung, [mark["ts"] for mark in broke])
     reopened = {m["resource"] for _, m in recording.marks if m["mark"] == "reconnect"}
     assert reopened == {kind.resource for kind in KINDS}
 
