@@ -361,15 +361,10 @@ class Connection:
             except ConfigError:
                 return False
             self.configuration.api_key = fresh.api_key
-            if tls != self.tls:
-                # A client certificate lives in the TLS context: only a new session picks it up.
-                try:
-                    api = api_client(self.configuration, tls)
-                except Exception:  # a certificate TLS cannot load: as good as no fresh credentials
-                    return False
-                self.tls = tls
-                self._retired.append(self.api)
-                self.api = api
+            # A client certificate lives in the TLS context: only a new session picks it up. One TLS
+            # cannot load is as good as no fresh credentials.
+            if tls != self.tls and not self._new_session(tls):
+                return False
             self.generation += 1
             return True
 
@@ -380,16 +375,21 @@ class Connection:
             ca = await asyncio.to_thread(self.target.current_ca)
             if ca is None or ca == self.tls.ca:
                 return False
-            tls = Tls(ca=ca, certificate=self.tls.certificate, key=self.tls.key)
-            try:
-                api = api_client(self.configuration, tls)
-            except Exception:  # a CA TLS cannot load: the old session stays
+            if not self._new_session(Tls(ca=ca, certificate=self.tls.certificate, key=self.tls.key)):
                 return False
-            self.tls = tls
-            self._retired.append(self.api)
-            self.api = api
             self.generation += 1
             return True
+
+    def _new_session(self, tls: Tls) -> bool:
+        """Requests go out on a session with `tls` from now on; False (the old one stays) if TLS cannot load it."""
+        try:
+            api = api_client(self.configuration, tls)
+        except Exception:
+            return False
+        self.tls = tls
+        self._retired.append(self.api)
+        self.api = api
+        return True
 
     async def close(self) -> None:
         for api in (*self._retired, self.api):
