@@ -225,13 +225,16 @@ def build_row(
         # The set's status may say complete, but without its pods nothing here is known: claim nothing.
         verdict_ = Verdict(False, False, f"pods not read yet: {state.pods_unread}", PODS_UNREAD)
     else:
+        idle = state.idle_seconds(sts.key, now) if unhealthy else None  # only then can it stall
+        stalls = idle is not None and idle >= stall_seconds
         verdict_ = verdict(
             sts,
             updated_pods=updated,
             unhealthy_pods=unhealthy,
-            idle_seconds=state.idle_seconds(sts.key, now) if unhealthy else None,  # only then can it stall
+            idle_seconds=idle,
             stall_seconds=stall_seconds,
-            first_unhealthy=_why_unhealthy(sts, first_unhealthy) if first_unhealthy is not None else None,
+            # Worded only for a row that stalls: every row of a rollout is rebuilt on each of its changes.
+            first_unhealthy=_why_unhealthy(sts, first_unhealthy) if stalls and first_unhealthy is not None else None,
         )
     revisions = state.revisions_of(sts)
     return SetRow(

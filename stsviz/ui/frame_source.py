@@ -75,6 +75,10 @@ class ReplayControls(FrameSource, Protocol):
         """The frame time, stopped where the recorder's watch of the sets or pods broke while it stays broken."""
         ...
 
+    def broken_since(self, resources: tuple[str, ...] | None = None) -> datetime | None:
+        """When the first of those broken watches broke, by its mark's time."""
+        ...
+
     def sets_unlisted(self) -> bool:
         """The recorder's first list of StatefulSets is still to play: no row is not "no StatefulSets"."""
         ...

@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from stsviz.actions.verbs import Target
 from stsviz.model.records import SetKey
-from stsviz.model.times import parse_rfc3339, rfc3339
+from stsviz.model.times import rfc3339
 from stsviz.settings import COLORS
 from stsviz.sources.live.scrub import one_line
 from stsviz.ui.action_keys import BINDINGS as ACTION_BINDINGS
@@ -492,13 +492,10 @@ class RolloutScreen(ActionKeys, Screen[None]):
 
     def _replay_staleness(self) -> str:
         """` · stale since 20:48:15` while a watch the recorder had was broken, as the live header said then."""
-        if self.replay is None:
+        if self.replay is None or not self.replay.broken_watches():
             return ""
-        times = [parse_rfc3339(mark.get("ts")) for mark in self.replay.broken_watches().values()]
-        known = [time for time in times if time is not None]
-        if not times:
-            return ""
-        return f" · stale since {min(known).astimezone().strftime('%H:%M:%S')}" if known else " · stale"
+        since = self.replay.broken_since()
+        return f" · stale since {since.astimezone().strftime('%H:%M:%S')}" if since is not None else " · stale"
 
     def _show_detail(self) -> None:
         source = self.setup.source

@@ -285,10 +285,16 @@ class Player:
         """`now` (the frame time), stopped where the recorder's watch of the sets or pods broke while it stays
         broken: live, the verdicts' clock stopped there, so a rollout out of sight did not turn stalled."""
         now = self.frame_time if now is None else now
+        since = self.broken_since(("statefulsets", "pods"))
+        return min(now, since) if now is not None and since is not None else now
+
+    def broken_since(self, resources: tuple[str, ...] | None = None) -> datetime | None:
+        """When the first of the broken watches (of `resources`, or any) broke, by its mark's time; None if
+        none is broken, or none of their marks has a time."""
         broken = self.broken_watches()
-        times = [parse_rfc3339(broken[kind].get("ts")) for kind in ("statefulsets", "pods") if kind in broken]
-        known = [time for time in times if time is not None]
-        return min([now, *known]) if now is not None and known else now
+        marks = [mark for kind, mark in broken.items() if resources is None or kind in resources]
+        times = [time for time in (parse_rfc3339(mark.get("ts")) for mark in marks) if time is not None]
+        return min(times, default=None)
 
     @property
     def _start(self) -> datetime | None:
