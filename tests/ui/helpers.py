@@ -64,3 +64,15 @@ def event_index(recordings: Path, scenario: str, checkpoint: str) -> int:
     """`event_index` of a truth file: how many merged.jsonl lines kubectl's snapshot saw."""
     [path] = (recordings / scenario).glob(f"truth-*-{checkpoint}.json")
     return json.loads(path.read_text())["event_index"]
+
+
+def paused_replay(path: Path, index: int):
+    """The replay screen's app on the recording at `path`, paused after `index` events, and its Player."""
+    from stsviz.sources.replay.formats import load_recording
+    from stsviz.sources.replay.player import Player
+    from stsviz.ui.app import StsvizApp, replay_setup
+
+    player = Player(load_recording([path]))
+    player.pause()
+    player.seek_index(index)
+    return StsvizApp(replay_setup(player, title=path.name)), player

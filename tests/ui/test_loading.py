@@ -19,7 +19,7 @@ from stsviz.ui.help import HelpScreen
 from stsviz.ui.load_bar import LoadBar
 from stsviz.ui.replay_bar import status_line
 from tests.sources.replay.test_progress import write_recording
-from tests.ui.helpers import FrozenClock, screen_lines
+from tests.ui.helpers import FrozenClock, paused_replay, screen_lines
 from tests.waiting import eventually
 
 SIZE = (120, 32)
@@ -85,19 +85,13 @@ async def test_before_the_recorders_first_list_of_sets_has_played_the_grid_says_
     from datetime import UTC, datetime
 
     from stsviz.sources.record.recorder import Recorder
-    from stsviz.sources.replay.formats import load_recording
-    from stsviz.sources.replay.player import Player
-    from stsviz.ui.app import StsvizApp, replay_setup
     from tests.k8s_objects import statefulset
 
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path).start()
     recorder.listed("statefulsets", "StatefulSet", [statefulset("web")], "10", datetime(2026, 11, 25, 10, tzinfo=UTC))
     recorder.close()
-    player = Player(load_recording([path]))
-    player.pause()
-    player.seek_index(0)
-    app = StsvizApp(replay_setup(player, title="rec.jsonl"))
+    app, _player = paused_replay(path, 0)
     async with app.run_test(size=(100, 20)) as pilot:
         await pilot.pause()
         shown = app.screen.grid._notice

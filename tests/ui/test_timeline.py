@@ -19,6 +19,7 @@ from stsviz.ui.palette import screen_actions
 from stsviz.ui.replay_bar import status_line
 from stsviz.ui.timeline import MARGIN, Timeline
 from tests.sources.replay.test_player import START, pod_event
+from tests.ui.helpers import paused_replay
 from tests.waiting import eventually
 
 
@@ -132,9 +133,6 @@ async def test_a_watch_the_recorder_had_broken_shows_stale_in_replay_as_it_did_l
     """Live said "stale since" and dimmed the rows while the pods watch was broken; replay said nothing."""
     import json as json_
 
-    from stsviz.sources.replay.formats import load_recording
-    from stsviz.sources.replay.player import Player
-    from stsviz.ui.app import StsvizApp, replay_setup
     from tests.k8s_objects import pod, statefulset
 
     lines = [
@@ -147,10 +145,7 @@ async def test_a_watch_the_recorder_had_broken_shows_stale_in_replay_as_it_did_l
     ]
     path = tmp_path / "broken.jsonl"
     path.write_text("".join(json_.dumps(line) + "\n" for line in lines))
-    player = Player(load_recording([path]))
-    player.pause()
-    player.seek_index(2)
-    app = StsvizApp(replay_setup(player, title="broken.jsonl"))
+    app, player = paused_replay(path, 2)
     async with app.run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         screen = app.screen
