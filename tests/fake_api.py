@@ -197,6 +197,7 @@ class FakeApiServer:
         self.write_answer: tuple[int, str, str] = (405, "MethodNotAllowed", "the fake server takes no writes")
         self.write_hold: asyncio.Event | None = None  # when set, a write is answered only once the event is set
         self.rules: list[dict[str, Any]] | None = None  # what a SelfSubjectRulesReview answers, if set
+        self.rules_incomplete = False  # and whether the authorizer says it could not list every rule
         self.reviews: list[str] = []  # namespaces whose rules were asked for (a review changes nothing)
         self.tokens = {TOKEN}
         self.url = ""
@@ -213,7 +214,7 @@ class FakeApiServer:
         if request.path.endswith("/selfsubjectrulesreviews") and self.rules is not None:
             namespace = (await request.json()).get("spec", {}).get("namespace", "")
             self.reviews.append(namespace)
-            status = {"resourceRules": self.rules, "nonResourceRules": [], "incomplete": False}
+            status = {"resourceRules": self.rules, "nonResourceRules": [], "incomplete": self.rules_incomplete}
             return web.json_response({"kind": "SelfSubjectRulesReview", "status": status}, status=201)
         self.writes.append((request.method, request.path))
         if self.write_hold is not None:

@@ -52,7 +52,10 @@ DELETE_CHOICES = ("Delete", "Delete now", "Force delete")
 log = logging.getLogger("stsviz.ui")
 
 REVIEW_EVERY = 60.0  # seconds a namespace's rules are trusted before they are asked for again
-REVIEW_RETRY = 5.0  # seconds before a review that failed is asked for again
+# Seconds before a review that decided nothing (it failed, or the server's authorizer could not list every
+# rule, as just after an apiserver restart) is asked for again, doubled at each such answer up to REVIEW_EVERY:
+# soon enough that the keys are dimmed once the server can say, sparing a server that never can.
+REVIEW_RETRY = 5.0
 ON_DELETE = "OnDelete"
 
 BINDINGS = [
@@ -123,10 +126,11 @@ def _screen(self: Any) -> RolloutScreen:
 class ActionKeys:
     """Mixed into RolloutScreen: the mutating keys and their dialogs."""
 
-    # (context, namespace) -> (its SelfSubjectRulesReview, when it was had on the source's clock):
+    # (context, namespace) -> (its SelfSubjectRulesReview, when to ask for it again on the source's clock):
     # after `:ctx` the rules are another user's, asked for again.
     _reviews: dict[tuple[str | None, str], tuple[Review, float]]
     _reviewing: set[tuple[str | None, str]]
+    _review_misses: dict[tuple[str | None, str], int]  # reviews in a row that decided nothing
     _busy: str | None = None  # the change being asked for or sent, if any
     _sending = False  # a confirmed change is on its way to the server
     _quit_asked = False  # `q` was pressed once while it was
@@ -150,7 +154,7 @@ class ActionKeys:
             return
         key = (live.source.target.context, row.set.namespace)
         known = self._reviews.get(key)
-        if key in self._reviewing or (known and live.source.timing.clock() - known[1] < REVIEW_EVERY):
+        if key in self._reviewing or (known and live.source.timing.clock() < known[1]):
             return
         self._reviewing.add(key)
         self._review(key)
@@ -166,12 +170,18 @@ class ActionKeys:
             asked = live.source.timing.clock()
             try:
                 review = await ask_review(live.source.connection.api, namespace)
+                why = "the server's authorizer could not list every rule"  # if incomplete
             except (ApiError, Unreachable) as error:
                 review = parse_review(namespace, None)  # decides nothing: the change is tried, a 403 shown
-                # A failed review is asked again soon, not trusted for a minute: the keys stay undimmed till then.
-                asked -= REVIEW_EVERY - REVIEW_RETRY
-                log.info("rules review in %s failed, asked again in %gs: %s", namespace, REVIEW_RETRY, error)
-            self._reviews[key] = (review, asked)
+                why = f"it failed: {error}"
+            if review.complete:
+                self._review_misses.pop(key, None)
+                again = REVIEW_EVERY
+            else:  # asked again soon, not trusted for a minute: the keys stay undimmed till then
+                misses = self._review_misses[key] = self._review_misses.get(key, 0) + 1
+                again = min(REVIEW_RETRY * 2 ** (misses - 1), REVIEW_EVERY)
+                log.info("rules review in %s decided nothing, asked again in %gs: %s", namespace, again, why)
+            self._reviews[key] = (review, asked + again)
             screen.refresh_bindings()  # dim or undim the keys
         finally:
             self._reviewing.discard(key)

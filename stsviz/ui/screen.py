@@ -290,6 +290,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._reviews = {}
         self._busy = None
         self._reviewing = set()
+        self._review_misses = {}
         self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST

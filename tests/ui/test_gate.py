@@ -174,6 +174,28 @@ async def test_a_review_that_failed_is_asked_again_soon_not_trusted_for_a_minute
         await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
 
 
+async def test_an_incomplete_review_is_asked_again_soon_and_less_often_each_time(api, tmp_path, fake_time):
+    """As just after an apiserver restart, when its RBAC caches are not filled yet: the keys are dimmed in
+    seconds once the server can say, not after a minute; a server that never can is asked less and less."""
+    api.objects["statefulsets"] = [web()]
+    api.objects["pods"] = [pod("web-0")]
+    api.rules, api.rules_incomplete = VIEW_RULES, True
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await eventually(lambda: api.reviews == ["ns"])
+        assert screen.check_action("scale", ()) is True  # an incomplete review cannot say no
+        fake_time.now += 6
+        await eventually(lambda: api.reviews == ["ns"] * 2, message="asked again after 5s")
+        fake_time.now += 6
+        await pilot.pause(0.3)  # a second miss waits 10s
+        assert api.reviews == ["ns"] * 2
+        api.rules_incomplete = False
+        fake_time.now += 5
+        await eventually(lambda: api.reviews == ["ns"] * 3, message="asked again after 10s")
+        await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
+
+
 async def test_an_admin_keeps_every_key():
     from stsviz.actions.rbac import parse_review
 
