@@ -1,10 +1,11 @@
 """Server-side field validation: the `fieldValidation` query parameter (Ignore, Warn, Strict).
 
-kubectl 1.32 sends `fieldValidation=Strict` on create, apply and edit and skips
-its own schema check when the server's OpenAPI lists that parameter, as the
-demo's v3 documents do. So unknown fields are found here, against the real
-1.20 schemas, and worded as a newer server words them (1.20 itself had no
-server-side validation: kubectl checked against /openapi/v2 instead).
+1.20 had none (it came in 1.25), so the demo's OpenAPI does not list the
+parameter and kubectl checks a manifest itself against /openapi/v2, as it
+does against a real 1.20 server. kubectl still sends `fieldValidation=Strict`,
+which 1.20 ignores; here it finds the same unknown fields against the same
+schemas, after kubectl has, so a kubectl user sees no difference. Other
+clients that ask for it get a newer server's answer, worded as one words it.
 """
 
 from __future__ import annotations

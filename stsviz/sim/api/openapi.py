@@ -7,17 +7,17 @@ retention policy, maxUnavailable, status.availableReplicas) added, so `kubectl e
 upstream's descriptions and `kubectl apply` computes strategic merge patches
 with upstream's `x-kubernetes-patch-merge-key`/`-strategy`.
 
-kubectl 1.32 asks for v3 first (as JSON) and only falls back to v2, which it
-wants as gnostic protobuf: the demo answers that 406 and serves v2 as JSON to
-whoever asks for JSON. The v3 documents are converted from v2 here (1.20 had
-no v3), and their write operations list the `fieldValidation` parameter the
-demo honours (see field_validation.py), so kubectl leaves validation to the
-server instead of fetching the v2 protobuf it cannot have.
+kubectl 1.32 reads the v3 documents (as JSON) for `explain` and for apply's
+patches, and checks manifests on its own side against v2, which it wants as
+gnostic protobuf (openapi_protobuf.py); v2 is served as JSON to whoever asks
+for JSON. The v3 documents are converted from v2 here (1.20 had no v3). Their
+write operations do not list the `fieldValidation` parameter, as 1.20's had
+none: so kubectl validates a manifest itself, against the 1.20 schemas, and
+words what it finds exactly as against a real 1.20 server.
 """
 
 from __future__ import annotations
 
-import copy
 import gzip
 import hashlib
 from functools import cache
@@ -27,14 +27,6 @@ from typing import Any
 import orjson
 
 from ..resources import RESOURCES
-
-_FIELD_VALIDATION = {
-    "name": "fieldValidation",
-    "in": "query",
-    "description": "fieldValidation instructs the server on how to handle objects in the request containing "
-    "unknown or duplicate fields: Ignore, Warn or Strict.",
-    "schema": {"type": "string", "uniqueItems": True},
-}
 
 
 @cache
@@ -216,8 +208,6 @@ def _v3_operation(op: dict, verb: str) -> dict:
             }
         else:
             params.append(_v3_parameter(param))
-    if verb in ("post", "put", "patch"):
-        params.append(copy.deepcopy(_FIELD_VALIDATION))
     if params:
         out["parameters"] = params
     produces = op.get("produces") or ["application/json"]

@@ -22,7 +22,7 @@ from .. import errors
 from ..auth import Authenticator
 from ..faults import Faults, invoke
 from ..registry import Registry
-from . import discovery, openapi
+from . import discovery, openapi, openapi_protobuf
 from .handlers import USER, ResourceHandlers, json_response
 from .watch import WatchHub
 
@@ -235,9 +235,11 @@ class ApiServer:
 
     def _openapi(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if parts == ["v2"]:
-            if not openapi.accepts_json(request.headers.get("Accept")):
-                # kubectl asks for gnostic protobuf first; 406 sends it to its JSON fallbacks.
-                raise errors.StatusError(406, "NotAcceptable", "only application/json is served here", {})
+            accept = request.headers.get("Accept")
+            if openapi_protobuf.wants_protobuf(accept):  # kubectl, to check a `kind: List` on its side
+                return web.Response(body=openapi_protobuf.v2_bytes(), content_type=openapi_protobuf.CONTENT_TYPE)
+            if not openapi.accepts_json(accept):
+                raise errors.StatusError(406, "NotAcceptable", "only JSON or gnostic protobuf is served here", {})
             return web.Response(body=openapi.v2_bytes(), content_type="application/json")
         if parts == ["v3"]:
             return json_response(openapi.v3_index())
