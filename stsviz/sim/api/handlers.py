@@ -14,7 +14,7 @@ from ..auth import Authenticator, User
 from ..registry import Registry
 from ..resources import BY_PATH, NAMESPACES, REVIEWS, Resource
 from ..selection import parse_field_selector, parse_label_selector
-from . import field_validation, protobuf, reviews, tables
+from . import field_validation, protobuf, reviews, tables, type_check
 from .watch import WatchHub
 
 SUBRESOURCES = {"status", "scale"}
@@ -228,6 +228,7 @@ class ResourceHandlers:
         body = await _body(request, target.res)
         if target.res in REVIEWS:
             return json_response(reviews.review(target.res, body, request[USER]), status=201)
+        type_check.check(target.res, body)
         warnings = field_validation.check(target.res, body, request.query.get("fieldValidation"))
         if target.res is NAMESPACES or not target.res.namespaced:
             obj = self.registry.create(target.res, body)
@@ -240,6 +241,7 @@ class ResourceHandlers:
         name = target.object_name()
         if target.subresource == "scale":
             return json_response(self.registry.update_scale(target.res, target.namespace, name, body))
+        type_check.check(target.res, body)
         warnings = field_validation.check(target.res, body, request.query.get("fieldValidation"))
         return json_response(
             self.registry.update(target.res, body, target.namespace, name, target.subresource),
@@ -254,6 +256,7 @@ class ResourceHandlers:
         warnings: list[str] = []
 
         def validate(patched: dict) -> None:
+            type_check.check(target.res, patched)
             warnings.extend(field_validation.check(target.res, patched, mode))
 
         obj = self.registry.patch(
