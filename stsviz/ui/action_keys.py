@@ -40,6 +40,7 @@ from stsviz.model.frame import SetRow
 from stsviz.model.revisions import DiffEntry, RevisionView, ordinal_ranges, previous_revision, template_diff
 from stsviz.sources.live.wire import ApiError, Unreachable
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
+from stsviz.ui.header import RBAC_READ_ONLY, READ_ONLY
 
 if TYPE_CHECKING:
     from stsviz.ui.screen import RolloutScreen
@@ -146,6 +147,16 @@ class ActionKeys:
         known = self._reviews.get((screen.live.source.target.context, row.set.namespace))
         return known[0].denial(action) if known else None
 
+    def show_rbac_read_only(self) -> None:
+        """End the title with "(read-only: RBAC)" while the selected set's namespace allows none of the changes
+        (a viewer): the keys are dimmed, and the header says why. A read-only mode or context says so itself."""
+        screen = _screen(self)
+        title = screen.app.title.removesuffix(RBAC_READ_ONLY)
+        if not title.endswith(READ_ONLY) and all(self.rbac_denial(action) for action in MUTATING_ACTIONS):
+            title += RBAC_READ_ONLY
+        if title != screen.app.title:
+            screen.app.title = title
+
     def want_review(self) -> None:
         """Ask for the selected set's namespace's rules if they are not known or are old."""
         screen = _screen(self)
@@ -183,6 +194,7 @@ class ActionKeys:
                 log.info("rules review in %s decided nothing, asked again in %gs: %s", namespace, again, why)
             self._reviews[key] = (review, asked + again)
             screen.refresh_bindings()  # dim or undim the keys
+            self.show_rbac_read_only()
         finally:
             self._reviewing.discard(key)
 

@@ -25,6 +25,7 @@ from stsviz.model.text import printable
 
 SEPARATOR = " — "  # as App.format_title joins them
 READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
+RBAC_READ_ONLY = " (read-only: RBAC)"  # and where the user's RBAC allows none of the changes: never cut either
 ELLIPSIS = "…"
 TITLE_FLOOR = 12  # columns the title keeps even beside a long sub-title ("stopped: <why>")
 LONG_WORD = 24  # a word longer than this (an EKS ARN, a GKE context) is cut in its middle before the title's end
@@ -57,9 +58,9 @@ def fit_title(title: str, sub_title: str, width: int) -> str:
 
     A trailing "(read-only)" is kept whole: it is what must not be missed, and the end is what gets cut.
     """
-    if title.endswith(READ_ONLY) and title != READ_ONLY.strip():
-        rest = fit_title(title.removesuffix(READ_ONLY), sub_title, width - cell_len(READ_ONLY))
-        return rest + READ_ONLY
+    for end in (READ_ONLY, RBAC_READ_ONLY):
+        if title.endswith(end) and title != end.strip():
+            return fit_title(title.removesuffix(end), sub_title, width - cell_len(end)) + end
     room = width - (cell_len(SEPARATOR) + cell_len(sub_title) if sub_title else 0)
     room = max(room, min(TITLE_FLOOR, cell_len(title)))
     excess = cell_len(title) - room

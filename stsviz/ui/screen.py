@@ -449,6 +449,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def _show_notice_and_rbac(self) -> None:
         self._show_notice()
         self.want_review()
+        self.show_rbac_read_only()  # the selected set may be in another namespace now
 
     def _show_notice(self) -> None:
         """What the grid says when it shows no row: why there is nothing to show."""
@@ -811,6 +812,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         # scope besides. Either is asked again of the new source when the screen needs it.
         self.workers.cancel_group(self, "service-check")
         self.workers.cancel_group(self, "rbac")
+        self._reviewing.clear()  # a review cancelled before it began would otherwise never be asked again
         live.switch(source)
         self.services.forget()
         self._live_error = None

@@ -96,6 +96,7 @@ async def test_the_viewer_sees_dimmed_keys_and_nothing_changes(realk8s_kubeconfi
         screen = app.screen
         await eventually(lambda: screen.grid.selected_row is not None, timeout=30)
         await eventually(lambda: screen.check_action("scale", ()) is None, timeout=30, message="scale dimmed")
+        assert app.title.endswith(" (read-only: RBAC)")  # the `view` role allows none of the changes
         await pilot.press("s")
         await pilot.pause()
         assert any("you may not update statefulsets.apps/scale" in message for message in told), told

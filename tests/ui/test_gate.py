@@ -153,6 +153,7 @@ async def test_keys_rbac_refuses_are_dimmed_and_say_why_without_sending(api, tmp
         await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
         assert screen.check_action("delete_pod", ()) is None and screen.check_action("restart", ()) is None
         assert screen.check_action("open_filter", ()) is True  # reading keys are untouched
+        assert app.title.endswith(" (read-only: RBAC)")  # the header says why every change key is dimmed
         await pilot.press("s")
         await pilot.pause()
         assert "you may not update statefulsets.apps/scale in ns (RBAC)" in told
@@ -192,8 +193,10 @@ async def test_an_incomplete_review_is_asked_again_soon_and_less_often_each_time
         assert api.reviews == ["ns"] * 2
         api.rules_incomplete = False
         fake_time.now += 5
+        assert "read-only" not in app.title  # nothing is known to be refused yet
         await eventually(lambda: api.reviews == ["ns"] * 3, message="asked again after 10s")
         await eventually(lambda: screen.check_action("scale", ()) is None, message="scale dimmed")
+        assert app.title.endswith(" (read-only: RBAC)")
 
 
 async def test_an_admin_keeps_every_key():
@@ -321,11 +324,13 @@ async def test_after_ctx_the_keys_follow_the_new_users_rules(api, tmp_path, fake
     async with app.run_test(size=SIZE):
         screen = app.screen
         await eventually(lambda: screen.check_action("scale", ()) is None, message="a viewer: scale dimmed")
+        await eventually(lambda: app.title.endswith(" (read-only: RBAC)"))
         api.rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]  # the admin context's user
         await screen._command_line("ctx admin").wait()
         await eventually(lambda: app.setup.live.source.target.context == "admin")
         await eventually(lambda: api.reviews == ["ns", "ns"], message="the rules asked for again")
         await eventually(lambda: screen.check_action("scale", ()) is True, message="scale offered to the admin")
+        assert "read-only" not in app.title
 
 
 @pytest.mark.parametrize(

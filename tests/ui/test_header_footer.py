@@ -102,3 +102,5 @@ def test_only_a_long_word_of_the_title_is_cut_in_its_middle():
     assert fit_title(gke, "watching", 77) == "live gke_acm…nts-backend-production namespace payments (read-only)"
     eks = f"live {EKS} namespace default"
     assert fit_title(eks, "watching", 77) == "live arn:aws:ek…3456789012:cluster/prod-payments namespace default"
+    viewer = "live demo stuck-rollout 2x 127.0.0.1:33953 (read-only: RBAC)"
+    assert fit_title(viewer, sub_title, 77) == "live demo stuck-rol… (read-only: RBAC)"  # its reason kept too
