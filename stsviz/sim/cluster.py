@@ -22,6 +22,7 @@ from .api.watch import WatchHub
 from .auth import Authenticator
 from .clock import SimClock
 from .controllers.base import Controller
+from .controllers.disruption import DisruptionController
 from .controllers.event_ttl import EventReaper
 from .controllers.events import EventRecorder
 from .controllers.gc import GarbageCollector, NamespaceController
@@ -93,6 +94,7 @@ class SimCluster:
             VolumeController(self.registry, self.recorder, bind_delay=cfg.bind_delay),
             GarbageCollector(self.registry),
             NamespaceController(self.registry),
+            DisruptionController(self.registry),
         ]
         self.kubelet = Kubelet(self.registry, self.recorder, self.node_ips, cfg.kubelet, cfg.images)
         self.event_reaper = EventReaper(self.store, self.clock, cfg.event_ttl)

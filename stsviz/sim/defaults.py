@@ -239,7 +239,15 @@ def default_hpa(hpa: dict) -> None:
     hpa.setdefault("status", {}).setdefault("currentReplicas", 0)
 
 
+def default_pod_disruption_budget(pdb: dict) -> None:
+    """A new budget's status: its counts at 0 (a budget naming neither bound stays so: 1.20 defaults none)."""
+    status = pdb.setdefault("status", {})
+    for count in ("disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"):  # Go omits no zero here
+        status.setdefault(count, 0)
+
+
 DEFAULTERS: dict[str, Callable[[dict], None]] = {
+    "PodDisruptionBudget": default_pod_disruption_budget,
     "Service": default_service,
     "Secret": default_secret,
     "StorageClass": default_storage_class,

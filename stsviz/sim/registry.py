@@ -40,7 +40,7 @@ from .validation import require_name, validate_create, validate_scale_replicas, 
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Resources whose metadata.generation tracks spec changes.
-_GENERATION_KINDS = {"StatefulSet"}
+_GENERATION_KINDS = {"StatefulSet", "PodDisruptionBudget"}
 _SERVER_META = (
     "uid",
     "creationTimestamp",

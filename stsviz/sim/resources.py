@@ -144,6 +144,12 @@ RESOURCES: tuple[Resource, ...] = (
         status_subresource=False,
         verbs=("create",),
     ),
+    # What StatefulSet bundles bring besides: a budget (its status filled as 1.20 fills it, never enforced:
+    # nothing evicts here) and a NetworkPolicy (stored; nothing is proxied to enforce it).
+    Resource("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1beta1", True, ("pdb",)),
+    Resource(
+        "networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, ("netpol",), status_subresource=False
+    ),
     Resource(
         "storageclasses",
         "StorageClass",
@@ -162,10 +168,12 @@ BY_KIND: dict[str, Resource] = {r.kind: r for r in RESOURCES}
 CONFIGMAPS = BY_KIND["ConfigMap"]
 EVENTS = BY_KIND["Event"]
 NAMESPACES = BY_KIND["Namespace"]
+NETWORK_POLICIES = BY_KIND["NetworkPolicy"]
 NODES = BY_KIND["Node"]
 PVCS = BY_KIND["PersistentVolumeClaim"]
 PVS = BY_KIND["PersistentVolume"]
 PODS = BY_KIND["Pod"]
+POD_DISRUPTION_BUDGETS = BY_KIND["PodDisruptionBudget"]
 REVISIONS = BY_KIND["ControllerRevision"]
 SECRETS = BY_KIND["Secret"]
 SELF_SUBJECT_ACCESS_REVIEWS = BY_KIND["SelfSubjectAccessReview"]

@@ -110,9 +110,12 @@ def _claim_causes(claim: dict) -> list[Cause]:
 
 
 def _max_unavailable_causes(rolling: dict) -> list[Cause]:
-    """rollingUpdate.maxUnavailable: a positive integer or a percentage in 1%..100%
-    (ValidatePositiveIntOrPercent, then "cannot be 0", then IsNotMoreThan100Percent)."""
-    field, value = "spec.updateStrategy.rollingUpdate.maxUnavailable", rolling.get("maxUnavailable")
+    """rollingUpdate.maxUnavailable: a positive integer or a percentage in 1%..100%."""
+    return _int_or_percent_causes("spec.updateStrategy.rollingUpdate.maxUnavailable", rolling.get("maxUnavailable"), 1)
+
+
+def _int_or_percent_causes(field: str, value: object, least: int) -> list[Cause]:
+    """ValidatePositiveIntOrPercent, then (least 1) "must be greater than 0", then IsNotMoreThan100Percent."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -127,9 +130,23 @@ def _max_unavailable_causes(rolling: dict) -> list[Cause]:
             return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must be greater than or equal to 0")]
     else:
         return [(field, "FieldValueInvalid", f"Invalid value: {value!r}: {_INT_OR_PERCENT_HELP}")]
-    if number == 0:
+    if number < least:
         return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must be greater than 0")]
     return []
+
+
+def _pod_disruption_budget_causes(pdb: dict) -> list[Cause]:
+    """ValidatePodDisruptionBudgetSpec (1.20): one bound at most, each a count or a percentage."""
+    spec = pdb.get("spec") or {}
+    least, most = spec.get("minAvailable"), spec.get("maxUnavailable")
+    causes: list[Cause] = []
+    if least is not None and most is not None:
+        # 1.20 shows the Go struct as the value (with pointers): the message is what a user acts on.
+        causes.append(
+            ("spec", "FieldValueInvalid", "Invalid value: ...: minAvailable and maxUnavailable cannot be both set")
+        )
+    causes += _int_or_percent_causes("spec.minAvailable", least, 0)
+    return causes + _int_or_percent_causes("spec.maxUnavailable", most, 0)
 
 
 INT32_MAX = 2**31 - 1
@@ -293,6 +310,8 @@ def validate_create(res: Resource, obj: dict) -> None:
         causes += _pod_spec_causes(obj.get("spec") or {}, "spec") + _pod_only_causes(obj.get("spec") or {})
     elif res.kind == "PersistentVolumeClaim":
         causes += _claim_causes(obj)
+    elif res.kind == "PodDisruptionBudget":
+        causes += _pod_disruption_budget_causes(obj)
     _raise(res, obj, causes)
 
 
@@ -300,6 +319,8 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
     causes: list[Cause] = []
     if res.kind == "StatefulSet":
         causes += _statefulset_causes(new) + _statefulset_update_causes(old, new)
+    elif res.kind == "PodDisruptionBudget":
+        causes += _pod_disruption_budget_causes(new)
     _raise(res, new, causes)
 
 

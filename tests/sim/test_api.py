@@ -23,6 +23,8 @@ async def test_discovery_lists_the_served_types_and_the_scale_subresource(api):
         "apps": "apps/v1",
         "authorization.k8s.io": "authorization.k8s.io/v1",
         "autoscaling": "autoscaling/v1",
+        "networking.k8s.io": "networking.k8s.io/v1",
+        "policy": "policy/v1beta1",  # 1.20's preferred version: policy/v1 came in 1.21
         "storage.k8s.io": "storage.k8s.io/v1",
     }
     apps = {r.name: r for r in (await AppsV1Api(api).get_api_resources()).resources}

@@ -63,6 +63,10 @@ MANIFESTS = {
     "a list with a container without a name": listed(statefulset(container="{image: nginx:1.25}")),
     "a list of a kind neither serves": listed("- {apiVersion: v1, kind: Bogus, metadata: {name: x}}\n"),
     "a set with a misspelt field": alone(statefulset("replica: 2")),
+    "a budget with a misspelt field": "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: b}\n"
+    "spec: {maxUnavailible: 1, selector: {matchLabels: {app: web}}}\n",
+    "a budget of policy/v1, which came after 1.20": "apiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+    "metadata: {name: b}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n",
     "a set with a field of the wrong type": alone(statefulset('replicas: "two"')),
 }
 
@@ -128,3 +132,79 @@ async def test_what_a_real_server_cannot_decode_the_demo_refuses_too(cluster, tm
         )
     assert theirs[0] == 1 and theirs[1].startswith(refused), theirs
     assert ours[0] == 1 and ours[1].startswith(refused) and ours[1].endswith(f"Go struct field {field}"), ours
+
+
+BUNDLE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: postgres, image: postgres:13}]}
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: db}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: db}}}
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: db-half}
+spec: {minAvailable: 50%, selector: {matchLabels: {app: db}}}
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: db-default}
+spec: {selector: {matchLabels: {app: db}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {role: api}}}], ports: [{port: 5432}]}]
+"""
+
+
+async def test_a_bundle_with_budgets_and_a_network_policy_applies_whole_and_its_budgets_read_the_same(
+    cluster, tmp_path, realk8s_kubeconfig
+):
+    """The database charts bring a PodDisruptionBudget and a NetworkPolicy: the demo refused both kinds (kubectl
+    applied the rest and exited 1). Once the set is ready, `kubectl get pdb` reads the same on both."""
+    async with twins(cluster, tmp_path, realk8s_kubeconfig) as (demo, real, namespace):
+        ours, theirs = await asyncio.gather(
+            answer(demo, namespace, "apply", BUNDLE), answer(real, namespace, "apply", BUNDLE)
+        )
+        assert ours == theirs and ours[0] == 0, (ours, theirs)
+        for kubeconfig in (demo, real):
+            code, _, err = await kubectl(
+                kubeconfig, "-n", namespace, "rollout", "status", "sts/db", "--timeout=120s", timeout=130
+            )
+            assert code == 0, err
+
+        async def budgets(kubeconfig: Path) -> tuple[str, str]:
+            code, out, err = await kubectl(kubeconfig, "-n", namespace, "get", "pdb,netpol")
+            assert code == 0, err
+            code, status, err = await kubectl(
+                kubeconfig, "-n", namespace, "get", "pdb", "-o", "jsonpath={range .items[*]}{.status}{'\\n'}{end}"
+            )
+            assert code == 0, err
+            return re.sub(r" +\S+$", "", out, flags=re.MULTILINE), status  # the last column, the age, differs
+
+        # Once ready, the real disruption controller may write a moment after the set's status: wait for it.
+        for _ in range(300):
+            ours, theirs = await asyncio.gather(budgets(demo), budgets(real))
+            if ours == theirs:
+                break
+            await asyncio.sleep(0.2)
+        assert ours == theirs, f"demo:\n{ours[0]}\n{ours[1]}\nreal:\n{theirs[0]}\n{theirs[1]}"
+    assert '"disruptionsAllowed":1' in ours[1] and "db-default" in ours[0]

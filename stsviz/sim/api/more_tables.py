@@ -1,4 +1,5 @@
-"""Table printers for the kinds pasted manifests carry: Service, ConfigMap, Secret, StorageClass, HPA.
+"""Table printers for the kinds pasted manifests carry: Service, ConfigMap, Secret, StorageClass, HPA, PDB,
+NetworkPolicy.
 
 Columns and cells are the 1.20 server's printers (pkg/printers/internalversion).
 """
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ..selection import format_label_selector, from_label_selector_object
 from .tables_base import Column, age
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
@@ -81,6 +83,23 @@ def _hpa_row(hpa: dict, now: datetime) -> list[Any]:
     ]
 
 
+def _pdb_row(pdb: dict, now: datetime) -> list[Any]:
+    spec, status = pdb.get("spec") or {}, pdb.get("status") or {}
+    bounds = [str(spec[key]) if spec.get(key) is not None else "N/A" for key in ("minAvailable", "maxUnavailable")]
+    return [
+        pdb["metadata"]["name"],
+        *bounds,
+        status.get("disruptionsAllowed", 0),
+        age(pdb["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _network_policy_row(policy: dict, now: datetime) -> list[Any]:
+    selector = format_label_selector(from_label_selector_object((policy.get("spec") or {}).get("podSelector")))
+    selector = selector or "<none>"  # an empty podSelector selects every pod in the namespace
+    return [policy["metadata"]["name"], selector, age(policy["metadata"].get("creationTimestamp"), now)]
+
+
 _S, _I = "string", "integer"
 PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] = {
     "Service": (
@@ -120,4 +139,15 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] 
         ],
         _hpa_row,
     ),
+    "PodDisruptionBudget": (
+        [
+            ("Name", _S, 0),
+            ("Min Available", _S, 0),
+            ("Max Unavailable", _S, 0),
+            ("Allowed Disruptions", _I, 0),
+            ("Age", _S, 0),
+        ],
+        _pdb_row,
+    ),
+    "NetworkPolicy": ([("Name", _S, 0), ("Pod-Selector", _S, 0), ("Age", _S, 0)], _network_policy_row),
 }

@@ -42,6 +42,8 @@ _PACKAGES = {
     "apps": "k8s.io.api.apps",
     "authorization.k8s.io": "k8s.io.api.authorization",
     "autoscaling": "k8s.io.api.autoscaling",
+    "networking.k8s.io": "k8s.io.api.networking",
+    "policy": "k8s.io.api.policy",
     "storage.k8s.io": "k8s.io.api.storage",
 }
 # autoscaling/v2 went GA after 1.20 with v2beta2's messages.

@@ -1,0 +1,100 @@
+"""PodDisruptionBudgets' status, as 1.20's disruption controller writes it (pkg/controller/disruption).
+
+A StatefulSet bundle usually brings a PDB (the database charts do): the demo
+serves policy/v1beta1 PDBs, as 1.20 does, and this fills their status, so
+`kubectl get pdb` says how many disruptions the budget allows now, as on a
+real cluster. Nothing evicts here (there is no eviction API and no drain),
+so the budget is read, never enforced.
+
+Per budget: the pods its selector matches in its namespace (an empty or
+missing selector matches none, in v1beta1); the expected count (the pods
+matched, or for a percentage or maxUnavailable the sum of their
+controllers' replicas, StatefulSets being the only controller here); the
+healthy ones (Ready and not being deleted); and the disruptions allowed,
+healthy minus desired, never below 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..resources import POD_DISRUPTION_BUDGETS, PODS, STATEFULSETS
+from ..selection import from_label_selector_object, labels_match
+from ..store import Write
+from .base import Controller
+from .statefulset_pods import is_ready
+
+
+class DisruptionController(Controller[tuple[str, str]]):
+    name = "disruption"
+
+    def on_change(self, change: Write) -> None:
+        meta = change.object["metadata"]
+        if change.resource is POD_DISRUPTION_BUDGETS and change.type != "DELETED":
+            self.enqueue((meta["namespace"], meta["name"]))
+        elif change.resource is PODS or change.resource is STATEFULSETS:
+            for pdb in self.store.items(POD_DISRUPTION_BUDGETS, meta["namespace"]):
+                self.enqueue((meta["namespace"], pdb["metadata"]["name"]))
+
+    def reconcile(self, key: tuple[str, str]) -> None:
+        namespace, name = key
+        pdb = self.store.view(POD_DISRUPTION_BUDGETS, namespace, name)
+        if pdb is None:
+            return
+        spec = pdb.get("spec") or {}
+        selector = spec.get("selector")
+        matching = from_label_selector_object(selector)
+        pods = (
+            [pod for pod in self.store.items(PODS, namespace) if labels_match(matching, pod["metadata"].get("labels"))]
+            if selector
+            else []
+        )
+        expected, desired = self._expected_and_desired(spec, pods, namespace)
+        healthy = sum(1 for pod in pods if not pod["metadata"].get("deletionTimestamp") and is_ready(pod))
+        allowed = healthy - desired if expected > 0 and healthy - desired > 0 else 0
+        status = {
+            "observedGeneration": pdb["metadata"].get("generation", 1),
+            "disruptionsAllowed": allowed,
+            "currentHealthy": healthy,
+            "desiredHealthy": desired,
+            "expectedPods": expected,
+        }
+        if pdb.get("status") != status:
+            self.registry.update_status(POD_DISRUPTION_BUDGETS, {"metadata": pdb["metadata"], "status": status})
+
+    def _expected_and_desired(self, spec: dict, pods: list[dict], namespace: str) -> tuple[int, int]:
+        """getExpectedPodCount: (expectedPods, desiredHealthy)."""
+        max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
+        if max_unavailable is not None:
+            expected = self._scale(pods, namespace)
+            return expected, max(0, expected - _value(max_unavailable, expected, round_up=True))
+        if isinstance(min_available, int):
+            return len(pods), min_available
+        if isinstance(min_available, str):
+            expected = self._scale(pods, namespace)
+            return expected, _value(min_available, expected, round_up=True)
+        return 0, 0
+
+    def _scale(self, pods: list[dict], namespace: str) -> int:
+        """getExpectedScale: the replicas of the matched pods' controllers, each counted once."""
+        owners = {
+            ref["name"]
+            for pod in pods
+            for ref in pod["metadata"].get("ownerReferences") or []
+            if ref.get("controller") and ref.get("kind") == "StatefulSet"
+        }
+        total = 0
+        for owner in sorted(owners):
+            sts = self.store.view(STATEFULSETS, namespace, owner)
+            if sts is not None:
+                total += sts["spec"].get("replicas", 1)
+        return total
+
+
+def _value(value: int | str, total: int, round_up: bool) -> int:
+    """intstr.GetValueFromIntOrPercent: an int as it is, "50%" of `total`, rounded up or down."""
+    if isinstance(value, int):
+        return value
+    percent = int(value.removesuffix("%"))
+    share = percent * total / 100
+    return math.ceil(share) if round_up else math.floor(share)
