@@ -610,6 +610,31 @@ async def test_pods_that_fit_no_node_stay_pending_with_the_real_schedulers_words
     assert len(nodes) == 2 and None not in nodes  # one etcd per node, as the anti-affinity asks
 
 
+async def test_a_node_runs_110_pods_at_most_as_a_kubelet_by_default(cluster):
+    """The demo's two nodes ran any number of pods (the many scenario put 1,500 on each); a real node's
+    allocatable pods (110 by default) leave the rest Pending, in the scheduler's words."""
+    from stsviz.sim.resources import PODS
+
+    wide = web_manifest(replicas=225, name="wide")
+    wide["spec"]["podManagementPolicy"] = "Parallel"
+    del wide["spec"]["volumeClaimTemplates"]
+    cluster.apply(wide)
+
+    def placed() -> tuple[int, list[str]]:
+        pods = cluster.store.items(PODS, "default")
+        bound = sum(1 for pod in pods if pod["spec"].get("nodeName"))
+        waiting = [
+            c.get("message", "")
+            for pod in pods
+            for c in pod.get("status", {}).get("conditions") or []
+            if c["type"] == "PodScheduled" and c["status"] == "False"
+        ]
+        return bound, waiting
+
+    await eventually(lambda: placed()[0] == 220 and len(placed()[1]) == 5, timeout=30, message=str(placed()[0]))
+    assert set(placed()[1]) == {"0/2 nodes are available: 2 Too many pods."}
+
+
 async def test_pods_a_real_server_refuses_fail_to_create_over_and_over(cluster):
     """1.20 takes these sets but refuses their pods (or claims): FailedCreate events, no pod, status replicas 0.
     The demo ran them (two containers named c, 2/2 Running) and stsviz said done where the real one said stalled."""

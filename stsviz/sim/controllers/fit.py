@@ -1,8 +1,9 @@
 """Whether a pod fits a node, as the 1.20 scheduler's filters decide it, with their words for why not.
 
 Three of upstream's filters, in its order, the first to fail speaking for the
-node: NodeResourcesFit (cpu and memory requests against what the node has
-left), NodeAffinity (nodeSelector and required node affinity) and
+node: NodeResourcesFit (the node's pod count against its allocatable pods,
+110 as a kubelet's default, then cpu and memory requests against what the
+node has left), NodeAffinity (nodeSelector and required node affinity) and
 InterPodAffinity (required pod anti-affinity). `unschedulable_message` counts
 the reasons over the nodes as upstream's FitError does: "0/2 nodes are
 available: 2 Insufficient cpu, 2 Insufficient memory."
@@ -17,6 +18,7 @@ from ..quantities import millicpu, quantity
 from ..selection import from_label_selector_object, labels_match
 
 INSUFFICIENT = "Insufficient {}"
+TOO_MANY_PODS = "Too many pods"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity"
 ANTI_AFFINITY = ("node(s) didn't match pod affinity/anti-affinity", "node(s) didn't match pod anti-affinity rules")
 
@@ -40,13 +42,15 @@ def requests(pod: dict) -> tuple[int, int]:
 
 
 def node_fit_reasons(
-    pod: dict, node: dict, requested: tuple[int, int], neighbours: Iterable[tuple[dict, dict]]
+    pod: dict, node: dict, load: int, requested: tuple[int, int], neighbours: Iterable[tuple[dict, dict]]
 ) -> tuple[str, ...]:
-    """Why `pod` does not fit `node` (empty: it fits). `requested`: what the node's pods ask already;
-    `neighbours`: (pod, its node) for every bound pod, for anti-affinity."""
+    """Why `pod` does not fit `node` (empty: it fits). `load` and `requested`: how many pods the node runs and
+    what they ask already; `neighbours`: (pod, its node) for every bound pod, for anti-affinity."""
     allocatable = (node.get("status") or {}).get("allocatable") or {}
     cpu, memory = requests(pod)
     short = []
+    if "pods" in allocatable and load + 1 > quantity(allocatable["pods"]):
+        short.append(TOO_MANY_PODS)
     if cpu and requested[0] + cpu > millicpu(allocatable.get("cpu")):
         short.append(INSUFFICIENT.format("cpu"))
     if memory and requested[1] + memory > quantity(allocatable.get("memory")):

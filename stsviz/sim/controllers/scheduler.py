@@ -139,7 +139,10 @@ class Scheduler(Controller[tuple[str, str]]):
             if affinity.get("podAntiAffinity")
             else []
         )
-        reasons = {name: node_fit_reasons(pod, nodes[name], self._requested[name], neighbours) for name in self.nodes}
+        reasons = {
+            name: node_fit_reasons(pod, nodes[name], self._load[name], self._requested[name], neighbours)
+            for name in self.nodes
+        }
         fitting = [name for name in self.nodes if not reasons[name]]
         if not fitting:
             return None, unschedulable_message(list(reasons.values()))
