@@ -257,6 +257,27 @@ def test_a_forbidden_restart_says_so_in_kubectls_words(snap_compare, tmp_path, f
         assert snap_compare(app, terminal_size=(100, 24), run_before=restart_refused)
 
 
+def test_a_viewer_sees_why_the_change_keys_are_dimmed_at_80x24(snap_compare, tmp_path, fake_time):
+    """A user bound to `view`: the header ends in "(read-only: RBAC)", the change keys are dimmed, and `s`
+    says which permission is missing."""
+    api = FakeApiServer()
+    fake_web(api)
+    api.rules = [{"verbs": ["get", "list", "watch"], "apiGroups": ["*"], "resources": ["*"]}]
+    with served_from_a_thread(api, STALE_PORT + 2):
+        source = LiveSource(
+            resolve_target(str(api.kubeconfig(tmp_path, name="prod"))), Scope("ns"), timing=fake_time.timing()
+        )
+        app = StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description="prod namespace ns"))
+
+        async def scale_refused(pilot) -> None:
+            await eventually(lambda: app.title.endswith("(read-only: RBAC)"), message="the header says why")
+            await pilot.press("s")
+            await eventually(lambda: any("(RBAC)" in str(n.message) for n in app._notifications), message="said")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=scale_refused)
+
+
 def test_confirm_dialog_names_the_object_and_the_kubectl_command(snap_compare, replay_app, recordings):
     app = replay_app("rolling", event_index(recordings, "rolling", "two-updated"))
     action = DeletePod(Target("prod-eu", "rolling", "web-1"), uid="uid-1")
@@ -369,6 +390,7 @@ SCREENSHOTS = {
     "stale.svg": "test_stale_screen_dims_the_rows_a_reconnecting_kind_feeds.svg",
     "volumes.svg": "test_volumes_panel_follows_a_pending_claim.svg",
     "forbidden.svg": "test_a_forbidden_restart_says_so_in_kubectls_words.svg",
+    "viewer.svg": "test_a_viewer_sees_why_the_change_keys_are_dimmed_at_80x24.svg",
     "confirm.svg": "test_confirm_dialog_names_the_object_and_the_kubectl_command.svg",
     "revisions.svg": "test_revisions_panel_with_the_diff_at_80x24.svg",
     "loading.svg": "test_replay_screen_while_a_big_recording_loads_at_80x24.svg",
