@@ -94,7 +94,7 @@ class SimCluster:
             VolumeController(self.registry, self.recorder, bind_delay=cfg.bind_delay),
             GarbageCollector(self.registry),
             NamespaceController(self.registry),
-            DisruptionController(self.registry),
+            DisruptionController(self.registry, self.recorder),
         ]
         self.kubelet = Kubelet(self.registry, self.recorder, self.node_ips, cfg.kubelet, cfg.images)
         self.event_reaper = EventReaper(self.store, self.clock, cfg.event_ttl)

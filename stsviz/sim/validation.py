@@ -18,7 +18,7 @@ from .selection import from_label_selector_object, labels_match
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PERCENT = re.compile(r"^[0-9]+%$")
+_PERCENT = re.compile(r"[0-9]+%")  # whole: fullmatch, as Go's ^...$ (Python's $ takes a final newline)
 _INT_OR_PERCENT_HELP = "must be an integer or percentage (e.g '5%')"
 SUBDOMAIN_HELP = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
@@ -119,7 +119,7 @@ def _int_or_percent_causes(field: str, value: object, least: int) -> list[Cause]
     if value is None:
         return []
     if isinstance(value, str):
-        if not _PERCENT.match(value):
+        if not _PERCENT.fullmatch(value):
             return [(field, "FieldValueInvalid", f'Invalid value: "{value}": {_INT_OR_PERCENT_HELP}')]
         number, shown = int(value[:-1]), f'"{value}"'
         if number > 100:
@@ -135,11 +135,43 @@ def _int_or_percent_causes(field: str, value: object, least: int) -> list[Cause]
     return []
 
 
+_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def _label_selector_causes(selector: object, path: str) -> list[Cause]:
+    """ValidateLabelSelector's requirements: a known operator, values exactly when it takes them."""
+    causes: list[Cause] = []
+    expressions = selector.get("matchExpressions") if isinstance(selector, dict) else None
+    for index, requirement in enumerate(expressions if isinstance(expressions, list) else ()):
+        where = f"{path}.matchExpressions[{index}]"
+        requirement = requirement if isinstance(requirement, dict) else {}
+        operator, values = requirement.get("operator"), requirement.get("values") or []
+        if operator in ("In", "NotIn") and not values:
+            message = "Required value: must be specified when `operator` is 'In' or 'NotIn'"
+            causes.append((f"{where}.values", "FieldValueRequired", message))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            message = "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+            causes.append((f"{where}.values", "FieldValueForbidden", message))
+        elif operator not in _OPERATORS:
+            causes.append(
+                (
+                    f"{where}.operator",
+                    "FieldValueInvalid",
+                    f'Invalid value: "{operator}": not a valid selector operator',
+                )
+            )
+    return causes
+
+
+def _network_policy_causes(policy: dict) -> list[Cause]:
+    return _label_selector_causes((policy.get("spec") or {}).get("podSelector"), "spec.podSelector")
+
+
 def _pod_disruption_budget_causes(pdb: dict) -> list[Cause]:
-    """ValidatePodDisruptionBudgetSpec (1.20): one bound at most, each a count or a percentage."""
+    """ValidatePodDisruptionBudgetSpec (1.20): one bound at most, each a count or a percentage; a valid selector."""
     spec = pdb.get("spec") or {}
     least, most = spec.get("minAvailable"), spec.get("maxUnavailable")
-    causes: list[Cause] = []
+    causes = _label_selector_causes(spec.get("selector"), "spec.selector")
     if least is not None and most is not None:
         # 1.20 shows the Go struct as the value (with pointers): the message is what a user acts on.
         causes.append(
@@ -226,9 +258,11 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
     selector = spec.get("selector")
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
+    selector_causes = _label_selector_causes(selector, "spec.selector")
+    causes += selector_causes
     if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
         causes.append(("spec.selector", "FieldValueRequired", "Required value"))
-    elif not labels_match(from_label_selector_object(selector), labels):
+    elif not selector_causes and not labels_match(from_label_selector_object(selector), labels):
         causes.append(
             (
                 "spec.template.metadata.labels",
@@ -312,6 +346,8 @@ def validate_create(res: Resource, obj: dict) -> None:
         causes += _claim_causes(obj)
     elif res.kind == "PodDisruptionBudget":
         causes += _pod_disruption_budget_causes(obj)
+    elif res.kind == "NetworkPolicy":
+        causes += _network_policy_causes(obj)
     _raise(res, obj, causes)
 
 
@@ -321,6 +357,8 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
         causes += _statefulset_causes(new) + _statefulset_update_causes(old, new)
     elif res.kind == "PodDisruptionBudget":
         causes += _pod_disruption_budget_causes(new)
+    elif res.kind == "NetworkPolicy":
+        causes += _network_policy_causes(new)
     _raise(res, new, causes)
 
 

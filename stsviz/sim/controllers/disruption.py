@@ -11,22 +11,36 @@ missing selector matches none, in v1beta1); the expected count (the pods
 matched, or for a percentage or maxUnavailable the sum of their
 controllers' replicas, StatefulSets being the only controller here); the
 healthy ones (Ready and not being deleted); and the disruptions allowed,
-healthy minus desired, never below 0.
+healthy minus desired, never below 0. A matched pod that no controller
+owns, or whose controller is gone, leaves the count unknown: as upstream's
+failSafe, no disruption is allowed then, and a Warning says which pod.
 """
 
 from __future__ import annotations
 
 import math
 
+from ..registry import Registry
 from ..resources import POD_DISRUPTION_BUDGETS, PODS, STATEFULSETS
 from ..selection import from_label_selector_object, labels_match
 from ..store import Write
 from .base import Controller
+from .events import EventRecorder
 from .statefulset_pods import is_ready
+
+COMPONENT = "controllermanager"  # the source 1.20's disruption controller records its Events under
+
+
+class Unknowable(Exception):
+    """The expected count cannot be had (getExpectedScale's error): (reason, message) for the Warning."""
 
 
 class DisruptionController(Controller[tuple[str, str]]):
     name = "disruption"
+
+    def __init__(self, registry: Registry, recorder: EventRecorder) -> None:
+        super().__init__(registry)
+        self.recorder = recorder
 
     def on_change(self, change: Write) -> None:
         meta = change.object["metadata"]
@@ -42,23 +56,30 @@ class DisruptionController(Controller[tuple[str, str]]):
         if pdb is None:
             return
         spec = pdb.get("spec") or {}
-        selector = spec.get("selector")
-        matching = from_label_selector_object(selector)
+        # An empty selector (no requirement at all) selects nothing in v1beta1, as a missing one.
+        matching = from_label_selector_object(spec.get("selector"))
         pods = (
             [pod for pod in self.store.items(PODS, namespace) if labels_match(matching, pod["metadata"].get("labels"))]
-            if selector
+            if matching
             else []
         )
-        expected, desired = self._expected_and_desired(spec, pods, namespace)
-        healthy = sum(1 for pod in pods if not pod["metadata"].get("deletionTimestamp") and is_ready(pod))
-        allowed = healthy - desired if expected > 0 and healthy - desired > 0 else 0
-        status = {
-            "observedGeneration": pdb["metadata"].get("generation", 1),
-            "disruptionsAllowed": allowed,
-            "currentHealthy": healthy,
-            "desiredHealthy": desired,
-            "expectedPods": expected,
-        }
+        if not pods:
+            self.recorder.record(pdb, "Normal", "NoPods", "No matching pods found", COMPONENT)
+        try:
+            expected, desired = self._expected_and_desired(spec, pods, namespace)
+        except Unknowable as unknown:
+            reason, message = unknown.args
+            self.recorder.record(pdb, "Warning", reason, message, COMPONENT)
+            status = {**(pdb.get("status") or {}), "disruptionsAllowed": 0}  # failSafe: the rest as it was
+        else:
+            healthy = sum(1 for pod in pods if not pod["metadata"].get("deletionTimestamp") and is_ready(pod))
+            status = {
+                "observedGeneration": pdb["metadata"].get("generation", 1),
+                "disruptionsAllowed": max(0, healthy - desired) if expected > 0 else 0,
+                "currentHealthy": healthy,
+                "desiredHealthy": desired,
+                "expectedPods": expected,
+            }
         if pdb.get("status") != status:
             self.registry.update_status(POD_DISRUPTION_BUDGETS, {"metadata": pdb["metadata"], "status": status})
 
@@ -76,19 +97,23 @@ class DisruptionController(Controller[tuple[str, str]]):
         return 0, 0
 
     def _scale(self, pods: list[dict], namespace: str) -> int:
-        """getExpectedScale: the replicas of the matched pods' controllers, each counted once."""
-        owners = {
-            ref["name"]
-            for pod in pods
-            for ref in pod["metadata"].get("ownerReferences") or []
-            if ref.get("controller") and ref.get("kind") == "StatefulSet"
-        }
-        total = 0
-        for owner in sorted(owners):
-            sts = self.store.view(STATEFULSETS, namespace, owner)
-            if sts is not None:
-                total += sts["spec"].get("replicas", 1)
-        return total
+        """getExpectedScale: the replicas of the matched pods' controllers, each counted once; Unknowable if
+        a pod has no controller, or one that is gone (its name taken by another object is gone too)."""
+        owners: dict[str, int] = {}
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            ref = next((r for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+            if ref is None:
+                raise Unknowable("NoControllerRef", f'found no controller ref for pod "{name}"')
+            sts = (
+                self.store.view(STATEFULSETS, namespace, ref.get("name", ""))
+                if ref.get("kind") == "StatefulSet"
+                else None
+            )
+            if sts is None or sts["metadata"].get("uid") != ref.get("uid"):
+                raise Unknowable("NoControllers", f'found no controllers for pod "{name}"')
+            owners[sts["metadata"]["uid"]] = sts["spec"].get("replicas", 1)
+        return sum(owners.values())
 
 
 def _value(value: int | str, total: int, round_up: bool) -> int:

@@ -173,7 +173,13 @@ class StatefulSetController(Controller[tuple[str, str]]):
             if pod is None:
                 continue
             owner = _owner_uid(pod)
-            matches = bool(selector) and labels_match(selector, pod["metadata"].get("labels"))
+            # ClaimPods with isMemberOf as its filter: the selector and the set's name (`web-N`) both, so a
+            # bare pod that merely carries the labels is neither adopted nor counted (a budget then sees it).
+            matches = (
+                bool(selector)
+                and labels_match(selector, pod["metadata"].get("labels"))
+                and sp.parent_and_ordinal(pod)[0] == sts["metadata"]["name"]
+            )
             if owner == uid and not matches:
                 released = deep_copy(pod)
                 released["metadata"]["ownerReferences"] = [
@@ -186,7 +192,7 @@ class StatefulSetController(Controller[tuple[str, str]]):
                 adopted["metadata"].setdefault("ownerReferences", []).append(controller_ref(sts))
                 pod = self.registry.update(PODS, adopted, pod["metadata"]["namespace"], pod["metadata"]["name"])
                 owner = uid
-            if owner == uid and sp.parent_and_ordinal(pod)[0] == sts["metadata"]["name"]:
+            if owner == uid:
                 pods.append(pod)
         return pods
 
