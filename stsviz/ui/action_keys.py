@@ -57,6 +57,9 @@ REVIEW_EVERY = 60.0  # seconds a namespace's rules are trusted before they are a
 # rule, as just after an apiserver restart) is asked for again, doubled at each such answer up to REVIEW_EVERY:
 # soon enough that the keys are dimmed once the server can say, sparing a server that never can.
 REVIEW_RETRY = 5.0
+# Seconds a complete review is still trusted while the reviews after it decide nothing (a server restarting):
+# RBAC seldom changes, and the keys should not undim and dim again with each failed review.
+REVIEW_KEPT = 300.0
 ON_DELETE = "OnDelete"
 
 BINDINGS = [
@@ -127,9 +130,9 @@ def _screen(self: Any) -> RolloutScreen:
 class ActionKeys:
     """Mixed into RolloutScreen: the mutating keys and their dialogs."""
 
-    # (context, namespace) -> (its SelfSubjectRulesReview, when to ask for it again on the source's clock):
-    # after `:ctx` the rules are another user's, asked for again.
-    _reviews: dict[tuple[str | None, str], tuple[Review, float]]
+    # (context, namespace) -> (its SelfSubjectRulesReview, when to ask for it again, when it was had, on the
+    # source's clock): after `:ctx` the rules are another user's, asked for again.
+    _reviews: dict[tuple[str | None, str], tuple[Review, float, float]]
     _reviewing: set[tuple[str | None, str]]
     _review_misses: dict[tuple[str | None, str], int]  # reviews in a row that decided nothing
     _busy: str | None = None  # the change being asked for or sent, if any
@@ -185,6 +188,7 @@ class ActionKeys:
             except (ApiError, Unreachable) as error:
                 review = parse_review(namespace, None)  # decides nothing: the change is tried, a 403 shown
                 why = f"it failed: {error}"
+            had = asked
             if review.complete:
                 self._review_misses.pop(key, None)
                 again = REVIEW_EVERY
@@ -192,7 +196,10 @@ class ActionKeys:
                 misses = self._review_misses[key] = self._review_misses.get(key, 0) + 1
                 again = min(REVIEW_RETRY * 2 ** (misses - 1), REVIEW_EVERY)
                 log.info("rules review in %s decided nothing, asked again in %gs: %s", namespace, again, why)
-            self._reviews[key] = (review, asked + again)
+                known = self._reviews.get(key)
+                if known and known[0].complete and asked - known[2] < REVIEW_KEPT:
+                    review, had = known[0], known[2]  # the last complete one still says what RBAC allows
+            self._reviews[key] = (review, asked + again, had)
             screen.refresh_bindings()  # dim or undim the keys
             self.show_rbac_read_only()
         finally:

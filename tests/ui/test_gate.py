@@ -199,6 +199,24 @@ async def test_an_incomplete_review_is_asked_again_soon_and_less_often_each_time
         assert app.title.endswith(" (read-only: RBAC)")
 
 
+async def test_a_review_that_decides_nothing_later_keeps_what_the_last_complete_one_said(api, tmp_path, fake_time):
+    """The minute's review asked again of a restarting server: the keys stay dimmed and the header says so,
+    rather than undimming until a review succeeds again."""
+    api.objects["statefulsets"] = [web()]
+    api.objects["pods"] = [pod("web-0")]
+    api.rules = VIEW_RULES
+    app = live_app(api, tmp_path, fake_time)
+    async with app.run_test(size=SIZE):
+        screen = app.screen
+        await eventually(lambda: app.title.endswith(" (read-only: RBAC)"))
+        api.rules_incomplete = True
+        fake_time.now += 61  # the minute is up: asked again
+        await eventually(lambda: api.reviews == ["ns"] * 2, message="asked again")
+        fake_time.now += 6  # and again, soon, as it decided nothing
+        await eventually(lambda: api.reviews == ["ns"] * 3, message="asked again soon")
+        assert screen.check_action("scale", ()) is None and app.title.endswith(" (read-only: RBAC)")
+
+
 async def test_an_admin_keeps_every_key():
     from stsviz.actions.rbac import parse_review
 
