@@ -478,9 +478,11 @@ class Event:
         )
 
 
-# The container fields a template diff shows, besides name, image and env: kept as compact JSON.
-_TEMPLATE_CONTAINER_FIELDS = ("command", "args", "resources", "livenessProbe", "readinessProbe", "startupProbe")
+# A container's fields besides these (command, resources, probes, ports, mounts...) are kept as compact JSON.
+_CONTAINER_OWN_ENTRIES = ("name", "image", "env")
 _TEMPLATE_CONTAINER_LISTS = (("initContainers", "initContainers"), ("containers", "containers"))
+# The pod spec's fields besides these (nodeSelector, tolerations, affinity, serviceAccountName...) likewise.
+_SPEC_OWN_ENTRIES = ("containers", "initContainers", "volumes")
 
 
 def _compact(value: Any) -> str:
@@ -496,8 +498,10 @@ def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """A pod template flattened to (path, value) pairs, sorted by path: all a template diff reads.
 
     Paths name containers and env variables by name (`containers[app].image`,
-    `containers[app].env[LEVEL]`), so a reordered list is not a change. Only
-    what the diff shows is kept; the rest of the template (often kilobytes) is dropped.
+    `containers[app].env[LEVEL]`), so a reordered list is not a change; any
+    other field is one entry of compact JSON (`containers[app].resources`,
+    `tolerations`), so no change between two revisions goes unshown. The
+    template's source (with its managedFields) is dropped.
     Inside the template, a value of an odd type is shown as the JSON it is, not refused:
     the diff prints values, it does not compute with them.
     """
@@ -516,9 +520,9 @@ def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
             base = f"{prefix}[{container['name']}]"
             image = container.get("image")
             entries[f"{base}.image"] = intern(image) if type(image) is str else "" if image is None else _compact(image)
-            for name in _TEMPLATE_CONTAINER_FIELDS:
-                if container.get(name) is not None:
-                    entries[f"{base}.{name}"] = _compact(container[name])
+            for name, value in container.items():
+                if name not in _CONTAINER_OWN_ENTRIES and isinstance(name, str) and value is not None:
+                    entries[f"{base}.{name}"] = _compact(value)
             env = container.get("env")
             for variable in env if isinstance(env, list) else ():
                 if isinstance(variable, dict) and isinstance(variable.get("name"), str):
@@ -527,6 +531,9 @@ def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
                     entries[f"{base}.env[{variable['name']}]"] = (
                         value if isinstance(value, str) else _compact(variable.get("valueFrom"))
                     )
+    for name, value in spec.items():
+        if name not in _SPEC_OWN_ENTRIES and isinstance(name, str) and value is not None:
+            entries[name] = _compact(value)
     volumes = spec.get("volumes")
     for volume in volumes if isinstance(volumes, list) else ():
         if isinstance(volume, dict) and isinstance(volume.get("name"), str):

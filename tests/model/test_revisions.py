@@ -40,8 +40,9 @@ def test_record_keeps_the_owner_number_and_the_flattened_template():
     container = raw["data"]["spec"]["template"]["spec"]["containers"][0]
     container["resources"] = {"limits": {"memory": "1Gi", "cpu": "1"}}
     container["readinessProbe"] = {"httpGet": {"path": "/", "port": 80}}
-    container["ports"] = [{"containerPort": 80}]  # not shown by a diff: not kept
+    container["ports"] = [{"containerPort": 80}]
     raw["data"]["spec"]["template"]["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "web"}}]
+    raw["data"]["spec"]["template"]["spec"]["nodeSelector"] = {"disktype": "ssd"}
     record = ControllerRevision.from_dict(raw)
     assert (record.namespace, record.name, record.revision) == ("default", "web-new", 2)
     assert (record.owner_kind, record.owner_name, record.created) == ("StatefulSet", "web", "2026-11-25T10:00:00Z")
@@ -51,6 +52,8 @@ def test_record_keeps_the_owner_number_and_the_flattened_template():
         "containers[app].env[LEVEL]": "debug",
         "containers[app].resources": '{"limits":{"cpu":"1","memory":"1Gi"}}',
         "containers[app].readinessProbe": '{"httpGet":{"path":"/","port":80}}',
+        "containers[app].ports": '[{"containerPort":80}]',
+        "nodeSelector": '{"disktype":"ssd"}',
         "volumes[cfg]": '{"configMap":{"name":"web"}}',
     }
     assert [path for path, _ in record.template] == sorted(path for path, _ in record.template)
@@ -189,3 +192,17 @@ def test_plain_diff_lines_are_printable():
     [row] = build_frame(rollout(image="nginx\x1b]0;owned\x07:1.20")).rows
     [line] = [line.plain for line in plain_frame((row,)) if line.plain.startswith("  containers")]
     assert "\x1b" not in line and "\x07" not in line
+
+
+def test_a_change_anywhere_in_the_template_is_shown():
+    """Revisions that differ only in their tolerations (or a container's ports, its security context...)
+    showed no difference at all: the diff kept a fixed list of fields."""
+    old = controller_revision("web-old", number=1, image="nginx:1.20")
+    new = controller_revision("web-new", number=2, image="nginx:1.20")
+    new["data"]["spec"]["template"]["spec"]["tolerations"] = [{"key": "spot", "operator": "Exists"}]
+    new["data"]["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"runAsNonRoot": True}
+    diff = template_diff(ControllerRevision.from_dict(old), ControllerRevision.from_dict(new))
+    assert diff == (
+        DiffEntry("containers[app].securityContext", None, '{"runAsNonRoot":true}'),
+        DiffEntry("tolerations", None, '[{"key":"spot","operator":"Exists"}]'),
+    )

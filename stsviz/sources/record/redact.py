@@ -17,8 +17,10 @@ parse is shared) holding:
 - for a PersistentVolumeClaim: the storage request, class, access modes and
   volume; status whole;
 - for a ControllerRevision: its number and its data's pod template
-  (`data.spec.template`, pruned as a StatefulSet's, with each container's
-  resources and probes: what a diff between revisions shows);
+  (`data.spec.template`) whole but for its volumes' sources, since a diff
+  between revisions shows any change: with a salt, each container's fields
+  beyond those above and its resources, and the pod spec's fields (its
+  tolerations, affinity...), become `{"redacted": hash}`;
 - for a PersistentVolume: capacity, access modes, class, reclaim policy and
   the claim it is bound to; never its source (a host path, an NFS server, CSI
   attributes and secret references); status whole;
@@ -28,8 +30,7 @@ With a salt (the default), every container's `env[].value`, `command` and
 `args`, and every annotation's value but the restart stamp
 (`kubectl.kubernetes.io/restartedAt`), become `redacted:` and a
 12-hex-digit HMAC-SHA256 of the value under the salt: a change shows as a
-changed hash, the value does not. A ControllerRevision's probes become
-`{"redacted": hash}`. The salt is
+changed hash, the value does not. The salt is
 per file and never written, so the hashes cannot be tried against guesses.
 `env[].valueFrom` is kept: it names a Secret or ConfigMap key, not its value.
 Without a salt (`--no-redact`) the values are kept as they are; the header says so.
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from typing import Any
 
@@ -147,6 +149,10 @@ def _metadata(meta: Any, salt: bytes | None) -> dict[str, Any]:
 
 def _pod_spec(spec: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if revision:  # a revision's diff shows any field: hashed, since a hook's command may hold a secret
+        for field, value in spec.items():
+            if field not in _POD_SPEC_OWN:
+                out[field] = _hashed(salt, value) if salt is not None else value
     if "nodeName" in spec:
         out["nodeName"] = spec["nodeName"]
     volumes = spec.get("volumes")
@@ -168,18 +174,20 @@ def _volume(volume: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_REVISION_CONTAINER = ("resources", "livenessProbe", "readinessProbe", "startupProbe")
+_POD_SPEC_OWN = ("nodeName", "volumes", *_CONTAINER_LISTS)  # what every pod spec keeps, pruned as above
+_CONTAINER_OWN = ("name", "image", "env", "command", "args")
+_CONTAINER_PLAIN = ("resources",)  # a revision's container fields kept as they are, salt or not
 
 
 def _container(container: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in ("name", "image") + (_REVISION_CONTAINER if revision else ()):
+    for field in ("name", "image"):
         if field in container:
-            value = container[field]
-            if salt is not None and field.endswith("Probe") and isinstance(value, dict):
-                # An exec probe's command or an httpGet header may hold a secret: a changed hash says enough.
-                value = {"redacted": _hash(salt, repr(sorted(value.items())))}
-            out[field] = value
+            out[field] = container[field]
+    if revision:  # a revision's diff shows any field: an exec probe's command or a header may hold a secret
+        for field, value in container.items():
+            if field not in _CONTAINER_OWN:
+                out[field] = value if salt is None or field in _CONTAINER_PLAIN else _hashed(salt, value)
     env = container.get("env")
     if isinstance(env, list):
         out["env"] = [_env(entry, salt) for entry in env if isinstance(entry, dict)]
@@ -197,6 +205,11 @@ def _env(entry: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
     if "valueFrom" in entry:
         out["valueFrom"] = entry["valueFrom"]  # names a Secret's key, not its value
     return out
+
+
+def _hashed(salt: bytes, value: Any) -> dict[str, str]:
+    """A JSON value as `{"redacted": hash}`: a changed value shows as a changed hash, in a diff too."""
+    return {"redacted": _hash(salt, json.dumps(value, sort_keys=True, default=str))}
 
 
 def _hash(salt: bytes, value: Any) -> str:
@@ -223,7 +236,7 @@ def _set_spec(spec: dict[str, Any], salt: bytes | None) -> dict[str, Any]:
 
 
 def _template(template: dict[str, Any], salt: bytes | None, *, revision: bool = False) -> dict[str, Any]:
-    """A pod template pruned as a Pod; a revision's keeps resources and probes too (its diff shows them)."""
+    """A pod template pruned as a Pod; a revision's keeps every field (its diff shows any), hashed if salted."""
     pod: dict[str, Any] = {"metadata": _metadata(template.get("metadata"), salt)}
     pod_spec = template.get("spec")
     if isinstance(pod_spec, dict):

@@ -128,11 +128,13 @@ def test_odd_shapes_are_passed_over_not_raised_on():
     assert redact("Event", {"metadata": {"name": "e"}, "reason": "Killing"}, SALT)["reason"] == "Killing"
 
 
-def test_a_revisions_template_is_hashed_like_a_sets_and_keeps_what_its_diff_shows():
+def test_a_revisions_template_is_hashed_like_a_sets_and_keeps_all_its_diff_shows():
     template = {"metadata": {"labels": {"app": "web"}}, "spec": pod()["spec"], "$patch": "replace"}
     container = template["spec"]["containers"][0]
     container["resources"] = {"limits": {"memory": "1Gi"}}
     container["livenessProbe"] = {"exec": {"command": ["check", "--password=hunter2-password"]}}
+    container["lifecycle"] = {"postStart": {"exec": {"command": ["login", "--password=hunter2-password"]}}}
+    template["spec"]["tolerations"] = [{"key": "spot", "operator": "Exists"}]
     revision = {
         "apiVersion": "apps/v1",
         "kind": "ControllerRevision",
@@ -151,6 +153,9 @@ def test_a_revisions_template_is_hashed_like_a_sets_and_keeps_what_its_diff_show
     kept = out["data"]["spec"]["template"]["spec"]["containers"][0]
     assert kept["resources"] == {"limits": {"memory": "1Gi"}} and kept["image"] == "nginx:1.25"
     assert kept["livenessProbe"]["redacted"].startswith(REDACTED)
+    # Any other field is kept for the diff, hashed: that it changed shows, not what it holds.
+    assert kept["lifecycle"]["redacted"].startswith(REDACTED)
+    assert out["data"]["spec"]["template"]["spec"]["tolerations"]["redacted"].startswith(REDACTED)
     record = ControllerRevision.from_dict(out)
     assert (record.name, record.revision, record.owner_name) == ("web-abc", 3, "web")
     assert dict(record.template)["containers[main].image"] == "nginx:1.25"
