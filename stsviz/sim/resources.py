@@ -147,6 +147,13 @@ RESOURCES: tuple[Resource, ...] = (
     # What StatefulSet bundles bring besides: a budget (its status filled as 1.20 fills it, never enforced:
     # nothing evicts here) and a NetworkPolicy (stored; nothing is proxied to enforce it).
     Resource("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1beta1", True, ("pdb",)),
+    # And the RBAC its ServiceAccount is given: stored only (the demo's own two users keep their fixed rights).
+    Resource("roles", "Role", "rbac.authorization.k8s.io", "v1", True, status_subresource=False),
+    Resource("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True, status_subresource=False),
+    Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False, status_subresource=False),
+    Resource(
+        "clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", False, status_subresource=False
+    ),
     Resource(
         "networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, ("netpol",), status_subresource=False
     ),

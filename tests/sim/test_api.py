@@ -25,6 +25,7 @@ async def test_discovery_lists_the_served_types_and_the_scale_subresource(api):
         "autoscaling": "autoscaling/v1",
         "networking.k8s.io": "networking.k8s.io/v1",
         "policy": "policy/v1beta1",  # 1.20's preferred version: policy/v1 came in 1.21
+        "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
         "storage.k8s.io": "storage.k8s.io/v1",
     }
     apps = {r.name: r for r in (await AppsV1Api(api).get_api_resources()).resources}

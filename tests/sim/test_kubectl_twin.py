@@ -208,3 +208,55 @@ async def test_a_bundle_with_budgets_and_a_network_policy_applies_whole_and_its_
             await asyncio.sleep(0.2)
         assert ours == theirs, f"demo:\n{ours[0]}\n{ours[1]}\nreal:\n{theirs[0]}\n{theirs[1]}"
     assert '"disruptionsAllowed":1' in ours[1] and "db-default" in ours[0]
+
+
+ACCESS = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: db}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: db-leader}
+rules: [{apiGroups: [""], resources: [configmaps, endpoints], verbs: [get, update]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: db-leader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: db-leader}
+subjects: [{kind: ServiceAccount, name: db, namespace: NAMESPACE}, {kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: db-view}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: Group, name: dba}]
+"""
+
+
+async def test_a_bundle_with_its_roles_applies_whole_and_reads_the_same(cluster, tmp_path, realk8s_kubeconfig):
+    """A chart gives its ServiceAccount a Role and a RoleBinding: the demo refused both kinds (kubectl applied
+    the rest and exited 1). Stored only: the demo's own two users keep their fixed rights."""
+    async with twins(cluster, tmp_path, realk8s_kubeconfig) as (demo, real, namespace):
+        bundle = ACCESS.replace("NAMESPACE", namespace)
+        ours, theirs = await asyncio.gather(
+            answer(demo, namespace, "apply", bundle), answer(real, namespace, "apply", bundle)
+        )
+        assert ours == theirs and ours[0] == 0, (ours, theirs)
+
+        async def listed(kubeconfig: Path) -> str:
+            code, out, err = await kubectl(kubeconfig, "-n", namespace, "get", "role,rolebinding", "-o", "wide")
+            assert code == 0, err
+            out = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "DATE", out)  # Created At
+            return re.sub(r"(?<= )\d+[smh](\d+s)?(?= )", "AGE", out)
+
+        ours, theirs = await asyncio.gather(listed(demo), listed(real))
+    assert ours == theirs, f"demo:\n{ours}\nreal:\n{theirs}"
+    rows = {line.split()[0]: line.split()[1:] for line in ours.splitlines() if line.startswith("rolebinding")}
+    assert rows["rolebinding.rbac.authorization.k8s.io/db-leader"] == [
+        "Role/db-leader",
+        "AGE",
+        "alice",
+        f"{namespace}/db",
+    ]
+    assert rows["rolebinding.rbac.authorization.k8s.io/db-view"] == ["ClusterRole/view", "AGE", "dba"]

@@ -1,5 +1,5 @@
 """Table printers for the kinds pasted manifests carry: Service, ConfigMap, Secret, StorageClass, HPA, PDB,
-NetworkPolicy.
+NetworkPolicy, and RBAC's roles and bindings.
 
 Columns and cells are the 1.20 server's printers (pkg/printers/internalversion).
 """
@@ -100,7 +100,40 @@ def _network_policy_row(policy: dict, now: datetime) -> list[Any]:
     return [policy["metadata"]["name"], selector, age(policy["metadata"].get("creationTimestamp"), now)]
 
 
+def _role_row(role: dict, now: datetime) -> list[Any]:
+    return [role["metadata"]["name"], role["metadata"].get("creationTimestamp")]  # a date: kubectl prints it as is
+
+
+def _binding_row(binding: dict, now: datetime) -> list[Any]:
+    ref = binding.get("roleRef") or {}
+    subjects = [s for s in binding.get("subjects") or [] if isinstance(s, dict)]
+
+    def named(kind: str) -> str:
+        return ", ".join(
+            f"{s.get('namespace', '')}/{s.get('name', '')}" if kind == "ServiceAccount" else s.get("name", "")
+            for s in subjects
+            if s.get("kind") == kind
+        )
+
+    return [
+        binding["metadata"]["name"],
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        age(binding["metadata"].get("creationTimestamp"), now),
+        named("User"),
+        named("Group"),
+        named("ServiceAccount"),
+    ]
+
+
 _S, _I = "string", "integer"
+_BINDING_COLUMNS = [
+    ("Name", _S, 0),
+    ("Role", _S, 0),
+    ("Age", _S, 0),
+    ("Users", _S, 1),
+    ("Groups", _S, 1),
+    ("ServiceAccounts", _S, 1),
+]
 PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] = {
     "Service": (
         [
@@ -150,4 +183,8 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[dict, datetime], list[Any]]]] 
         _pdb_row,
     ),
     "NetworkPolicy": ([("Name", _S, 0), ("Pod-Selector", _S, 0), ("Age", _S, 0)], _network_policy_row),
+    "Role": ([("Name", _S, 0), ("Created At", "date", 0)], _role_row),
+    "ClusterRole": ([("Name", _S, 0), ("Created At", "date", 0)], _role_row),
+    "RoleBinding": (_BINDING_COLUMNS, _binding_row),
+    "ClusterRoleBinding": (_BINDING_COLUMNS, _binding_row),
 }

@@ -44,6 +44,7 @@ _PACKAGES = {
     "autoscaling": "k8s.io.api.autoscaling",
     "networking.k8s.io": "k8s.io.api.networking",
     "policy": "k8s.io.api.policy",
+    "rbac.authorization.k8s.io": "k8s.io.api.rbac",
     "storage.k8s.io": "k8s.io.api.storage",
 }
 # autoscaling/v2 went GA after 1.20 with v2beta2's messages.
