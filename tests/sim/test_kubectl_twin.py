@@ -260,3 +260,52 @@ async def test_a_bundle_with_its_roles_applies_whole_and_reads_the_same(cluster,
         f"{namespace}/db",
     ]
     assert rows["rolebinding.rbac.authorization.k8s.io/db-view"] == ["ClusterRole/view", "AGE", "dba"]
+
+
+def kept_together(name: str, selects: str) -> str:
+    """A set whose pods must share a node with a pod labelled app=`selects` (required pod affinity)."""
+    term = f"{{labelSelector: {{matchLabels: {{app: {selects}}}}}, topologyKey: kubernetes.io/hostname}}"
+    return alone(
+        SET.replace("name: web}", f"name: {name}}}")
+        .replace("serviceName: web", f"serviceName: {name}")
+        .replace("app: web", f"app: {name}")
+        .replace("SPEC", "replicas: 3")
+        .replace(
+            "containers: [CONTAINER]",
+            f"affinity: {{podAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{term}]}}}}\n"
+            "        containers: [{name: app, image: nginx:1.25}]",
+        )
+    )
+
+
+async def test_required_pod_affinity_places_and_keeps_pending_as_the_real_scheduler(
+    cluster, tmp_path, realk8s_kubeconfig
+):
+    """A set kept with itself lands on one node (its first pod is let through: none it selects runs yet); a set
+    kept with pods that run nowhere stays Pending, in the scheduler's words. The demo placed both anywhere."""
+    async with twins(cluster, tmp_path, realk8s_kubeconfig) as (demo, real, namespace):
+        manifest = kept_together("pack", "pack") + "---\n" + kept_together("lonely", "cache")
+        ours, theirs = await asyncio.gather(
+            answer(demo, namespace, "apply", manifest), answer(real, namespace, "apply", manifest)
+        )
+        assert ours == theirs and ours[0] == 0, (ours, theirs)
+
+        async def placed(kubeconfig: Path) -> tuple[int, int, str]:
+            nodes = "jsonpath={range .items[?(@.metadata.labels.app=='pack')]}{.spec.nodeName} {end}"
+            _, out, _ = await kubectl(kubeconfig, "-n", namespace, "get", "pods", "-o", nodes)
+            waiting = "jsonpath={.status.conditions[?(@.type=='PodScheduled')].message}"
+            _, message, _ = await kubectl(kubeconfig, "-n", namespace, "get", "pod", "lonely-0", "-o", waiting)
+            return len(out.split()), len(set(out.split())), message
+
+        for _ in range(150):
+            ours, theirs = await asyncio.gather(placed(demo), placed(real))
+            if ours == theirs and ours[0] == 3:
+                break
+            await asyncio.sleep(0.2)
+    assert ours == theirs, (ours, theirs)
+    assert ours == (
+        3,
+        1,
+        "0/2 nodes are available: 2 node(s) didn't match pod affinity rules, "
+        "2 node(s) didn't match pod affinity/anti-affinity.",
+    )

@@ -4,7 +4,8 @@ Three of upstream's filters, in its order, the first to fail speaking for the
 node: NodeResourcesFit (the node's pod count against its allocatable pods,
 110 as a kubelet's default, then cpu and memory requests against what the
 node has left), NodeAffinity (nodeSelector and required node affinity) and
-InterPodAffinity (required pod anti-affinity). `unschedulable_message` counts
+InterPodAffinity (required pod affinity, then required pod anti-affinity).
+`unschedulable_message` counts
 the reasons over the nodes as upstream's FitError does: "0/2 nodes are
 available: 2 Insufficient cpu, 2 Insufficient memory."
 """
@@ -21,6 +22,7 @@ INSUFFICIENT = "Insufficient {}"
 TOO_MANY_PODS = "Too many pods"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity"
 ANTI_AFFINITY = ("node(s) didn't match pod affinity/anti-affinity", "node(s) didn't match pod anti-affinity rules")
+AFFINITY = ("node(s) didn't match pod affinity/anti-affinity", "node(s) didn't match pod affinity rules")
 
 
 def requests(pod: dict) -> tuple[int, int]:
@@ -60,6 +62,8 @@ def node_fit_reasons(
     labels = (node.get("metadata") or {}).get("labels") or {}
     if not _matches_node_affinity(pod, labels):
         return (NODE_AFFINITY,)
+    if _affinity_unmet(pod, labels, neighbours):
+        return AFFINITY
     if _anti_affinity_conflict(pod, labels, neighbours):
         return ANTI_AFFINITY
     return ()
@@ -101,6 +105,49 @@ def _holds(expression: dict, labels: dict[str, str]) -> bool:
         except ValueError:
             return False
     return False
+
+
+def _required_terms(pod: dict, kind: str) -> list[dict]:
+    """podAffinity's or podAntiAffinity's required terms."""
+    affinity = ((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {}
+    return [t for t in affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or [] if isinstance(t, dict)]
+
+
+def _term_selects(term: dict, pod: dict, other: dict) -> bool:
+    """Whether `term` of `pod` selects `other`: its namespaces (the pod's own if none), its labelSelector
+    (none selects no pod)."""
+    meta = other["metadata"]
+    namespaces = term.get("namespaces") or [pod["metadata"].get("namespace")]
+    selector = term.get("labelSelector")
+    return (
+        bool(selector)
+        and meta.get("namespace") in namespaces
+        and labels_match(from_label_selector_object(selector), meta.get("labels"))
+    )
+
+
+def _affinity_unmet(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:
+    """satisfyPodAffinity, negated: the node must carry every term's topology key, and in each term's
+    topology there must be a pod that every term selects; unless no such pod runs anywhere and the pod
+    selects itself (the first of a series that keep together is not left Pending forever)."""
+    terms = _required_terms(pod, "podAffinity")
+    if not terms:
+        return False
+    if any(labels.get(str(term.get("topologyKey"))) is None for term in terms):
+        return True
+    matched: Counter[tuple[str, str]] = Counter()
+    for other, node in neighbours:
+        node_labels = (node.get("metadata") or {}).get("labels") or {}
+        if other["metadata"].get("uid") == pod["metadata"].get("uid") or not node_labels:
+            continue
+        if all(_term_selects(term, pod, other) for term in terms):
+            for term in terms:
+                key = str(term.get("topologyKey"))
+                if key in node_labels:
+                    matched[(key, node_labels[key])] += 1
+    if all(matched[(str(t.get("topologyKey")), labels[str(t.get("topologyKey"))])] > 0 for t in terms):
+        return False
+    return bool(matched) or not all(_term_selects(term, pod, pod) for term in terms)
 
 
 def _anti_affinity_conflict(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:

@@ -136,7 +136,7 @@ class Scheduler(Controller[tuple[str, str]]):
         # Where the other pods are: only asked when the pod keeps away from some of them.
         neighbours = (
             [(other, nodes.get(other["spec"].get("nodeName"), {})) for other in self.store.items(PODS)]
-            if affinity.get("podAntiAffinity")
+            if affinity.get("podAntiAffinity") or affinity.get("podAffinity")
             else []
         )
         reasons = {
