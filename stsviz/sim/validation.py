@@ -59,6 +59,33 @@ def _pod_spec_causes(spec: dict, path: str) -> list[Cause]:
             causes.append((f"{path}.containers[{i}].name", "FieldValueRequired", "Required value"))
         if not container.get("image"):
             causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
+    return causes + _pod_affinity_causes(spec.get("affinity"), f"{path}.affinity")
+
+
+def _pod_affinity_causes(affinity: object, path: str) -> list[Cause]:
+    """validatePodAffinityTerm for every required and preferred term of podAffinity and podAntiAffinity: a valid
+    selector (1.20 names its requirements under `matchExpressions.matchExpressions[i]`), a topologyKey."""
+    causes: list[Cause] = []
+    for kind in ("podAffinity", "podAntiAffinity"):
+        rules = affinity.get(kind) if isinstance(affinity, dict) else None
+        if not isinstance(rules, dict):
+            continue
+        terms = [
+            (f"{path}.{kind}.requiredDuringSchedulingIgnoredDuringExecution[{i}]", term)
+            for i, term in enumerate(rules.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
+        ] + [
+            (
+                f"{path}.{kind}.preferredDuringSchedulingIgnoredDuringExecution[{i}].podAffinityTerm",
+                weighted.get("podAffinityTerm"),
+            )
+            for i, weighted in enumerate(rules.get("preferredDuringSchedulingIgnoredDuringExecution") or [])
+            if isinstance(weighted, dict)
+        ]
+        for where, term in terms:
+            term = term if isinstance(term, dict) else {}
+            causes += _label_selector_causes(term.get("labelSelector"), f"{where}.matchExpressions")
+            if not term.get("topologyKey"):
+                causes.append((f"{where}.topologyKey", "FieldValueRequired", "Required value: can not be empty"))
     return causes
 
 

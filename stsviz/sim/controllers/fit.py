@@ -115,12 +115,12 @@ def _required_terms(pod: dict, kind: str) -> list[dict]:
 
 def _term_selects(term: dict, pod: dict, other: dict) -> bool:
     """Whether `term` of `pod` selects `other`: its namespaces (the pod's own if none), its labelSelector
-    (none selects no pod)."""
+    (none selects no pod; an empty one, `{}`, every pod)."""
     meta = other["metadata"]
     namespaces = term.get("namespaces") or [pod["metadata"].get("namespace")]
     selector = term.get("labelSelector")
     return (
-        bool(selector)
+        selector is not None
         and meta.get("namespace") in namespaces
         and labels_match(from_label_selector_object(selector), meta.get("labels"))
     )
@@ -151,27 +151,18 @@ def _affinity_unmet(pod: dict, labels: dict[str, str], neighbours: Iterable[tupl
 
 
 def _anti_affinity_conflict(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:
-    terms = (((pod.get("spec") or {}).get("affinity") or {}).get("podAntiAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    ) or []
-    if not terms:
-        return False
-    namespace = pod["metadata"].get("namespace")
-    for term in terms:
-        topology = term.get("topologyKey")
-        here = labels.get(str(topology))
-        if here is None or not term.get("labelSelector"):
-            continue  # no selector selects no pod
-        selector = from_label_selector_object(term.get("labelSelector"))
-        namespaces = set(term.get("namespaces") or [namespace])
+    """satisfyPodAntiAffinity, negated: a pod some term selects runs in that term's topology here."""
+    for term in _required_terms(pod, "podAntiAffinity"):
+        topology = str(term.get("topologyKey"))
+        here = labels.get(topology)
+        if here is None:
+            continue
         for other, node in neighbours:
-            meta = other["metadata"]
-            same_place = ((node.get("metadata") or {}).get("labels") or {}).get(str(topology)) == here
+            same_place = ((node.get("metadata") or {}).get("labels") or {}).get(topology) == here
             if (
                 same_place
-                and meta.get("uid") != pod["metadata"].get("uid")
-                and meta.get("namespace") in namespaces
-                and labels_match(selector, meta.get("labels"))
+                and other["metadata"].get("uid") != pod["metadata"].get("uid")
+                and _term_selects(term, pod, other)
             ):
                 return True
     return False

@@ -133,9 +133,14 @@ class Scheduler(Controller[tuple[str, str]]):
         """The node for `pod`, or None and why no node fits."""
         nodes = {name: self.store.view(NODES, "", name) or {} for name in self.nodes}
         affinity = (pod.get("spec") or {}).get("affinity") or {}
-        # Where the other pods are: only asked when the pod keeps away from some of them.
+        # Where the other pods are, those the scheduler's cache holds (not Succeeded or Failed): only asked
+        # when the pod keeps with or away from some of them.
         neighbours = (
-            [(other, nodes.get(other["spec"].get("nodeName"), {})) for other in self.store.items(PODS)]
+            [
+                (other, nodes.get(other["spec"].get("nodeName"), {}))
+                for other in self.store.items(PODS)
+                if self._counted_node(other) is not None
+            ]
             if affinity.get("podAntiAffinity") or affinity.get("podAffinity")
             else []
         )
