@@ -494,6 +494,12 @@ def _object(value: Any) -> dict[str, Any]:
     return value if type(value) is dict else {}
 
 
+def _field_name(name: object) -> bool:
+    """A field name as Kubernetes spells them (`tolerations`): a key such as `containers[app].image` in a
+    hand-written revision must not stand in for another entry's path."""
+    return isinstance(name, str) and name.isascii() and name.isalnum()
+
+
 def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """A pod template flattened to (path, value) pairs, sorted by path: all a template diff reads.
 
@@ -521,7 +527,7 @@ def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
             image = container.get("image")
             entries[f"{base}.image"] = intern(image) if type(image) is str else "" if image is None else _compact(image)
             for name, value in container.items():
-                if name not in _CONTAINER_OWN_ENTRIES and isinstance(name, str) and value is not None:
+                if name not in _CONTAINER_OWN_ENTRIES and _field_name(name) and value is not None:
                     entries[f"{base}.{name}"] = _compact(value)
             env = container.get("env")
             for variable in env if isinstance(env, list) else ():
@@ -532,7 +538,7 @@ def _template_entries(template: dict[str, Any]) -> tuple[tuple[str, str], ...]:
                         value if isinstance(value, str) else _compact(variable.get("valueFrom"))
                     )
     for name, value in spec.items():
-        if name not in _SPEC_OWN_ENTRIES and isinstance(name, str) and value is not None:
+        if name not in _SPEC_OWN_ENTRIES and _field_name(name) and value is not None:
             entries[name] = _compact(value)
     volumes = spec.get("volumes")
     for volume in volumes if isinstance(volumes, list) else ():

@@ -206,3 +206,12 @@ def test_a_change_anywhere_in_the_template_is_shown():
         DiffEntry("containers[app].securityContext", None, '{"runAsNonRoot":true}'),
         DiffEntry("tolerations", None, '[{"key":"spot","operator":"Exists"}]'),
     )
+
+
+def test_a_key_spelt_as_another_entrys_path_does_not_hide_a_change():
+    """A ControllerRevision's data is raw JSON: a pod spec key `containers[app].image` took the real image's place."""
+    old = controller_revision("web-old", number=1, image="nginx:1.20")
+    new = controller_revision("web-new", number=2, image="evil:1")
+    new["data"]["spec"]["template"]["spec"]["containers[app].image"] = "nginx:1.20"
+    diff = template_diff(ControllerRevision.from_dict(old), ControllerRevision.from_dict(new))
+    assert diff == (DiffEntry("containers[app].image", "nginx:1.20", "evil:1"),)

@@ -509,7 +509,7 @@ class Recorder:
                     "command",
                     "args",
                     "annotations but restartedAt",
-                    "ControllerRevision probes",
+                    "ControllerRevision template fields but name, image and resources",
                 ],
                 "hash": "redacted: and 12 hex digits of HMAC-SHA256 under a per-file salt that is not written",
                 "pruned": pruned,
@@ -517,8 +517,8 @@ class Recorder:
             if self.redacted
             else {
                 "redacted": False,
-                "note": "recorded with --no-redact: env values, commands, args, annotations and revisions' probes"
-                " are as the cluster has them",
+                "note": "recorded with --no-redact: env values, commands, args, annotations and revisions' template"
+                " fields are as the cluster has them",
                 "pruned": pruned,
             }
         )

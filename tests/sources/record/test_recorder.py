@@ -55,13 +55,13 @@ def test_the_file_is_private_whole_lines_and_replays(tmp_path: Path):
     assert path.stat().st_mode & 0o777 == 0o600
     header, *rest = lines(path)
     assert header["stsviz"] == 1 and header["context"] == "kind-a" and header["redaction"]["redacted"]
-    # The header says all that is hashed: revisions' probes too (an exec command may hold a secret).
+    # The header says all that is hashed: revisions' template fields too (an exec command may hold a secret).
     assert header["redaction"]["hashed"] == [
         "env[].value",
         "command",
         "args",
         "annotations but restartedAt",
-        "ControllerRevision probes",
+        "ControllerRevision template fields but name, image and resources",
     ]
     assert [line["seq"] for line in rest] == list(range(1, len(rest) + 1))
     assert marks(path) == ["list", "disconnect", "reconnect", "stop"]  # stop: when the watching ended
