@@ -246,7 +246,22 @@ def default_pod_disruption_budget(pdb: dict) -> None:
         status.setdefault(count, 0)
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def default_binding(binding: dict) -> None:
+    """SetDefaults_RoleBinding/_Subject: roleRef's apiGroup, and a User's or Group's, is RBAC's own."""
+    ref = binding.get("roleRef")
+    if isinstance(ref, dict) and not ref.get("apiGroup"):
+        ref["apiGroup"] = RBAC_GROUP
+    for subject in binding.get("subjects") or []:
+        if isinstance(subject, dict) and not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+            subject["apiGroup"] = RBAC_GROUP
+
+
 DEFAULTERS: dict[str, Callable[[dict], None]] = {
+    "RoleBinding": default_binding,
+    "ClusterRoleBinding": default_binding,
     "PodDisruptionBudget": default_pod_disruption_budget,
     "Service": default_service,
     "Secret": default_secret,

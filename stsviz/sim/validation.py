@@ -190,6 +190,99 @@ def _label_selector_causes(selector: object, path: str) -> list[Cause]:
     return causes
 
 
+_RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _go_strings(values: list) -> str:
+    return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}"
+
+
+def _unsupported(value: object, supported: tuple[str, ...]) -> str:
+    return f'Unsupported value: "{value}": supported values: ' + ", ".join(f'"{v}"' for v in supported)
+
+
+def _rules_causes(role: dict, namespaced: bool) -> list[Cause]:
+    """ValidatePolicyRule for each of a Role's or ClusterRole's rules."""
+    causes: list[Cause] = []
+    for i, rule in enumerate(role.get("rules") or []):
+        rule, where = rule if isinstance(rule, dict) else {}, f"rules[{i}]"
+        if not rule.get("verbs"):
+            causes.append(
+                (f"{where}.verbs", "FieldValueRequired", "Required value: verbs must contain at least one value")
+            )
+        urls = rule.get("nonResourceURLs") or []
+        if urls:
+            if namespaced:
+                message = f"Invalid value: {_go_strings(urls)}: namespaced rules cannot apply to non-resource URLs"
+                causes.append((f"{where}.nonResourceURLs", "FieldValueInvalid", message))
+            if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
+                both = "rules cannot apply to both regular resources and non-resource URLs"
+                message = f"Invalid value: {_go_strings(urls)}: {both}"
+                causes.append((f"{where}.nonResourceURLs", "FieldValueInvalid", message))
+            continue
+        if not rule.get("apiGroups"):
+            message = "Required value: resource rules must supply at least one api group"
+            causes.append((f"{where}.apiGroups", "FieldValueRequired", message))
+        if not rule.get("resources"):
+            message = "Required value: resource rules must supply at least one resource"
+            causes.append((f"{where}.resources", "FieldValueRequired", message))
+    return causes
+
+
+def _binding_causes(binding: dict, namespaced: bool) -> list[Cause]:
+    """ValidateRoleBinding / ValidateClusterRoleBinding: what roleRef names, and each subject."""
+    causes: list[Cause] = []
+    ref = _mapping(binding.get("roleRef"))
+    if ref.get("apiGroup") != _RBAC_GROUP:
+        causes.append(
+            ("roleRef.apiGroup", "FieldValueNotSupported", _unsupported(ref.get("apiGroup", ""), (_RBAC_GROUP,)))
+        )
+    kinds = ("Role", "ClusterRole") if namespaced else ("ClusterRole",)
+    if ref.get("kind") not in kinds:
+        causes.append(("roleRef.kind", "FieldValueNotSupported", _unsupported(ref.get("kind", ""), kinds)))
+    if not ref.get("name"):
+        causes.append(("roleRef.name", "FieldValueRequired", "Required value"))
+    for i, subject in enumerate(binding.get("subjects") or []):
+        subject, where = subject if isinstance(subject, dict) else {}, f"subjects[{i}]"
+        if not subject.get("name"):
+            causes.append((f"{where}.name", "FieldValueRequired", "Required value"))
+        kind, group = subject.get("kind"), subject.get("apiGroup", "")
+        if kind == "ServiceAccount":
+            if group:
+                causes.append((f"{where}.apiGroup", "FieldValueNotSupported", _unsupported(group, ("",))))
+            if not namespaced and not subject.get("namespace"):
+                causes.append((f"{where}.namespace", "FieldValueRequired", "Required value"))
+        elif kind in ("User", "Group"):
+            if group != _RBAC_GROUP:
+                causes.append((f"{where}.apiGroup", "FieldValueNotSupported", _unsupported(group, (_RBAC_GROUP,))))
+        else:
+            supported = ("ServiceAccount", "User", "Group")
+            causes.append((f"{where}.kind", "FieldValueNotSupported", _unsupported(kind or "", supported)))
+    return causes
+
+
+def _role_ref_change_causes(old: dict, new: dict) -> list[Cause]:
+    """ValidateRoleBindingUpdate: roleRef is fixed once made (another role is another binding)."""
+    ref = _mapping(new.get("roleRef"))
+    if ref == old.get("roleRef"):
+        return []
+    group, kind, name = (ref.get(key, "") for key in ("apiGroup", "kind", "name"))
+    shown = f'rbac.RoleRef{{APIGroup:"{group}", Kind:"{kind}", Name:"{name}"}}'  # Go's %#v of the struct
+    return [("roleRef", "FieldValueInvalid", f"Invalid value: {shown}: cannot change roleRef")]
+
+
+_RBAC_CAUSES = {
+    "Role": lambda obj: _rules_causes(obj, True),
+    "ClusterRole": lambda obj: _rules_causes(obj, False),
+    "RoleBinding": lambda obj: _binding_causes(obj, True),
+    "ClusterRoleBinding": lambda obj: _binding_causes(obj, False),
+}
+
+
 def _network_policy_causes(policy: dict) -> list[Cause]:
     return _label_selector_causes((policy.get("spec") or {}).get("podSelector"), "spec.podSelector")
 
@@ -375,6 +468,8 @@ def validate_create(res: Resource, obj: dict) -> None:
         causes += _pod_disruption_budget_causes(obj)
     elif res.kind == "NetworkPolicy":
         causes += _network_policy_causes(obj)
+    elif res.kind in _RBAC_CAUSES:
+        causes += _RBAC_CAUSES[res.kind](obj)
     _raise(res, obj, causes)
 
 
@@ -386,6 +481,10 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
         causes += _pod_disruption_budget_causes(new)
     elif res.kind == "NetworkPolicy":
         causes += _network_policy_causes(new)
+    elif res.kind in _RBAC_CAUSES:
+        causes += _RBAC_CAUSES[res.kind](new)
+        if res.kind.endswith("Binding"):
+            causes += _role_ref_change_causes(old, new)
     _raise(res, new, causes)
 
 

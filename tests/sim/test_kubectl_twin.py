@@ -309,3 +309,64 @@ async def test_required_pod_affinity_places_and_keeps_pending_as_the_real_schedu
         "0/2 nodes are available: 2 node(s) didn't match pod affinity rules, "
         "2 node(s) didn't match pod affinity/anti-affinity.",
     )
+
+
+REF = "apiGroup: rbac.authorization.k8s.io,"  # kubectl requires it of a roleRef (the server would default it)
+
+
+def binding(kind: str, role_ref: str, subjects: str, name: str = "b") -> str:
+    return (
+        f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}}}\n"
+        f"roleRef: {role_ref}\nsubjects: {subjects}\n"
+    )
+
+
+REFUSED_ACCESS = {
+    "a subject of no known kind": binding(
+        "RoleBinding", f"{{{REF} kind: Role, name: r}}", "[{kind: Robot, name: r2d2}]"
+    ),
+    "a cluster binding's service account without a namespace": binding(
+        "ClusterRoleBinding",
+        f"{{{REF} kind: ClusterRole, name: view}}",
+        "[{kind: ServiceAccount, name: db}]",
+        name=f"twin-{uuid.uuid4().hex[:8]}",
+    ),
+    "a role bound by a binding of another kind": binding("RoleBinding", f"{{{REF} kind: Deployment, name: r}}", "[]"),
+    "a rule without verbs": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\n"
+    "rules: [{apiGroups: [''], resources: [pods]}, {nonResourceURLs: [/healthz], verbs: [get]}]\n",
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_ACCESS)
+async def test_roles_and_bindings_a_real_server_refuses_are_refused_in_its_words(
+    cluster, tmp_path, realk8s_kubeconfig, case
+):
+    async with twins(cluster, tmp_path, realk8s_kubeconfig) as (demo, real, namespace):
+        ours, theirs = await asyncio.gather(
+            answer(demo, namespace, "apply", REFUSED_ACCESS[case]),
+            answer(real, namespace, "apply", REFUSED_ACCESS[case]),
+        )
+    assert ours == theirs and ours[0] == 1, (ours, theirs)
+
+
+async def test_a_bindings_role_cannot_be_changed_and_its_defaults_read_the_same(cluster, tmp_path, realk8s_kubeconfig):
+    async with twins(cluster, tmp_path, realk8s_kubeconfig) as (demo, real, namespace):
+        first = binding("RoleBinding", f"{{{REF} kind: ClusterRole, name: view}}", "[{kind: User, name: alice}]")
+        second = first.replace("name: view", "name: edit")
+        answers = []
+        for manifest in (first, second):
+            answers.append(
+                await asyncio.gather(
+                    answer(demo, namespace, "apply", manifest), answer(real, namespace, "apply", manifest)
+                )
+            )
+        defaults = "jsonpath={.roleRef.apiGroup} {.subjects[0].apiGroup}"
+        answers.append(
+            await asyncio.gather(
+                *(kubectl(k, "-n", namespace, "get", "rolebinding", "b", "-o", defaults) for k in (demo, real))
+            )
+        )
+    for ours, theirs in answers:
+        assert ours == theirs
+    assert "cannot change roleRef" in answers[1][0][1]
+    assert answers[2][0][1] == "rbac.authorization.k8s.io rbac.authorization.k8s.io"  # the User's was defaulted
