@@ -36,7 +36,7 @@ from pathlib import Path
 from bench.live import write_kubeconfig
 from bench.terminal import REPO, Terminal, alive, children, stsviz
 
-RATE = re.compile(r"watching · ([0-9.]+) ev/s")
+RATE = re.compile(r" · ([0-9.]+) ev/s")  # the freshness bar's rate
 RIGHT, LEFT = b"\x1b[C", b"\x1b[D"
 
 
