@@ -3,7 +3,8 @@
 The grammar is resource.Quantity's: a number, then a binary suffix (Ki..Ei),
 a decimal one (n, u, m, k, M, G, T, P, E) or an exponent (`1e3`). YAML may
 give a bare number (`memory: 512`). Text that is none of these raises
-ValueError, worded as the API server words it.
+ValueError, worded as the API server words it. `int_or_percent` reads the
+other number kind of field, a count or a percentage (maxUnavailable, minAvailable).
 """
 
 from __future__ import annotations
@@ -58,3 +59,11 @@ def valid(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def int_or_percent(value: int | str, total: int, *, round_up: bool) -> int:
+    """intstr.GetValueFromIntOrPercent: a count as it is, "50%" of `total` rounded up or down (validated before)."""
+    if isinstance(value, int):
+        return value
+    share = int(value.removesuffix("%")) * total / 100
+    return math.ceil(share) if round_up else math.floor(share)

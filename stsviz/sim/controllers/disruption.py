@@ -18,8 +18,7 @@ failSafe, no disruption is allowed then, and a Warning says which pod.
 
 from __future__ import annotations
 
-import math
-
+from ..quantities import int_or_percent
 from ..registry import Registry
 from ..resources import POD_DISRUPTION_BUDGETS, PODS, STATEFULSETS
 from ..selection import from_label_selector_object, labels_match
@@ -88,12 +87,12 @@ class DisruptionController(Controller[tuple[str, str]]):
         max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
         if max_unavailable is not None:
             expected = self._scale(pods, namespace)
-            return expected, max(0, expected - _value(max_unavailable, expected, round_up=True))
+            return expected, max(0, expected - int_or_percent(max_unavailable, expected, round_up=True))
         if isinstance(min_available, int):
             return len(pods), min_available
         if isinstance(min_available, str):
             expected = self._scale(pods, namespace)
-            return expected, _value(min_available, expected, round_up=True)
+            return expected, int_or_percent(min_available, expected, round_up=True)
         return 0, 0
 
     def _scale(self, pods: list[dict], namespace: str) -> int:
@@ -114,12 +113,3 @@ class DisruptionController(Controller[tuple[str, str]]):
                 raise Unknowable("NoControllers", f'found no controllers for pod "{name}"')
             owners[sts["metadata"]["uid"]] = sts["spec"].get("replicas", 1)
         return sum(owners.values())
-
-
-def _value(value: int | str, total: int, round_up: bool) -> int:
-    """intstr.GetValueFromIntOrPercent: an int as it is, "50%" of `total`, rounded up or down."""
-    if isinstance(value, int):
-        return value
-    percent = int(value.removesuffix("%"))
-    share = percent * total / 100
-    return math.ceil(share) if round_up else math.floor(share)

@@ -5,11 +5,11 @@ and the readiness predicates the controller decides on (stateful_set_utils.go).
 from __future__ import annotations
 
 import copy
-import math
 import re
 from datetime import datetime, timedelta
 
 from ..clock import parse_time
+from ..quantities import int_or_percent
 from .revisions import controller_ref
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -111,9 +111,7 @@ def max_unavailable(sts: dict, replica_count: int) -> int:
     """getStatefulSetMaxUnavailable: rollingUpdate.maxUnavailable (default 1), a percent of
     spec.replicas rounded down, never below 1 so a small percentage still makes progress."""
     value = ((sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable") or 1
-    if isinstance(value, str):
-        value = math.floor(int(value.rstrip("%")) * replica_count / 100)
-    return max(1, value)
+    return max(1, int_or_percent(value, replica_count, round_up=False))
 
 
 def claims_for(sts: dict, ordinal: int) -> list[dict]:
