@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from . import quantities
 from .errors import bad_request, invalid
@@ -275,14 +276,6 @@ def _role_ref_change_causes(old: dict, new: dict) -> list[Cause]:
     return [("roleRef", "FieldValueInvalid", f"Invalid value: {shown}: cannot change roleRef")]
 
 
-_RBAC_CAUSES = {
-    "Role": lambda obj: _rules_causes(obj, True),
-    "ClusterRole": lambda obj: _rules_causes(obj, False),
-    "RoleBinding": lambda obj: _binding_causes(obj, True),
-    "ClusterRoleBinding": lambda obj: _binding_causes(obj, False),
-}
-
-
 def _network_policy_causes(policy: dict) -> list[Cause]:
     return _label_selector_causes((policy.get("spec") or {}).get("podSelector"), "spec.podSelector")
 
@@ -456,6 +449,17 @@ def _raise(res: Resource, obj: dict, causes: list[Cause]) -> None:
         raise invalid(res.kind, res.group, obj["metadata"].get("name", ""), causes)
 
 
+# What a kind's own validation refuses, the same on create and update (the update adds what may not change).
+_OBJECT_CAUSES: dict[str, Callable[[dict], list[Cause]]] = {
+    "PodDisruptionBudget": _pod_disruption_budget_causes,
+    "NetworkPolicy": _network_policy_causes,
+    "Role": lambda obj: _rules_causes(obj, True),
+    "ClusterRole": lambda obj: _rules_causes(obj, False),
+    "RoleBinding": lambda obj: _binding_causes(obj, True),
+    "ClusterRoleBinding": lambda obj: _binding_causes(obj, False),
+}
+
+
 def validate_create(res: Resource, obj: dict) -> None:
     causes = _name_causes(res, obj["metadata"]["name"])
     if res.kind == "StatefulSet":
@@ -464,12 +468,8 @@ def validate_create(res: Resource, obj: dict) -> None:
         causes += _pod_spec_causes(obj.get("spec") or {}, "spec") + _pod_only_causes(obj.get("spec") or {})
     elif res.kind == "PersistentVolumeClaim":
         causes += _claim_causes(obj)
-    elif res.kind == "PodDisruptionBudget":
-        causes += _pod_disruption_budget_causes(obj)
-    elif res.kind == "NetworkPolicy":
-        causes += _network_policy_causes(obj)
-    elif res.kind in _RBAC_CAUSES:
-        causes += _RBAC_CAUSES[res.kind](obj)
+    elif res.kind in _OBJECT_CAUSES:
+        causes += _OBJECT_CAUSES[res.kind](obj)
     _raise(res, obj, causes)
 
 
@@ -477,12 +477,8 @@ def validate_update(res: Resource, old: dict, new: dict) -> None:
     causes: list[Cause] = []
     if res.kind == "StatefulSet":
         causes += _statefulset_causes(new) + _statefulset_update_causes(old, new)
-    elif res.kind == "PodDisruptionBudget":
-        causes += _pod_disruption_budget_causes(new)
-    elif res.kind == "NetworkPolicy":
-        causes += _network_policy_causes(new)
-    elif res.kind in _RBAC_CAUSES:
-        causes += _RBAC_CAUSES[res.kind](new)
+    elif res.kind in _OBJECT_CAUSES:
+        causes += _OBJECT_CAUSES[res.kind](new)
         if res.kind.endswith("Binding"):
             causes += _role_ref_change_causes(old, new)
     _raise(res, new, causes)
