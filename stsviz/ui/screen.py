@@ -883,7 +883,8 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def _not_allowed(self, why: str) -> None:
         """Why a key was refused, once while its toast is still up: pressed again and again (read-only, a
         viewer), the same toast stacked four or five deep at 80x24, over the screen it is about."""
-        now = time.monotonic()
+        # Live, on the source's clock, as the screen's other waits (a test's fake clock makes it exact).
+        now = self.live.source.timing.clock() if self.live is not None else time.monotonic()
         if self._refusal_said is not None and self._refusal_said[0] == why and now - self._refusal_said[1] < SAID_FOR:
             return
         self._refusal_said = (why, now)
