@@ -44,10 +44,16 @@ def requests(pod: dict) -> tuple[int, int]:
 
 
 def node_fit_reasons(
-    pod: dict, node: dict, load: int, requested: tuple[int, int], neighbours: Iterable[tuple[dict, dict]]
+    pod: dict,
+    node: dict,
+    load: int,
+    requested: tuple[int, int],
+    neighbours: Iterable[tuple[dict, dict]],
+    kept_with: Counter[tuple[str, str]],
 ) -> tuple[str, ...]:
     """Why `pod` does not fit `node` (empty: it fits). `load` and `requested`: how many pods the node runs and
-    what they ask already; `neighbours`: (pod, its node) for every bound pod, for anti-affinity."""
+    what they ask already; `neighbours`: (pod, its node) for every bound pod, for anti-affinity; `kept_with`:
+    `pod`'s `topologies_kept_with`, counted once for all the nodes."""
     allocatable = (node.get("status") or {}).get("allocatable") or {}
     cpu, memory = requests(pod)
     short = []
@@ -62,7 +68,7 @@ def node_fit_reasons(
     labels = (node.get("metadata") or {}).get("labels") or {}
     if not _matches_node_affinity(pod, labels):
         return (NODE_AFFINITY,)
-    if _affinity_unmet(pod, labels, neighbours):
+    if _affinity_unmet(pod, labels, kept_with):
         return AFFINITY
     if _anti_affinity_conflict(pod, labels, neighbours):
         return ANTI_AFFINITY
@@ -126,16 +132,13 @@ def _term_selects(term: dict, pod: dict, other: dict) -> bool:
     )
 
 
-def _affinity_unmet(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:
-    """satisfyPodAffinity, negated: the node must carry every term's topology key, and in each term's
-    topology there must be a pod that every term selects; unless no such pod runs anywhere and the pod
-    selects itself (the first of a series that keep together is not left Pending forever)."""
+def topologies_kept_with(pod: dict, neighbours: Iterable[tuple[dict, dict]]) -> Counter[tuple[str, str]]:
+    """Where the pods `pod`'s required pod affinity keeps it with run: (topology key, value) -> how many pods
+    every term selects there. The same for every node, so the scheduler counts it once per pod."""
     terms = _required_terms(pod, "podAffinity")
-    if not terms:
-        return False
-    if any(labels.get(str(term.get("topologyKey"))) is None for term in terms):
-        return True
     matched: Counter[tuple[str, str]] = Counter()
+    if not terms:
+        return matched
     for other, node in neighbours:
         node_labels = (node.get("metadata") or {}).get("labels") or {}
         if other["metadata"].get("uid") == pod["metadata"].get("uid") or not node_labels:
@@ -145,9 +148,21 @@ def _affinity_unmet(pod: dict, labels: dict[str, str], neighbours: Iterable[tupl
                 key = str(term.get("topologyKey"))
                 if key in node_labels:
                     matched[(key, node_labels[key])] += 1
-    if all(matched[(str(t.get("topologyKey")), labels[str(t.get("topologyKey"))])] > 0 for t in terms):
+    return matched
+
+
+def _affinity_unmet(pod: dict, labels: dict[str, str], kept_with: Counter[tuple[str, str]]) -> bool:
+    """satisfyPodAffinity, negated: the node must carry every term's topology key, and in each term's
+    topology there must be a pod that every term selects; unless no such pod runs anywhere and the pod
+    selects itself (the first of a series that keep together is not left Pending forever)."""
+    terms = _required_terms(pod, "podAffinity")
+    if not terms:
         return False
-    return bool(matched) or not all(_term_selects(term, pod, pod) for term in terms)
+    if any(labels.get(str(term.get("topologyKey"))) is None for term in terms):
+        return True
+    if all(kept_with[(str(t.get("topologyKey")), labels[str(t.get("topologyKey"))])] > 0 for t in terms):
+        return False
+    return bool(kept_with) or not all(_term_selects(term, pod, pod) for term in terms)
 
 
 def _anti_affinity_conflict(pod: dict, labels: dict[str, str], neighbours: Iterable[tuple[dict, dict]]) -> bool:

@@ -16,7 +16,7 @@ from ..resources import NODES, PODS, PVCS
 from ..store import Write, deep_copy
 from .base import Controller
 from .events import EventRecorder
-from .fit import node_fit_reasons, requests, unschedulable_message
+from .fit import node_fit_reasons, requests, topologies_kept_with, unschedulable_message
 from .volumes import SELECTED_NODE_ANNOTATION, storage_class
 
 COMPONENT = "default-scheduler"
@@ -144,8 +144,9 @@ class Scheduler(Controller[tuple[str, str]]):
             if affinity.get("podAntiAffinity") or affinity.get("podAffinity")
             else []
         )
+        kept_with = topologies_kept_with(pod, neighbours)
         reasons = {
-            name: node_fit_reasons(pod, nodes[name], self._load[name], self._requested[name], neighbours)
+            name: node_fit_reasons(pod, nodes[name], self._load[name], self._requested[name], neighbours, kept_with)
             for name in self.nodes
         }
         fitting = [name for name in self.nodes if not reasons[name]]
