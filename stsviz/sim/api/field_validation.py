@@ -10,6 +10,7 @@ clients that ask for it get a newer server's answer, worded as one words it.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from .. import errors
@@ -19,7 +20,9 @@ from . import openapi
 MODES = ("Ignore", "Warn", "Strict")
 
 
+@cache  # the schemas never change in a running server; every write asks
 def schema_name(res: Resource) -> str | None:
+    """The definition that `res`'s kind is, found by its x-kubernetes-group-version-kind."""
     for name, schema in openapi.definitions().items():
         for gvk in schema.get("x-kubernetes-group-version-kind", []):
             if (gvk.get("group"), gvk.get("version"), gvk.get("kind")) == (res.group, res.version, res.kind):
