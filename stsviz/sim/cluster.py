@@ -27,6 +27,7 @@ from .controllers.event_ttl import EventReaper
 from .controllers.events import EventRecorder
 from .controllers.gc import GarbageCollector, NamespaceController
 from .controllers.kubelet import ImageBehaviours, Kubelet, KubeletTimings
+from .controllers.node_lifecycle import NodeLifecycleController
 from .controllers.scheduler import Scheduler
 from .controllers.statefulset import StatefulSetController
 from .controllers.volumes import StorageClass, VolumeController
@@ -95,6 +96,7 @@ class SimCluster:
             GarbageCollector(self.registry),
             NamespaceController(self.registry),
             DisruptionController(self.registry, self.recorder),
+            NodeLifecycleController(self.registry),
         ]
         self.kubelet = Kubelet(self.registry, self.recorder, self.node_ips, cfg.kubelet, cfg.images)
         self.event_reaper = EventReaper(self.store, self.clock, cfg.event_ttl)

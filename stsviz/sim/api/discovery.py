@@ -6,7 +6,7 @@ shape is the 1.20 server's (note /api/v1 carries no apiVersion field there).
 
 from __future__ import annotations
 
-from ..resources import RESOURCES, group_versions, resources_in
+from ..resources import PODS, RESOURCES, group_versions, resources_in
 
 VERSION_INFO = {
     "major": "1",
@@ -72,6 +72,18 @@ def _resource_entries(group: str, version: str) -> list[dict]:
                     "version": "v1",
                     "kind": "Scale",
                     "verbs": ["get", "patch", "update"],
+                }
+            )
+        if res is PODS:  # kubectl drain evicts through it when discovery lists it, else deletes
+            entries.append(
+                {
+                    "name": "pods/eviction",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "policy",
+                    "version": "v1beta1",
+                    "kind": "Eviction",
+                    "verbs": ["create"],
                 }
             )
         if res.status_subresource:

@@ -11,13 +11,14 @@ from aiohttp import web
 
 from .. import errors
 from ..auth import Authenticator, User
+from ..eviction import EVICTION, evict
 from ..registry import Registry
-from ..resources import BY_PATH, NAMESPACES, REVIEWS, Resource
+from ..resources import BY_PATH, NAMESPACES, PODS, REVIEWS, Resource
 from ..selection import parse_field_selector, parse_label_selector
 from . import field_validation, protobuf, reviews, tables, type_check
 from .watch import WatchHub
 
-SUBRESOURCES = {"status", "scale"}
+SUBRESOURCES = {"status", "scale", "eviction"}
 USER = web.RequestKey("user", User)
 
 
@@ -130,7 +131,12 @@ class ResourceHandlers:
             raise errors.no_such_route()
         if target.subresource == "status" and not target.res.status_subresource:
             raise errors.no_such_route()
-        if target.subresource and verb not in ("get", "update", "patch"):
+        if target.subresource == "eviction":
+            if target.res is not PODS:
+                raise errors.no_such_route()
+            if verb != "create":
+                raise errors.method_not_allowed(request.method)
+        elif target.subresource and verb not in ("get", "update", "patch"):
             raise errors.method_not_allowed(request.method)
         user = request[USER]
         self.auth.authorize(user, verb, target.res, target.subresource, target.namespace, target.name)
@@ -225,6 +231,11 @@ class ResourceHandlers:
         )
 
     async def _create(self, request: web.Request, target: Target) -> web.StreamResponse:
+        if target.subresource == "eviction":
+            eviction = await _body(request, EVICTION)
+            return json_response(
+                evict(self.registry, target.namespace or "default", target.object_name(), eviction), status=201
+            )
         body = await _body(request, target.res)
         if target.res in REVIEWS:
             return json_response(reviews.review(target.res, body, request[USER]), status=201)

@@ -3,21 +3,26 @@
 A StatefulSet bundle usually brings a PDB (the database charts do): the demo
 serves policy/v1beta1 PDBs, as 1.20 does, and this fills their status, so
 `kubectl get pdb` says how many disruptions the budget allows now, as on a
-real cluster. Nothing evicts here (there is no eviction API and no drain),
-so the budget is read, never enforced.
+real cluster, and the eviction subresource (stsviz/sim/eviction.py, what
+`kubectl drain` calls) enforces it.
 
 Per budget: the pods its selector matches in its namespace (an empty or
 missing selector matches none, in v1beta1); the expected count (the pods
 matched, or for a percentage or maxUnavailable the sum of their
 controllers' replicas, StatefulSets being the only controller here); the
-healthy ones (Ready and not being deleted); and the disruptions allowed,
-healthy minus desired, never below 0. A matched pod that no controller
+healthy ones (Ready, not being deleted, and not just evicted: a pod the
+eviction listed in `disruptedPods` counts as gone for two minutes, until its
+deletion shows); and the disruptions allowed, healthy minus desired, never
+below 0. A matched pod that no controller
 owns, or whose controller is gone, leaves the count unknown: as upstream's
 failSafe, no disruption is allowed then, and a Warning says which pod.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from ..clock import parse_time
 from ..quantities import int_or_percent
 from ..registry import Registry
 from ..resources import POD_DISRUPTION_BUDGETS, PODS, STATEFULSETS
@@ -28,6 +33,7 @@ from .events import EventRecorder
 from .statefulset_pods import is_ready
 
 COMPONENT = "controllermanager"  # the source 1.20's disruption controller records its Events under
+DELETION_TIMEOUT = timedelta(minutes=2)  # how long an evicted pod may take to show its deletion
 
 
 class Unknowable(Exception):
@@ -71,7 +77,14 @@ class DisruptionController(Controller[tuple[str, str]]):
             self.recorder.record(pdb, "Warning", reason, message, COMPONENT)
             status = {**(pdb.get("status") or {}), "disruptionsAllowed": 0}  # failSafe: the rest as it was
         else:
-            healthy = sum(1 for pod in pods if not pod["metadata"].get("deletionTimestamp") and is_ready(pod))
+            disrupted = self._disrupted(pdb, pods)
+            healthy = sum(
+                1
+                for pod in pods
+                if not pod["metadata"].get("deletionTimestamp")
+                and pod["metadata"]["name"] not in disrupted
+                and is_ready(pod)
+            )
             status = {
                 "observedGeneration": pdb["metadata"].get("generation", 1),
                 "disruptionsAllowed": max(0, healthy - desired) if expected > 0 else 0,
@@ -79,8 +92,32 @@ class DisruptionController(Controller[tuple[str, str]]):
                 "desiredHealthy": desired,
                 "expectedPods": expected,
             }
+            if disrupted:
+                status["disruptedPods"] = disrupted
         if pdb.get("status") != status:
             self.registry.update_status(POD_DISRUPTION_BUDGETS, {"metadata": pdb["metadata"], "status": status})
+
+    def _disrupted(self, pdb: dict, pods: list[dict]) -> dict[str, str]:
+        """buildDisruptedPodMap: the evicted pods still to show their deletion, within the timeout. One past it
+        gets a Warning and counts again; the budget is looked at again when the first one expires."""
+        listed = (pdb.get("status") or {}).get("disruptedPods") or {}
+        kept: dict[str, str] = {}
+        now = self.clock.now()
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            if pod["metadata"].get("deletionTimestamp") or name not in listed:
+                continue
+            expires = parse_time(listed[name]) + DELETION_TIMEOUT
+            if expires < now:
+                namespace = pdb["metadata"]["namespace"]  # upstream names the namespace twice
+                message = f"Pod was expected by PDB {namespace}/{namespace} to be deleted but it wasn't"
+                self.recorder.record(pod, "Warning", "NotDeleted", message, COMPONENT)
+            else:
+                kept[name] = listed[name]
+                self.enqueue_after(
+                    (pdb["metadata"]["namespace"], pdb["metadata"]["name"]), (expires - now).total_seconds()
+                )
+        return kept
 
     def _expected_and_desired(self, spec: dict, pods: list[dict], namespace: str) -> tuple[int, int]:
         """getExpectedPodCount: (expectedPods, desiredHealthy)."""

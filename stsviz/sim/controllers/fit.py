@@ -1,9 +1,11 @@
 """Whether a pod fits a node, as the 1.20 scheduler's filters decide it, with their words for why not.
 
-Three of upstream's filters, in its order, the first to fail speaking for the
-node: NodeResourcesFit (the node's pod count against its allocatable pods,
-110 as a kubelet's default, then cpu and memory requests against what the
-node has left), NodeAffinity (nodeSelector and required node affinity) and
+Five of upstream's filters, in its order, the first to fail speaking for the
+node: NodeUnschedulable (a cordoned node), TaintToleration (the first
+NoSchedule or NoExecute taint no toleration of the pod tolerates),
+NodeAffinity (nodeSelector and required node affinity), NodeResourcesFit
+(the node's pod count against its allocatable pods, 110 as a kubelet's
+default, then cpu and memory requests against what the node has left) and
 InterPodAffinity (required pod affinity, then required pod anti-affinity).
 `unschedulable_message` counts
 the reasons over the nodes as upstream's FitError does: "0/2 nodes are
@@ -18,6 +20,10 @@ from collections.abc import Iterable
 from ..quantities import millicpu, quantity
 from ..selection import from_label_selector_object, labels_match
 
+UNSCHEDULABLE = "node(s) were unschedulable"
+UNTOLERATED = "node(s) had taint {{{}: {}}}, that the pod didn't tolerate"
+# What the node lifecycle controller taints a cordoned node with; a pod that tolerates it ignores the cordon.
+UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 INSUFFICIENT = "Insufficient {}"
 TOO_MANY_PODS = "Too many pods"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity"
@@ -54,6 +60,16 @@ def node_fit_reasons(
     """Why `pod` does not fit `node` (empty: it fits). `load` and `requested`: how many pods the node runs and
     what they ask already; `neighbours`: (pod, its node) for every bound pod, for anti-affinity; `kept_with`:
     `pod`'s `topologies_kept_with`, counted once for all the nodes."""
+    tolerations = [t for t in (pod.get("spec") or {}).get("tolerations") or [] if isinstance(t, dict)]
+    node_spec = node.get("spec") or {}
+    if node_spec.get("unschedulable") and not _tolerated(UNSCHEDULABLE_TAINT, tolerations):
+        return (UNSCHEDULABLE,)
+    for taint in node_spec.get("taints") or []:
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(taint, tolerations):
+            return (UNTOLERATED.format(taint.get("key", ""), taint.get("value", "")),)
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if not _matches_node_affinity(pod, labels):
+        return (NODE_AFFINITY,)
     allocatable = (node.get("status") or {}).get("allocatable") or {}
     cpu, memory = requests(pod)
     short = []
@@ -65,9 +81,6 @@ def node_fit_reasons(
         short.append(INSUFFICIENT.format("memory"))
     if short:
         return tuple(short)
-    labels = (node.get("metadata") or {}).get("labels") or {}
-    if not _matches_node_affinity(pod, labels):
-        return (NODE_AFFINITY,)
     if _affinity_unmet(pod, labels, kept_with):
         return AFFINITY
     if _anti_affinity_conflict(pod, labels, neighbours):
@@ -79,6 +92,21 @@ def unschedulable_message(reasons_per_node: list[tuple[str, ...]]) -> str:
     counts = Counter(reason for reasons in reasons_per_node for reason in reasons)
     listed = ", ".join(sorted(f"{count} {reason}" for reason, count in counts.items()))
     return f"0/{len(reasons_per_node)} nodes are available: {listed}."
+
+
+def _tolerated(taint: dict, tolerations: list[dict]) -> bool:
+    """Toleration.ToleratesTaint for any of them: the effect and key when given, then the value unless Exists."""
+    for toleration in tolerations:
+        if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
+            continue
+        if toleration.get("key") and toleration["key"] != taint.get("key"):
+            continue
+        operator = toleration.get("operator") or "Equal"
+        if operator == "Exists" or (
+            operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
+        ):
+            return True
+    return False
 
 
 def _matches_node_affinity(pod: dict, labels: dict[str, str]) -> bool:

@@ -57,6 +57,9 @@ class Scheduler(Controller[tuple[str, str]]):
         return pod["spec"].get("nodeName")
 
     def on_change(self, change: Write) -> None:
+        if change.resource is NODES:
+            self._node_changed(change)
+            return
         if change.resource is not PODS:
             return
         before = self._counted_node(change.previous)
@@ -72,6 +75,20 @@ class Scheduler(Controller[tuple[str, str]]):
             self.enqueue((change.object["metadata"]["namespace"], change.object["metadata"]["name"]))
         elif change.type == "DELETED" or after is not None:
             self._attempts.pop(change.object["metadata"]["uid"], None)
+
+    def _node_changed(self, change: Write) -> None:
+        """A node uncordoned, untainted or relabelled may fit pods that fitted nowhere: try them now, not
+        after their back-off (upstream moves them back to the active queue on such node updates)."""
+        before = change.previous or {}
+        after = change.object
+        if change.type == "DELETED" or (
+            before.get("spec") == after.get("spec")
+            and (before.get("metadata") or {}).get("labels") == after["metadata"].get("labels")
+        ):
+            return
+        for pod in self.store.items(PODS):
+            if not pod["spec"].get("nodeName") and not pod["metadata"].get("deletionTimestamp"):
+                self.enqueue((pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
     def reconcile(self, key: tuple[str, str]) -> None:
         namespace, name = key
