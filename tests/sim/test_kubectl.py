@@ -8,6 +8,7 @@ import json
 import pytest
 
 from stsviz.sim import SimCluster
+from stsviz.sim.resources import STATEFULSETS
 from tests.locations import KUBECTL, needs_kubectl
 from tests.sim.simtools import rolled_out, sts_status, web_manifest
 from tests.waiting import eventually
@@ -70,6 +71,18 @@ async def test_kubectl_scale_and_delete_pod(cluster, kubeconfig):
     code, out, err = await kubectl(kubeconfig, "delete", "pod", "web-1", "--wait=false")
     assert (code, out.strip()) == (0, 'pod "web-1" deleted'), err
     await eventually(lambda: sts_status(cluster).get("readyReplicas") == 2, message="web-1 recreated")
+
+
+async def test_kubectl_scale_with_a_precondition_as_the_scale_dialog_shows_it(cluster, kubeconfig):
+    """`--current-replicas` (the line stsviz's scale dialog gives to paste) PUTs the Scale with no Content-Type:
+    read as JSON, as a real server reads it. The demo answered 415 Unsupported Media Type."""
+    cluster.apply(web_manifest(replicas=1))
+    await eventually(lambda: rolled_out(cluster))
+    code, out, err = await kubectl(kubeconfig, "scale", "sts/web", "--current-replicas=3", "--replicas=2")
+    assert (code, err.strip()) == (1, "error: Expected replicas to be 3, was 1"), out
+    code, out, err = await kubectl(kubeconfig, "scale", "sts/web", "--current-replicas=1", "--replicas=2")
+    assert (code, out.strip()) == (0, "statefulset.apps/web scaled"), err
+    await eventually(lambda: cluster.store.view(STATEFULSETS, "default", "web")["spec"]["replicas"] == 2)
 
 
 async def test_kubectl_sends_no_token_over_http_so_it_is_admin_unless_auth_is_strict(cluster, tmp_path):
