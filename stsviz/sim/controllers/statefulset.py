@@ -450,32 +450,43 @@ class StatefulSetController(Controller[tuple[str, str]]):
                 self.registry.update(PVCS, updated, claim["metadata"]["namespace"], claim["metadata"]["name"])
 
     def _create_claims(self, sts: dict, pod: dict) -> None:
+        """createPersistentVolumeClaims: each missing claim created; raises with upstream's aggregate of what
+        failed (a claim not created, or one being deleted: the pod must not start on a claim that is going)."""
+        failed: list[str] = []
         for claim in sp.claims_for(sts, sp.ordinal_of(pod)):
-            if self.store.view(PVCS, claim["metadata"]["namespace"], claim["metadata"]["name"]) is not None:
+            name = claim["metadata"]["name"]
+            existing = self.store.view(PVCS, claim["metadata"]["namespace"], name)
+            if existing is not None:
+                if existing["metadata"].get("deletionTimestamp"):
+                    failed.append(f"pvc {name} is being deleted")
                 continue
             if claim_retention.policy(sts) is not None:
                 claim["metadata"]["ownerReferences"] = claim_retention.desired_owner_refs(claim, sts, None, False)
             try:
                 self.registry.create(PVCS, claim, claim["metadata"]["namespace"])
             except StatusError as exc:
+                failed.append(f"failed to create PVC {name}: {exc.message}")
                 if exc.reason != "AlreadyExists":
                     self.recorder.record(
                         sts,
                         "Warning",
                         "FailedCreate",
-                        f"create Claim {claim['metadata']['name']} for Pod {pod['metadata']['name']} "
+                        f"create Claim {name} for Pod {pod['metadata']['name']} "
                         f"in StatefulSet {sts['metadata']['name']} failed error: {exc.message}",
                         COMPONENT,
                     )
-                raise
+                continue
             self.recorder.record(
                 sts,
                 "Normal",
                 "SuccessfulCreate",
-                f"create Claim {claim['metadata']['name']} Pod {pod['metadata']['name']} "
-                f"in StatefulSet {sts['metadata']['name']} success",
+                f"create Claim {name} Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} success",
                 COMPONENT,
             )
+        if failed:
+            # errors.NewAggregate's words: one error as itself, more in brackets. A StatusError, so the set is
+            # synced again after a back-off, as upstream requeues it.
+            raise StatusError(500, None, failed[0] if len(failed) == 1 else "[" + ", ".join(failed) + "]")
 
     def _pod_event(self, verb: str, sts: dict, pod: dict, error: StatusError | None) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
@@ -497,7 +508,11 @@ class StatefulSetController(Controller[tuple[str, str]]):
             )
 
     def _create_pod(self, sts: dict, pod: dict) -> None:
-        self._create_claims(sts, pod)
+        try:
+            self._create_claims(sts, pod)
+        except StatusError as exc:
+            self._pod_event("create", sts, pod, exc)
+            raise
         try:
             self.registry.create(PODS, pod, sts["metadata"]["namespace"])
         except StatusError as exc:
@@ -518,7 +533,11 @@ class StatefulSetController(Controller[tuple[str, str]]):
         updated = deep_copy(pod)
         sp.update_identity(sts, updated)
         if not sp.storage_matches(sts, updated):
-            self._create_claims(sts, updated)
+            try:
+                self._create_claims(sts, updated)
+            except StatusError as exc:
+                self._pod_event("update", sts, pod, exc)
+                raise
             sp.update_storage(sts, updated)
         try:
             self.registry.update(PODS, updated, pod["metadata"]["namespace"], pod["metadata"]["name"])
