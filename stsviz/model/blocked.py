@@ -4,7 +4,11 @@ After a revert, a pod still on the bad revision that is not Ready is never
 replaced by the RollingUpdate controller when pods are managed OrderedReady:
 the controller waits for every pod to be Running and Ready before it
 changes anything (kubernetes#67250; "forced rollback" in the StatefulSet
-docs). The pod must be deleted; it comes back at the update revision. An
+docs). The pod must be deleted; it comes back at the update revision. Only
+a pod that will not become Ready is named: one that has failed
+(CrashLoopBackOff, an image that cannot be pulled), or any not Ready once
+the rollout is stalled. A pod on an old revision that is only starting (a
+scale-up, a restart) becomes Ready and is replaced in turn. An
 OnDelete set replaces no pod at all: the ordinals still on an old revision
 wait for a delete. Pure functions over a frame's row.
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stsviz.model.cells import READY, TERMINATING
+from stsviz.model.cells import FAILED, READY, TERMINATING
 from stsviz.model.frame import Cell, SetRow
 from stsviz.model.revisions import ordinal_ranges
 
@@ -46,13 +50,19 @@ def controller_notes(row: SetRow) -> tuple[ControllerNote, ...]:
             f"OnDelete: {'ordinal' if len(old) == 1 else 'ordinals'} {ordinals} still"
             f" {'runs' if len(old) == 1 else 'run'} an old revision;"
             " the controller replaces no pod, "
-            f"delete them (ctrl+d) to get {update}."
+            f"delete {'it' if len(old) == 1 else 'them'} (ctrl+d) to get {update}."
         )
         return (ControllerNote(message, _names(old)),)
     if sts.strategy != ROLLING_UPDATE or sts.pod_management != ORDERED_READY:
         return ()
     partition = sts.partition or 0
-    stuck = [cell for cell in old if cell.ordinal - sts.ordinals_start >= partition and cell.state != READY]
+    stalled = row.verdict.stalled
+    stuck = [
+        cell
+        for cell in old
+        if cell.ordinal - sts.ordinals_start >= partition
+        and (cell.state == FAILED or (stalled and cell.state != READY))
+    ]
     if not stuck:
         return ()
     names = _names(stuck)

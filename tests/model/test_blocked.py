@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stsviz.model import ClusterState, WatchEvent, build_frame
@@ -37,6 +38,26 @@ def test_after_a_revert_a_not_ready_pod_on_the_old_revision_is_named_for_deletio
     assert "kubernetes#67250" in note.message and "ctrl+d" in note.message
 
 
+def test_a_pod_only_starting_on_an_old_revision_is_not_named_until_the_rollout_stalls():
+    """A scale-up or restart mid-rollout starts pods on the old revision: they become Ready and are replaced
+    in turn. stsviz told the user to delete them. One that never becomes Ready is named once it stalls."""
+    starting = statefulset(status={**REVERTED, "replicas": 3, "readyReplicas": 2})
+    pods = (
+        pod("web-0", revision="web-old"),
+        pod("web-1", revision="web-old"),
+        pod("web-2", revision="web-bad", ready=False),  # Running, not Ready yet
+    )
+    seen = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    state = ClusterState()
+    for obj in (starting, *pods):
+        state.apply(WatchEvent("ADDED", obj, time=seen))
+    assert controller_notes(build_frame(state, now=seen + timedelta(seconds=5)).rows[0]) == ()
+    stalled = build_frame(state, now=seen + timedelta(minutes=6)).rows[0]
+    assert stalled.verdict.stalled
+    (note,) = controller_notes(stalled)
+    assert note.delete == ("web-2",)
+
+
 def test_a_ready_pod_on_an_old_revision_or_one_below_the_partition_is_the_controllers_business():
     ready = row(
         statefulset(status=REVERTED),
@@ -63,6 +84,7 @@ def test_ondelete_names_the_ordinals_still_on_an_old_revision():
     assert note.message.startswith("OnDelete: ordinals 0-1 still run an old revision")
     (one,) = controller_notes(row(sts, pod("web-0", revision="web-new"), pod("web-1", revision="web-old")))
     assert one.message.startswith("OnDelete: ordinal 1 still runs an old revision")
+    assert "delete it (ctrl+d)" in one.message
 
 
 def test_the_partition_reads_as_stages():
