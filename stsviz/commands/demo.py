@@ -11,8 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
+import shutil
+import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stsviz.commands.common import (
     EXIT_OK,
@@ -23,6 +29,9 @@ from stsviz.commands.common import (
     stall_seconds,
     user_settings,
 )
+
+if TYPE_CHECKING:
+    from stsviz.sim.process import DemoProcess
 
 NO_TERMINAL = (
     "the demo needs a terminal that can draw (not a pipe, nor TERM=dumb);"
@@ -62,7 +71,7 @@ def run_demo(args: argparse.Namespace) -> int:
             demo.wait_ready()
         except RuntimeError as error:
             raise ServerError(str(error)) from None
-        with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder:
+        with tempfile.TemporaryDirectory(prefix="stsviz-demo-") as folder, _hang_up_removes(folder, demo):
             # The admin's context alone: over plain http no token is sent, so a "viewer" context
             # offered by `:ctx` would change the cluster as the admin does.
             kubeconfig = demo.write_kubeconfig(Path(folder) / "kubeconfig", only=True)
@@ -80,6 +89,24 @@ def run_demo(args: argparse.Namespace) -> int:
             )
     finally:
         demo.stop()
+
+
+@contextmanager
+def _hang_up_removes(folder: str, demo: DemoProcess) -> Iterator[None]:
+    """On SIGHUP (the terminal closed, an ssh dropped, `tmux kill-session`) remove the demo's kubeconfig folder
+    and stop its cluster, then end at once, as the default action would: nothing is drawn on a terminal that is
+    gone (a clean exit writing to it could hang). The default action left the folder, and its token, behind."""
+
+    def hang_up(signum: int, _frame: object) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        demo.stop(timeout=1.0)
+        os._exit(128 + signum)
+
+    previous = signal.signal(signal.SIGHUP, hang_up)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def demo_description(scenario: str | None, speed: float, url: str) -> str:

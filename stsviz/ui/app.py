@@ -60,7 +60,8 @@ class StsvizApp(App[int]):
         # SIGTERM (`kill`, `timeout`, a service manager): leave as `q` does, giving the shell its screen,
         # cursor and keyboard back (the default action left the screen drawn, the mouse captured); exit 143,
         # as a shell reports it. Not SIGHUP: the terminal is gone then, and a clean exit that writes to it
-        # could hang; its default action ends the process at once.
+        # could hang; its default action ends the process at once (`stsviz demo` first removes its
+        # kubeconfig folder: commands/demo.py).
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
 
     def _terminated(self) -> None:

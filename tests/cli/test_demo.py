@@ -304,7 +304,9 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
 # -- stsviz demo on a terminal: the cluster's process never outlives the screen ----------------------
 
 
-def demo_on_a_terminal(scenario: str = "rolling-update") -> tuple[subprocess.Popen, int, int]:
+def demo_on_a_terminal(
+    scenario: str = "rolling-update", tmpdir: Path | None = None
+) -> tuple[subprocess.Popen, int, int]:
     """`stsviz demo` on a pseudo-terminal; (process, pty master, the cluster's pid) once its cluster answers."""
     import fcntl
     import os
@@ -318,7 +320,9 @@ def demo_on_a_terminal(scenario: str = "rolling-update") -> tuple[subprocess.Pop
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env={k: v for k, v in os.environ.items() if k != "STSVIZ_LOG"} | {"TERM": "xterm-256color"},
+        env={k: v for k, v in os.environ.items() if k != "STSVIZ_LOG"}
+        | {"TERM": "xterm-256color"}
+        | ({"TMPDIR": str(tmpdir)} if tmpdir else {}),
         start_new_session=True,
     )
     os.close(slave)
@@ -382,6 +386,26 @@ def test_a_killed_demo_leaves_no_cluster_process_behind():
         process.wait(10)
         poll(lambda: process_gone(cluster), timeout=10, what="the orphaned cluster to exit")
     finally:
+        os.close(master)
+
+
+def test_a_hang_up_leaves_no_kubeconfig_behind_nor_a_cluster(tmp_path):
+    """SIGHUP (the terminal closed, an ssh dropped): the demo's kubeconfig folder in TMPDIR is removed and its
+    cluster stopped. The default action ended stsviz at once and left the folder, token and all."""
+    import os
+    import signal
+
+    process, master, cluster = demo_on_a_terminal(tmpdir=tmp_path)
+    try:
+        drain(master, lambda: any(tmp_path.glob("stsviz-demo-*/kubeconfig")), timeout=15)
+        assert any(tmp_path.glob("stsviz-demo-*/kubeconfig"))
+        process.send_signal(signal.SIGHUP)
+        assert process.wait(10) == 128 + signal.SIGHUP  # as a shell reports a hang-up
+        assert not list(tmp_path.glob("stsviz-demo-*"))
+        poll(lambda: process_gone(cluster), timeout=10, what="the demo cluster to exit")
+    finally:
+        process.kill()
+        process.wait()
         os.close(master)
 
 
