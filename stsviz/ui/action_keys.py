@@ -268,7 +268,10 @@ class ActionKeys:
         if delta is None:
             dialog = NumberDialog(f"Scale {row.set.name} to", seen, maximum=MAX_REPLICAS)
             wanted = await screen.app.push_screen_wait(dialog)
-            if wanted is None:
+            if wanted is None or _moved_meanwhile(screen, row, "replicas", seen, lambda now: now.set.replicas):
+                return
+            if wanted == seen:
+                screen.notify(f"{row.set.name} has {seen} replicas already: nothing to do", markup=False)
                 return
         else:
             wanted = max(0, seen + delta)
@@ -340,7 +343,10 @@ class ActionKeys:
             counted = f" counted from ordinal {sts.ordinals_start}" if sts.ordinals_start else ""
             title = f"Partition of {sts.name}{counted} (ordinals below it keep their revision)"
             wanted = await screen.app.push_screen_wait(NumberDialog(title, current, maximum=sts.replicas))
-            if wanted is None:
+            if wanted is None or _moved_meanwhile(screen, row, "partition", seen, lambda now: now.set.partition):
+                return
+            if wanted == current:
+                screen.notify(f"the partition of {sts.name} is at {wanted} already: nothing to do", markup=False)
                 return
         else:
             wanted = min(max(0, current + delta), sts.replicas)
@@ -407,7 +413,10 @@ class ActionKeys:
             type_to_confirm=row.set.name if protected else None,
             stale=_stale_note(screen),
         )
-        return await screen.app.push_screen_wait(dialog)
+        chosen = await screen.app.push_screen_wait(dialog)
+        if chosen is None:  # Enter on Cancel closed it without a word: was anything sent?
+            screen.notify(f"cancelled: {action.summary}; nothing was sent", markup=False)
+        return chosen
 
     async def _confirm_and_run(self, gate: Gate, action: Action, row: SetRow) -> None:
         if await self._confirm(gate, action, row) is not None:
@@ -536,6 +545,26 @@ def _weight(entry: DiffEntry) -> int:
     if any(part in path for part in (".command", ".args", ".resources")):
         return 1
     return 2
+
+
+def _moved_meanwhile(
+    screen: RolloutScreen, row: SetRow, what: str, seen: int | None, read: Callable[[SetRow], int | None]
+) -> bool:
+    """Whether the set's `what` changed (or the set went) while the number was typed: said, and nothing sent.
+    The change would be checked against what was seen and refused; better said now than after a confirm."""
+    now = screen.grid.row(row.key)
+    if now is None:
+        screen.notify(f"{row.set.name} is gone; nothing was sent", severity="warning", markup=False)
+        return True
+    if read(now) == seen:
+        return False
+    moved = f"its {what} went from {_shown(seen)} to {_shown(read(now))} while the dialog was open"
+    screen.notify(f"{row.set.name}: {moved}; nothing was sent, ask again", severity="warning", markup=False)
+    return True
+
+
+def _shown(value: int | None) -> str:
+    return "none" if value is None else str(value)
 
 
 def _stale_note(screen: RolloutScreen) -> str | None:

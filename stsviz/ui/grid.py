@@ -195,6 +195,10 @@ class StatefulSetGrid(ScrollView, can_focus=True, inherit_bindings=False):
         key = self.cursor_key
         return self._rows.get(key) if key is not None and key in self._lines else None
 
+    def row(self, key: SetKey) -> SetRow | None:
+        """The set's row as now drawn (filtered out or not), or None once the set is gone."""
+        return self._rows.get(key)
+
     @property
     def selected_cell(self) -> Cell | None:
         row = self.selected_row

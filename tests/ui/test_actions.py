@@ -20,7 +20,7 @@ from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.ui.app import StsvizApp, live_setup
-from stsviz.ui.dialogs import ConfirmDialog
+from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
 from tests.sim.simtools import api_client, rolled_out, web_manifest
 from tests.ui.test_gate import said
@@ -98,6 +98,50 @@ async def test_a_scale_on_a_stale_view_is_refused_in_kubectls_words(tmp_path):
             await pilot.press("y")
             await eventually(lambda: any("Expected replicas to be 2, was 5" in message for message in told))
             assert sts(cluster)["spec"]["replicas"] == 5
+
+
+async def test_enter_on_cancel_says_nothing_was_sent(tmp_path):
+    """Focus starts on Cancel: Enter closed the dialog without a word, and the user could not tell."""
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            await pilot.press("plus")
+            await confirm_dialog(app)
+            await pilot.press("enter")
+            await eventually(lambda: "cancelled: scale statefulset web from 2 to 3; nothing was sent" in told)
+            assert sts(cluster)["spec"]["replicas"] == 2
+
+
+async def test_the_scale_dialog_sends_nothing_for_the_same_number_or_a_set_that_moved_meanwhile(tmp_path):
+    """`s` Enter asked to confirm scaling 2 to 2; a set scaled by someone else while the number was typed got a
+    confirmation bound to fail (the precondition is what was seen)."""
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        told = said(app)
+        async with app.run_test(size=SIZE) as pilot, api_client(cluster) as client:
+            await ready_screen(app, cluster)
+            await pilot.press("s")
+            await eventually(lambda: isinstance(app.screen, NumberDialog), message="the number dialog")
+            await pilot.press("enter")
+            await eventually(lambda: "web has 2 replicas already: nothing to do" in told)
+            assert not isinstance(app.screen, ConfirmDialog)
+
+            await pilot.press("s")
+            await eventually(lambda: isinstance(app.screen, NumberDialog), message="the number dialog")
+            await AppsV1Api(client).patch_namespaced_stateful_set_scale("web", "default", {"spec": {"replicas": 1}})
+            grid = app.screen_stack[0].grid  # under the dialog
+            await eventually(lambda: grid.row(grid.cursor_key).set.replicas == 1, message="the grid sees 1")
+            await pilot.press("backspace", "4", "enter")
+            await eventually(
+                lambda: (
+                    "web: its replicas went from 2 to 1 while the dialog was open; nothing was sent, ask again" in told
+                )
+            )
+            assert not isinstance(app.screen, ConfirmDialog) and sts(cluster)["spec"]["replicas"] == 1
 
 
 async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_alone(tmp_path):
