@@ -46,6 +46,7 @@ class Gate:
     api: Callable[[], Any] | None
     context: Callable[[], str | None]
     read_only: bool = False
+    kubeconfig: Callable[[], str | None] = lambda: None  # for the kubectl lines: see Target.kubeconfig
     settings: Settings = field(default_factory=Settings)
     outcomes: list[Callable[[Action, str, bool], None]] = field(default_factory=list)
 

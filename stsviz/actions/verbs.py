@@ -56,13 +56,15 @@ class Target:
     context: str | None
     namespace: str
     name: str
+    kubeconfig: str | None = None  # when kubectl would not read the same kubeconfig by itself
 
     def path(self, template: str) -> str:
         return template.format(namespace=quote(self.namespace, safe=""), name=quote(self.name, safe=""))
 
     def kubectl(self, *words: str) -> str:
+        kubeconfig = ["--kubeconfig", self.kubeconfig] if self.kubeconfig else []
         context = ["--context", self.context] if self.context else []
-        return shlex.join(["kubectl", *context, "-n", self.namespace, *words])
+        return shlex.join(["kubectl", *kubeconfig, *context, "-n", self.namespace, *words])
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def run_demo(args: argparse.Namespace) -> int:
             description = demo_description(args.scenario, args.speed, demo.url)
             return run_live_app(
                 LiveFrameSource(source, label=description),
-                description=description,
+                description=f"{description} {source.scope.describe()}",  # as `:ns` and `0` say it after
                 stall_seconds=stall_after,
                 read_only=args.demo_read_only,
                 settings=user_settings(),

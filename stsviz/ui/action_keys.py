@@ -227,6 +227,7 @@ class ActionKeys:
         return Gate(
             api=api,
             context=lambda: source.target.context,
+            kubeconfig=source.target.kubectl_kubeconfig,
             read_only=setup.read_only,
             settings=setup.settings,
             outcomes=list(setup.action_listeners),
@@ -295,7 +296,7 @@ class ActionKeys:
             screen.notify(f"no pod at ordinal{ordinal} of {row.set.name} to delete", markup=False)
             return
         pod = cell.pod
-        target = Target(gate.context(), pod.namespace, pod.name)
+        target = Target(gate.context(), pod.namespace, pod.name, gate.kubeconfig())
         others = ((DELETE_CHOICES[1], GRACE_NOW), (DELETE_CHOICES[2], GRACE_FORCE))
         alternatives = tuple(f"{label}: {DeletePod(target, grace=grace).kubectl()}" for label, grace in others)
         ask = DeletePod(target, uid=pod.uid, alternatives=alternatives)
@@ -579,4 +580,4 @@ def _stale_note(screen: RolloutScreen) -> str | None:
 
 
 def _target(gate: Gate, row: SetRow) -> Target:
-    return Target(gate.context(), row.set.namespace, row.set.name)
+    return Target(gate.context(), row.set.namespace, row.set.name, gate.kubeconfig())

@@ -4,7 +4,9 @@ The confirmation names the context, the namespace and the object (and
 ordinal), shows the exact kubectl command that does the same, and whatever
 the user should know first (an autoscaler that will undo a scale, OnDelete).
 Focus starts on Cancel; `y` takes the first choice (the plain one: Delete,
-not Delete now or Force delete, which are buttons), `n` or Escape cancel.
+not Delete now or Force delete, which are buttons), `c` copies its kubectl
+command (the terminal's own copy would take the border and the line breaks
+with it), `n` or Escape cancel.
 For a protected context the set's name must be typed first: focus starts in
 that field, and Enter there takes the first choice once the name is right.
 Why a dialog does not go on (a name not typed, a number out of range) is said
@@ -34,6 +36,8 @@ class ConfirmDialog(ModalScreen[str | None]):
     BINDINGS = [
         Binding("y", "confirm", "Confirm", id="confirm.yes"),
         Binding("n,escape", "cancel", "Cancel", id="confirm.no"),
+        # The command wraps inside the border: a mouse copy breaks the JSON of a partition patch mid-token.
+        Binding("c", "copy", "Copy the kubectl command", id="confirm.copy"),
         # The commands and the diff, when they do not all fit (nothing else in the dialog takes these keys).
         Binding("down", "scroll_middle(1)", "Scroll", show=False),
         Binding("up", "scroll_middle(-1)", "Scroll", show=False),
@@ -113,7 +117,7 @@ class ConfirmDialog(ModalScreen[str | None]):
         others = f"; Tab to {' or '.join(self.choices[1:])}" if len(self.choices) > 1 else ""
         if self.type_to_confirm is not None:
             return f"Enter: {first} once the name is typed{others}; Escape: cancel"
-        return f"y: {first}{others}; n or Escape: cancel"
+        return f"y: {first}{others}; c: copy the command; n or Escape: cancel"
 
     def on_mount(self) -> None:
         # A toast of the change before (its outcome, seen by now) sits over the buttons at 80x24: what is
@@ -141,6 +145,12 @@ class ConfirmDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_copy(self) -> None:
+        """The first choice's kubectl command to the clipboard (OSC 52: the terminal must allow it)."""
+        command = self.action.kubectl()
+        self.app.copy_to_clipboard(command)
+        self.query_one("#dialog-keys", Label).update(_text(f"Copied: {command}. {self._keys()}"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":

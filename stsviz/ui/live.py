@@ -236,8 +236,8 @@ class LiveFrameSource:
         target, scope = self.source.target, self.source.scope
         if self.label is None or target.context != self._labelled_context:
             return f"{target.describe()} {scope.describe()}"
-        # A labelled cluster (the demo) starts on every namespace, which its label leaves unsaid.
-        return self.label if scope.namespace is None and not scope.selector else f"{self.label} {scope.describe()}"
+        # The scope is said for a labelled cluster (the demo) too: after `:ns all` the header said nothing of it.
+        return f"{self.label} {scope.describe()}"
 
     async def follow(self, post: Callable[[Message], object]) -> None:
         """Run the source and post a LiveBatch every `batch_interval` until cancelled."""

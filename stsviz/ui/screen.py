@@ -687,8 +687,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
             else ("get", "statefulset", sts.name, "-o", "yaml")
         )
         # The context watched, as the action dialogs name it: kubectl's current one may be another cluster.
-        context = self.live.source.target.context if self.live is not None else None
-        command = Target(context, sts.namespace, sts.name).kubectl(*words)
+        target = self.live.source.target if self.live is not None else None
+        context, kubeconfig = (target.context, target.kubectl_kubeconfig()) if target is not None else (None, None)
+        command = Target(context, sts.namespace, sts.name, kubeconfig).kubectl(*words)
         where = (
             "the detail pane shows the set and the selected pod (Tab to scroll it)"
             if view == "describe"

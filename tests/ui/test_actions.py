@@ -6,7 +6,10 @@ gate, and then seen on the screen only when the watch reports it.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import shlex
 
 import pytest
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api, V1DeleteOptions
@@ -22,6 +25,7 @@ from stsviz.sources.live.source import LiveSource
 from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.dialogs import ConfirmDialog, NumberDialog
 from stsviz.ui.live import LiveFrameSource
+from tests.locations import KUBECTL, needs_kubectl
 from tests.sim.simtools import api_client, rolled_out, web_manifest
 from tests.ui.test_gate import said
 from tests.waiting import eventually
@@ -74,14 +78,39 @@ async def test_plus_scales_up_by_one_after_confirming_and_the_grid_follows_the_w
             await pilot.press("plus")
             dialog = await confirm_dialog(app)
             assert dialog.action.kubectl() == (
-                "kubectl --context admin@stsviz-sim -n default scale statefulset/web --current-replicas=2 --replicas=3"
+                f"kubectl --kubeconfig {tmp_path / 'kubeconfig'} --context admin@stsviz-sim -n default "
+                "scale statefulset/web --current-replicas=2 --replicas=3"
             )
             assert app.focused is dialog.query_one("#cancel")  # Enter on a reflex cancels
+            await pilot.press("c")  # the command whole: the terminal's copy takes the border and line breaks
+            assert app.clipboard == dialog.action.kubectl()
             assert sts(cluster)["spec"]["replicas"] == 2  # nothing sent before the confirmation
             await pilot.press("y")
             await eventually(lambda: sts(cluster)["spec"]["replicas"] == 3)
             grid = app.screen.grid
             await eventually(lambda: len([c for c in grid.selected_row.cells if not c.condemned]) == 3)
+
+
+@needs_kubectl
+async def test_the_dialogs_kubectl_line_works_pasted_into_a_shell_that_has_no_kubeconfig(tmp_path):
+    """stsviz was given its kubeconfig (as `stsviz demo` gives its own): the line names it, so pasted where
+    kubectl would read another kubeconfig, or none, it does what the dialog would. It named the context only."""
+    async with SimCluster(speed=SPEED, seed=1) as cluster:
+        cluster.apply(web_manifest(replicas=2))
+        app = await live_app(cluster, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_screen(app, cluster)
+            await pilot.press("plus")
+            line = (await confirm_dialog(app)).action.kubectl()
+            await pilot.press("escape")
+        words = shlex.split(line)
+        shell = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home")}  # no ~/.kube/config
+        ran = await asyncio.create_subprocess_exec(
+            KUBECTL, *words[1:], env=shell, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await ran.communicate()
+        assert (ran.returncode, out.decode().strip()) == (0, "statefulset.apps/web scaled"), err.decode()
+        assert sts(cluster)["spec"]["replicas"] == 3
 
 
 async def test_a_scale_on_a_stale_view_is_refused_in_kubectls_words(tmp_path):
@@ -157,7 +186,9 @@ async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_al
             dialog = await confirm_dialog(app)
             assert "ordinal 1" in str(dialog.query("Label")[2].render())
             # What each button sends is seen before it is pressed (Delete now goes at once).
-            context = "kubectl --context admin@stsviz-sim -n default delete pod web-1"
+            context = (
+                f"kubectl --kubeconfig {tmp_path / 'kubeconfig'} --context admin@stsviz-sim -n default delete pod web-1"
+            )
             assert {f"Delete now: {context} --now", f"Force delete: {context} --force --grace-period=0"} <= set(
                 labels(dialog)
             )
@@ -173,7 +204,9 @@ async def test_ctrl_d_deletes_the_pod_the_user_saw_and_a_replaced_one_is_left_al
             await eventually(lambda: app.screen.grid.selected_cell.pod.uid == replacement)
             await pilot.press("ctrl+d")
             dialog = await confirm_dialog(app)
-            assert "y: Delete; Tab to Delete now or Force delete; n or Escape: cancel" in labels(dialog)
+            assert "y: Delete; Tab to Delete now or Force delete; c: copy the command; n or Escape: cancel" in labels(
+                dialog
+            )
             await pilot.press("y")  # the plain Delete, as the dialog says
             await eventually(lambda: pod_uid(cluster, "web-1") != replacement, timeout=20)
 

@@ -130,10 +130,17 @@ async def test_k9s_zero_watches_every_namespace_and_d_y_say_the_kubectl_command(
             await pilot.press("d", "y")
             messages = [n.message for n in app._notifications]
             assert any(
-                m.endswith("kubectl --context admin@stsviz-sim -n default describe statefulset web") for m in messages
+                m.endswith(
+                    f"kubectl --kubeconfig {tmp_path / 'kubeconfig'} --context admin@stsviz-sim -n default "
+                    "describe statefulset web"
+                )
+                for m in messages
             ), messages
             assert any(
-                m.endswith("kubectl --context admin@stsviz-sim -n default get statefulset web -o yaml")
+                m.endswith(
+                    f"kubectl --kubeconfig {tmp_path / 'kubeconfig'} --context admin@stsviz-sim -n default "
+                    "get statefulset web -o yaml"
+                )
                 for m in messages
             ), messages
             await pilot.press("0")  # k9s: every namespace
@@ -159,14 +166,14 @@ async def test_the_demo_keeps_its_description_in_the_header_across_ns_and_zero(t
         target = resolve_target(str(cluster.write_kubeconfig(tmp_path / "kubeconfig")))
         label = "demo two-sets 1x 127.0.0.1:1"  # as `stsviz demo` labels its cluster
         live = LiveFrameSource(LiveSource(target, Scope(None)), batch_interval=0.02, label=label)
-        app = StsvizApp(live_setup(live, description=label, read_only=True))  # `demo --read-only`
+        app = StsvizApp(live_setup(live, description=f"{label} all namespaces", read_only=True))  # as `demo` does
         async with app.run_test(size=SIZE) as pilot:
             grid = app.query_one(StatefulSetGrid)
             await eventually(lambda: set(grid.all_keys) == {("default", "web"), ("shop", "cart")})
-            assert app.title == f"live {label} (read-only)"
+            assert app.title == f"live {label} all namespaces (read-only)"
             app.screen._command_line("ns shop")
             await eventually(lambda: grid.all_keys == [("shop", "cart")])
             assert app.title == f"live {label} namespace shop (read-only)"  # not the context's name; still read-only
             await pilot.press("0")
             await eventually(lambda: len(grid.all_keys) == 2)
-            assert app.title == f"live {label} (read-only)"
+            assert app.title == f"live {label} all namespaces (read-only)"  # said: it was left unsaid

@@ -73,7 +73,8 @@ async def test_undo_in_the_panel_does_what_kubectl_rollout_undo_does_on_a_twin(t
             await pilot.press("u")
             dialog = await confirm_dialog(app)
             assert dialog.action.kubectl() == (
-                "kubectl --context admin@stsviz-sim -n default rollout undo statefulset/web --to-revision=1"
+                f"kubectl --kubeconfig {tmp_path / 'kubeconfig'} --context admin@stsviz-sim -n default "
+                "rollout undo statefulset/web --to-revision=1"
             )
             assert dialog.action.details == ("containers[nginx].image: nginx:1.20 → nginx:1.19",)
             assert app.focused is dialog.query_one("#cancel")

@@ -125,6 +125,21 @@ class Target:
                 names.append(name)
         return names
 
+    def kubectl_kubeconfig(self) -> str | None:
+        """What kubectl must be told with `--kubeconfig` to read these files, or None when it reads them
+        anyway (the same $KUBECONFIG, or ~/.kube/config): the dialogs' kubectl lines are pasted into a shell
+        where `stsviz --kubeconfig F` (and `stsviz demo`'s own file) is not the default."""
+        if self.in_cluster or not self.paths:
+            return None
+        listed = [p for p in self._environ.get("KUBECONFIG", "").split(ENV_KUBECONFIG_PATH_SEPARATOR) if p]
+        home = self._environ.get("HOME", os.path.expanduser("~"))
+        default = listed or [os.path.join(home, ".kube", "config")]
+        if [os.path.abspath(os.path.expanduser(p)) for p in default if os.path.isfile(os.path.expanduser(p))] == [
+            os.path.abspath(p) for p in self.paths
+        ]:
+            return None
+        return ENV_KUBECONFIG_PATH_SEPARATOR.join(os.path.abspath(p) for p in self.paths)
+
     def for_context(self, context: str) -> Target:
         """The same kubeconfig files resolved for another context; ConfigError if it cannot be used."""
         if self.in_cluster or not self.paths:

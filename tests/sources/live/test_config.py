@@ -58,6 +58,20 @@ def test_several_kubeconfig_paths_merge_and_the_first_current_context_wins(tmp_p
     assert resolve_target(context="b", environ=environ).server == "https://b:6443"
 
 
+def test_kubectl_is_told_the_kubeconfig_only_when_it_would_not_read_it_by_itself(tmp_path):
+    """The dialogs' kubectl lines: `--kubeconfig F` for a file given to stsviz, nothing for $KUBECONFIG's files
+    or ~/.kube/config, which kubectl reads in the same shell."""
+    (tmp_path / ".kube").mkdir()
+    home = kubeconfig(tmp_path / ".kube" / "config", current="h", contexts={"h": "https://h:6443"})
+    given = kubeconfig(tmp_path / "given", current="g", contexts={"g": "https://g:6443"})
+    assert resolve_target(environ={"HOME": str(tmp_path)}).kubectl_kubeconfig() is None
+    assert resolve_target(str(home), environ={"HOME": str(tmp_path)}).kubectl_kubeconfig() is None
+    assert resolve_target(str(given), environ={"HOME": str(tmp_path)}).kubectl_kubeconfig() == str(given)
+    listed = {"HOME": str(tmp_path), "KUBECONFIG": str(given)}
+    assert resolve_target(environ=listed).kubectl_kubeconfig() is None
+    assert resolve_target(str(home), environ=listed).kubectl_kubeconfig() == str(home)
+
+
 def test_home_kube_config_is_the_fallback(tmp_path):
     (tmp_path / ".kube").mkdir()
     kubeconfig(tmp_path / ".kube" / "config", current="h", contexts={"h": "https://h:6443"})
