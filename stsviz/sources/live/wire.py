@@ -21,6 +21,8 @@ is repaired rather than refusing the whole list.
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 from collections.abc import AsyncGenerator
 from typing import Any, NamedTuple
 
@@ -577,7 +579,7 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, aiohttp.ClientConnectorCertificateError):
         return f"TLS certificate not trusted: {error.certificate_error}"
     if isinstance(error, aiohttp.ClientConnectorError):
-        return f"cannot connect to {error.host}:{error.port}: {error.strerror or error.os_error}"
+        return f"cannot connect to {error.host}:{error.port}: {_why_not_connected(error)}"
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return "connection timed out"
     if isinstance(error, (aiohttp.SocketTimeoutError, TimeoutError)):
@@ -588,3 +590,17 @@ def _describe(error: BaseException) -> str:
         return "the connection broke mid-response"
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _why_not_connected(error: aiohttp.ClientConnectorError) -> str:
+    """In the words kubectl uses where they say more than Python's and OpenSSL's ("Connect call failed
+    ('127.0.0.1', 1)", "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")."""
+    cause = error.os_error
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+        # kubectl: "http: server gave HTTP response to HTTPS client".
+        return "the server answered plain HTTP to https (is its address http:// in the kubeconfig?)"
+    if isinstance(cause, socket.gaierror):
+        return "no such host"
+    return str(error.strerror or cause)

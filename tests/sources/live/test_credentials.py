@@ -355,6 +355,32 @@ async def test_cli_unreachable_server_is_exit_2(tmp_path):
     assert len(err.strip().splitlines()) == 1
 
 
+async def test_cli_connection_failures_read_as_kubectl_says_them_not_as_python_or_openssl(tmp_path):
+    """`Connect call failed ('127.0.0.1', 9)` and `[SSL: WRONG_VERSION_NUMBER] wrong version number
+    (_ssl.c:1006)` (https:// to a plain http server, a common mix-up) sent the reader looking for a TLS
+    problem mid-incident."""
+    from tests.fake_api import FakeApiServer
+
+    closed = FakeApiServer()
+    closed.url = "http://127.0.0.1:9"  # discard port: nobody listens
+    code, _, err = await stsviz("--kubeconfig", str(closed.kubeconfig(tmp_path, name="closed")), "--json")
+    assert (code, err.strip()) == (
+        2,
+        "stsviz: error: cannot reach http://127.0.0.1:9: cannot connect to 127.0.0.1:9: connection refused",
+    )
+    plain = FakeApiServer(tls=False)
+    url = await plain.start()
+    try:
+        kubeconfig = plain.kubeconfig(tmp_path, name="plain", server=url.replace("http://", "https://"))
+        code, _, err = await stsviz("--kubeconfig", str(kubeconfig), "--json")
+    finally:
+        await plain.stop()
+    assert code == 2
+    assert err.strip().endswith(
+        "the server answered plain HTTP to https (is its address http:// in the kubeconfig?)"
+    ), err
+
+
 async def test_a_relative_exec_command_is_found_beside_the_kubeconfig(api, tmp_path, plugin, monkeypatch):
     plugin.tokens(TOKEN)
     (tmp_path / "bin").mkdir()
