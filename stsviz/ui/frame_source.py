@@ -190,6 +190,10 @@ class LiveControls(FrameSource, Protocol):
         """How fresh the picture is, in a few words, for the header."""
         ...
 
+    def recording(self) -> str | None:
+        """What is being recorded, for the header's end; None when nothing is."""
+        ...
+
     def freshness(self) -> tuple[Any, float]:
         """The source's status (sources.live.freshness.SourceStatus) and the clock it is measured on."""
         ...

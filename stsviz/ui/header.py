@@ -7,7 +7,8 @@ the line. Here the icon takes 3 columns, there is no clock space, and the
 title gives way first: its longest word, if long (an EKS or GKE context
 name), is cut in the middle, keeping its head and the tail that names the
 cluster, then the title's end; the sub-title stays whole while the title
-keeps TITLE_FLOOR columns. Both are plain text (a context name is never markup).
+keeps TITLE_FLOOR columns, but for a recording's byte count, which is the
+first to go. Both are plain text (a context name is never markup).
 
 It is built on Textual's public widgets only: subclassing Header would tie it
 to Header's private parts (`textual.widgets._header`), which change between
@@ -24,6 +25,8 @@ from textual.widget import Widget
 from stsviz.model.text import printable
 
 SEPARATOR = " — "  # as App.format_title joins them
+PART = " · "  # between the sub-title's parts: the state, the row order, the recording
+REC = "rec"  # how the recording's part starts, and all of it that is kept when space is short
 READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
 RBAC_READ_ONLY = " (read-only: RBAC)"  # and where the user's RBAC allows none of the changes: never cut either
 ELLIPSIS = "…"
@@ -51,6 +54,20 @@ def _cut_middle(word: str, width: int) -> str:
     head = (width - 1) // 4
     tail = width - 1 - head
     return word[:head] + ELLIPSIS + word[len(word) - tail :]
+
+
+def fit_header(title: str, sub_title: str, width: int) -> tuple[str, str]:
+    """The title and sub-title to draw in `width` cells: while recording, the sub-title's last part (`rec
+    rec.jsonl: 140 events, 107.3 KB`) shrinks to `rec` (and its warning, if any) before the title is cut."""
+    fitted = fit_title(title, sub_title, width)
+    parts = sub_title.split(PART)
+    if fitted == title or not parts[-1].startswith(REC + " "):
+        return fitted, sub_title
+    recording = parts[-1]
+    warned = recording.rfind(" (") if recording.endswith(")") else -1
+    short = REC + (recording[warned:] if warned >= 0 else "")
+    sub_title = PART.join([*parts[:-1], short])
+    return fit_title(title, sub_title, width), sub_title
 
 
 def fit_title(title: str, sub_title: str, width: int) -> str:
@@ -119,7 +136,7 @@ class FittedTitle(Widget):
         sub_title = screen.sub_title if screen.sub_title is not None else app.sub_title
         # A context or namespace name is the kubeconfig's or the user's: never a terminal escape.
         title, sub_title = printable(title, newlines=False), printable(sub_title, newlines=False)
-        return app.format_title(fit_title(title, sub_title, self.content_size.width), sub_title)
+        return app.format_title(*fit_header(title, sub_title, self.content_size.width))
 
 
 class StatusHeader(Widget):

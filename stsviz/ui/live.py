@@ -23,6 +23,7 @@ from stsviz.model import ClusterState
 from stsviz.model.events import Change
 from stsviz.sources.heap import FreezeAfterFullCollection
 from stsviz.sources.live import freshness as phases
+from stsviz.ui.header import REC
 
 if TYPE_CHECKING:  # kubernetes_asyncio is slow to import; replay never needs it
     from stsviz.sources.live.freshness import SourceStatus
@@ -188,12 +189,19 @@ class LiveFrameSource:
             text = "not connected"
         else:
             text = "listing"
-        recorder = self.recorder
-        if recorder is not None:
-            text += f" · rec {recorder.path.name}: {recorder.describe()}"
-            if recorder.warning:
-                text += f" ({recorder.warning})"
         return text
+
+    def recording(self) -> str | None:
+        """The header's last part while recording (`rec rec.jsonl: 140 events, 107.3 KB`), or None.
+
+        Last, and the first part shortened at 80 columns (see header.fit_header): the namespace and the row
+        order matter more mid-incident than the byte count.
+        """
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        text = f"{REC} {recorder.path.name}: {recorder.describe()}"
+        return text + f" ({recorder.warning})" if recorder.warning else text
 
     def freshness(self) -> tuple[SourceStatus, float]:
         """What the freshness line draws: the source's status and the clock it is measured on."""

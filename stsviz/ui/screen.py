@@ -40,7 +40,7 @@ from stsviz.ui.footer import KeysFooter
 from stsviz.ui.frame_source import AppSetup, LiveControls, ReplayControls, SeekRun
 from stsviz.ui.freshness_bar import FreshnessBar
 from stsviz.ui.grid import StatefulSetGrid
-from stsviz.ui.header import StatusHeader
+from stsviz.ui.header import PART, StatusHeader
 from stsviz.ui.help import HelpScreen
 from stsviz.ui.live import LiveBatch
 from stsviz.ui.load_bar import LoadBar
@@ -478,7 +478,9 @@ class RolloutScreen(ActionKeys, Screen[None]):
         shown = ([] if self.grid.sort_by == "name" else [f"by {self.grid.sort_by}"]) + (
             ["not done only"] if self.grid.only_unhealthy else []
         )
-        return " · ".join([self._frame_time_label(), *shown])
+        # The recording last: at 80 columns it is the part that shrinks (header.fit_header).
+        recording = self.live.recording() if self.live is not None and self._live_error is None else None
+        return PART.join([self._frame_time_label(), *shown, *([recording] if recording else [])])
 
     def _frame_time_label(self) -> str:
         if self.live is not None:

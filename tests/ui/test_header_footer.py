@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import App
 from textual.widgets import Footer
 
 from stsviz.sources.live.config import resolve_target
 from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
+from stsviz.sources.record.recorder import Recorder
 from stsviz.ui.app import StsvizApp, live_setup
 from stsviz.ui.header import fit_title
 from stsviz.ui.live import LiveFrameSource
@@ -22,11 +25,14 @@ def web() -> dict:
     return obj("StatefulSet", "web", spec={"replicas": 1}, status=status)
 
 
-def live_app(api, tmp_path, fake_time, description: str) -> StsvizApp:
+def live_app(api, tmp_path, fake_time, description: str, recorder: Recorder | None = None) -> StsvizApp:
     api.objects["statefulsets"] = [web()]
     api.script("pods", "list", items([pod("web-0")], rv="10"))
-    source = LiveSource(resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing())
-    return StsvizApp(live_setup(LiveFrameSource(source, batch_interval=0.02), description=description))
+    source = LiveSource(
+        resolve_target(str(api.kubeconfig(tmp_path))), Scope("ns"), timing=fake_time.timing(), tap=recorder
+    )
+    live = LiveFrameSource(source, batch_interval=0.02, recorder=recorder)
+    return StsvizApp(live_setup(live, description=description))
 
 
 def row(app: App, y: int) -> str:
@@ -55,6 +61,27 @@ async def test_a_long_context_gives_way_to_the_state_and_the_order_in_the_header
         await pilot.resize_terminal(160, 24)
         await pilot.pause()
         assert f"live {EKS} namespace payments (read-only) — watching" in row(app, 0)  # whole when it fits
+
+
+async def test_while_recording_the_byte_count_gives_way_before_the_namespace_and_the_order(api, tmp_path, fake_time):
+    """`--record` at 80 columns: `rec rec.jsonl: 140 events, 107.3 KB` kept its width, the namespace went and the
+    row order and filter became `…`. The recording's part comes last and shrinks to `rec` first."""
+    recorder = Recorder(tmp_path / "rec.jsonl")
+    recorder.start()
+    try:
+        app = live_app(api, tmp_path, fake_time, f"{EKS} namespace payments (read-only)", recorder)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await eventually(lambda: app.screen.sub_title.startswith("watching"), message="watching")
+            await pilot.press("S", "ctrl+z")
+            await pilot.pause()
+            header = row(app, 0)
+            assert header.rstrip().endswith(" — watching · by health · not done only · rec"), header
+            assert "live ar…-payments n… (read-only)" in header, header  # as it was: the title kept its room
+            await pilot.resize_terminal(200, 24)
+            await pilot.pause()
+            assert re.search(r" · not done only · rec rec\.jsonl: \d+ events, [\d.]+ KB$", row(app, 0).rstrip())
+    finally:
+        recorder.close()
 
 
 async def test_the_footer_shows_whole_keys_at_80_columns_and_every_change_key_at_160(api, tmp_path, fake_time):
