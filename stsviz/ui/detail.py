@@ -28,12 +28,14 @@ class PodDetail(VerticalScroll, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("escape", "app.focus_next", "Back to the grid", id="detail.back", show=False),
+        # Shown: Tab into the pane changed nothing in the footer, and how to leave it was not said.
+        Binding("escape", "app.focus_next", "Back", id="detail.back", tooltip="Back to the grid"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: Text | None = None
+        self._subject: tuple[object, int | None] | None = None  # the set and ordinal shown
         self.volumes = False  # `v`: the ordinal's claims instead of its pod
 
     def compose(self) -> ComposeResult:
@@ -57,6 +59,13 @@ class PodDetail(VerticalScroll, can_focus=True):
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text
+            subject = (row.key if row is not None else None, cell.ordinal if cell is not None else None)
+            if subject != self._subject or not self.has_focus:
+                # Another pod, or new text while the user is not scrolling: from the top, where the verdict
+                # and the controller's notes are (a note appearing below a scrolled-away top went unseen).
+                self._subject = subject
+                if self.scroll_y:
+                    self.scroll_home(animate=False, immediate=True)
             body = self.query_one("#detail-body", Static)
             # A layout of the whole screen costs ~12 ms at 160x45 (most of a key's time): the new text
             # is laid out again only when it takes another number of lines than the shown one did.

@@ -140,6 +140,22 @@ async def test_tab_takes_the_keyboard_to_the_detail_pane_and_escape_brings_it_ba
         assert isinstance(app.focused, StatefulSetGrid)
 
 
+async def test_the_footer_says_how_to_leave_the_detail_pane_and_another_pod_is_shown_from_its_top(replay_app):
+    """Tab into the pane left the footer as it was (how to get out was not said); and a pane scrolled down
+    stayed scrolled for the next pod, its verdict and the controller's notes out of view."""
+    app = replay_app("web-lifecycle")
+    async with app.run_test(size=(80, 24)) as pilot:
+        detail = app.query_one("#detail")
+        await pilot.press("tab", "pagedown")
+        await pilot.pause()
+        assert detail.scroll_y > 0
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert "esc Back" in " ".join(footer.split()), footer
+        await pilot.press("escape", "right")
+        await pilot.pause()
+        assert detail.scroll_y == 0
+
+
 async def test_clearing_the_filter_keeps_the_selected_set_in_view():
     many = [(f"set-{n:02d}", "2026-11-25T12:00:00Z", DONE) for n in range(40)]
     app = app_with(*sets(*many))
