@@ -52,8 +52,10 @@ def screen_actions(screen: RolloutScreen) -> Iterator[tuple[str, str, Callable[[
         seen.add(binding.action)
         key = binding.key_display or screen.app.get_key_display(binding)
         run = partial(screen.app.run_action, binding.action, active.node)
-        # The palette reads help as markup: a bracket in it would vanish.
-        yield binding.description, escape(f"{binding.tooltip or binding.description} ({key})"), run
+        # The palette reads help as markup: a bracket in it would vanish. Without a tooltip the help is the key
+        # alone: "Previous set (↑)" under "Previous set" read as the same command listed twice.
+        help_text = f"{binding.tooltip} ({key})" if binding.tooltip else key
+        yield binding.description, escape(help_text), run
 
 
 class ScreenActions(Provider):

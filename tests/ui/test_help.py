@@ -13,6 +13,7 @@ from stsviz.sources.replay.player import Player
 from stsviz.ui.app import StsvizApp, replay_setup
 from stsviz.ui.grid import StatefulSetGrid
 from stsviz.ui.help import HelpScreen
+from stsviz.ui.palette import screen_actions
 from stsviz.ui.screen import RolloutScreen
 
 SIZE = (120, 40)
@@ -124,6 +125,16 @@ async def test_the_palette_offers_the_screen_actions_and_runs_them_like_the_key(
         await pilot.press("enter")
         await pilot.pause()
         assert player.playing
+
+
+async def test_the_palette_lists_a_command_once_its_help_the_key_or_what_it_does(replay_app):
+    """`Previous set` with `Previous set (↑)` under it read as the same command listed twice."""
+    app = replay_app("rolling")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        offered = {name: help_text for name, help_text, _run in screen_actions(app.screen)}
+    assert offered["Previous set"] == "↑"
+    assert offered["Filter"] == "Show only sets whose namespace/name contains some text (/)"
 
 
 async def test_help_says_how_to_close_it(replay_app):
