@@ -133,7 +133,8 @@ def verdict(
         return Verdict(
             False,
             True,
-            f"stalled: no progress for {idle} with {unhealthy_pods} pod(s) missing, failed or not ready; "
+            f"stalled: no progress for {idle} with {unhealthy_pods} {'pod' if unhealthy_pods == 1 else 'pods'} "
+            "missing, failed or not ready; "
             f"{which}{base.message}",
             "stalled",
         )

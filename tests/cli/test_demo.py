@@ -238,7 +238,7 @@ def test_strict_auth_refuses_anonymous_kubectl_while_the_kubeconfigs_token_works
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.strip() == (
             f"stsviz: error: {url}: 403 Forbidden: {anonymous}"
-            " (credentials are not sent over plain http, as kubectl does not)"
+            " (credentials are not sent over plain http; kubectl does not send them either)"
         )
         assert token not in result.stderr
 

@@ -188,7 +188,7 @@ def test_stalled_at_exactly_the_threshold():
     waiting = sts(status={"readyReplicas": 2})
     result = verdict(waiting, updated_pods=1, unhealthy_pods=1, idle_seconds=300.0, stall_seconds=300)
     assert (result.stalled, result.done, result.label) == (True, False, "stalled")
-    assert result.message.startswith("stalled: no progress for 5m00s with 1 pod(s) missing, failed or not ready; ")
+    assert result.message.startswith("stalled: no progress for 5m00s with 1 pod missing, failed or not ready; ")
 
 
 def test_not_stalled_just_below_the_threshold():
@@ -221,7 +221,7 @@ def test_a_stalled_verdict_names_the_first_pod_in_trouble_and_why():
     later = state.now + timedelta(minutes=6)
     message = build_row(state, state.sets[("default", "web")], now=later).verdict.message
     assert message.startswith("stalled: no progress for 6m"), message
-    assert "with 3 pod(s) missing, failed or not ready; web-1 missing; Waiting for" in message
+    assert "with 3 pods missing, failed or not ready; web-1 missing; Waiting for" in message
     state = fold(
         ("ADDED", statefulset("db", replicas=1, status={"updateRevision": "db-new"})),
         ("ADDED", pod("db-0", owner="db", ready=False, waiting="CrashLoopBackOff")),

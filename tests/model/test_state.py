@@ -165,7 +165,7 @@ def test_a_rollout_stuck_before_it_was_first_seen_is_stalled_at_once():
     state = fold(("ADDED", sts), ("ADDED", pod("web-0")), ("ADDED", crashing))
     row = build_frame(state, now=T0, stall_seconds=300).rows[0]
     assert row.verdict.stalled
-    assert row.verdict.message.startswith("stalled: no progress for 10m00s with 1 pod(s)")
+    assert row.verdict.message.startswith("stalled: no progress for 10m00s with 1 pod missing")
 
 
 def test_a_pod_that_changed_just_before_the_first_sight_keeps_the_rollout_unstalled():

@@ -56,7 +56,7 @@ from stsviz.sources.live.scrub import one_line, remember
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 EXEC_TIMEOUT = 60.0  # seconds an exec plugin may take before it is given up on
 EXEC_STDERR_LIMIT = 200  # characters of a failing exec plugin's stderr worth showing
-PLAIN_HTTP = "credentials are not sent over plain http, as kubectl does not"
+PLAIN_HTTP = "credentials are not sent over plain http; kubectl does not send them either"
 
 # The `user:` fields of a kubeconfig that hold or produce credentials.
 _CREDENTIAL_FIELDS = (
