@@ -54,8 +54,12 @@ def freshness_line(status: SourceStatus, now: float) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     kinds = status.kinds
     same = {kind.phase for kind in kinds}
+    connecting = status.connection_retry_at if status.connection is not None else None
     # Forbidden counts as current (a kind the user may not read degrades alone), yet all forbidden is one trouble.
-    if len(kinds) > 1 and len(same) == 1 and phases.WATCHING not in same:
+    if connecting is not None and connecting > now:
+        # Not connected (an exec plugin failing): no kind has begun, the connection's retry speaks for all.
+        text.append(f"all ⟳{math.ceil(connecting - now)}s", WAITING)
+    elif len(kinds) > 1 and len(same) == 1 and phases.WATCHING not in same:
         # The soonest retry speaks for all: that is when the screen may change again.
         soonest = min(kinds, key=lambda kind: kind.retry_at if kind.retry_at is not None else math.inf)
         text.append(*chip(soonest, now, name="all"))

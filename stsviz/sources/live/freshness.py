@@ -89,6 +89,7 @@ class SourceStatus:
     rate: float  # watch events per second, recent window
     now: float  # the source's Timing.clock when this was taken
     connection: str | None = None  # a problem reaching the cluster at all (exec plugin, TLS), scrubbed
+    connection_retry_at: float | None = None  # when connecting is tried again, while `connection` says why not
     withheld: str | None = None  # why no credentials were sent (plain http): said once when refused
     server: str = ""  # scheme://host:port, as the one-shot errors name it
 
@@ -135,6 +136,8 @@ class SourceStatus:
         """Seconds until the next attempt of the first kind waiting to retry, if any."""
         now = self.now if now is None else now
         waits = [kind.retry_at - now for kind in self.kinds if not kind.current and kind.retry_at is not None]
+        if self.connection is not None and self.connection_retry_at is not None:
+            waits.append(self.connection_retry_at - now)  # not connected: no kind has tried anything yet
         waits = [wait for wait in waits if wait > 0]
         return min(waits) if waits else None
 

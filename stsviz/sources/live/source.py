@@ -75,6 +75,7 @@ class LiveSource:
         self.rate = EventRate(self.timing.clock, self.timing.rate_window)
         self.connection: Connection | None = None
         self.connection_problem: str | None = None
+        self.connection_retry_at: float | None = None  # Timing.clock time of the next attempt to connect
         self._sink: Sink = _discard
         self._snapshot_taken = False
         self._answered_at: datetime | None = None  # the probe's last answer
@@ -172,6 +173,7 @@ class LiveSource:
             rate=self.rate.per_second(),
             now=self.timing.clock(),
             connection=self.connection_problem,
+            connection_retry_at=self.connection_retry_at if self.connection is None else None,
             server=self.target.address,
             withheld=self.connection.withheld if self.connection is not None else None,
         )
@@ -196,7 +198,10 @@ class LiveSource:
                 # The exec plugin may work again (a re-login, the network back): keep trying.
                 self.connection_problem = one_line(error)
                 log.warning("%s", self.connection_problem)
-                await self.timing.sleep(backoff.delay())
+                delay = backoff.delay()
+                self.connection_retry_at = self.timing.clock() + delay  # the screen counts down to it
+                await self.timing.sleep(delay)
+        self.connection_retry_at = None
         # Informers retry what can be retried; one that fails for good takes the others down with it,
         # or they would go on watching behind a screen that says live updates stopped.
         tasks = [asyncio.create_task(informer.run()) for informer in self.informers]

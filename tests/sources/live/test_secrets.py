@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import os
 import signal
 import sys
@@ -19,6 +20,8 @@ from stsviz.sources.live.config import PLAIN_HTTP, ConfigError, Tls, resolve_tar
 from stsviz.sources.live.kinds import PODS, STATEFULSETS, Scope
 from stsviz.sources.live.scrub import one_line, scrub
 from stsviz.sources.live.source import LiveSource
+from stsviz.ui.freshness_bar import freshness_line
+from stsviz.ui.live import LiveFrameSource
 from tests.fake_api import TOKEN, FakeApiServer, made_pki, obj, status
 from tests.running import Running
 from tests.waiting import eventually
@@ -223,6 +226,26 @@ async def test_a_failing_exec_plugins_stderr_is_masked_in_the_live_header(api, t
         header = source.status().describe()
         assert header.startswith("connecting: cannot load credentials for hostile: exec plugin")
         assert not any(secret in header for secret in SECRETS)
+    finally:
+        fake_time.hold = False
+        fake_time.release()
+        await run.stop()
+
+
+async def test_while_the_exec_plugin_fails_the_screen_counts_down_to_the_next_try(api, tmp_path, fake_time):
+    """It said `all …` and a bare `Retrying.` (it did retry): every other failure counts down."""
+    path = hostile_plugin(tmp_path, api.url, made_pki().pem("server"))
+    fake_time.hold = True
+    source = LiveSource(resolve_target(str(path)), Scope("ns"), timing=fake_time.timing(), kinds=(PODS,))
+    live = LiveFrameSource(source)
+    run = Running(source)
+    try:
+        await eventually(lambda: source.connection_problem and source.connection_retry_at is not None)
+        live.status = source.status()  # as the next batch would bring it
+        now = fake_time.timing().clock()
+        wait = math.ceil(source.connection_retry_at - now)
+        assert live.retrying() == f"Retrying in {wait}s."
+        assert freshness_line(source.status(), now).plain.startswith(f"all ⟳{wait}s")
     finally:
         fake_time.hold = False
         fake_time.release()
