@@ -86,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--at",
         metavar="WHEN",
-        help="start at: end, +SECONDS from the start, or an RFC3339 time (default: the start; "
-        "with --plain/--json: the end)",
+        help="start at, paused there: end, +SECONDS from the start, or an RFC3339 time (default: the start, "
+        "playing; with --plain/--json: the end)",
     )
     output = replay.add_mutually_exclusive_group()
     output.add_argument("--plain", action="store_true", help="print the frame at --at as text and exit")

@@ -73,8 +73,9 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_OK
     from stsviz.ui.app import run_replay_app
 
-    if not args.paused and not player.at_end:
+    if not args.paused and not player.at_end and args.at is None:
         player.play()  # like a video: it runs until you press space (at the end, play would start over)
+    # With --at it opens paused there: the moment asked for is what is to be looked at (playing left it at once).
     warnings = (*recording.warnings, *([outside] if outside is not None else []))
     return run_replay_app(player, title=_title(args), stall_seconds=stall_after, warnings=warnings)
 

@@ -369,3 +369,40 @@ def test_a_dumb_terminal_is_refused_in_one_line_as_k9s_refuses_it(command):
         os.close(main)
     assert result.returncode == 2
     assert "needs a terminal that can draw (not a pipe, nor TERM=dumb)" in result.stderr.decode()
+
+
+@pytest.mark.parametrize(("at", "shown"), [(None, b"playing"), ("+5", b"paused")])
+def test_at_opens_the_screen_paused_at_that_moment(at, shown):
+    """`--at 14:03` is the moment to look at: the screen opened playing and left it at once."""
+    import fcntl
+    import os
+    import selectors
+    import struct
+    import termios
+    import time
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    args = [sys.executable, "-m", "stsviz", "replay", "--example", "rolling", *(["--at", at] if at else [])]
+    process = subprocess.Popen(
+        args,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=os.environ | {"TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 20
+        with selectors.DefaultSelector() as selector:
+            selector.register(master, selectors.EVENT_READ)
+            while time.monotonic() < deadline and not (b"playing" in seen or b"paused" in seen):
+                if selector.select(0.1):
+                    seen += os.read(master, 1 << 16)
+        assert shown in seen
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
