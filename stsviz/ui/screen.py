@@ -294,7 +294,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST
-        self._refusal_said: tuple[str, float] | None = None  # the last key refusal toasted, and when
+        self._refusal_said: tuple[tuple[str, str], float] | None = None  # the last key refusal toasted, and when
         self._ticks_waited = 0
 
     @property
@@ -883,15 +883,20 @@ class RolloutScreen(ActionKeys, Screen[None]):
             return
         self.filter_bar.focus()
 
-    def _not_allowed(self, why: str) -> None:
-        """Why a key was refused, once while its toast is still up: pressed again and again (read-only, a
-        viewer), the same toast stacked four or five deep at 80x24, over the screen it is about."""
+    def _not_allowed(self, what: str, why: str) -> None:
+        """Why the key for `what` ("Restart") was refused, once while its toast is still up: pressed again and
+        again (read-only, a viewer), the same toast stacked four or five deep at 80x24. The title names the
+        action: another key's refusal is its own toast, not one taken for the last one's."""
         # Live, on the source's clock, as the screen's other waits (a test's fake clock makes it exact).
         now = self.live.source.timing.clock() if self.live is not None else time.monotonic()
-        if self._refusal_said is not None and self._refusal_said[0] == why and now - self._refusal_said[1] < SAID_FOR:
+        said = (what, why)
+        up = self._refusal_said is not None and now - self._refusal_said[1] < SAID_FOR
+        if up and self._refusal_said is not None and self._refusal_said[0] == said:
             return
-        self._refusal_said = (why, now)
-        self.notify(why, title="Not allowed", severity="warning", markup=False, timeout=SAID_FOR)
+        if up:
+            self.app.clear_notifications()  # another key's refusal replaces the last one's: no stack at 80x24
+        self._refusal_said = (said, now)
+        self.notify(why, title=f"{what}: not allowed", severity="warning", markup=False, timeout=SAID_FOR)
 
     def on_key(self, event: events.Key) -> None:
         self._key_at = time.monotonic()
@@ -904,12 +909,12 @@ class RolloutScreen(ActionKeys, Screen[None]):
             if self.live is None and action in MUTATING_ACTIONS:
                 # Not offered in replay, but the detail pane may name the key ("delete it (ctrl+d)"): say why not.
                 event.stop()
-                self._not_allowed(self.gate().refusal() or "")
+                self._not_allowed(binding.description, self.gate().refusal() or "")
                 return
             denial = self._refused(action)
             if denial is not None:  # a dimmed key does not run: say why instead
                 event.stop()
-                self._not_allowed(denial)
+                self._not_allowed(binding.description, denial)
                 return
         if event.key == "slash":
             # The binding's action runs after the keys already queued behind this one:
