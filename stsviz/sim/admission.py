@@ -1,7 +1,8 @@
-"""Admission that needs the cluster's state: Service cluster IPs and DefaultStorageClass.
+"""Admission that needs the cluster's state: Service cluster IPs, DefaultStorageClass, PVC resize.
 
-Both run once, when an object is created, after defaulting (defaults.py holds
-the stateless part). Cluster IPs come from 10.96.0.0/12, kubeadm's and kind's
+The first two run once, when an object is created, after defaulting (defaults.py
+holds the stateless part); PersistentVolumeClaimResize on a claim's update,
+after validation. Cluster IPs come from 10.96.0.0/12, kubeadm's and kind's
 service range; 10.96.0.1 is the `kubernetes` Service's, as on those clusters.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from . import errors
+from . import errors, quantities
 from .resources import SERVICES, STORAGE_CLASSES
 from .store import Store
 
@@ -87,3 +88,40 @@ def default_storage_class(store: Store, pvc: dict) -> None:
         name = default_class_name(store)
         if name is not None:
             spec["storageClassName"] = name
+
+
+def _storage_request(pvc: dict) -> object:
+    return (((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def check_claim_resize(store: Store, old: dict, new: dict) -> None:
+    """PersistentVolumeClaimResize: a claim grows only if bound and its class says allowVolumeExpansion."""
+    old_size, new_size = _storage_request(old), _storage_request(new)
+    if not (quantities.valid(old_size) and quantities.valid(new_size)):
+        return
+    if quantities.parse(new_size) <= quantities.parse(old_size):
+        return
+    if (old.get("status") or {}).get("phase") != "Bound":
+        _refuse_claim(new, "Only bound persistent volume claims can be expanded")
+    name = (new.get("spec") or {}).get("storageClassName") or ""
+    sc = store.view(STORAGE_CLASSES, "", name) if name else None
+    if (
+        sc is None
+        or name != ((old.get("spec") or {}).get("storageClassName") or "")
+        or sc.get("allowVolumeExpansion") is not True
+    ):
+        _refuse_claim(
+            new,
+            "only dynamically provisioned pvc can be resized and "
+            "the storageclass that provisions the pvc must support resize",
+        )
+
+
+def _refuse_claim(pvc: dict, reason: str) -> None:
+    name = pvc["metadata"]["name"]
+    raise errors.StatusError(
+        403,
+        "Forbidden",
+        f'persistentvolumeclaims "{name}" is forbidden: {reason}',
+        {"name": name, "kind": "persistentvolumeclaims"},
+    )

@@ -9,6 +9,7 @@ produce the real revision names (web-847b5bcf4c for the recordings' manifest).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 from . import quantities
@@ -119,11 +120,25 @@ def default_pod(pod: dict) -> None:
     spec.setdefault("enableServiceLinks", True)
     spec.setdefault("priority", 0)
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    if "tolerations" not in spec:
-        spec["tolerations"] = [dict(t) for t in DEFAULT_TOLERATIONS]
+    _default_toleration_seconds(spec)
     status = pod.setdefault("status", {})
     status.setdefault("phase", "Pending")
     status.setdefault("qosClass", qos_class(spec))
+
+
+def _default_toleration_seconds(spec: dict) -> None:
+    """DefaultTolerationSeconds, on create and update alike: each of the two taints no toleration covers yet
+    gets its 300-second toleration at the end (so a patch replacing the list keeps them)."""
+    tolerations = spec.get("tolerations") or []
+    for default in DEFAULT_TOLERATIONS:
+        if not any(
+            isinstance(t, dict)
+            and t.get("key", "") in (default["key"], "")
+            and t.get("effect", "") in ("NoExecute", "")
+            for t in tolerations
+        ):
+            tolerations = [*tolerations, dict(default)]
+    spec["tolerations"] = tolerations
 
 
 def qos_class(spec: dict) -> str:
@@ -227,6 +242,12 @@ def default_service(svc: dict) -> None:
 
 def default_secret(secret: dict) -> None:
     secret.setdefault("type", "Opaque")
+    # v1 to internal conversion: stringData is written into data (base64), then is no more.
+    string_data = secret.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data: dict = secret["data"] if isinstance(secret.get("data"), dict) else {}
+        data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in string_data.items()})
+        secret["data"] = data
 
 
 def default_storage_class(sc: dict) -> None:

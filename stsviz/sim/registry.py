@@ -37,6 +37,7 @@ from .selection import (
 )
 from .store import Expired, Store, deep_copy
 from .validation import require_name, validate_create, validate_scale_replicas, validate_update
+from .validation_immutable import normalize_cluster_ips
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Resources whose metadata.generation tracks spec changes.
@@ -50,6 +51,9 @@ _SERVER_META = (
     "resourceVersion",
     "selfLink",
 )
+# ObjectMeta's lists that Go serialises with omitempty: written empty (a pod released by its set, an object
+# whose last finalizer went), they are stored absent, and `-o yaml` shows no `ownerReferences: []`.
+_OMITTED_WHEN_EMPTY = ("ownerReferences", "finalizers")
 CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can "
     "start a new list without the continue parameter, or use the continue token in this response "
@@ -57,6 +61,12 @@ CONTINUE_EXPIRED = (
     "inconsistent list - objects that were created, modified, or deleted between the time the first "
     "chunk was returned and now may show up in the list."
 )
+
+
+def _omit_empty(meta: dict) -> None:
+    for key in _OMITTED_WHEN_EMPTY:
+        if key in meta and not meta[key]:
+            del meta[key]
 
 
 class Registry:
@@ -127,6 +137,7 @@ class Registry:
         if res.kind in _GENERATION_KINDS:
             meta["generation"] = 1
         obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+        _omit_empty(meta)
         apply_defaults(res.kind, obj)
         admit(res.kind, obj)
         validate_create(res, obj)
@@ -169,10 +180,15 @@ class Registry:
             new["kind"], new["apiVersion"] = res.kind, res.api_version
             if res.status_subresource:
                 new["status"] = deep_copy(current.get("status", {}))
+            _omit_empty(meta)
             apply_defaults(res.kind, new)
+            if res is SERVICES:
+                normalize_cluster_ips(current, new)
             if res.kind in _GENERATION_KINDS and new.get("spec") != current.get("spec"):
                 meta["generation"] = current["metadata"].get("generation", 1) + 1
             validate_update(res, current, new)
+            if res is PVCS:
+                admission.check_claim_resize(self.store, current, new)
         return self._write(res, current, new)
 
     def update_status(self, res: Resource, obj: dict) -> dict:

@@ -1,9 +1,10 @@
 """The validation rules of a 1.20 API server that a demo user can trip over.
 
 Not the whole of upstream validation: names, the StatefulSet rules (replicas,
-selector vs template labels, which spec fields may change), required
-containers, and Scale replicas, with upstream's exact wording, so a mistaken
-`kubectl scale --replicas=-1` reads as it would on a real cluster.
+selector vs template labels, which spec fields may change), what may change
+in an update, and Scale replicas, with upstream's exact wording, so a mistaken
+`kubectl scale --replicas=-1` reads as it would on a real cluster. Labels and
+annotations are in validation_meta, a Pod's spec in validation_pod.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ from . import quantities
 from .errors import bad_request, invalid
 from .resources import Resource
 from .selection import from_label_selector_object, labels_match
+from .validation_immutable import claim_update_causes, frozen_update_causes, service_update_causes
+from .validation_meta import (
+    Cause,
+    annotations_causes,
+    go_label_selector,
+    label_selector_causes,
+    labels_causes,
+    object_meta_causes,
+)
+from .validation_pod import LABEL_HELP, pod_spec_causes, pod_update_causes
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -26,13 +37,6 @@ SUBDOMAIN_HELP = (
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
-LABEL_HELP = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-    "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
-
-Cause = tuple[str, str, str]  # field, reason, message
 
 
 def _go_string_map(labels: dict) -> str:
@@ -48,83 +52,6 @@ def _name_causes(res: Resource, name: str) -> list[Cause]:
     if not _SUBDOMAIN.match(name) or len(name) > 253:
         return [("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {SUBDOMAIN_HELP}')]
     return []
-
-
-def _pod_spec_causes(spec: dict, path: str) -> list[Cause]:
-    causes: list[Cause] = []
-    containers = spec.get("containers") or []
-    if not containers:
-        causes.append((f"{path}.containers", "FieldValueRequired", "Required value"))
-    for i, container in enumerate(containers):
-        if not container.get("name"):
-            causes.append((f"{path}.containers[{i}].name", "FieldValueRequired", "Required value"))
-        if not container.get("image"):
-            causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
-    return causes + _pod_affinity_causes(spec.get("affinity"), f"{path}.affinity")
-
-
-def _pod_affinity_causes(affinity: object, path: str) -> list[Cause]:
-    """validatePodAffinityTerm for every required and preferred term of podAffinity and podAntiAffinity: a valid
-    selector (1.20 names its requirements under `matchExpressions.matchExpressions[i]`), a topologyKey."""
-    causes: list[Cause] = []
-    for kind in ("podAffinity", "podAntiAffinity"):
-        rules = affinity.get(kind) if isinstance(affinity, dict) else None
-        if not isinstance(rules, dict):
-            continue
-        terms = [
-            (f"{path}.{kind}.requiredDuringSchedulingIgnoredDuringExecution[{i}]", term)
-            for i, term in enumerate(rules.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
-        ] + [
-            (
-                f"{path}.{kind}.preferredDuringSchedulingIgnoredDuringExecution[{i}].podAffinityTerm",
-                weighted.get("podAffinityTerm"),
-            )
-            for i, weighted in enumerate(rules.get("preferredDuringSchedulingIgnoredDuringExecution") or [])
-            if isinstance(weighted, dict)
-        ]
-        for where, term in terms:
-            term = term if isinstance(term, dict) else {}
-            causes += _label_selector_causes(term.get("labelSelector"), f"{where}.matchExpressions")
-            if not term.get("topologyKey"):
-                causes.append((f"{where}.topologyKey", "FieldValueRequired", "Required value: can not be empty"))
-    return causes
-
-
-def _pod_only_causes(spec: dict) -> list[Cause]:
-    """What a Pod is refused for and 1.20 let through in a StatefulSet's template: the controller's creates
-    then fail, over and over, as FailedCreate events (container names, requests above limits)."""
-    causes: list[Cause] = []
-    seen: set[str] = set()
-    for key in ("initContainers", "containers"):
-        for i, container in enumerate(spec.get(key) or []):
-            path, name = f"spec.{key}[{i}]", container.get("name")
-            if isinstance(name, str) and name:
-                if not _LABEL.match(name) or len(name) > 63:
-                    causes.append((f"{path}.name", "FieldValueInvalid", f'Invalid value: "{name}": {LABEL_HELP}'))
-                elif name in seen:
-                    causes.append((f"{path}.name", "FieldValueDuplicate", f'Duplicate value: "{name}"'))
-                seen.add(name)
-            resources = container.get("resources") or {}
-            limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
-            bad = False
-            for field, values in (("limits", limits), ("requests", requests)):
-                for resource, value in values.items():
-                    if not quantities.valid(value):
-                        bad = True
-                        where = f"{path}.resources.{field}[{resource}]"
-                        causes.append((where, "FieldValueInvalid", f'Invalid value: "{value}": {quantities.INVALID}'))
-            for resource in ("cpu", "memory"):
-                if bad or resource not in limits or resource not in requests:
-                    continue
-                if quantities.parse(requests[resource]) > quantities.parse(limits[resource]):
-                    causes.append(
-                        (
-                            f"{path}.resources.requests",
-                            "FieldValueInvalid",
-                            f'Invalid value: "{requests[resource]}": must be less than or equal to {resource} limit',
-                        )
-                    )
-    return causes
 
 
 def _claim_causes(claim: dict) -> list[Cause]:
@@ -161,34 +88,6 @@ def _int_or_percent_causes(field: str, value: object, least: int) -> list[Cause]
     if number < least:
         return [(field, "FieldValueInvalid", f"Invalid value: {shown}: must be greater than 0")]
     return []
-
-
-_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
-
-
-def _label_selector_causes(selector: object, path: str) -> list[Cause]:
-    """ValidateLabelSelector's requirements: a known operator, values exactly when it takes them."""
-    causes: list[Cause] = []
-    expressions = selector.get("matchExpressions") if isinstance(selector, dict) else None
-    for index, requirement in enumerate(expressions if isinstance(expressions, list) else ()):
-        where = f"{path}.matchExpressions[{index}]"
-        requirement = requirement if isinstance(requirement, dict) else {}
-        operator, values = requirement.get("operator"), requirement.get("values") or []
-        if operator in ("In", "NotIn") and not values:
-            message = "Required value: must be specified when `operator` is 'In' or 'NotIn'"
-            causes.append((f"{where}.values", "FieldValueRequired", message))
-        elif operator in ("Exists", "DoesNotExist") and values:
-            message = "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
-            causes.append((f"{where}.values", "FieldValueForbidden", message))
-        elif operator not in _OPERATORS:
-            causes.append(
-                (
-                    f"{where}.operator",
-                    "FieldValueInvalid",
-                    f'Invalid value: "{operator}": not a valid selector operator',
-                )
-            )
-    return causes
 
 
 _RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -277,14 +176,14 @@ def _role_ref_change_causes(old: dict, new: dict) -> list[Cause]:
 
 
 def _network_policy_causes(policy: dict) -> list[Cause]:
-    return _label_selector_causes((policy.get("spec") or {}).get("podSelector"), "spec.podSelector")
+    return label_selector_causes((policy.get("spec") or {}).get("podSelector"), "spec.podSelector")
 
 
 def _pod_disruption_budget_causes(pdb: dict) -> list[Cause]:
     """ValidatePodDisruptionBudgetSpec (1.20): one bound at most, each a count or a percentage; a valid selector."""
     spec = pdb.get("spec") or {}
     least, most = spec.get("minAvailable"), spec.get("maxUnavailable")
-    causes = _label_selector_causes(spec.get("selector"), "spec.selector")
+    causes = label_selector_causes(spec.get("selector"), "spec.selector")
     if least is not None and most is not None:
         # 1.20 shows the Go struct as the value (with pointers): the message is what a user acts on.
         causes.append(
@@ -368,24 +267,28 @@ def _statefulset_causes(sts: dict) -> list[Cause]:
                 f"Invalid value: \"{strategy}\": must be 'RollingUpdate' or 'OnDelete'",
             )
         )
-    selector = spec.get("selector")
-    template = spec.get("template") or {}
-    labels = (template.get("metadata") or {}).get("labels") or {}
-    selector_causes = _label_selector_causes(selector, "spec.selector")
-    causes += selector_causes
-    if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
-        causes.append(("spec.selector", "FieldValueRequired", "Required value"))
-    elif not selector_causes and not labels_match(from_label_selector_object(selector), labels):
-        causes.append(
-            (
-                "spec.template.metadata.labels",
-                "FieldValueInvalid",
-                f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`",
-            )
-        )
-    causes += _pod_spec_causes(template.get("spec") or {}, "spec.template.spec")
+    causes += _selector_and_template_causes(spec.get("selector"), spec.get("template") or {})
     causes += _statefulset_template_causes(spec)
     return causes
+
+
+def _selector_and_template_causes(selector: object, template: dict) -> list[Cause]:
+    """The selector, then ValidatePodTemplateSpecForStatefulSet: the selector matches the template's labels,
+    which are valid labels, and its annotations; not its pod spec (1.20 left that to each Pod's create, which
+    then fails as FailedCreate). A selector that is no selector (LabelSelectorAsSelector fails) is shown
+    whole, and the template is then not looked at."""
+    causes = label_selector_causes(selector, "spec.selector")
+    if not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        return causes + [("spec.selector", "FieldValueRequired", "Required value")]
+    if causes:
+        return causes + [("spec.selector", "FieldValueInvalid", f"Invalid value: {go_label_selector(selector)}")]
+    template_meta = template.get("metadata") or {}
+    labels = template_meta.get("labels") or {}
+    if not labels_match(from_label_selector_object(selector), labels):
+        message = f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`"
+        causes.append(("spec.template.metadata.labels", "FieldValueInvalid", message))
+    causes += labels_causes(template_meta.get("labels"), "spec.template.labels")
+    return causes + annotations_causes(template_meta.get("annotations"), "spec.template.annotations")
 
 
 def _statefulset_template_causes(spec: dict) -> list[Cause]:
@@ -461,11 +364,11 @@ _OBJECT_CAUSES: dict[str, Callable[[dict], list[Cause]]] = {
 
 
 def validate_create(res: Resource, obj: dict) -> None:
-    causes = _name_causes(res, obj["metadata"]["name"])
+    causes = _name_causes(res, obj["metadata"]["name"]) + object_meta_causes(obj["metadata"])
     if res.kind == "StatefulSet":
         causes += _statefulset_causes(obj)
     elif res.kind == "Pod":
-        causes += _pod_spec_causes(obj.get("spec") or {}, "spec") + _pod_only_causes(obj.get("spec") or {})
+        causes += pod_spec_causes(obj.get("spec") or {})
     elif res.kind == "PersistentVolumeClaim":
         causes += _claim_causes(obj)
     elif res.kind in _OBJECT_CAUSES:
@@ -473,14 +376,32 @@ def validate_create(res: Resource, obj: dict) -> None:
     _raise(res, obj, causes)
 
 
+# What may not change in an update, beyond what a kind's own validation refuses.
+_UPDATE_CAUSES: dict[str, Callable[[dict, dict], list[Cause]]] = {
+    "StatefulSet": _statefulset_update_causes,
+    "Pod": pod_update_causes,
+    "PersistentVolumeClaim": claim_update_causes,
+    "ConfigMap": lambda old, new: frozen_update_causes(old, new, ("data", "binaryData")),
+    "Secret": lambda old, new: frozen_update_causes(old, new, ("data",)),
+    "Service": service_update_causes,
+    "RoleBinding": _role_ref_change_causes,
+    "ClusterRoleBinding": _role_ref_change_causes,
+}
+
+
 def validate_update(res: Resource, old: dict, new: dict) -> None:
-    causes: list[Cause] = []
+    """The new object as on create (its name aside), then what may not change, as upstream's order."""
+    causes = object_meta_causes(new["metadata"])
     if res.kind == "StatefulSet":
-        causes += _statefulset_causes(new) + _statefulset_update_causes(old, new)
+        causes += _statefulset_causes(new)
+    elif res.kind == "Pod":
+        causes += pod_spec_causes(new.get("spec") or {})
+    elif res.kind == "PersistentVolumeClaim":
+        causes += _claim_causes(new)
     elif res.kind in _OBJECT_CAUSES:
         causes += _OBJECT_CAUSES[res.kind](new)
-        if res.kind.endswith("Binding"):
-            causes += _role_ref_change_causes(old, new)
+    if res.kind in _UPDATE_CAUSES:
+        causes += _UPDATE_CAUSES[res.kind](old, new)
     _raise(res, new, causes)
 
 
