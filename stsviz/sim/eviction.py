@@ -37,15 +37,18 @@ _BEING_PROCESSED = "The disruption budget {} is still being processed by the ser
 def evict(registry: Registry, namespace: str, name: str, body: Any) -> dict:
     """Evict pod `name` as `body` (an Eviction) asks: the Status to answer with 201 (as the real server, even
     for a Failure it returns rather than raises), or raise the refusal."""
-    if not isinstance(body, dict):
-        raise errors.bad_request("not a Eviction object")
-    if (body.get("metadata") or {}).get("name") != name:
+    metadata, options = (body.get("metadata"), body.get("deleteOptions")) if isinstance(body, dict) else (None, None)
+    if not isinstance(metadata, dict) or not (options is None or isinstance(options, dict)):
+        raise errors.bad_request("not a Eviction object")  # Go could not have decoded it into one
+    if metadata.get("name") != name:
         raise errors.bad_request("name in URL does not match name in Eviction object")
-    options = deep_copy(body.get("deleteOptions") or {})
+    options = deep_copy(options or {})
+    dry_run = bool(options.get("dryRun"))  # kubectl drain --dry-run=server: checked, nothing changed
+    client_version = (options.get("preconditions") or {}).get("resourceVersion")
     pod = registry.get(PODS, namespace, name)
     meta, phase = pod["metadata"], (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed", "Pending") or meta.get("deletionTimestamp"):
-        if phase == "Pending" and not meta.get("deletionTimestamp"):
+        if phase == "Pending" and not meta.get("deletionTimestamp") and not client_version:
             _guard(options, meta)  # shouldEnforceResourceVersion: only finished or deleting pods go unguarded
         registry.delete(PODS, namespace, name, options)
         return _success()
@@ -64,15 +67,15 @@ def evict(registry: Registry, namespace: str, name: str, body: Any) -> dict:
         status = budget.get("status") or {}
         healthy, desired = status.get("currentHealthy", 0), status.get("desiredHealthy", 0)
         if not is_ready(pod) and healthy >= desired and desired > 0:
-            _guard(options, meta)
+            _guard(options, meta)  # the pod as seen not Ready: upstream sets this whatever the client sent
             try:
                 registry.delete(PODS, namespace, name, options)
             except errors.StatusError as error:
-                if error.code == 409:  # the pod changed since: maybe Ready now, and counted
+                if error.code == 409 and not client_version:  # the pod changed since: maybe Ready, and counted
                     raise _too_many(_BEING_PROCESSED.format(_name(budget))) from None
                 raise
             return _success()
-        _take_disruption(registry, budget, name)
+        _take_disruption(registry, budget, name, dry_run)
     registry.delete(PODS, namespace, name, options)
     return _success()
 
@@ -89,8 +92,9 @@ def _budgets(registry: Registry, pod: dict) -> list[dict]:
     return found
 
 
-def _take_disruption(registry: Registry, budget: dict, pod_name: str) -> None:
-    """checkAndDecrement: one disruption fewer, the pod listed as disrupted; or the refusal."""
+def _take_disruption(registry: Registry, budget: dict, pod_name: str, dry_run: bool) -> None:
+    """checkAndDecrement: one disruption fewer, the pod listed as disrupted; or the refusal. A dry run is
+    checked alike and writes nothing (it used up a disruption for two minutes)."""
     status = budget.get("status") or {}
     if status.get("observedGeneration", 0) < budget["metadata"].get("generation", 1):
         raise _too_many(_BEING_PROCESSED.format(_name(budget)))
@@ -107,6 +111,8 @@ def _take_disruption(registry: Registry, budget: dict, pod_name: str) -> None:
             f"The disruption budget {_name(budget)} needs {status.get('desiredHealthy', 0)} healthy pods "
             f"and has {status.get('currentHealthy', 0)} currently",
         )
+    if dry_run:
+        return
     updated = deep_copy(budget)
     updated_status = updated.setdefault("status", {})
     updated_status["disruptionsAllowed"] = allowed - 1
@@ -124,8 +130,10 @@ def _too_many(cause: str) -> errors.StatusError:
 
 
 def _guard(options: dict, meta: dict) -> None:
-    if not (options.get("preconditions") or {}).get("resourceVersion"):
-        options.setdefault("preconditions", {})["resourceVersion"] = meta["resourceVersion"]
+    """Delete only the pod as it was seen (setPreconditionsResourceVersion)."""
+    preconditions = options.get("preconditions")
+    options["preconditions"] = {**(preconditions if isinstance(preconditions, dict) else {})}
+    options["preconditions"]["resourceVersion"] = meta["resourceVersion"]
 
 
 def _name(budget: dict) -> str:

@@ -17,7 +17,12 @@ from . import quantities
 from .errors import bad_request, invalid
 from .resources import Resource
 from .selection import from_label_selector_object, labels_match
-from .validation_immutable import claim_update_causes, frozen_update_causes, service_update_causes
+from .validation_immutable import (
+    claim_update_causes,
+    frozen_update_causes,
+    secret_update_causes,
+    service_update_causes,
+)
 from .validation_meta import (
     Cause,
     annotations_causes,
@@ -382,7 +387,7 @@ _UPDATE_CAUSES: dict[str, Callable[[dict, dict], list[Cause]]] = {
     "Pod": pod_update_causes,
     "PersistentVolumeClaim": claim_update_causes,
     "ConfigMap": lambda old, new: frozen_update_causes(old, new, ("data", "binaryData")),
-    "Secret": lambda old, new: frozen_update_causes(old, new, ("data",)),
+    "Secret": secret_update_causes,
     "Service": service_update_causes,
     "RoleBinding": _role_ref_change_causes,
     "ClusterRoleBinding": _role_ref_change_causes,

@@ -8,6 +8,8 @@ cluster rather than seeming to work. A Pod's own rule is in validation_pod.
 
 from __future__ import annotations
 
+import json
+
 from . import quantities
 from .validation_meta import Cause
 
@@ -64,6 +66,15 @@ def frozen_update_causes(old: dict, new: dict, fields: tuple[str, ...]) -> list[
         if (old.get(field) or None) != (new.get(field) or None):
             causes.append((field, "FieldValueForbidden", _FROZEN))
     return causes
+
+
+def secret_update_causes(old: dict, new: dict) -> list[Cause]:
+    """ValidateSecretUpdate: the type never changes (ValidateImmutableField), then as a frozen ConfigMap."""
+    causes: list[Cause] = []
+    if new.get("type") != old.get("type"):
+        value = json.dumps(new.get("type"))
+        causes.append(("type", "FieldValueInvalid", f"Invalid value: {value}: field is immutable"))
+    return causes + frozen_update_causes(old, new, ("data",))
 
 
 def normalize_cluster_ips(old: dict, new: dict) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+import aiohttp
+import pytest
 from kubernetes_asyncio.client import CoreV1Api
 
 from stsviz.sim.resources import PODS
@@ -97,4 +99,30 @@ async def test_a_viewer_may_not_evict(cluster, viewer_api):
     code, body = await evict(viewer_api, "web-0")
     assert code == 403
     assert 'cannot create resource "pods/eviction"' in body["message"]
+    assert not deleting(cluster, "web-0")
+
+
+async def test_a_dry_run_eviction_is_checked_and_changes_nothing(cluster, api):
+    """`kubectl drain --dry-run=server`: the pod stays and the budget keeps its disruption (1.20's
+    checkAndDecrement returns before writing); it used one up for two minutes, and a real drain then got 429."""
+    cluster.apply(web_manifest(replicas=3), budget("web", {"matchLabels": {"app": "web"}}, maxUnavailable=1))
+    await eventually(lambda: rolled_out(cluster), timeout=20)
+    await eventually(lambda: status(cluster, "web").get("disruptionsAllowed") == 1)
+    body = {**eviction("web-2"), "deleteOptions": {"dryRun": ["All"]}}
+    answer = await CoreV1Api(api).create_namespaced_pod_eviction("web-2", "default", body, _preload_content=False)
+    assert answer.status == 201
+    assert not deleting(cluster, "web-2")
+    assert status(cluster, "web").get("disruptionsAllowed") == 1 and "disruptedPods" not in status(cluster, "web")
+    assert await evict(api, "web-2") == (201, SUCCESS)  # the real one still may
+
+
+@pytest.mark.parametrize("body", [{"metadata": "web-0"}, {"metadata": {"name": "web-0"}, "deleteOptions": []}, []])
+async def test_an_eviction_that_is_no_eviction_is_a_400(cluster, body):
+    """Go could not decode these into an Eviction; the demo answered 500 and logged a traceback."""
+    cluster.apply(web_manifest(replicas=1))
+    await eventually(lambda: rolled_out(cluster), timeout=20)
+    async with aiohttp.ClientSession() as http:
+        url = f"{cluster.url}/api/v1/namespaces/default/pods/web-0/eviction"
+        async with http.post(url, json=body) as response:
+            assert response.status == 400, await response.text()
     assert not deleting(cluster, "web-0")

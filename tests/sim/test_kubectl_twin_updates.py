@@ -52,6 +52,7 @@ PATCHES = [
     ("cm", "frozen", '{"data":{"a":"2"}}'),
     ("cm", "frozen", '{"immutable":false}'),
     ("secret", "sealed", '{"stringData":{"a":"2"}}'),
+    ("secret", "sealed", '{"type":"example.com/other"}'),  # a Secret's type never changes, frozen or not
     ("cm", "frozen", '{"metadata":{"labels":{"x":"y"}}}'),
 ]
 
@@ -91,7 +92,7 @@ async def test_updates_a_real_server_refuses_are_refused_in_its_words(cluster, t
         )
     for ours, theirs in said:
         assert ours == theirs, f"demo: {ours}\nreal: {theirs}"
-    assert [ours[0] for ours, _ in said] == [1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0]
+    assert [ours[0] for ours, _ in said] == [1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0]
     assert said[0][0][1] == (
         'The Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than '
         "`spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds` or "

@@ -140,7 +140,7 @@ class ResourceHandlers:
             raise errors.method_not_allowed(request.method)
         user = request[USER]
         self.auth.authorize(user, verb, target.res, target.subresource, target.namespace, target.name)
-        if query.get("dryRun") and verb not in ("delete", "deletecollection"):
+        if query.get("dryRun") and verb not in ("delete", "deletecollection") and target.subresource != "eviction":
             raise errors.bad_request("dryRun is not supported by the stsviz demo cluster")
         method = getattr(self, f"_{verb}")
         return await method(request, target)
@@ -233,6 +233,10 @@ class ResourceHandlers:
     async def _create(self, request: web.Request, target: Target) -> web.StreamResponse:
         if target.subresource == "eviction":
             eviction = await _body(request, EVICTION)
+            if request.query.get("dryRun") and isinstance(eviction, dict):  # propagateDryRun: the body's wins
+                options = eviction.get("deleteOptions")
+                if options is None or (isinstance(options, dict) and not options.get("dryRun")):
+                    eviction["deleteOptions"] = {**(options or {}), "dryRun": request.query.getall("dryRun")}
             return json_response(
                 evict(self.registry, target.namespace or "default", target.object_name(), eviction), status=201
             )
