@@ -102,6 +102,9 @@ def _hang_up_removes(folder: str, demo: DemoProcess) -> Iterator[None]:
         demo.stop(timeout=1.0)
         os._exit(128 + signum)
 
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:  # nohup: hang-ups are to be ignored, and are
+        yield
+        return
     previous = signal.signal(signal.SIGHUP, hang_up)
     try:
         yield

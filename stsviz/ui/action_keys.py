@@ -346,7 +346,7 @@ class ActionKeys:
             wanted = await screen.app.push_screen_wait(NumberDialog(title, current, maximum=sts.replicas))
             if wanted is None or _moved_meanwhile(screen, row, "partition", seen, lambda now: now.set.partition):
                 return
-            if wanted == current:
+            if wanted == (seen or 0):  # the set's own partition: one past the last ordinal counts from `current`
                 screen.notify(f"the partition of {sts.name} is at {wanted} already: nothing to do", markup=False)
                 return
         else:

@@ -60,9 +60,9 @@ class PodDetail(VerticalScroll, can_focus=True):
         if text != self._shown:
             self._shown = text
             subject = (row.key if row is not None else None, cell.ordinal if cell is not None else None)
-            if subject != self._subject or not self.has_focus:
-                # Another pod, or new text while the user is not scrolling: from the top, where the verdict
-                # and the controller's notes are (a note appearing below a scrolled-away top went unseen).
+            if subject != self._subject:
+                # Another pod: from the top, where the verdict and the controller's notes are. The same pod's
+                # new text keeps the scroll (ages change every second; a wheel-scrolled pane snapped back).
                 self._subject = subject
                 if self.scroll_y:
                     self.scroll_home(animate=False, immediate=True)

@@ -17,6 +17,8 @@ releases.
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 from textual.app import ComposeResult, RenderResult
 from textual.events import Click
@@ -27,6 +29,7 @@ from stsviz.model.text import printable
 SEPARATOR = " — "  # as App.format_title joins them
 PART = " · "  # between the sub-title's parts: the state, the row order, the recording
 REC = "rec"  # how the recording's part starts, and all of it that is kept when space is short
+_LOST = re.compile(r", (\d+ lost)")  # the recorder's losses (Recorder.describe): kept when it is short
 READ_ONLY = " (read-only)"  # the title's end in a read-only mode or context: never cut
 RBAC_READ_ONLY = " (read-only: RBAC)"  # and where the user's RBAC allows none of the changes: never cut either
 ELLIPSIS = "…"
@@ -63,9 +66,11 @@ def fit_header(title: str, sub_title: str, width: int) -> tuple[str, str]:
     parts = sub_title.split(PART)
     if fitted == title or not parts[-1].startswith(REC + " "):
         return fitted, sub_title
-    recording = parts[-1]
-    warned = recording.rfind(" (") if recording.endswith(")") else -1
-    short = REC + (recording[warned:] if warned >= 0 else "")
+    # "rec NAME: N events, SIZE[, K lost][ (warning)]": the losses and the warning stay, the name and counts go.
+    _name, _, progress = parts[-1].partition(": ")
+    lost = _LOST.search(progress)
+    warned = progress.find(" (")
+    short = REC + (f" {lost.group(1)}" if lost else "") + (progress[warned:] if warned >= 0 else "")
     sub_title = PART.join([*parts[:-1], short])
     return fit_title(title, sub_title, width), sub_title
 

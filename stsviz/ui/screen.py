@@ -294,7 +294,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self.services = ServiceChecks()  # what each shown set's serviceName names (live)
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST
-        self._refusal_said: tuple[tuple[str, str], float] | None = None  # the last key refusal toasted, and when
+        self._refusal_said: dict[tuple[str, str], float] = {}  # the key refusals toasted, and when
         self._ticks_waited = 0
 
     @property
@@ -886,16 +886,15 @@ class RolloutScreen(ActionKeys, Screen[None]):
     def _not_allowed(self, what: str, why: str) -> None:
         """Why the key for `what` ("Restart") was refused, once while its toast is still up: pressed again and
         again (read-only, a viewer), the same toast stacked four or five deep at 80x24. The title names the
-        action: another key's refusal is its own toast, not one taken for the last one's."""
+        action: another key's refusal is its own toast (one for all made the later keys look ignored). Other
+        toasts are left alone: an outcome or an error must not be cleared before it is read."""
         # Live, on the source's clock, as the screen's other waits (a test's fake clock makes it exact).
         now = self.live.source.timing.clock() if self.live is not None else time.monotonic()
         said = (what, why)
-        up = self._refusal_said is not None and now - self._refusal_said[1] < SAID_FOR
-        if up and self._refusal_said is not None and self._refusal_said[0] == said:
+        if self._refusal_said.get(said, -SAID_FOR) > now - SAID_FOR:
             return
-        if up:
-            self.app.clear_notifications()  # another key's refusal replaces the last one's: no stack at 80x24
-        self._refusal_said = (said, now)
+        self._refusal_said = {key: at for key, at in self._refusal_said.items() if at > now - SAID_FOR}
+        self._refusal_said[said] = now
         self.notify(why, title=f"{what}: not allowed", severity="warning", markup=False, timeout=SAID_FOR)
 
     def on_key(self, event: events.Key) -> None:

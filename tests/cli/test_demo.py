@@ -305,7 +305,7 @@ async def test_live_screen_follows_a_rollout_on_the_demo_cluster(tmp_path):
 
 
 def demo_on_a_terminal(
-    scenario: str = "rolling-update", tmpdir: Path | None = None
+    scenario: str = "rolling-update", tmpdir: Path | None = None, *, ignore_hangups: bool = False
 ) -> tuple[subprocess.Popen, int, int]:
     """`stsviz demo` on a pseudo-terminal; (process, pty master, the cluster's pid) once its cluster answers."""
     import fcntl
@@ -324,6 +324,8 @@ def demo_on_a_terminal(
         | {"TERM": "xterm-256color"}
         | ({"TMPDIR": str(tmpdir)} if tmpdir else {}),
         start_new_session=True,
+        # As `nohup` starts it: SIGHUP ignored, which the child inherits.
+        preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_hangups else None,
     )
     os.close(slave)
 
@@ -403,6 +405,22 @@ def test_a_hang_up_leaves_no_kubeconfig_behind_nor_a_cluster(tmp_path):
         assert process.wait(10) == 128 + signal.SIGHUP  # as a shell reports a hang-up
         assert not list(tmp_path.glob("stsviz-demo-*"))
         poll(lambda: process_gone(cluster), timeout=10, what="the demo cluster to exit")
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+
+
+def test_under_nohup_a_hang_up_is_still_ignored(tmp_path):
+    """The folder's clean-up must not take the place of an `ignore` the user asked for."""
+    import os
+
+    process, master, _cluster = demo_on_a_terminal(tmpdir=tmp_path, ignore_hangups=True)
+    try:
+        drain(master, lambda: any(tmp_path.glob("stsviz-demo-*/kubeconfig")), timeout=15)
+        process.send_signal(signal.SIGHUP)
+        drain(master, lambda: process.poll() is not None, timeout=2)
+        assert process.poll() is None and any(tmp_path.glob("stsviz-demo-*/kubeconfig"))
     finally:
         process.kill()
         process.wait()

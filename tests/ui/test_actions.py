@@ -242,6 +242,11 @@ async def test_moves_count_from_where_the_set_is_a_partition_past_the_end_and_ze
             await pilot.press("greater_than_sign")  # web: partition 5 holds back all 3 ordinals
             dialog = await confirm_dialog(app)
             assert dialog.action.summary == "set the partition of statefulset web from 5 to 2"  # promotes web-2
+            await pilot.press("escape", "p")  # the dialog offers 3, where moves count from; taken, it is a change
+            await eventually(lambda: isinstance(app.screen, NumberDialog), message="the number dialog")
+            await pilot.press("enter")
+            dialog = await confirm_dialog(app)
+            assert dialog.action.summary == "set the partition of statefulset web from 5 to 3"
             await pilot.press("escape", "down", "minus")  # zero: nothing to scale down
             await eventually(lambda: any("zero is at 0 replicas already" in message for message in told))
             await pilot.press("less_than_sign")  # nor any ordinal to hold back

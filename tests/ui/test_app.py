@@ -240,7 +240,12 @@ async def test_a_key_that_would_change_the_cluster_says_why_not_in_replay(replay
             await pilot.press(key)
         await pilot.pause()
         said = [(n.title, n.message) for n in app._notifications]
-        # One toast, the last key's, naming what it refused: four stacked toasts covered the screen at 80x24,
-        # and one toast for all four (as before) left the later keys looking ignored.
-        assert said == [("Partition: not allowed", "replay: a recording cannot be changed")]
+        # A toast per key, naming what it refused: one toast for all four left the later keys looking ignored.
+        assert said == [
+            (f"{what}: not allowed", "replay: a recording cannot be changed")
+            for what in ("Delete", "Scale", "Restart", "Partition")
+        ]
+        await pilot.press("s", "s")
+        await pilot.pause()
+        assert len(app._notifications) == 4  # the same key again, while its toast is up: not stacked again
         assert player.position == position and len(app.screen_stack) == 1  # no dialog opened

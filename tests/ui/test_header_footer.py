@@ -12,7 +12,7 @@ from stsviz.sources.live.kinds import Scope
 from stsviz.sources.live.source import LiveSource
 from stsviz.sources.record.recorder import Recorder
 from stsviz.ui.app import StsvizApp, live_setup
-from stsviz.ui.header import fit_title
+from stsviz.ui.header import fit_header, fit_title
 from stsviz.ui.live import LiveFrameSource
 from tests.fake_api import items, obj, pod
 from tests.waiting import eventually
@@ -131,3 +131,10 @@ def test_only_a_long_word_of_the_title_is_cut_in_its_middle():
     assert fit_title(eks, "watching", 77) == "live arn:aws:ek…3456789012:cluster/prod-payments namespace default"
     viewer = "live demo stuck-rollout 2x 127.0.0.1:33953 (read-only: RBAC)"
     assert fit_title(viewer, sub_title, 77) == "live demo stuck-rol… (read-only: RBAC)"  # its reason kept too
+
+
+def test_a_short_recording_part_keeps_what_was_lost_and_why():
+    """Cut at the last " (", a warning with parentheses in it lost its first half and the count of lost events."""
+    sub_title = "watching · rec rec.jsonl: 140 events, 107.3 KB, 3 lost (its queue was full (the disk is slow))"
+    _title, shown = fit_header("live ctx namespace a-rather-long-namespace-name (read-only)", sub_title, 80)
+    assert shown == "watching · rec 3 lost (its queue was full (the disk is slow))"

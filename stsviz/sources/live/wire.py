@@ -601,6 +601,6 @@ def _why_not_connected(error: aiohttp.ClientConnectorError) -> str:
     if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
         # kubectl: "http: server gave HTTP response to HTTPS client".
         return "the server answered plain HTTP to https (is its address http:// in the kubeconfig?)"
-    if isinstance(cause, socket.gaierror):
-        return "no such host"
+    if isinstance(cause, socket.gaierror) and cause.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+        return "no such host"  # not a resolver that failed for now (EAI_AGAIN: a VPN down): its own words say so
     return str(error.strerror or cause)

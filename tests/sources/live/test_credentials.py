@@ -6,10 +6,12 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from stsviz.sources.live import freshness as phases
@@ -523,3 +525,21 @@ async def test_a_kubeconfig_rewritten_with_the_new_ca_is_picked_up_without_a_res
             assert plugin.runs == runs  # a refused certificate is no reason to ask the plugin for a token
     finally:
         await run.stop()
+
+
+@pytest.mark.parametrize(
+    ("errno", "said"),
+    [
+        (socket.EAI_NONAME, "no such host"),
+        # A resolver that failed for now (a VPN down) is not a wrong name: its own words.
+        (socket.EAI_AGAIN, "Temporary failure in name resolution"),
+    ],
+)
+def test_a_name_that_does_not_resolve_is_no_such_host_but_a_failing_resolver_says_so(errno, said):
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from stsviz.sources.live.wire import _describe
+
+    key = ConnectionKey("api.example", 6443, True, True, None, None, None, None)
+    error = aiohttp.ClientConnectorError(key, socket.gaierror(errno, said if errno != socket.EAI_NONAME else "x"))
+    assert _describe(error) == f"cannot connect to api.example:6443: {said}"
