@@ -64,6 +64,7 @@ def cell_legend() -> Text:
     text.append(" ")
     text.append(PARTITION_MARK, MARK_STYLE)
     text.append("  the partition: ordinals left of it keep the old revision\n")
+    text.append(" pN in UPDATED: the set's partition is N (3/5 p2: 3 of 5 pods updated, ordinals 2 on may update)\n")
     text.append(" ")
     text.append(CONDEMNED_MARK, MARK_STYLE)
     text.append("  the end of the desired range: pods after it are condemned (scale-down)\n")

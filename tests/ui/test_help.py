@@ -43,6 +43,7 @@ async def test_help_shows_every_glyph_of_the_legend_and_the_verdict_words(replay
         for state, (updated, old) in GLYPHS.items():
             assert f" {updated} {old}  {state}" in cells, state
         assert "|  the partition" in cells and ":  the end of the desired range" in cells
+        assert " pN in UPDATED: the set's partition is N" in cells  # `3/5 p2` was explained nowhere
         verdicts = str(app.screen.query_one("#help-verdicts").render())
         for word in ("done", "stalled", "ondel N/M", "rolling N/M", "ready N/M", "observing"):
             assert f" {word}" in verdicts
