@@ -32,6 +32,7 @@ from .validation_meta import (
     object_meta_causes,
 )
 from .validation_pod import LABEL_HELP, pod_spec_causes, pod_update_causes
+from .validation_service import service_causes
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -359,6 +360,7 @@ def _raise(res: Resource, obj: dict, causes: list[Cause]) -> None:
 
 # What a kind's own validation refuses, the same on create and update (the update adds what may not change).
 _OBJECT_CAUSES: dict[str, Callable[[dict], list[Cause]]] = {
+    "Service": service_causes,
     "PodDisruptionBudget": _pod_disruption_budget_causes,
     "NetworkPolicy": _network_policy_causes,
     "Role": lambda obj: _rules_causes(obj, True),

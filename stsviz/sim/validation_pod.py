@@ -49,7 +49,7 @@ def dns1123_label_causes(value: str, path: str) -> list[Cause]:
     return causes
 
 
-def _unsupported(path: str, value: object, supported: tuple[str, ...]) -> Cause:
+def unsupported(path: str, value: object, supported: tuple[str, ...]) -> Cause:
     listed = ", ".join(f'"{v}"' for v in supported)
     return (path, "FieldValueNotSupported", f'Unsupported value: "{value}": supported values: {listed}')
 
@@ -97,7 +97,7 @@ def _containers_causes(containers: list[dict], path: str, volumes: set) -> list[
     return causes
 
 
-def _port_name_errors(name: str) -> list[str]:
+def port_name_errors(name: str) -> list[str]:
     """IsValidPortName (an IANA service name)."""
     errors = ["must be no more than 15 characters"] if len(name) > 15 else []
     if not _PORT_NAME_CHARSET.fullmatch(name):
@@ -111,7 +111,7 @@ def _port_name_errors(name: str) -> list[str]:
     return errors
 
 
-def _port_number_causes(path: str, number: object) -> list[Cause]:
+def port_number_causes(path: str, number: object) -> list[Cause]:
     if isinstance(number, int) and 1 <= number <= 65535:
         return []
     return [(path, "FieldValueInvalid", f"Invalid value: {number}: must be between 1 and 65535, inclusive")]
@@ -125,7 +125,7 @@ def _ports_causes(ports: list, path: str) -> list[Cause]:
         port, where = port if isinstance(port, dict) else {}, f"{path}[{i}]"
         name = port.get("name") or ""
         if name:
-            errors = _port_name_errors(name)
+            errors = port_name_errors(name)
             causes += [(f"{where}.name", "FieldValueInvalid", f'Invalid value: "{name}": {e}') for e in errors]
             if not errors and name in names:
                 causes.append((f"{where}.name", "FieldValueDuplicate", f'Duplicate value: "{name}"'))
@@ -135,12 +135,12 @@ def _ports_causes(ports: list, path: str) -> list[Cause]:
         if number == 0:
             causes.append((f"{where}.containerPort", "FieldValueRequired", "Required value"))
         else:
-            causes += _port_number_causes(f"{where}.containerPort", number)
+            causes += port_number_causes(f"{where}.containerPort", number)
         if port.get("hostPort"):
-            causes += _port_number_causes(f"{where}.hostPort", port["hostPort"])
+            causes += port_number_causes(f"{where}.hostPort", port["hostPort"])
         protocol = port.get("protocol", "TCP")
         if protocol not in _PROTOCOLS:
-            causes.append(_unsupported(f"{where}.protocol", protocol, _PROTOCOLS))
+            causes.append(unsupported(f"{where}.protocol", protocol, _PROTOCOLS))
     return causes
 
 
@@ -194,7 +194,7 @@ def _pull_policy_causes(policy: object, path: str) -> list[Cause]:
         return []
     if not policy:
         return [(path, "FieldValueRequired", "Required value")]
-    return [_unsupported(path, policy, _PULL_POLICIES)]
+    return [unsupported(path, policy, _PULL_POLICIES)]
 
 
 def _resources_causes(resources: dict, path: str) -> list[Cause]:

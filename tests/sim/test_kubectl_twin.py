@@ -68,6 +68,10 @@ MANIFESTS = {
     "a budget of policy/v1, which came after 1.20": "apiVersion: policy/v1\nkind: PodDisruptionBudget\n"
     "metadata: {name: b}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n",
     "a set with a field of the wrong type": alone(statefulset('replicas: "two"')),
+    "a service with two ports, unnamed": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+    "spec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}, {port: 81}]}\n",
+    "a service port past 65535": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+    "spec: {selector: {app: web}, ports: [{name: http, port: 70000}, {name: http, port: 80, targetPort: ht_tp}]}\n",
 }
 
 
