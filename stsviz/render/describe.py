@@ -9,6 +9,7 @@ appended as plain text, never parsed as markup, so a name or message holding
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -55,6 +56,10 @@ def add_heading(text: Text, title: str) -> None:
     text.append("\n")
 
 
+# A kubectl command line for the cluster watched: (namespace, *words) -> "kubectl --context c -n ns words..."
+Kubectl = Callable[..., str]
+
+
 def describe(
     state: ClusterState,
     row: SetRow | None,
@@ -63,10 +68,12 @@ def describe(
     *,
     events_note: str | None = None,
     service: Service | Literal["missing"] | None = None,
+    kubectl: Kubectl | None = None,
 ) -> Text:
     """The whole pane: the set and its verdict, then the selected pod (or missing ordinal).
 
-    `service` is what the cluster said of the set's serviceName (live only; None: not known).
+    `service` is what the cluster said of the set's serviceName (live only; None: not known). `kubectl`
+    makes a kubectl command line for the cluster watched (live only): a restarted container's logs are named.
     """
     text = Text(no_wrap=False)
     if row is None:
@@ -89,7 +96,7 @@ def describe(
     if cell is None:
         text.append("This StatefulSet has no ordinals (replicas: 0).\n", LABEL)
     else:
-        _describe_cell(text, state, row, cell, now, events_note)
+        _describe_cell(text, state, row, cell, now, events_note, kubectl)
     text.rstrip()
     # Cluster strings (names, messages a container wrote itself) are text, and
     # their control characters must not reach the terminal. One character for
@@ -99,7 +106,13 @@ def describe(
 
 
 def _describe_cell(
-    text: Text, state: ClusterState, row: SetRow, cell: Cell, now: datetime | None, events_note: str | None
+    text: Text,
+    state: ClusterState,
+    row: SetRow,
+    cell: Cell,
+    now: datetime | None,
+    events_note: str | None,
+    kubectl: Kubectl | None,
 ) -> None:
     sts = row.set
     pod = cell.pod
@@ -138,7 +151,7 @@ def _describe_cell(
     # Most telling first: why a container is not running, where its data lives, what
     # the cluster said about it; conditions mostly restate the cell and come last.
     if pod is not None:
-        _containers(text, pod)
+        _containers(text, pod, kubectl)
     _claims(text, state, sts.namespace, cell)
     add_events(text, state, sts.namespace, name, cell.pod.uid if cell.pod else None, now, events_note)
     if pod is not None:
@@ -192,7 +205,7 @@ def _conditions(text: Text, pod: Pod, now: datetime | None) -> None:
     _more(text, len(pod.conditions) - CONDITIONS_SHOWN, "conditions")
 
 
-def _containers(text: Text, pod: Pod) -> None:
+def _containers(text: Text, pod: Pod, kubectl: Kubectl | None) -> None:
     add_heading(text, "Containers")
     if not pod.containers:
         text.append("  (no status yet)\n", LABEL)
@@ -208,6 +221,10 @@ def _containers(text: Text, pod: Pod) -> None:
             text.append(container.reason, BAD if failing else WARNING)
         text.append("\n")
         text.append(f"    {'ready' if container.ready else 'not ready'}, restarts {container.restarts}\n", LABEL)
+        if kubectl is not None and container.restarts:
+            # What k9s's `l` then `p` shows: the run that crashed (the one running now may have no words yet).
+            text.append("    logs ", LABEL)
+            text.append(kubectl(pod.namespace, "logs", pod.name, "-c", container.name, "--previous") + "\n")
         if container.message:
             message = container.message
             if len(message) > MESSAGE_CHARS:

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from stsviz.model import Cell, ClusterState, SetRow
-from stsviz.render.describe import describe
+from stsviz.render.describe import Kubectl, describe
 from stsviz.render.volumes import describe_volumes
 from stsviz.ui.service_checks import Answer
 
@@ -51,11 +51,12 @@ class PodDetail(VerticalScroll, can_focus=True):
         events_note: str | None = None,
         volumes_note: str | None = None,
         service: Answer = None,
+        kubectl: Kubectl | None = None,
     ) -> None:
         if self.volumes:
             text = describe_volumes(state, row, cell, now, volumes_note=volumes_note)
         else:
-            text = describe(state, row, cell, now, events_note=events_note, service=service)
+            text = describe(state, row, cell, now, events_note=events_note, service=service, kubectl=kubectl)
         # Rebuilding the text is cheap; repainting the pane every frame is not.
         if text != self._shown:
             self._shown = text

@@ -295,6 +295,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST
         self._refusal_said: dict[tuple[str, str], float] = {}  # the key refusals toasted, and when
+        self._kubectl_for: tuple[object, str | None] | None = None  # the target, and its --kubeconfig if any
         self._ticks_waited = 0
 
     @property
@@ -524,7 +525,16 @@ class RolloutScreen(ActionKeys, Screen[None]):
             events_note=events_note,
             volumes_note=volumes_note,
             service=service,
+            kubectl=self._kubectl if self.live is not None else None,
         )
+
+    def _kubectl(self, namespace: str, *words: str) -> str:
+        """A kubectl command line for the cluster watched, as the dialogs give them (context, kubeconfig)."""
+        assert self.live is not None
+        target = self.live.source.target
+        if self._kubectl_for is None or self._kubectl_for[0] is not target:  # looked up once per context
+            self._kubectl_for = (target, target.kubectl_kubeconfig())
+        return Target(target.context, namespace, "", self._kubectl_for[1]).kubectl(*words)
 
     async def _check_service(self, namespace: str, name: str) -> None:
         live = self.live

@@ -193,3 +193,17 @@ def test_a_pod_with_fifteen_thousand_containers_is_described_in_a_screenful_fail
     assert "+485 more claims" in text  # the template claim www-web-0 and 500 volumes, 16 drawn
     assert "x" * 299 + "…" in text and "x" * 301 not in text
     assert len(text.splitlines()) < 150
+
+
+def test_a_restarted_containers_last_run_is_named_as_kubectl_logs_live_only():
+    """Mid-incident, a crash loop's first question is what it printed before it died (k9s: `l`, then `p`)."""
+    state = fold(("ADDED", statefulset(replicas=2)), ("ADDED", pod("web-0")), ("ADDED", crashing_pod()))
+    [row] = build_frame(state).rows
+
+    def kubectl(namespace: str, *words: str) -> str:
+        return " ".join(["kubectl", "--context", "prod", "-n", namespace, *words])
+
+    crashing = describe(state, row, row.cells[1], T0, kubectl=kubectl).plain
+    assert "    logs kubectl --context prod -n default logs web-1 -c app --previous" in crashing.splitlines()
+    assert "logs kubectl" not in describe(state, row, row.cells[0], T0, kubectl=kubectl).plain  # no restarts
+    assert "logs kubectl" not in describe(state, row, row.cells[1], T0).plain  # replay: no cluster to ask
