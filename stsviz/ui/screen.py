@@ -295,7 +295,6 @@ class RolloutScreen(ActionKeys, Screen[None]):
         self._filter_done_early = False  # and Enter too, before the bar opened
         self._key_at = -1.0  # when the last key came (time.monotonic), for KEYS_FIRST
         self._refusal_said: dict[tuple[str, str], float] = {}  # the key refusals toasted, and when
-        self._kubectl_for: tuple[object, str | None] | None = None  # the target, and its --kubeconfig if any
         self._ticks_waited = 0
 
     @property
@@ -529,12 +528,12 @@ class RolloutScreen(ActionKeys, Screen[None]):
         )
 
     def _kubectl(self, namespace: str, *words: str) -> str:
-        """A kubectl command line for the cluster watched, as the dialogs give them (context, kubeconfig)."""
-        assert self.live is not None
+        """A kubectl command line for the cluster watched, as the dialogs give them (context, kubeconfig); in
+        replay, for no context in particular."""
+        if self.live is None:
+            return Target(None, namespace, "").kubectl(*words)
         target = self.live.source.target
-        if self._kubectl_for is None or self._kubectl_for[0] is not target:  # looked up once per context
-            self._kubectl_for = (target, target.kubectl_kubeconfig())
-        return Target(target.context, namespace, "", self._kubectl_for[1]).kubectl(*words)
+        return Target(target.context, namespace, "", target.kubectl_kubeconfig()).kubectl(*words)
 
     async def _check_service(self, namespace: str, name: str) -> None:
         live = self.live
@@ -699,9 +698,7 @@ class RolloutScreen(ActionKeys, Screen[None]):
             else ("get", "statefulset", sts.name, "-o", "yaml")
         )
         # The context watched, as the action dialogs name it: kubectl's current one may be another cluster.
-        target = self.live.source.target if self.live is not None else None
-        context, kubeconfig = (target.context, target.kubectl_kubeconfig()) if target is not None else (None, None)
-        command = Target(context, sts.namespace, sts.name, kubeconfig).kubectl(*words)
+        command = self._kubectl(sts.namespace, *words)
         where = (
             "the detail pane shows the set and the selected pod (Tab to scroll it)"
             if view == "describe"

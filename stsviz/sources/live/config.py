@@ -100,6 +100,7 @@ class Target:
     _user_dir: str = ""  # the directory of the kubeconfig that defines the user (relative paths)
     _service_account_dir: str = SERVICE_ACCOUNT_DIR
     _environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    _kubectl_flag: tuple[str | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def describe(self) -> str:
         return "in-cluster" if self.in_cluster else (self.context or "?")
@@ -128,7 +129,13 @@ class Target:
     def kubectl_kubeconfig(self) -> str | None:
         """What kubectl must be told with `--kubeconfig` to read these files, or None when it reads them
         anyway (the same $KUBECONFIG, or ~/.kube/config): the dialogs' kubectl lines are pasted into a shell
-        where `stsviz --kubeconfig F` (and `stsviz demo`'s own file) is not the default."""
+        where `stsviz --kubeconfig F` (and `stsviz demo`'s own file) is not the default. Looked up once: the
+        detail pane asks on every frame that shows a restarted container."""
+        if self._kubectl_flag is None:
+            self._kubectl_flag = (self._kubectl_kubeconfig(),)
+        return self._kubectl_flag[0]
+
+    def _kubectl_kubeconfig(self) -> str | None:
         if self.in_cluster or not self.paths:
             return None
         listed = [p for p in self._environ.get("KUBECONFIG", "").split(ENV_KUBECONFIG_PATH_SEPARATOR) if p]
