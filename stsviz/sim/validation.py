@@ -27,9 +27,11 @@ from .validation_meta import (
     Cause,
     annotations_causes,
     go_label_selector,
+    go_strings,
     label_selector_causes,
     labels_causes,
     object_meta_causes,
+    unsupported,
 )
 from .validation_pod import LABEL_HELP, pod_spec_causes, pod_update_causes
 from .validation_service import service_causes
@@ -103,14 +105,6 @@ def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _go_strings(values: list) -> str:
-    return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}"
-
-
-def _unsupported(value: object, supported: tuple[str, ...]) -> str:
-    return f'Unsupported value: "{value}": supported values: ' + ", ".join(f'"{v}"' for v in supported)
-
-
 def _rules_causes(role: dict, namespaced: bool) -> list[Cause]:
     """ValidatePolicyRule for each of a Role's or ClusterRole's rules."""
     causes: list[Cause] = []
@@ -123,11 +117,11 @@ def _rules_causes(role: dict, namespaced: bool) -> list[Cause]:
         urls = rule.get("nonResourceURLs") or []
         if urls:
             if namespaced:
-                message = f"Invalid value: {_go_strings(urls)}: namespaced rules cannot apply to non-resource URLs"
+                message = f"Invalid value: {go_strings(urls)}: namespaced rules cannot apply to non-resource URLs"
                 causes.append((f"{where}.nonResourceURLs", "FieldValueInvalid", message))
             if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
                 both = "rules cannot apply to both regular resources and non-resource URLs"
-                message = f"Invalid value: {_go_strings(urls)}: {both}"
+                message = f"Invalid value: {go_strings(urls)}: {both}"
                 causes.append((f"{where}.nonResourceURLs", "FieldValueInvalid", message))
             continue
         if not rule.get("apiGroups"):
@@ -144,12 +138,10 @@ def _binding_causes(binding: dict, namespaced: bool) -> list[Cause]:
     causes: list[Cause] = []
     ref = _mapping(binding.get("roleRef"))
     if ref.get("apiGroup") != _RBAC_GROUP:
-        causes.append(
-            ("roleRef.apiGroup", "FieldValueNotSupported", _unsupported(ref.get("apiGroup", ""), (_RBAC_GROUP,)))
-        )
+        causes.append(unsupported("roleRef.apiGroup", ref.get("apiGroup", ""), (_RBAC_GROUP,)))
     kinds = ("Role", "ClusterRole") if namespaced else ("ClusterRole",)
     if ref.get("kind") not in kinds:
-        causes.append(("roleRef.kind", "FieldValueNotSupported", _unsupported(ref.get("kind", ""), kinds)))
+        causes.append(unsupported("roleRef.kind", ref.get("kind", ""), kinds))
     if not ref.get("name"):
         causes.append(("roleRef.name", "FieldValueRequired", "Required value"))
     for i, subject in enumerate(binding.get("subjects") or []):
@@ -159,15 +151,15 @@ def _binding_causes(binding: dict, namespaced: bool) -> list[Cause]:
         kind, group = subject.get("kind"), subject.get("apiGroup", "")
         if kind == "ServiceAccount":
             if group:
-                causes.append((f"{where}.apiGroup", "FieldValueNotSupported", _unsupported(group, ("",))))
+                causes.append(unsupported(f"{where}.apiGroup", group, ("",)))
             if not namespaced and not subject.get("namespace"):
                 causes.append((f"{where}.namespace", "FieldValueRequired", "Required value"))
         elif kind in ("User", "Group"):
             if group != _RBAC_GROUP:
-                causes.append((f"{where}.apiGroup", "FieldValueNotSupported", _unsupported(group, (_RBAC_GROUP,))))
+                causes.append(unsupported(f"{where}.apiGroup", group, (_RBAC_GROUP,)))
         else:
             supported = ("ServiceAccount", "User", "Group")
-            causes.append((f"{where}.kind", "FieldValueNotSupported", _unsupported(kind or "", supported)))
+            causes.append(unsupported(f"{where}.kind", kind or "", supported))
     return causes
 
 
@@ -360,6 +352,9 @@ def _raise(res: Resource, obj: dict, causes: list[Cause]) -> None:
 
 # What a kind's own validation refuses, the same on create and update (the update adds what may not change).
 _OBJECT_CAUSES: dict[str, Callable[[dict], list[Cause]]] = {
+    "StatefulSet": _statefulset_causes,
+    "Pod": lambda pod: pod_spec_causes(pod.get("spec") or {}),
+    "PersistentVolumeClaim": _claim_causes,
     "Service": service_causes,
     "PodDisruptionBudget": _pod_disruption_budget_causes,
     "NetworkPolicy": _network_policy_causes,
@@ -372,13 +367,7 @@ _OBJECT_CAUSES: dict[str, Callable[[dict], list[Cause]]] = {
 
 def validate_create(res: Resource, obj: dict) -> None:
     causes = _name_causes(res, obj["metadata"]["name"]) + object_meta_causes(obj["metadata"])
-    if res.kind == "StatefulSet":
-        causes += _statefulset_causes(obj)
-    elif res.kind == "Pod":
-        causes += pod_spec_causes(obj.get("spec") or {})
-    elif res.kind == "PersistentVolumeClaim":
-        causes += _claim_causes(obj)
-    elif res.kind in _OBJECT_CAUSES:
+    if res.kind in _OBJECT_CAUSES:
         causes += _OBJECT_CAUSES[res.kind](obj)
     _raise(res, obj, causes)
 
@@ -399,13 +388,7 @@ _UPDATE_CAUSES: dict[str, Callable[[dict, dict], list[Cause]]] = {
 def validate_update(res: Resource, old: dict, new: dict) -> None:
     """The new object as on create (its name aside), then what may not change, as upstream's order."""
     causes = object_meta_causes(new["metadata"])
-    if res.kind == "StatefulSet":
-        causes += _statefulset_causes(new)
-    elif res.kind == "Pod":
-        causes += pod_spec_causes(new.get("spec") or {})
-    elif res.kind == "PersistentVolumeClaim":
-        causes += _claim_causes(new)
-    elif res.kind in _OBJECT_CAUSES:
+    if res.kind in _OBJECT_CAUSES:
         causes += _OBJECT_CAUSES[res.kind](new)
     if res.kind in _UPDATE_CAUSES:
         causes += _UPDATE_CAUSES[res.kind](old, new)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from . import quantities
-from .validation_meta import Cause
+from .validation_meta import Cause, go_strings
 
 # 1.20 follows this line with a newline and a go-cmp diff of the two specs, which the demo does not
 # reproduce (see validation_pod.POD_UPDATE_FORBIDDEN).
@@ -92,10 +92,6 @@ def normalize_cluster_ips(old: dict, new: dict) -> None:
             new_spec["clusterIPs"] = [new_spec.get("clusterIP")]
 
 
-def _go_strings(values: list) -> str:
-    return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}" if values else "[]string(nil)"
-
-
 def service_update_causes(old: dict, new: dict) -> list[Cause]:
     """validateUpgradeDowngradeClusterIPs for a single-stack Service: its cluster IP is kept for its life (but
     to or from ExternalName, or headless to headless)."""
@@ -105,7 +101,7 @@ def service_update_causes(old: dict, new: dict) -> list[Cause]:
     old_ips, new_ips = old_spec.get("clusterIPs") or [], new_spec.get("clusterIPs") or []
     if old_spec.get("clusterIP") == "None" and new_spec.get("clusterIP") == "None":
         return []
-    shown = _go_strings(new_ips)
+    shown = go_strings(new_ips)
     if len(old_ips) == len(new_ips):
         return [
             (f"spec.clusterIPs[{i}]", "FieldValueInvalid", f"Invalid value: {shown}: may not change once set")

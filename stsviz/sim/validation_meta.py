@@ -46,6 +46,17 @@ def regex_error(message: str, fmt: str, *examples: str) -> str:
     return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
 
 
+def unsupported(path: str, value: object, supported: tuple[str, ...]) -> Cause:
+    """field.NotSupported, its values listed as given (upstream passes them sorted)."""
+    listed = ", ".join(f'"{v}"' for v in supported)
+    return (path, "FieldValueNotSupported", f'Unsupported value: "{value}": supported values: {listed}')
+
+
+def go_strings(values: list) -> str:
+    """A []string as %#v prints it: `[]string{"a", "b"}`, or `[]string(nil)` for none."""
+    return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}" if values else "[]string(nil)"
+
+
 def max_len_error(length: int) -> str:
     return f"must be no more than {length} characters"
 

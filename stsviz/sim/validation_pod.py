@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from . import quantities
-from .validation_meta import Cause, label_name_causes, label_selector_causes, regex_error
+from .validation_meta import Cause, label_name_causes, label_selector_causes, regex_error, unsupported
 
 DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL = re.compile(DNS1123_LABEL_FMT)
@@ -37,7 +37,7 @@ _ENV_VAR_HELP = regex_error(
 _PORT_NAME_CHARSET = re.compile("[-a-z0-9]+")
 _PORT_NAME_LETTER = re.compile("[a-z]")  # unanchored, as Go's MatchString
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")  # sets.String.List(): sorted
-_PROTOCOLS = ("SCTP", "TCP", "UDP")
+PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols.List(): sorted
 
 
 def dns1123_label_causes(value: str, path: str) -> list[Cause]:
@@ -47,11 +47,6 @@ def dns1123_label_causes(value: str, path: str) -> list[Cause]:
     if not _DNS1123_LABEL.fullmatch(value):
         causes.append((path, "FieldValueInvalid", f'Invalid value: "{value}": {LABEL_HELP}'))
     return causes
-
-
-def unsupported(path: str, value: object, supported: tuple[str, ...]) -> Cause:
-    listed = ", ".join(f'"{v}"' for v in supported)
-    return (path, "FieldValueNotSupported", f'Unsupported value: "{value}": supported values: {listed}')
 
 
 def pod_spec_causes(spec: dict) -> list[Cause]:
@@ -139,8 +134,8 @@ def _ports_causes(ports: list, path: str) -> list[Cause]:
         if port.get("hostPort"):
             causes += port_number_causes(f"{where}.hostPort", port["hostPort"])
         protocol = port.get("protocol", "TCP")
-        if protocol not in _PROTOCOLS:
-            causes.append(unsupported(f"{where}.protocol", protocol, _PROTOCOLS))
+        if protocol not in PROTOCOLS:
+            causes.append(unsupported(f"{where}.protocol", protocol, PROTOCOLS))
     return causes
 
 

@@ -7,10 +7,8 @@ ports of one name, a selector that is no set of labels. The demo stored them.
 
 from __future__ import annotations
 
-from .validation_meta import Cause, labels_causes
-from .validation_pod import dns1123_label_causes, port_name_errors, port_number_causes, unsupported
-
-_PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols.List(): sorted
+from .validation_meta import Cause, labels_causes, unsupported
+from .validation_pod import PROTOCOLS, dns1123_label_causes, port_name_errors, port_number_causes
 
 
 def service_causes(service: dict) -> list[Cause]:
@@ -33,8 +31,8 @@ def service_causes(service: dict) -> list[Cause]:
         protocol = port.get("protocol") or ""
         if not protocol:
             causes.append((f"{where}.protocol", "FieldValueRequired", "Required value"))
-        elif protocol not in _PROTOCOLS:
-            causes.append(unsupported(f"{where}.protocol", protocol, _PROTOCOLS))
+        elif protocol not in PROTOCOLS:
+            causes.append(unsupported(f"{where}.protocol", protocol, PROTOCOLS))
         causes += _target_port_causes(port.get("targetPort"), f"{where}.targetPort")
     return causes + labels_causes(spec.get("selector"), "spec.selector")
 
